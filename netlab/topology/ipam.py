@@ -1,0 +1,94 @@
+"""Address management as dockerd 20.10 does it: pools in Docker's order, a rotating start
+index for automatic subnets, lowest-free addresses for endpoints."""
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+
+from .model import Pool
+
+# ipamutils/utils.go: the local-scope default pools, in this order
+DEFAULT_LOCAL_POOLS = (
+    Pool(IPv4Network("172.17.0.0/16"), 16),
+    Pool(IPv4Network("172.18.0.0/16"), 16),
+    Pool(IPv4Network("172.19.0.0/16"), 16),
+    Pool(IPv4Network("172.20.0.0/14"), 16),
+    Pool(IPv4Network("172.24.0.0/14"), 16),
+    Pool(IPv4Network("172.28.0.0/14"), 16),
+    Pool(IPv4Network("192.168.0.0/16"), 20),
+)
+# swarm's global scope: 10.0.0.0/8 in /24s; ingress takes 10.0.0.0/24 first
+DEFAULT_GLOBAL_POOLS = (Pool(IPv4Network("10.0.0.0/8"), 24),)
+MAX_CANDIDATES = 1 << 16
+
+
+def candidates(pools: tuple[Pool, ...]) -> list[IPv4Network]:
+    out: list[IPv4Network] = []
+    for pool in pools:
+        if pool.size < pool.base.prefixlen:
+            out.append(pool.base)
+            continue
+        for sub in pool.base.subnets(new_prefix=pool.size):
+            out.append(sub)
+            if len(out) >= MAX_CANDIDATES:
+                return out
+    return out
+
+
+class SubnetAllocator:
+    """One per address space (a host's local scope, or the lab's global scope)."""
+
+    def __init__(self, pools: tuple[Pool, ...], reserved: tuple[IPv4Network, ...] = ()):
+        self.candidates = candidates(pools)
+        self.allocated: list[IPv4Network] = []
+        self.reserved = list(reserved)   # routes of the host: never picked automatically
+        self.start = 0
+
+    def overlaps(self, net: IPv4Network) -> IPv4Network | None:
+        return next((a for a in self.allocated if a.overlaps(net)), None)
+
+    def claim(self, net: IPv4Network) -> None:
+        """An explicit subnet: taken as asked (overlaps are reported by the caller)."""
+        self.allocated.append(net)
+
+    def auto(self) -> IPv4Network | None:
+        n = len(self.candidates)
+        for step in range(n):
+            i = (self.start + step) % n
+            net = self.candidates[i]
+            if self.overlaps(net) or any(r.overlaps(net) for r in self.reserved):
+                continue
+            self.allocated.append(net)
+            self.start = i + 1
+            return net
+        return None
+
+
+class AddressAllocator:
+    """Endpoints of one network on one host get the lowest free address of the range."""
+
+    def __init__(self, subnet: IPv4Network, ip_range: IPv4Network | None, gateway: IPv4Address):
+        self.subnet = subnet
+        self.range = ip_range or subnet
+        self.used: set[IPv4Address] = {gateway}
+        if subnet.prefixlen < 31:
+            self.used |= {subnet.network_address, subnet.broadcast_address}
+        self.cursor = int(self.range.network_address)
+
+    def reserve(self, address: IPv4Address) -> bool:
+        if address in self.used:
+            return False
+        self.used.add(address)
+        return True
+
+    def next(self) -> IPv4Address | None:
+        last = int(self.range.broadcast_address)
+        for value in range(int(self.range.network_address), last + 1):
+            addr = IPv4Address(value)
+            if addr not in self.used:
+                self.used.add(addr)
+                return addr
+        return None
+
+
+def first_host(subnet: IPv4Network) -> IPv4Address:
+    return next(subnet.hosts()) if subnet.prefixlen < 32 else subnet.network_address

@@ -1,0 +1,174 @@
+"""The resolved lab: every default applied, every address allocated, every name derived.
+
+Frozen data only. Planning and prediction read it; nothing here touches the kernel."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+
+@dataclass(frozen=True)
+class Pool:
+    base: IPv4Network
+    size: int
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """daemon.json keys that shape networking, with dockerd's defaults."""
+
+    bip: IPv4Interface | None = None
+    fixed_cidr: IPv4Network | None = None
+    icc: bool = True
+    ip_masq: bool = True
+    iptables: bool = True
+    ip_forward: bool = True
+    userland_proxy: bool = True
+    mtu: int = 1500
+    ip: IPv4Address = IPv4Address("0.0.0.0")
+    default_address_pools: tuple[Pool, ...] = ()
+    dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    dns_opts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Host:
+    """A Docker host: a namespace with eth0 on the underlay and its own dockerd state."""
+
+    name: str
+    netns: str
+    address: IPv4Address
+    daemon: Daemon
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One network as it exists on one host: for a bridge network, one Linux bridge."""
+
+    network: str
+    host: str
+    driver: str
+    subnet: IPv4Network
+    gateway: IPv4Address
+    ip_range: IPv4Network | None
+    device: str                     # the bridge (docker0, br-<12hex>) or macvlan parent
+    internal: bool
+    icc: bool
+    masquerade: bool
+    mtu: int
+    host_binding_ipv4: IPv4Address
+    is_default: bool                # the default bridge `bridge` (docker0)
+    options: tuple[tuple[str, str], ...] = ()
+    network_id: str = ""            # 64 hex, derived from lab and network name
+    vni: int = 0                    # overlay only
+    macvlan_mode: str = ""          # macvlan only
+    host_ipv4: IPv4Address | None = None  # com.docker.network.host_ipv4: SNAT instead of MASQUERADE
+
+    def option(self, key: str, default: str = "") -> str:
+        return dict(self.options).get(key, default)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A container endpoint on one network: the `ethN` inside, the veth end outside."""
+
+    network: str
+    ifname: str                     # eth0, eth1, ... in join order
+    address: IPv4Interface
+    gateway: IPv4Address | None
+    mac: str
+    host_ifname: str                # veth<7hex> in the host namespace (bridge drivers)
+    device: str                     # the bridge or parent it hangs off
+    mtu: int
+    aliases: tuple[str, ...] = ()
+    driver: str = "bridge"
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    host_ip: IPv4Address
+    host_port: int
+    container_port: int
+    proto: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A legacy --link: `name` is the linked (child) container, `alias` the name it gets."""
+
+    name: str
+    alias: str
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    host: str
+    mode: str                       # bridge | host | none | container
+    netns: str                      # the namespace its processes run in
+    id: str                         # 64 hex, derived; hostname defaults to its first 12
+    hostname: str
+    attachments: tuple[Attachment, ...] = ()
+    gateway_network: str | None = None   # the endpoint holding the default route and the ports
+    shares: str | None = None            # container:<name>
+    ports: tuple[PortBinding, ...] = ()
+    exposed: tuple[tuple[int, str], ...] = ()   # (port, proto), published ones included
+    links: tuple[Link, ...] = ()
+    command: str | None = None
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    def attachment(self, network: str) -> Attachment | None:
+        return next((a for a in self.attachments if a.network == network), None)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    source: str
+    target: str
+    ok: bool
+    proto: str = "icmp"
+    port: int | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Underlay:
+    subnet: IPv4Network = IPv4Network("10.10.101.0/24")
+    gateway: IPv4Address = IPv4Address("10.10.101.254")
+    mtu: int = 1500
+
+
+@dataclass(frozen=True)
+class Topology:
+    name: str
+    file: str
+    underlay: Underlay
+    outside_netns: str
+    outside_addresses: tuple[IPv4Address, ...]
+    hosts: tuple[Host, ...]
+    segments: tuple[Segment, ...]
+    containers: tuple[Container, ...]
+    expect: tuple[Expectation, ...] = ()
+    network_order: tuple[str, ...] = field(default=())
+
+    def host(self, name: str) -> Host:
+        return next(h for h in self.hosts if h.name == name)
+
+    def container(self, name: str) -> Container:
+        return next(c for c in self.containers if c.name == name)
+
+    def find_container(self, name: str) -> Container | None:
+        return next((c for c in self.containers if c.name == name), None)
+
+    def segment(self, network: str, host: str) -> Segment:
+        return next(s for s in self.segments if s.network == network and s.host == host)
+
+    def segments_on(self, host: str) -> list[Segment]:
+        return [s for s in self.segments if s.host == host]
+
+    def containers_on(self, host: str) -> list[Container]:
+        return [c for c in self.containers if c.host == host]

@@ -1,0 +1,56 @@
+"""Kernel names for a lab's objects: stable across runs, unique per lab, within Linux limits."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+IFNAMSIZ = 15          # usable characters of a Linux interface name
+LAB_NAME = re.compile(r"^[a-z0-9]{1,8}$")
+# Docker's rule for container and network names (daemon/names.go)
+DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+HOST_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+IFNAME = re.compile(r"^[^\s/:]+$")
+UNDERLAY_PORT_PREFIX = "u-"      # the outside side of a host's underlay veth
+MAX_HOST_NAME = IFNAMSIZ - len(UNDERLAY_PORT_PREFIX)
+MAX_CONTAINER_NAME = 63          # it becomes a DNS label and a netns file name
+OWNER_MARK = "netlab:{lab}"
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha256(":".join(("netlab",) + parts).encode()).hexdigest()
+
+
+def netns(lab: str, name: str) -> str:
+    """The namespace of a host, a container or `outside`: `<lab>-<name>`."""
+    return f"{lab}-{name}"
+
+
+def network_id(lab: str, network: str) -> str:
+    return digest(lab, "network", network)
+
+
+def container_id(lab: str, container: str) -> str:
+    return digest(lab, "container", container)
+
+
+def user_bridge(lab: str, network: str) -> str:
+    """Docker names a user bridge `br-` + the first 12 hex of the network ID."""
+    return "br-" + network_id(lab, network)[:12]
+
+
+def host_veth(lab: str, container: str, network: str) -> str:
+    """Docker's host-side veth is `veth` + 7 hex; ours are derived, so reruns find them."""
+    return "veth" + digest(lab, "veth", container, network)[:7]
+
+
+def underlay_port(host: str) -> str:
+    return UNDERLAY_PORT_PREFIX + host
+
+
+def owner_mark(lab: str) -> str:
+    return OWNER_MARK.format(lab=lab)
+
+
+def mac_for(address) -> str:
+    """Docker 20.10 gives bridge and macvlan endpoints 02:42 followed by the IPv4 bytes."""
+    return "02:42:" + ":".join(f"{b:02x}" for b in address.packed)

@@ -1,0 +1,862 @@
+"""From a parsed lab file to a Topology: defaults, references, IPAM and ports, with every
+problem collected (file, line, key path) before anything is returned."""
+from __future__ import annotations
+
+import difflib
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from ..errors import Diagnostic, TopologyError
+from . import naming
+from .ipam import DEFAULT_GLOBAL_POOLS, DEFAULT_LOCAL_POOLS, AddressAllocator, SubnetAllocator, first_host
+from .model import (Attachment, Container, Daemon, Expectation, Host, Link, Pool, PortBinding,
+                    Segment, Topology, Underlay)
+from .ports import PortSpecError, parse_expose, parse_port
+from .schema import check_shape
+from .source import Source
+
+DRIVERS = ("bridge", "macvlan", "overlay")
+BUILTIN_NETWORKS = ("bridge", "host", "none")
+TEST_NETS = tuple(IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
+EPHEMERAL = (32768, 60999)          # net.ipv4.ip_local_port_range of a fresh namespace
+MACVLAN_MODES = ("bridge", "vepa", "private", "passthru")
+BRIDGE_OPTS = (
+    "com.docker.network.bridge.name",
+    "com.docker.network.bridge.enable_icc",
+    "com.docker.network.bridge.enable_ip_masquerade",
+    "com.docker.network.bridge.host_binding_ipv4",
+    "com.docker.network.driver.mtu",
+    "com.docker.network.bridge.inhibit_ipv4",
+    "com.docker.network.host_ipv4",
+    "com.docker.network.container_iface_prefix",
+)
+DRIVER_OPTS = {
+    "bridge": BRIDGE_OPTS,
+    "macvlan": ("parent", "macvlan_mode", "shim", "com.docker.network.driver.mtu"),
+    "overlay": ("com.docker.network.driver.mtu", "com.docker.network.driver.overlay.vxlanid_list"),
+}
+TRUE = ("1", "t", "T", "TRUE", "true", "True")       # Go's strconv.ParseBool
+FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def load_text(text: str | bytes, file: str = "<string>") -> Topology:
+    from .source import parse_text
+    return resolve(parse_text(text, file))
+
+
+def load_file(path: str) -> Topology:
+    from .source import parse_file
+    return resolve(parse_file(path))
+
+
+def resolve(src: Source) -> Topology:
+    shape = check_shape(src)
+    if shape and not isinstance(src.data, dict):
+        raise TopologyError(shape)
+    r = _Resolver(src)
+    try:
+        topo = r.run()
+    except _Stop:
+        topo = None
+    except Exception:
+        if not shape:
+            raise
+        topo = None  # a wrong shape confused a later check; the shape errors say why
+    if shape or r.diags:
+        raise TopologyError(shape + r.diags)
+    assert topo is not None
+    return topo
+
+
+class _Stop(Exception):
+    """Later checks depend on this one; stop and report what was found."""
+
+
+def _suggest(name: str, known) -> str:
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    known = list(known)
+    return f"; known: {', '.join(known)}" if known else ""
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _listing(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+class _Resolver:
+    def __init__(self, src: Source):
+        self.src = src
+        self.data = _mapping(src.data)
+        self.diags: list[Diagnostic] = []
+
+    def err(self, path: str, message: str) -> None:
+        self.diags.append(self.src.diag(path, message))
+
+    # ---- small parsers that report instead of raising --------------------------------
+    def net(self, value, path: str) -> IPv4Network | None:
+        if not isinstance(value, str):
+            return None
+        try:
+            return IPv4Network(value)
+        except ValueError:
+            try:
+                iface = IPv4Interface(value)
+            except ValueError:
+                self.err(path, f"{value!r} is not an IPv4 CIDR such as 192.168.0.0/16")
+                return None
+            self.err(path, f"{value!r} has host bits set; the network is {iface.network}")
+            return None
+
+    def addr(self, value, path: str) -> IPv4Address | None:
+        if not isinstance(value, str):
+            return None
+        try:
+            return IPv4Address(value)
+        except ValueError:
+            self.err(path, f"{value!r} is not an IPv4 address")
+            return None
+
+    def flag(self, value, path: str, default: bool) -> bool:
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        text = str(value)
+        if text in TRUE:
+            return True
+        if text in FALSE:
+            return False
+        self.err(path, f"{text!r} is not a boolean; use \"true\" or \"false\"")
+        return default
+
+    # ---- the passes --------------------------------------------------------------------
+    def run(self) -> Topology:
+        name = self.data.get("name")
+        if name is None:
+            self.err("name", "missing: every lab needs a name of 1-8 characters [a-z0-9]")
+            name = "lab"
+        elif isinstance(name, str) and not naming.LAB_NAME.match(name):
+            self.err("name", f"{name!r} is not a valid lab name: use 1-8 characters of [a-z0-9] "
+                             "(it prefixes every namespace the lab makes)")
+        self.lab = name if isinstance(name, str) else "lab"
+        self.underlay = self.read_underlay()
+        self.outside = self.read_outside()
+        self.hosts = self.read_hosts()
+        self.networks = self.read_networks()
+        self.containers_raw = _mapping(self.data.get("containers"))
+        self.check_names()
+        specs = self.read_containers()
+        segments = self.allocate_subnets()
+        containers = self.attach(specs, segments)
+        expect = self.read_expect(containers)
+        if self.diags:
+            raise _Stop
+        return Topology(
+            name=self.lab,
+            file=self.src.file,
+            underlay=self.underlay,
+            outside_netns=naming.netns(self.lab, "outside"),
+            outside_addresses=self.outside,
+            hosts=tuple(self.hosts.values()),
+            segments=tuple(s for per_host in segments.values() for s in per_host.values()),
+            containers=tuple(containers),
+            expect=tuple(expect),
+            network_order=tuple(self.networks),
+        )
+
+    def read_underlay(self) -> Underlay:
+        raw = _mapping(self.data.get("underlay"))
+        subnet = self.net(raw.get("subnet"), "underlay.subnet") or Underlay.subnet
+        gateway = Underlay.gateway if "gateway" not in raw else self.addr(raw["gateway"], "underlay.gateway")
+        if "subnet" in raw and "gateway" not in raw:
+            gateway = IPv4Address(int(subnet.broadcast_address) - 1)
+        if gateway is not None and gateway not in subnet:
+            self.err("underlay.gateway" if "gateway" in raw else "underlay.subnet",
+                     f"gateway {gateway} is outside the underlay subnet {subnet}")
+        mtu = raw.get("mtu", 1500)
+        if isinstance(mtu, int) and not 1280 <= mtu <= 9000:
+            self.err("underlay.mtu", f"MTU {mtu} is out of range 1280-9000")
+        return Underlay(subnet, gateway or Underlay.gateway, mtu if isinstance(mtu, int) else 1500)
+
+    def read_outside(self) -> tuple[IPv4Address, ...]:
+        raw = _mapping(self.data.get("outside"))
+        if "addresses" not in raw:
+            return (IPv4Address("203.0.113.10"),)
+        out = []
+        for i, value in enumerate(_listing(raw.get("addresses"))):
+            path = f"outside.addresses[{i}]"
+            a = self.addr(value, path)
+            if a is None:
+                continue
+            if not any(a in n for n in TEST_NETS):
+                self.err(path, f"{a} is not a TEST-NET address; stand-in internet hosts must be in "
+                               "192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24 so that lab traffic "
+                               "can never be mistaken for (or leak to) real hosts")
+                continue
+            out.append(a)
+        return tuple(out)
+
+    def read_daemon(self, raw: dict, path: str) -> Daemon:
+        d = Daemon()
+        bip = None
+        if isinstance(raw.get("bip"), str):
+            try:
+                bip = IPv4Interface(raw["bip"])
+                if bip.network.prefixlen >= 31 or bip.ip in (bip.network.network_address,
+                                                              bip.network.broadcast_address):
+                    self.err(f"{path}.bip", f"{raw['bip']!r} must be a gateway address with its "
+                                            "prefix, such as 172.17.0.1/16")
+            except ValueError:
+                self.err(f"{path}.bip", f"{raw['bip']!r} is not an address with prefix such as 172.17.0.1/16")
+        fixed = self.net(raw.get("fixed-cidr"), f"{path}.fixed-cidr")
+        if fixed is not None:
+            base = bip.network if bip else IPv4Network("172.17.0.0/16")
+            if not fixed.subnet_of(base):
+                self.err(f"{path}.fixed-cidr", f"{fixed} is not inside the default bridge subnet {base}")
+        pools = []
+        for i, p in enumerate(_listing(raw.get("default-address-pools"))):
+            ppath = f"{path}.default-address-pools[{i}]"
+            p = _mapping(p)
+            base = self.net(p.get("base"), f"{ppath}.base")
+            size = p.get("size")
+            if "base" not in p or "size" not in p:
+                self.err(ppath, "a pool needs both `base` (a CIDR) and `size` (a prefix length)")
+            elif base is not None and isinstance(size, int):
+                if not base.prefixlen <= size <= 30:
+                    self.err(f"{ppath}.size", f"size {size} must be between the base prefix "
+                                              f"/{base.prefixlen} and /30")
+                else:
+                    pools.append(Pool(base, size))
+        mtu = raw.get("mtu", 1500)
+        if isinstance(mtu, int) and not (mtu == 0 or 68 <= mtu <= 65535):
+            self.err(f"{path}.mtu", f"MTU {mtu} is out of range 68-65535")
+        ip = self.addr(raw.get("ip"), f"{path}.ip") if "ip" in raw else None
+        bools = {k: raw.get(k) for k in ("icc", "ip-masq", "iptables", "ip-forward", "userland-proxy")}
+        return Daemon(
+            bip=bip, fixed_cidr=fixed,
+            icc=bools["icc"] if isinstance(bools["icc"], bool) else d.icc,
+            ip_masq=bools["ip-masq"] if isinstance(bools["ip-masq"], bool) else d.ip_masq,
+            iptables=bools["iptables"] if isinstance(bools["iptables"], bool) else d.iptables,
+            ip_forward=bools["ip-forward"] if isinstance(bools["ip-forward"], bool) else d.ip_forward,
+            userland_proxy=(bools["userland-proxy"] if isinstance(bools["userland-proxy"], bool)
+                            else d.userland_proxy),
+            mtu=(mtu or 1500) if isinstance(mtu, int) else 1500,
+            ip=ip or d.ip,
+            default_address_pools=tuple(pools),
+            dns=tuple(x for x in _listing(raw.get("dns")) if isinstance(x, str)),
+            dns_search=tuple(x for x in _listing(raw.get("dns-search")) if isinstance(x, str)),
+            dns_opts=tuple(x for x in _listing(raw.get("dns-opts")) if isinstance(x, str)),
+        )
+
+    def read_hosts(self) -> dict[str, Host]:
+        raw = self.data.get("hosts")
+        raw = {"node1": None} if raw is None else _mapping(raw)
+        if not raw and isinstance(self.data.get("hosts"), dict):
+            self.err("hosts", "no hosts: list at least one, or leave `hosts:` out for node1")
+        hosts: dict[str, Host] = {}
+        taken = {self.underlay.gateway}
+        wanted: dict[str, IPv4Address | None] = {}
+        for name, spec in raw.items():
+            path = f"hosts.{name}"
+            if not naming.HOST_NAME.match(str(name)) or len(str(name)) > naming.MAX_HOST_NAME:
+                self.err(path, f"host name {name!r} must be 1-{naming.MAX_HOST_NAME} characters of "
+                               f"[a-z0-9-] starting with a letter or digit (it names the underlay "
+                               f"port {naming.underlay_port(str(name))!r}, and interface names are "
+                               f"limited to {naming.IFNAMSIZ} characters)")
+            spec = _mapping(spec)
+            a = self.addr(spec.get("address"), f"{path}.address") if "address" in spec else None
+            if a is not None:
+                if a not in self.underlay.subnet or a in (self.underlay.subnet.network_address,
+                                                          self.underlay.subnet.broadcast_address):
+                    self.err(f"{path}.address", f"{a} is not a usable address of the underlay "
+                                                f"subnet {self.underlay.subnet}")
+                elif a in taken:
+                    owner = "the underlay gateway" if a == self.underlay.gateway else \
+                        f"host {next(n for n, x in wanted.items() if x == a)!r}"
+                    self.err(f"{path}.address", f"{a} is already used by {owner}")
+                taken.add(a)
+            wanted[name] = a
+        base = int(self.underlay.subnet.network_address) + 105
+        for name, a in wanted.items():
+            if a is None:
+                cand = base
+                while IPv4Address(cand) in taken and cand < int(self.underlay.subnet.broadcast_address):
+                    cand += 1
+                a = IPv4Address(cand)
+                if a not in self.underlay.subnet or a == self.underlay.subnet.broadcast_address:
+                    self.err(f"hosts.{name}", f"no free underlay address left in {self.underlay.subnet}; "
+                                              "give the host an `address:`")
+                taken.add(a)
+            daemon = self.read_daemon(_mapping(_mapping(raw[name]).get("daemon")), f"hosts.{name}.daemon")
+            hosts[name] = Host(str(name), naming.netns(self.lab, str(name)), a, daemon)
+        return hosts
+
+    def read_networks(self) -> dict[str, dict]:
+        """Networks as validated dicts; subnets are allocated per host later, in file order."""
+        out: dict[str, dict] = {}
+        for name, spec in _mapping(self.data.get("networks")).items():
+            path = f"networks.{name}"
+            spec = _mapping(spec)
+            if name in BUILTIN_NETWORKS:
+                self.err(path, f"{name!r} is one of Docker's built-in networks (bridge, host, none); "
+                               "configure the default bridge through a host's `daemon:` instead")
+                continue
+            if not naming.DOCKER_NAME.match(str(name)):
+                self.err(path, f"network name {name!r} must match [a-zA-Z0-9][a-zA-Z0-9_.-]*")
+            driver = spec.get("driver", "bridge")
+            if driver not in DRIVERS:
+                self.err(f"{path}.driver", f"unknown driver {driver!r}{_suggest(driver, DRIVERS)}")
+                driver = "bridge"
+            subnet = self.net(spec.get("subnet"), f"{path}.subnet")
+            gateway = self.addr(spec.get("gateway"), f"{path}.gateway")
+            ip_range = self.net(spec.get("ip_range"), f"{path}.ip_range")
+            if "subnet" not in spec:
+                for key in ("gateway", "ip_range"):
+                    if key in spec:
+                        self.err(f"{path}.{key}", f"`{key}` needs an explicit `subnet` (as "
+                                                  f"`docker network create --{key.replace('_', '-')}` does)")
+            if subnet is not None:
+                if gateway is not None and (gateway not in subnet or gateway in (
+                        subnet.network_address, subnet.broadcast_address)):
+                    self.err(f"{path}.gateway", f"gateway {gateway} is not a usable address of subnet {subnet}")
+                if ip_range is not None and not ip_range.subnet_of(subnet):
+                    self.err(f"{path}.ip_range", f"ip_range {ip_range} is not inside subnet {subnet}")
+            opts = {}
+            for key, value in _mapping(spec.get("driver_opts")).items():
+                opath = f"{path}.driver_opts.{key}"
+                known = DRIVER_OPTS[driver]
+                if key not in known:
+                    self.err(opath, f"unknown option {key!r} for the {driver} driver{_suggest(key, known)}")
+                    continue
+                opts[key] = str(value).lower() if isinstance(value, bool) else str(value)
+            self.check_options(driver, opts, path)
+            hosts = _listing(spec.get("hosts")) or None
+            for i, h in enumerate(hosts or []):
+                if h not in self.hosts:
+                    self.err(f"{path}.hosts[{i}]", f"unknown host {h!r}{_suggest(h, self.hosts)}")
+            out[str(name)] = dict(driver=driver, subnet=subnet, gateway=gateway, ip_range=ip_range,
+                                  internal=spec.get("internal") is True, options=opts, hosts=hosts,
+                                  explicit_hosts=hosts is not None)
+        return out
+
+    def check_options(self, driver: str, opts: dict, path: str) -> None:
+        p = f"{path}.driver_opts."
+        for key in ("com.docker.network.bridge.enable_icc", "com.docker.network.bridge.enable_ip_masquerade",
+                    "com.docker.network.bridge.inhibit_ipv4", "shim"):
+            if key in opts:
+                self.flag(opts[key], p + key, True)
+        if "com.docker.network.driver.mtu" in opts:
+            v = opts["com.docker.network.driver.mtu"]
+            if not v.isdigit() or not 68 <= int(v) <= 65535:
+                self.err(p + "com.docker.network.driver.mtu", f"MTU {v!r} must be a number from 68 to 65535")
+        for key in ("com.docker.network.bridge.host_binding_ipv4", "com.docker.network.host_ipv4"):
+            if key in opts:
+                self.addr(opts[key], p + key)
+        name = opts.get("com.docker.network.bridge.name")
+        if name is not None:
+            if not naming.IFNAME.match(name) or len(name) > naming.IFNAMSIZ or name in (".", ".."):
+                self.err(p + "com.docker.network.bridge.name",
+                         f"bridge name {name!r} is not a Linux interface name (1-{naming.IFNAMSIZ} "
+                         "characters, no spaces, '/' or ':')")
+            elif name in ("docker0", "eth0", "lo"):
+                self.err(p + "com.docker.network.bridge.name", f"bridge name {name!r} is already used on every host")
+        prefix = opts.get("com.docker.network.container_iface_prefix")
+        if prefix is not None and (not naming.IFNAME.match(prefix) or len(prefix) > naming.IFNAMSIZ - 2):
+            self.err(p + "com.docker.network.container_iface_prefix",
+                     f"prefix {prefix!r} leaves no room for the interface number within "
+                     f"{naming.IFNAMSIZ} characters")
+        mode = opts.get("macvlan_mode")
+        if mode is not None and mode not in MACVLAN_MODES:
+            self.err(p + "macvlan_mode", f"macvlan mode {mode!r} is not one of {', '.join(MACVLAN_MODES)}")
+
+    def check_names(self) -> None:
+        """Hosts, containers and `outside` share one namespace prefix, so their names must differ."""
+        owners: dict[str, str] = {"outside": "the lab's outside namespace"}
+        for h in self.hosts:
+            owners.setdefault(h, f"host {h!r}")
+        for name in self.containers_raw:
+            path = f"containers.{name}"
+            if not naming.DOCKER_NAME.match(str(name)) or len(str(name)) > naming.MAX_CONTAINER_NAME:
+                self.err(path, f"container name {name!r} must match [a-zA-Z0-9][a-zA-Z0-9_.-]* "
+                               f"and have at most {naming.MAX_CONTAINER_NAME} characters")
+            if name in owners:
+                self.err(path, f"name {name!r} is already taken by {owners[name]}; hosts, containers "
+                               "and `outside` need distinct names (each gets namespace "
+                               f"{naming.netns(self.lab, str(name))!r})")
+        if "outside" in self.hosts:
+            self.err("hosts.outside", "`outside` is the lab's stand-in internet; choose another host name")
+
+    # ---- containers ------------------------------------------------------------------------
+    def read_containers(self) -> dict[str, dict]:
+        specs: dict[str, dict] = {}
+        only_host = next(iter(self.hosts)) if len(self.hosts) == 1 else None
+        for name, spec in self.containers_raw.items():
+            path = f"containers.{name}"
+            spec = _mapping(spec)
+            host = spec.get("host", only_host)
+            if host is None:
+                self.err(path, f"which host? this lab has {len(self.hosts)}: set `host:` to one of "
+                               f"{', '.join(self.hosts)}")
+            elif host not in self.hosts:
+                self.err(f"{path}.host", f"unknown host {host!r}{_suggest(host, self.hosts)}")
+                host = None
+            mode = spec.get("network_mode", "bridge")
+            shares = None
+            if isinstance(mode, str) and mode.startswith("container:"):
+                shares = mode.split(":", 1)[1]
+                mode = "container"
+                if shares not in self.containers_raw:
+                    self.err(f"{path}.network_mode", f"unknown container {shares!r}"
+                                                     f"{_suggest(shares, self.containers_raw)}")
+                    shares = None
+                elif shares == name:
+                    self.err(f"{path}.network_mode", "a container cannot share its own namespace")
+                    shares = None
+            elif mode not in ("bridge", "host", "none"):
+                self.err(f"{path}.network_mode", f"{mode!r} is not a network mode; use bridge, host, "
+                                                 "none or container:<name> (user networks go under `networks:`)")
+                mode = "bridge"
+            nets = self.read_endpoints(spec, path, mode, host)
+            if mode == "container":
+                for key in ("ports", "hostname", "links", "publish_all"):
+                    if spec.get(key):
+                        self.err(f"{path}.{key}", f"`{key}` conflicts with network_mode container:; "
+                                                  f"the namespace belongs to {shares!r}")
+            specs[str(name)] = dict(spec=spec, host=host, mode=mode, shares=shares, nets=nets, path=path)
+        self.check_sharing(specs)
+        self.check_links(specs)
+        return specs
+
+    def read_endpoints(self, spec: dict, path: str, mode: str, host) -> list[tuple[str, dict]]:
+        raw = spec.get("networks")
+        if raw is not None and "network_mode" in spec:
+            self.err(f"{path}.networks", "`networks` and `network_mode` cannot be combined; list "
+                                         "`bridge` under `networks` to join the default bridge too")
+            return []
+        if mode != "bridge":
+            return []
+        if raw is None:
+            return [("bridge", {})]
+        items = [(n, {}) for n in raw] if isinstance(raw, list) else \
+            [(n, _mapping(v)) for n, v in _mapping(raw).items()]
+        if not items:
+            self.err(f"{path}.networks", "an empty list; leave `networks` out to use the default bridge, "
+                                         "or use `network_mode: none`")
+        seen = set()
+        out = []
+        for i, (net, ep) in enumerate(items):
+            npath = f"{path}.networks[{i}]" if isinstance(raw, list) else f"{path}.networks.{net}"
+            if not isinstance(net, str):
+                continue
+            if net in seen:
+                self.err(npath, f"network {net!r} is listed twice")
+                continue
+            seen.add(net)
+            if net in ("host", "none"):
+                self.err(npath, f"{net!r} is a network mode, not a network to join: use `network_mode: {net}`")
+                continue
+            if net != "bridge" and net not in self.networks:
+                self.err(npath, f"unknown network {net!r}{_suggest(net, list(self.networks) + ['bridge'])}")
+                continue
+            if net != "bridge" and host is not None:
+                hosts = self.networks[net]["hosts"]
+                if self.networks[net]["explicit_hosts"] and host not in hosts:
+                    self.err(npath, f"network {net!r} does not span host {host!r} (its hosts: {', '.join(hosts)})")
+            if net == "bridge":
+                for key in ("ipv4_address", "aliases"):
+                    if key in ep:
+                        what = "user specified IP address" if key == "ipv4_address" else "network-scoped alias"
+                        self.err(f"{npath}.{key}", f"{what} is supported only for user-defined networks "
+                                                   "(Docker refuses it on the default bridge)")
+            elif "ipv4_address" in ep:
+                if self.networks[net]["subnet"] is None and self.networks[net]["driver"] != "overlay":
+                    self.err(f"{npath}.ipv4_address", "a user specified IP address needs a network with an "
+                                                      "explicit `subnet` (Docker 20.10 refuses it otherwise)")
+            for j, alias in enumerate(_listing(ep.get("aliases"))):
+                if isinstance(alias, str) and not naming.DOCKER_NAME.match(alias):
+                    self.err(f"{npath}.aliases[{j}]", f"alias {alias!r} is not a valid DNS name")
+            out.append((net, ep | {"_path": npath}))
+        return out
+
+    def check_sharing(self, specs: dict) -> None:
+        for name, s in specs.items():
+            seen = [name]
+            cur = s
+            while cur["mode"] == "container" and cur["shares"]:
+                nxt = cur["shares"]
+                if nxt in seen:
+                    cycle = " -> ".join(seen[seen.index(nxt):] + [nxt])
+                    self.err(f"{s['path']}.network_mode", f"container: references form a cycle: {cycle}")
+                    s["shares"] = None
+                    break
+                seen.append(nxt)
+                cur = specs[nxt]
+            if s["mode"] == "container" and s["shares"] and s["host"] and \
+                    specs[s["shares"]]["host"] and specs[s["shares"]]["host"] != s["host"]:
+                self.err(f"{s['path']}.network_mode", f"{s['shares']!r} runs on host "
+                                                      f"{specs[s['shares']]['host']!r}, not {s['host']!r}")
+
+    def check_links(self, specs: dict) -> None:
+        for name, s in specs.items():
+            for i, link in enumerate(_listing(s["spec"].get("links"))):
+                lpath = f"{s['path']}.links[{i}]"
+                if not isinstance(link, str):
+                    continue
+                target, _, alias = link.partition(":")
+                if target not in specs:
+                    self.err(lpath, f"unknown container {target!r}{_suggest(target, specs)}")
+                    continue
+                if alias and not naming.DOCKER_NAME.match(alias):
+                    self.err(lpath, f"alias {alias!r} is not a valid name")
+                t = specs[target]
+                if t["host"] != s["host"]:
+                    self.err(lpath, f"{target!r} runs on another host; links work within one host only")
+                elif s["mode"] == "bridge" and "bridge" in dict(s["nets"]) and "bridge" not in dict(t["nets"]):
+                    self.err(lpath, f"cannot link to {target!r}: it is not on the default bridge")
+                elif target == name:
+                    self.err(lpath, "a container cannot link to itself")
+
+    # ---- IPAM ----------------------------------------------------------------------------
+    def hosts_of(self, net: str, specs_hosts: dict[str, set]) -> list[str]:
+        n = self.networks[net]
+        if n["explicit_hosts"]:
+            return [h for h in self.hosts if h in n["hosts"]]
+        if n["driver"] == "overlay":
+            return list(self.hosts)
+        used = specs_hosts.get(net, set())
+        return [h for h in self.hosts if h in used] or list(self.hosts)
+
+    def allocate_subnets(self) -> dict[str, dict[str, Segment]]:
+        users: dict[str, set] = {}
+        for name, raw in self.containers_raw.items():
+            raw = _mapping(raw)
+            nets = raw.get("networks")
+            names = nets if isinstance(nets, list) else list(_mapping(nets))
+            for n in names:
+                if isinstance(n, str):
+                    users.setdefault(n, set()).add(raw.get("host", next(iter(self.hosts), None)))
+        segments: dict[str, dict[str, Segment]] = {h: {} for h in self.hosts}
+        overlay_alloc = SubnetAllocator(DEFAULT_GLOBAL_POOLS)
+        explicit_overlay = [n["subnet"] for n in self.networks.values()
+                            if n["driver"] == "overlay" and n["subnet"] is not None]
+        for s in explicit_overlay:
+            overlay_alloc.claim(s)
+        overlay_subnets: dict[str, IPv4Network] = {}
+        vni = 4096
+        vnis: dict[str, int] = {}
+        for net, n in self.networks.items():
+            if n["driver"] == "overlay":
+                vnis[net] = vni
+                vni += 1
+                subnet = n["subnet"] or overlay_alloc.auto()
+                overlay_subnets[net] = subnet
+        for hname, host in self.hosts.items():
+            d = host.daemon
+            pools = d.default_address_pools or DEFAULT_LOCAL_POOLS
+            alloc = SubnetAllocator(pools, reserved=(self.underlay.subnet,))
+            path = f"hosts.{hname}.daemon"
+            owner: dict[IPv4Network, str] = {}
+            # explicit subnets first, so automatic ones step around them
+            if d.bip is not None:
+                bridge_net = d.bip.network
+                alloc.claim(bridge_net)
+            else:
+                bridge_net = alloc.auto()
+            if bridge_net is None:
+                self.err(path, "no free address pool for the default bridge; set `bip`")
+                raise _Stop
+            owner[bridge_net] = "the default bridge"
+            if bridge_net.overlaps(self.underlay.subnet):
+                self.err(f"{path}.bip", f"default bridge subnet {bridge_net} overlaps the underlay "
+                                        f"{self.underlay.subnet}")
+            mine = [net for net in self.networks if hname in self.hosts_of(net, users)]
+            for net in mine:
+                n = self.networks[net]
+                sub = overlay_subnets.get(net) if n["driver"] == "overlay" else n["subnet"]
+                if sub is None or n["driver"] == "overlay" and n["subnet"] is None:
+                    continue
+                clash = alloc.overlaps(sub) or (sub if sub.overlaps(self.underlay.subnet) else None)
+                if clash is not None:
+                    other = owner.get(clash, f"the underlay {self.underlay.subnet}")
+                    self.err(f"networks.{net}.subnet", f"subnet {sub} overlaps {other} ({clash}) on host {hname!r}")
+                else:
+                    alloc.claim(sub)
+                    owner[sub] = f"network {net!r}"
+            gw = d.bip.ip if d.bip else first_host(bridge_net)
+            segments[hname]["bridge"] = Segment(
+                network="bridge", host=hname, driver="bridge", subnet=bridge_net, gateway=gw,
+                ip_range=d.fixed_cidr, device="docker0", internal=False, icc=d.icc,
+                masquerade=d.ip_masq, mtu=d.mtu, host_binding_ipv4=d.ip, is_default=True,
+                network_id=naming.network_id(self.lab, "bridge"))
+            for net in mine:
+                n = self.networks[net]
+                if n["driver"] == "overlay":
+                    sub = overlay_subnets[net]
+                    if n["subnet"] is None and sub is not None and alloc.overlaps(sub):
+                        self.err(f"networks.{net}", f"automatic overlay subnet {sub} overlaps a local "
+                                                    f"network on host {hname!r}; give it a `subnet`")
+                else:
+                    sub = n["subnet"] or alloc.auto()
+                    if n["subnet"] is None and sub is not None:
+                        owner[sub] = f"network {net!r}"
+                if sub is None:
+                    self.err(f"networks.{net}", f"no free address pool left on host {hname!r}; give it a `subnet`")
+                    continue
+                segments[hname][net] = self.segment(net, n, hname, sub, vnis.get(net, 0))
+        return segments
+
+    def segment(self, net: str, n: dict, host: str, subnet: IPv4Network, vni: int) -> Segment:
+        o = n["options"]
+        mtu_opt = o.get("com.docker.network.driver.mtu", "")
+        default_mtu = 1450 if n["driver"] == "overlay" else 1500
+        mtu = int(mtu_opt) if mtu_opt.isdigit() else default_mtu
+        if n["driver"] == "overlay" and mtu_opt.isdigit():
+            mtu = int(mtu_opt) - 50
+        if n["driver"] == "bridge":
+            device = o.get("com.docker.network.bridge.name") or naming.user_bridge(self.lab, net)
+        elif n["driver"] == "macvlan":
+            device = o.get("parent", "eth0")
+        else:
+            device = "br0"
+        hb = o.get("com.docker.network.bridge.host_binding_ipv4")
+        host_ipv4 = o.get("com.docker.network.host_ipv4")
+        return Segment(
+            network=net, host=host, driver=n["driver"], subnet=subnet,
+            gateway=n["gateway"] or first_host(subnet), ip_range=n["ip_range"], device=device,
+            internal=n["internal"],
+            icc=self.flag(o.get("com.docker.network.bridge.enable_icc"), "", True),
+            masquerade=self.flag(o.get("com.docker.network.bridge.enable_ip_masquerade"), "", True),
+            mtu=mtu, host_binding_ipv4=IPv4Address(hb) if hb else IPv4Address("0.0.0.0"),
+            is_default=False, options=tuple(sorted(o.items())),
+            network_id=naming.network_id(self.lab, net), vni=vni,
+            macvlan_mode=o.get("macvlan_mode", "bridge") if n["driver"] == "macvlan" else "",
+            host_ipv4=IPv4Address(host_ipv4) if host_ipv4 else None)
+
+    def attach(self, specs: dict, segments: dict[str, dict[str, Segment]]) -> list[Container]:
+        allocators: dict[tuple, AddressAllocator] = {}
+
+        def allocator(seg: Segment) -> AddressAllocator:
+            key = (seg.network,) if seg.driver == "overlay" else (seg.network, seg.host)
+            if key not in allocators:
+                allocators[key] = AddressAllocator(seg.subnet, seg.ip_range, seg.gateway)
+            return allocators[key]
+
+        # static addresses are reserved before any automatic one (see README: IPAM)
+        for name, s in specs.items():
+            for net, ep in s["nets"]:
+                seg = segments.get(s["host"], {}).get(net)
+                a = self.addr(ep.get("ipv4_address"), f"{ep['_path']}.ipv4_address") \
+                    if seg is not None and "ipv4_address" in ep else None
+                if a is None:
+                    continue
+                if a not in seg.subnet or a in (seg.subnet.network_address, seg.subnet.broadcast_address):
+                    self.err(f"{ep['_path']}.ipv4_address", f"{a} is not a usable address of {net}'s subnet {seg.subnet}")
+                elif not allocator(seg).reserve(a):
+                    what = "the gateway" if a == seg.gateway else "another container"
+                    self.err(f"{ep['_path']}.ipv4_address", f"{a} is already used by {what} on {net!r}")
+        ports = _PortAllocator(self)
+        containers = []
+        for name, s in specs.items():
+            if s["host"] is None:
+                continue
+            host = self.hosts[s["host"]]
+            atts = []
+            prefix_n = 0
+            for net, ep in s["nets"]:
+                seg = segments[s["host"]].get(net)
+                if seg is None:
+                    continue
+                if "ipv4_address" in ep:
+                    a = IPv4Address(ep["ipv4_address"]) if self._is_addr(ep["ipv4_address"]) else None
+                else:
+                    a = allocator(seg).next()
+                    if a is None:
+                        self.err(ep["_path"], f"network {net!r} has no free address left in "
+                                              f"{seg.ip_range or seg.subnet} on host {s['host']!r}")
+                if a is None:
+                    continue
+                prefix = seg.option("com.docker.network.container_iface_prefix", "eth")
+                ifname = f"{prefix}{prefix_n}"
+                prefix_n += 1
+                aliases = tuple(x for x in _listing(ep.get("aliases")) if isinstance(x, str))
+                has_gateway = not (seg.driver == "macvlan" and seg.internal) and seg.driver != "overlay"
+                atts.append(Attachment(
+                    network=net, ifname=ifname, address=IPv4Interface(f"{a}/{seg.subnet.prefixlen}"),
+                    gateway=seg.gateway if has_gateway else None, mac=naming.mac_for(a),
+                    host_ifname=naming.host_veth(self.lab, name, net), device=seg.device,
+                    mtu=seg.mtu, aliases=aliases, driver=seg.driver))
+            gw = _gateway_endpoint(atts, segments[s["host"]])
+            spec = s["spec"]
+            cid = naming.container_id(self.lab, name)
+            hostname = spec.get("hostname") if isinstance(spec.get("hostname"), str) else cid[:12]
+            exposed: list[tuple[int, str]] = []
+            for i, e in enumerate(_listing(spec.get("expose"))):
+                try:
+                    exposed += parse_expose(e)
+                except PortSpecError as err:
+                    self.err(f"{s['path']}.expose[{i}]", str(err))
+            bindings = ports.bind(name, s, host, segments[s["host"]].get(gw) if gw else None,
+                                  exposed, spec.get("publish_all") is True)
+            for b in bindings:
+                if (b.container_port, b.proto) not in exposed:
+                    exposed.append((b.container_port, b.proto))
+            for req in ports.requests.get(name, []):
+                for p in range(req.container_range[0], req.container_range[1] + 1):
+                    if (p, req.proto) not in exposed:
+                        exposed.append((p, req.proto))
+            links = []
+            for link in _listing(spec.get("links")):
+                if isinstance(link, str) and link.partition(":")[0] in specs:
+                    target, _, alias = link.partition(":")
+                    links.append(Link(target, alias or target))
+            command = spec.get("command") if isinstance(spec.get("command"), str) else None
+            containers.append(Container(
+                name=name, host=s["host"], mode=s["mode"], netns=self.netns_of(name, specs),
+                id=cid, hostname=hostname, attachments=tuple(atts), gateway_network=gw,
+                shares=s["shares"], ports=tuple(bindings),
+                exposed=tuple(sorted(set(exposed))), links=tuple(links), command=command))
+        return containers
+
+    @staticmethod
+    def _is_addr(value) -> bool:
+        try:
+            IPv4Address(value)
+            return True
+        except ValueError:
+            return False
+
+    def netns_of(self, name: str, specs: dict) -> str:
+        s = specs[name]
+        seen = set()
+        while s["mode"] == "container" and s["shares"] and name not in seen:
+            seen.add(name)
+            name = s["shares"]
+            s = specs[name]
+        if s["mode"] == "host":
+            return self.hosts[s["host"]].netns if s["host"] else ""
+        return naming.netns(self.lab, name)
+
+    # ---- expect ---------------------------------------------------------------------------
+    def read_expect(self, containers: list[Container]) -> list[Expectation]:
+        names = {c.name for c in containers} | set(self.hosts) | {"outside"}
+        out = []
+        for i, e in enumerate(_listing(self.data.get("expect"))):
+            path = f"expect[{i}]"
+            e = _mapping(e)
+            src, dst = e.get("from"), e.get("to")
+            for key, value in (("from", src), ("to", dst)):
+                if value is None:
+                    self.err(path, f"missing `{key}`")
+            if isinstance(src, str) and src not in names:
+                self.err(f"{path}.from", f"unknown container, host or outside {src!r}{_suggest(src, names)}")
+            proto = e.get("proto", "icmp")
+            if proto not in ("icmp", "tcp", "udp"):
+                self.err(f"{path}.proto", f"protocol {proto!r} is not one of icmp, tcp, udp")
+            port = e.get("port")
+            if isinstance(dst, str):
+                target, sep, p = dst.rpartition(":") if ":" in dst else (dst, "", "")
+                if sep:
+                    if not p.isdigit() or not 1 <= int(p) <= 65535:
+                        self.err(f"{path}.to", f"port {p!r} in {dst!r} is not a number from 1 to 65535")
+                    elif proto == "icmp" and "proto" not in e:
+                        proto = "tcp"
+                    if port is None and p.isdigit():
+                        port = int(p)
+                if target not in names and not self._is_addr(target):
+                    self.err(f"{path}.to", f"{target!r} is not a container, a host, `outside` or an "
+                                           f"IPv4 address{_suggest(target, names)}")
+            if proto in ("tcp", "udp") and port is None:
+                self.err(path, f"a {proto} expectation needs a port: `to: NAME:PORT` or `port:`")
+            if isinstance(src, str) and isinstance(dst, str):
+                out.append(Expectation(src, dst.rsplit(":", 1)[0] if ":" in dst else dst,
+                                       e.get("ok", True) is not False, proto,
+                                       port if isinstance(port, int) else None, self.src.line(path)))
+        return out
+
+
+def _gateway_endpoint(atts: list[Attachment], segs: dict[str, Segment]) -> str | None:
+    """libnetwork's (*endpoint).Less: non-internal first, then by network name."""
+    ranked = sorted(atts, key=lambda a: (segs[a.network].internal, a.network))
+    return next((a.network for a in ranked if a.gateway is not None), None)
+
+
+class _PortAllocator:
+    """Host ports of one lab: explicit bindings checked for clashes, ephemeral ones handed out
+    from the start of ip_local_port_range per (host, host IP, protocol), as portallocator does."""
+
+    def __init__(self, r: _Resolver):
+        self.r = r
+        self.owner: dict[tuple, str] = {}
+        self.last: dict[tuple, int] = {}
+        self.requests: dict[str, list] = {}
+
+    def taken(self, host: str, ip: IPv4Address, port: int, proto: str) -> str | None:
+        for (h, oip, oport, oproto), who in self.owner.items():
+            if h == host and oport == port and oproto == proto and (
+                    oip == ip or IPv4Address("0.0.0.0") in (oip, ip)):
+                return who
+        return None
+
+    def bind(self, name: str, s: dict, host: Host, seg: Segment | None, exposed, publish_all) -> list[PortBinding]:
+        out: list[PortBinding] = []
+        reqs = []
+        for i, spec in enumerate(_listing(s["spec"].get("ports"))):
+            path = f"{s['path']}.ports[{i}]"
+            try:
+                reqs.append((path, parse_port(spec)))
+            except PortSpecError as e:
+                self.r.err(path, str(e))
+        self.requests[name] = [r for _, r in reqs]
+        if seg is None or seg.internal or seg.driver != "bridge" and seg.driver != "overlay":
+            return out   # no gateway endpoint, or an internal one: Docker maps nothing
+        for path, req in reqs:
+            ip = req.host_ip or seg.host_binding_ipv4
+            cports = range(req.container_range[0], req.container_range[1] + 1)
+            if req.host_range is None:
+                for cp in cports:
+                    out.append(PortBinding(ip, self.ephemeral(host.name, ip, req.proto, name), cp, req.proto))
+            elif len(cports) == 1 and req.host_range[0] != req.host_range[1]:
+                free = next((p for p in range(req.host_range[0], req.host_range[1] + 1)
+                             if not self.taken(host.name, ip, p, req.proto)), None)
+                if free is None:
+                    self.r.err(path, f"every host port in {req.host_range[0]}-{req.host_range[1]}/{req.proto} "
+                                     f"on {ip} is already allocated")
+                    continue
+                self.claim(host.name, ip, free, req.proto, f"{name} ({path})")
+                out.append(PortBinding(ip, free, cports[0], req.proto))
+            else:
+                for hp, cp in zip(range(req.host_range[0], req.host_range[1] + 1), cports):
+                    who = self.taken(host.name, ip, hp, req.proto)
+                    if who:
+                        self.r.err(path, f"Bind for {ip}:{hp}/{req.proto} failed: port is already "
+                                         f"allocated to {who} on host {host.name!r}")
+                        continue
+                    self.claim(host.name, ip, hp, req.proto, f"{name} ({path})")
+                    out.append(PortBinding(ip, hp, cp, req.proto))
+        if publish_all:
+            bound = {(b.container_port, b.proto) for b in out}
+            for port, proto in exposed:
+                if (port, proto) not in bound:
+                    ip = seg.host_binding_ipv4
+                    out.append(PortBinding(ip, self.ephemeral(host.name, ip, proto, name), port, proto))
+        return out
+
+    def claim(self, host: str, ip, port: int, proto: str, who: str) -> None:
+        self.owner[(host, ip, port, proto)] = who
+
+    def ephemeral(self, host: str, ip, proto: str, who: str) -> int:
+        key = (host, ip, proto)
+        lo, hi = EPHEMERAL
+        start = self.last.get(key, lo - 1) + 1
+        for step in range(hi - lo + 1):
+            p = lo + (start - lo + step) % (hi - lo + 1)
+            if not self.taken(host, ip, p, proto):
+                self.last[key] = p
+                self.claim(host, ip, p, proto, who)
+                return p
+        self.r.err(f"containers.{who}", f"no ephemeral host port left on {ip}/{proto}")
+        return 0
