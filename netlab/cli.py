@@ -1,0 +1,195 @@
+"""The `netlab` command: a few lines per verb over the Python API."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from .errors import NetlabError
+
+
+class _Group(click.Group):
+    """Every netlab error becomes its message and an exit status, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except NetlabError as e:
+            click.echo(str(e), err=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; `netlab down` removes whatever was built", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Docker's container networks, rebuilt from a YAML file with real kernel objects."""
+
+
+@main.command()
+@click.argument("file")
+def validate(file):
+    """Check a lab file; report every problem as FILE:LINE: key.path: message."""
+    from .topology import load_file
+    topo = load_file(file)
+    click.echo(f"{file}: ok (lab {topo.name}: {len(topo.hosts)} hosts, "
+               f"{len({s.network for s in topo.segments})} networks, {len(topo.containers)} containers)")
+
+
+@main.command()
+@click.argument("file")
+@click.option("--json", "as_json", is_flag=True, help="the plan as JSON")
+def plan(file, as_json):
+    """The kernel objects and rules `up` would create (no root needed)."""
+    from .plan.planner import build_plan
+    from .plan.render import render_plan
+    from .topology import load_file
+    p = build_plan(load_file(file))
+    click.echo(p.to_json() if as_json else render_plan(p))
+
+
+@main.command()
+@click.argument("file")
+@click.option("--host", "host", default=None, help="only this host")
+def rules(file, host):
+    """Each host's iptables-save text, as Docker 20.10 would leave it (no root needed)."""
+    from .firewall.docker import host_ruleset
+    from .firewall.render import render
+    from .topology import load_file
+    topo = load_file(file)
+    names = [h.name for h in topo.hosts]
+    if host is not None and host not in names:
+        raise click.BadParameter(f"no host {host!r} (hosts: {', '.join(names)})", param_hint="--host")
+    for name in [host] if host else names:
+        if len(names) > 1:
+            click.echo(f"# host {name}")
+        click.echo(render(host_ruleset(topo, name)), nl=False)
+
+
+def _up(file):
+    from .lifecycle import up
+    result = up(file, say=lambda m: click.echo(m, err=True))
+    if not result.changed:
+        click.echo(f"lab {result.lab}: no changes")
+    else:
+        for change in result.changes:
+            click.echo(str(change))
+        click.echo(f"lab {result.lab}: {len(result.changes)} changes applied")
+    for note in result.notes:
+        click.echo(f"note: {note}")
+
+
+def _down(target):
+    from .lifecycle import down
+    removed = down(target, say=lambda m: click.echo(m, err=True))
+    click.echo(f"removed {len(removed)} namespaces" if removed else "nothing of that lab was left")
+
+
+@main.command()
+@click.argument("file")
+def up(file):
+    """Build the lab (idempotent: a second run changes nothing). Alias: apply."""
+    _up(file)
+
+
+@main.command()
+@click.argument("file")
+def apply(file):
+    """Same as `up`."""
+    _up(file)
+
+
+@main.command()
+@click.argument("target", metavar="FILE|LAB")
+def down(target):
+    """Remove everything the lab owns; works without the file. Alias: teardown."""
+    _down(target)
+
+
+@main.command()
+@click.argument("target", metavar="FILE|LAB")
+def teardown(target):
+    """Same as `down`."""
+    _down(target)
+
+
+@main.command(name="ls")
+def ls_():
+    """Labs present on this machine."""
+    from .lifecycle import ls
+    labs = ls()
+    if not labs:
+        click.echo("no labs")
+        return
+    click.echo(f"{'LAB':10} {'STATUS':10} {'CONTAINERS':>10} {'NETNS':>6} {'AGENT':6} FILE")
+    for lab in labs:
+        status = "up" if lab.complete else "partial"
+        click.echo(f"{lab.name:10} {status:10} {lab.containers:>10} {lab.namespaces:>6} "
+                   f"{'yes' if lab.agent else 'no':6} {lab.file}")
+
+
+@main.command()
+@click.argument("lab")
+@click.argument("name", required=False)
+def inspect(lab, name):
+    """JSON shaped like `docker network inspect` / `docker container inspect`."""
+    from .inspect import inspect_lab
+    from .lifecycle import snapshot_topology
+    click.echo(json.dumps(inspect_lab(snapshot_topology(lab), name), indent=4))
+
+
+@main.command(name="exec", context_settings={"ignore_unknown_options": True})
+@click.argument("lab")
+@click.argument("name")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def exec_(lab, name, command):
+    """Run COMMAND in a container, a host or `outside` (as `ip netns exec` does)."""
+    from .lifecycle import require_root, snapshot_topology
+    from .targets import endpoint
+    require_root()
+    target = endpoint(snapshot_topology(lab), name)
+    argv = ["ip", "netns", "exec", target.netns, *command]
+    sys.stdout.flush()
+    try:
+        os.execvp(argv[0], argv)
+    except OSError as e:
+        raise click.ClickException(f"cannot run ip netns exec: {e.strerror}")
+
+
+@main.command()
+@click.argument("lab")
+def verify(lab):
+    """Check the lab file's `expect:` entries; exit 1 on any mismatch."""
+    from .lifecycle import require_root, snapshot_topology
+    from .verify import agent_problems, check
+    require_root()
+    topo = snapshot_topology(lab)
+    outcomes = check(topo)
+    problems = agent_problems(topo)
+    click.echo(f"{'FROM':12} {'TO':22} {'PROTO':6} {'EXPECT':7} {'SEEN':7} RESULT")
+    for o in outcomes:
+        e = o.expectation
+        click.echo(f"{e.source:12} {e.target + ' ' + o.target if e.target != o.target.split(':')[0] else o.target:22.22} "
+                   f"{e.proto:6} {'ok' if e.ok else 'blocked':7} {'ok' if o.seen else 'blocked':7} "
+                   f"{'pass' if o.ok else 'FAIL'}")
+    for p in problems:
+        click.echo(f"problem: {p}")
+    bad = sum(not o.ok for o in outcomes)
+    click.echo(f"{len(outcomes) - bad} passed, {bad} failed")
+    if bad or problems:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--keep", is_flag=True, help="leave the lab up afterwards")
+def demo(keep):
+    """The built-in lab: up, show, ping, verify, down."""
+    from .demo import run_demo
+    run_demo(keep=keep, echo=click.echo)
+
+
+if __name__ == "__main__":
+    main()

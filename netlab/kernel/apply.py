@@ -1,0 +1,180 @@
+"""Observe a lab's namespaces, then carry out the changes a diff asks for."""
+from __future__ import annotations
+
+import os
+
+from ..plan.diff import Change, LinkView, Observed, canonical_iptables
+from ..plan.items import Address, Bridge, EtcFile, Firewall, Netns, Process, Route, Sysctl, Veth
+from ..plan.plan import Plan
+from ..topology import naming
+from . import iptables, netns
+from .links import Netlink
+from .observe import read_netns
+
+
+def observe(nl: Netlink, desired: Plan, previous: Plan | None, processes: dict) -> Observed:
+    seen = Observed(processes=processes)
+    lab = desired.lab
+    items = list(desired.items) + (list(previous.items) if previous else [])
+    names = {i.name for i in items if isinstance(i, Netns)}
+    for ns in sorted(names):
+        if not netns.exists(ns):
+            continue
+        state = read_netns(nl, ns)
+        if state.marked != naming.owner_mark(lab):
+            seen.foreign[ns] = f"its lo is marked {state.marked!r}" if state.marked else "it has no netlab mark"
+            continue
+        seen.netns.add(ns)
+        for name, link in state.links.items():
+            seen.links[(ns, name)] = LinkView(link.kind, link.mtu, link.mac, link.master, link.up, link.hairpin)
+        seen.addresses |= {(ns, dev, cidr) for dev, cidr in state.addresses}
+        seen.routes.update({(ns, dst): v for dst, v in state.routes.items()})
+    for item in desired.items:
+        ns = getattr(item, "netns", None)
+        if ns not in seen.netns:
+            continue
+        if isinstance(item, Sysctl):
+            seen.sysctls[(ns, item.path)] = netns.read_sysctl(ns, item.path)
+        elif isinstance(item, Firewall):
+            seen.firewall[ns] = canonical_iptables(iptables.save(ns))
+        elif isinstance(item, EtcFile):
+            try:
+                with open(f"{netns.etc_dir(ns)}/{item.name}") as f:
+                    seen.etc[(ns, item.name)] = f.read()
+            except OSError:
+                seen.etc[(ns, item.name)] = None
+    return seen
+
+
+class Executor:
+    """Carries out changes in order; processes are handed to the agent afterwards."""
+
+    def __init__(self, nl: Netlink, lab: str, firewall_flavour: str = "nft"):
+        self.nl = nl
+        self.lab = lab
+        self.mark = naming.owner_mark(lab)
+        self.flavour = firewall_flavour
+
+    def run(self, change: Change) -> None:
+        item = change.item
+        getattr(self, f"_{change.action}_{item.kind}")(item)
+
+    # ---- create / update ------------------------------------------------------------
+    def _create_netns(self, item: Netns) -> None:
+        netns.create(item.name)
+        self.nl.mark_netns(item.name, self.mark)
+
+    def _create_bridge(self, item: Bridge) -> None:
+        self.nl.add_bridge(item.netns, item.name, item.mac, item.mtu, self.mark)
+
+    def _update_bridge(self, item: Bridge) -> None:
+        attrs = {"state": "up"}
+        if item.mac:
+            attrs["address"] = item.mac
+        if item.mtu:
+            attrs["mtu"] = item.mtu
+        self.nl.set_link(item.netns, item.name, **attrs)
+
+    def _recreate_bridge(self, item: Bridge) -> None:
+        self.nl.delete_link(item.netns, item.name)
+        self._create_bridge(item)
+
+    def _create_veth(self, item: Veth) -> None:
+        self.nl.add_veth(item.netns, item.name, item.peer_netns, item.peer_name, mtu=item.mtu,
+                         master=item.master, mac=item.mac, peer_mac=item.peer_mac, alias=self.mark)
+        if item.hairpin:
+            self.nl.set_hairpin(item.netns, item.name, True)
+
+    def _update_veth(self, item: Veth) -> None:
+        self.nl.set_link(item.netns, item.name, mtu=item.mtu, state="up",
+                         **({"master": item.master} if item.master else {}))
+        peer = {"mtu": item.mtu, "state": "up"}
+        if item.peer_mac:
+            peer["address"] = item.peer_mac
+        self.nl.set_link(item.peer_netns, item.peer_name, **peer)
+        if item.master:
+            self.nl.set_hairpin(item.netns, item.name, item.hairpin)
+
+    def _recreate_veth(self, item: Veth) -> None:
+        self.nl.delete_link(item.netns, item.name)
+        self.nl.delete_link(item.peer_netns, item.peer_name)
+        self._create_veth(item)
+
+    def _create_address(self, item: Address) -> None:
+        self.nl.add_address(item.netns, item.dev, item.cidr)
+
+    def _create_route(self, item: Route) -> None:
+        self.nl.replace_route(item.netns, item.dst, item.gateway, item.dev)
+
+    _update_route = _create_route
+
+    def _update_sysctl(self, item: Sysctl) -> None:
+        netns.write_sysctl(item.netns, item.path, item.value)
+
+    _create_sysctl = _update_sysctl
+
+    def _update_firewall(self, item: Firewall) -> None:
+        iptables.restore(item.netns, item.text, self.flavour)
+
+    _create_firewall = _update_firewall
+
+    def _update_etcfile(self, item: EtcFile) -> None:
+        d = netns.etc_dir(item.netns)
+        os.makedirs(d, exist_ok=True)
+        tmp = f"{d}/.{item.name}.tmp"
+        with open(tmp, "w") as f:
+            f.write(item.content)
+        os.replace(tmp, f"{d}/{item.name}")
+
+    _create_etcfile = _update_etcfile
+
+    def _create_process(self, item: Process) -> None:
+        pass   # the agent starts it once the state file names it
+
+    _recreate_process = _create_process
+
+    # ---- delete -------------------------------------------------------------------------
+    def _delete_netns(self, item: Netns) -> None:
+        self.nl.forget(item.name)
+        netns.delete(item.name)
+        remove_etc(item.name)
+
+    def _delete_bridge(self, item: Bridge) -> None:
+        self.nl.delete_link(item.netns, item.name)
+
+    def _delete_veth(self, item: Veth) -> None:
+        self.nl.delete_link(item.netns, item.name)
+
+    def _delete_address(self, item: Address) -> None:
+        self.nl.delete_address(item.netns, item.dev, item.cidr)
+
+    def _delete_route(self, item: Route) -> None:
+        self.nl.delete_route(item.netns, item.dst)
+
+    def _delete_sysctl(self, item: Sysctl) -> None:
+        pass   # a value left as it is harms nothing; Docker does not reset them either
+
+    def _delete_firewall(self, item: Firewall) -> None:
+        pass   # only happens with its host, whose namespace goes too
+
+    def _delete_etcfile(self, item: EtcFile) -> None:
+        try:
+            os.unlink(f"{netns.etc_dir(item.netns)}/{item.name}")
+        except FileNotFoundError:
+            pass
+
+    def _delete_process(self, item: Process) -> None:
+        pass   # the agent stops what the state file no longer names
+
+
+def remove_etc(ns: str) -> None:
+    d = netns.etc_dir(ns)
+    for name in ("hosts", "resolv.conf"):
+        try:
+            os.unlink(f"{d}/{name}")
+        except FileNotFoundError:
+            pass
+    try:
+        os.rmdir(d)
+    except OSError:
+        pass

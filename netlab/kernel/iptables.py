@@ -1,0 +1,38 @@
+"""iptables in a lab namespace: atomic restore of whole tables, and save for observation.
+
+One `iptables-restore` per host, run inside the namespace (`ip netns exec` semantics are
+not needed for iptables: only the network namespace matters)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from ..errors import KernelError
+from . import netns
+
+PACKAGE = "iptables"
+
+
+def _binary(name: str) -> str:
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if path is None:
+        raise KernelError(f"`{name}` is not installed: netlab needs it to write Docker's rules "
+                          f"(apt-get install {PACKAGE})")
+    return path
+
+
+def _run(ns: str, argv: list[str], stdin: str | None = None) -> str:
+    with netns.entered(ns):
+        # the child inherits this thread's network namespace at fork
+        proc = subprocess.run(argv, input=stdin, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise KernelError(f"{ns}: {' '.join(argv[:1])} failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def restore(ns: str, text: str, flavour: str = "nft") -> None:
+    _run(ns, [_binary(f"iptables-{flavour}-restore" if flavour != "auto" else "iptables-restore")], text)
+
+
+def save(ns: str, flavour: str = "nft") -> str:
+    return _run(ns, [_binary(f"iptables-{flavour}-save" if flavour != "auto" else "iptables-save")])

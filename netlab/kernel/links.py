@@ -1,0 +1,125 @@
+"""The only pyroute2 writer: links, addresses, routes, bridge ports, in lab namespaces.
+
+One netlink socket per namespace, opened inside it and kept for the whole run."""
+from __future__ import annotations
+
+import os
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from ..errors import KernelError
+from . import netns
+
+
+class Netlink:
+    def __init__(self):
+        self._sockets: dict[str, IPRoute] = {}
+
+    def ipr(self, ns: str) -> IPRoute:
+        sock = self._sockets.get(ns)
+        if sock is None:
+            with netns.entered(ns):
+                sock = IPRoute()
+            self._sockets[ns] = sock
+        return sock
+
+    def forget(self, ns: str) -> None:
+        sock = self._sockets.pop(ns, None)
+        if sock is not None:
+            sock.close()
+
+    def close(self) -> None:
+        for ns in list(self._sockets):
+            self.forget(ns)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def index(self, ns: str, ifname: str) -> int | None:
+        found = self.ipr(ns).link_lookup(ifname=ifname)
+        return found[0] if found else None
+
+    def _index(self, ns: str, ifname: str) -> int:
+        idx = self.index(ns, ifname)
+        if idx is None:
+            raise KernelError(f"{ns}: interface {ifname} not found")
+        return idx
+
+    # ---- links -----------------------------------------------------------------------
+    def add_bridge(self, ns: str, name: str, mac: str | None, mtu: int | None, alias: str) -> None:
+        kw = {"address": mac} if mac else {}
+        if mtu:
+            kw["mtu"] = mtu
+        self.ipr(ns).link("add", ifname=name, kind="bridge", state="up", **kw)
+        self.set_link(ns, name, ifalias=alias)
+
+    def add_veth(self, ns: str, name: str, peer_ns: str, peer_name: str, *, mtu: int,
+                 master: str | None, mac: str | None, peer_mac: str | None, alias: str) -> None:
+        fd = os.open(netns.path(peer_ns), os.O_RDONLY)
+        try:
+            peer = {"ifname": peer_name, "net_ns_fd": fd, "mtu": mtu}
+            if peer_mac:
+                peer["address"] = peer_mac
+            kw = {"address": mac} if mac else {}
+            if master:
+                kw["master"] = self._index(ns, master)
+            self.ipr(ns).link("add", ifname=name, kind="veth", mtu=mtu, state="up", peer=peer, **kw)
+        finally:
+            os.close(fd)
+        self.set_link(ns, name, ifalias=alias)
+        self.set_link(peer_ns, peer_name, state="up", ifalias=alias)
+
+    def set_link(self, ns: str, name: str, **attrs) -> None:
+        if "master" in attrs and isinstance(attrs["master"], str):
+            attrs["master"] = self._index(ns, attrs["master"])
+        self.ipr(ns).link("set", index=self._index(ns, name), **attrs)
+
+    def set_hairpin(self, ns: str, name: str, on: bool) -> None:
+        self.ipr(ns).brport("set", index=self._index(ns, name), mode=1 if on else 0)
+
+    def delete_link(self, ns: str, name: str) -> None:
+        idx = self.index(ns, name)
+        if idx is not None:
+            try:
+                self.ipr(ns).link("del", index=idx)
+            except NetlinkError as e:
+                if e.code != 19:     # ENODEV: already gone with its peer
+                    raise
+
+    def mark_netns(self, ns: str, alias: str) -> None:
+        self.ipr(ns).link("set", index=1, state="up", ifalias=alias)
+
+    # ---- addresses and routes ------------------------------------------------------------
+    def add_address(self, ns: str, dev: str, cidr: str) -> None:
+        addr, _, plen = cidr.partition("/")
+        try:
+            self.ipr(ns).addr("add", index=self._index(ns, dev), address=addr, prefixlen=int(plen))
+        except NetlinkError as e:
+            if e.code != 17:         # EEXIST: already there, which is what we want
+                raise
+
+    def delete_address(self, ns: str, dev: str, cidr: str) -> None:
+        addr, _, plen = cidr.partition("/")
+        idx = self.index(ns, dev)
+        if idx is not None:
+            try:
+                self.ipr(ns).addr("del", index=idx, address=addr, prefixlen=int(plen))
+            except NetlinkError as e:
+                if e.code != 99:     # EADDRNOTAVAIL
+                    raise
+
+    def replace_route(self, ns: str, dst: str, gateway: str | None, dev: str) -> None:
+        kw = {"gateway": gateway} if gateway else {}
+        self.ipr(ns).route("replace", dst="0.0.0.0/0" if dst == "default" else dst,
+                           oif=self._index(ns, dev), **kw)
+
+    def delete_route(self, ns: str, dst: str) -> None:
+        try:
+            self.ipr(ns).route("del", dst="0.0.0.0/0" if dst == "default" else dst)
+        except NetlinkError as e:
+            if e.code != 3:          # ESRCH
+                raise

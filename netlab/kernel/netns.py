@@ -1,0 +1,128 @@
+"""Network namespaces made in-process: unshare + bind mount to pin, setns to enter.
+
+No `ip netns add` per namespace: one process, a few syscalls each. A namespace is the
+lab's when its `lo` carries the ifalias `netlab:<lab>` (set right after creation)."""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+
+from ..errors import KernelError
+
+CLONE_NEWNET = 0x40000000
+CLONE_NEWNS = 0x00020000
+MS_BIND = 4096
+MNT_DETACH = 2
+RUN = "/run/netns"
+ETC = "/etc/netns"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(rc: int, what: str) -> None:
+    if rc != 0:
+        e = ctypes.get_errno()
+        raise KernelError(f"{what}: {os.strerror(e)}")
+
+
+def path(name: str) -> str:
+    return f"{RUN}/{name}"
+
+
+def exists(name: str) -> bool:
+    return os.path.exists(path(name))
+
+
+def listed() -> list[str]:
+    try:
+        return sorted(os.listdir(RUN))
+    except FileNotFoundError:
+        return []
+
+
+def _mount_run() -> None:
+    """/run/netns must be a shared mount point, as `ip netns add` makes it, so that the
+    pins are visible in every mount namespace (and `ip netns exec` works on them)."""
+    os.makedirs(RUN, exist_ok=True)
+    with open("/proc/self/mountinfo") as f:
+        if any(line.split()[4] == RUN for line in f):
+            return
+    _check(_libc.mount(RUN.encode(), RUN.encode(), b"none", MS_BIND | (1 << 14), None), "bind /run/netns")
+    MS_SHARED, MS_REC = 1 << 20, 1 << 14
+    _check(_libc.mount(b"none", RUN.encode(), None, MS_SHARED | MS_REC, None), "share /run/netns")
+
+
+def create(name: str) -> None:
+    """Make and pin a new namespace; the calling thread ends where it started."""
+    _mount_run()
+    target = path(name)
+    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_RDONLY, 0o444)
+    os.close(fd)
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        _check(_libc.unshare(CLONE_NEWNET), f"unshare for netns {name}")
+        _check(_libc.mount(b"/proc/thread-self/ns/net", target.encode(), b"none", MS_BIND, None),
+               f"pin netns {name}")
+    except Exception:
+        with contextlib.suppress(OSError):
+            os.unlink(target)
+        raise
+    finally:
+        _check(_libc.setns(home, CLONE_NEWNET), "return to the original netns")
+        os.close(home)
+
+
+def delete(name: str) -> None:
+    target = path(name)
+    _libc.umount2(target.encode(), MNT_DETACH)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(target)
+
+
+def inode(name: str) -> int | None:
+    try:
+        return os.stat(path(name)).st_ino
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def entered(name: str):
+    """Run the body with this thread inside netns `name` (sockets opened there stay there)."""
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        fd = os.open(path(name), os.O_RDONLY)
+    except FileNotFoundError:
+        os.close(home)
+        raise KernelError(f"netns {name} does not exist") from None
+    try:
+        _check(_libc.setns(fd, CLONE_NEWNET), f"enter netns {name}")
+        yield
+    finally:
+        os.close(fd)
+        _check(_libc.setns(home, CLONE_NEWNET), "return to the original netns")
+        os.close(home)
+
+
+def read_sysctl(name: str, key: str) -> str | None:
+    """/proc/sys/net follows the netns of the thread that opens it."""
+    with entered(name):
+        try:
+            with open(f"/proc/sys/{key}") as f:
+                return f.read().strip()
+        except OSError:
+            return None
+
+
+def write_sysctl(name: str, key: str, value: str) -> None:
+    with entered(name):
+        try:
+            with open(f"/proc/sys/{key}", "w") as f:
+                f.write(value)
+        except FileNotFoundError:
+            raise KernelError(f"sysctl {key.replace('/', '.')} does not exist in this kernel") from None
+
+
+def etc_dir(name: str) -> str:
+    return f"{ETC}/{name}"

@@ -1,0 +1,173 @@
+"""Bring a lab up, change it, take it down: the API behind `netlab up/down/ls`.
+
+Order of an `up`: load and validate (nothing touched on error), plan, take the lab's lock,
+observe, diff, record the intent in the state file, apply, record completion, then let the
+agent (re)load. A `down` needs only the lab's name: state file plus ownership marks."""
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+
+from . import state
+from .agent import control as agent
+from .errors import KernelError, LabError
+from .kernel import netns, processes
+from .kernel.apply import Executor, observe, remove_etc
+from .kernel.links import Netlink
+from .plan.diff import Change, diff
+from .plan.items import Netns
+from .plan.plan import Plan
+from .plan.planner import build_plan
+from .topology import Topology, load_file, load_text
+from .topology import naming
+
+SNAPSHOT = "lab.yaml"
+
+
+@dataclass
+class UpResult:
+    lab: str
+    changes: list[Change]
+    notes: list[str]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise LabError("netlab needs root to make network namespaces; run it with sudo")
+
+
+def require_tools() -> None:
+    for tool, package in (("iptables-restore", "iptables"), ("ip", "iproute2")):
+        if not (shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")):
+            raise KernelError(f"`{tool}` is not installed: netlab needs it (apt-get install {package})")
+
+
+def firewall_flavour() -> str:
+    """The flavour `iptables` itself uses here (nft on Debian 12), so people see our rules."""
+    link = os.path.realpath(shutil.which("iptables") or "/usr/sbin/iptables")
+    return "legacy" if "legacy" in os.path.basename(link) else "nft"
+
+
+def snapshot_topology(lab: str) -> Topology:
+    """The lab as it was last brought up (the file may have changed since)."""
+    path = f"{state.lab_dir(lab)}/{SNAPSHOT}"
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise LabError(f"no lab named {lab!r} is up (see `netlab ls`)") from None
+    st = state.load(lab)
+    return load_text(text, st.file if st else path)
+
+
+def up(path: str, say=print) -> UpResult:
+    require_root()
+    topo = load_file(path)
+    plan = build_plan(topo)
+    require_tools()
+    with open(path, "rb") as f:
+        text = f.read()
+    with state.locked(topo.name, say=say):
+        return _up_locked(topo, plan, os.path.abspath(path), text)
+
+
+def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes) -> UpResult:
+    prev = state.load(topo.name)
+    if prev is not None and prev.file != path:
+        raise LabError(f"lab {topo.name!r} is already up from {prev.file}; take it down first "
+                       f"(`netlab down {topo.name}`) or give this lab another name")
+    with Netlink() as nl:
+        seen = observe(nl, plan, prev.plan if prev else None, agent.processes(topo.name))
+        if seen.foreign:
+            ns, why = next(iter(seen.foreign.items()))
+            raise LabError(f"netns {ns} exists but is not lab {topo.name!r}'s ({why}); remove it "
+                           f"(`ip netns del {ns}`) or give this lab another name")
+        changes = diff(plan, prev.plan if prev else None, seen)
+        intent = _merge(prev.plan, plan) if prev else plan
+        state.LabState(topo.name, path, intent, complete=False).save()
+        executor = Executor(nl, topo.name, firewall_flavour())
+        for change in changes:
+            executor.run(change)
+    with open(f"{state.lab_dir(topo.name)}/{SNAPSHOT}", "wb") as f:
+        f.write(text)
+    state.LabState(topo.name, path, plan, complete=True).save()
+    agent.ensure(topo.name)
+    return UpResult(topo.name, changes, plan.notes)
+
+
+def _merge(old: Plan, new: Plan) -> Plan:
+    """What may exist while an `up` runs: the old plan's items and the new ones."""
+    merged = Plan(new.lab, notes=list(new.notes))
+    for item in new.items:
+        merged.add(item)
+    for item in old.items:
+        if merged.get(item.key) is None:
+            merged.add(item)
+    return merged
+
+
+def lab_name(file_or_lab: str) -> str:
+    if os.path.isfile(file_or_lab):
+        return load_file(file_or_lab).name
+    if not naming.LAB_NAME.match(file_or_lab):
+        raise LabError(f"{file_or_lab!r} is neither a lab file nor a lab name")
+    return file_or_lab
+
+
+def down(file_or_lab: str, say=print) -> list[str]:
+    """Remove everything the lab owns; returns the namespaces removed."""
+    require_root()
+    lab = lab_name(file_or_lab)
+    with state.locked(lab, say=say):
+        agent.stop(lab)
+        st = state.load(lab)
+        names = {i.name for i in st.plan.of(Netns)} if st else set()
+        mark = naming.owner_mark(lab)
+        with Netlink() as nl:
+            for ns in netns.listed():
+                if ns.startswith(f"{lab}-") and ns not in names and _mark_of(nl, ns) == mark:
+                    names.add(ns)
+        present = sorted(n for n in names if netns.exists(n))
+        processes.kill_in(present)
+        for ns in present:
+            netns.delete(ns)
+        for ns in names:
+            remove_etc(ns)
+    state.remove(lab)
+    return present
+
+
+def _mark_of(nl: Netlink, ns: str) -> str | None:
+    try:
+        return nl.ipr(ns).get_links(1)[0].get_attr("IFLA_IFALIAS")
+    except Exception:
+        return None
+    finally:
+        nl.forget(ns)
+
+
+@dataclass
+class LabInfo:
+    name: str
+    file: str
+    complete: bool
+    containers: int
+    namespaces: int
+    agent: bool
+
+
+def ls() -> list[LabInfo]:
+    out = []
+    for lab in state.labs():
+        st = state.load(lab)
+        if st is None:
+            continue
+        ns = [i.name for i in st.plan.of(Netns)]
+        out.append(LabInfo(lab, st.file, st.complete, sum(1 for i in st.plan.of(Netns) if i.role == "container"),
+                           sum(1 for n in ns if netns.exists(n)), agent.pid(lab) is not None))
+    return out

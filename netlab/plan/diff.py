@@ -1,0 +1,183 @@
+"""Desired plan vs what the kernel holds -> the changes to make. Pure: the observation is
+passed in as data, so drift repair and idempotence are testable without root."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .items import Address, Bridge, EtcFile, Firewall, Item, Netns, Process, Route, Sysctl, Veth
+from .plan import Plan
+
+RANK = {Netns: 0, Bridge: 1, Veth: 2, Address: 3, Route: 4, Sysctl: 5, Firewall: 6, EtcFile: 7, Process: 8}
+
+
+@dataclass(frozen=True)
+class LinkView:
+    kind: str
+    mtu: int
+    mac: str
+    master: str | None
+    up: bool
+    hairpin: bool = False
+
+
+@dataclass
+class Observed:
+    """What exists now, for the namespaces the lab had or wants."""
+
+    netns: set[str] = field(default_factory=set)
+    foreign: dict[str, str] = field(default_factory=dict)      # netns -> why it is not ours
+    links: dict[tuple[str, str], LinkView] = field(default_factory=dict)
+    addresses: set[tuple[str, str, str]] = field(default_factory=set)   # (netns, dev, cidr)
+    routes: dict[tuple[str, str], tuple[str | None, str]] = field(default_factory=dict)
+    sysctls: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    firewall: dict[str, str] = field(default_factory=dict)     # netns -> canonical iptables text
+    etc: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    processes: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # name -> (netns, cmd, alive)
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str                 # create | update | recreate | delete
+    item: Item
+    why: str = ""
+
+    def __str__(self) -> str:
+        why = f"  ({self.why})" if self.why else ""
+        return f"{self.action:8} {self.item.describe()}{why}"
+
+
+def canonical_iptables(text: str, tables=("filter", "nat")) -> str:
+    """iptables-save text without counters, comments or tables we do not manage."""
+    out, keep = [], False
+    for line in text.splitlines():
+        line = line.rstrip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("*"):
+            keep = line[1:] in tables
+        if not keep:
+            continue
+        if line.startswith(":"):
+            line = line.rsplit(" [", 1)[0] if line.endswith("]") else line
+        out.append(line)
+    return "\n".join(out)
+
+
+def _link_problem(item: Bridge | Veth, seen: LinkView | None, peer: LinkView | None) -> tuple[str, str] | None:
+    if seen is None:
+        return ("create", "missing")
+    want_kind = "bridge" if isinstance(item, Bridge) else "veth"
+    if seen.kind != want_kind:
+        return ("recreate", f"is a {seen.kind}, not a {want_kind}")
+    if isinstance(item, Veth):
+        if peer is None:
+            return ("recreate", f"peer {item.peer_name} in {item.peer_netns} is missing")
+        diffs = []
+        if seen.master != item.master:
+            diffs.append(f"master {seen.master} != {item.master}")
+        if seen.mtu != item.mtu or peer.mtu != item.mtu:
+            diffs.append(f"mtu {seen.mtu}/{peer.mtu} != {item.mtu}")
+        if item.peer_mac and peer.mac != item.peer_mac:
+            diffs.append(f"peer mac {peer.mac} != {item.peer_mac}")
+        if not (seen.up and peer.up):
+            diffs.append("down")
+        if item.master and seen.hairpin != item.hairpin:
+            diffs.append(f"hairpin {'on' if seen.hairpin else 'off'}")
+        return ("update", ", ".join(diffs)) if diffs else None
+    diffs = []
+    if item.mac and seen.mac != item.mac:
+        diffs.append(f"mac {seen.mac} != {item.mac}")
+    if item.mtu and seen.mtu != item.mtu:
+        diffs.append(f"mtu {seen.mtu} != {item.mtu}")
+    if not seen.up:
+        diffs.append("down")
+    return ("update", ", ".join(diffs)) if diffs else None
+
+
+def diff(desired: Plan, previous: Plan | None, seen: Observed) -> list[Change]:
+    changes: list[Change] = []
+    fresh = {i.name for i in desired.of(Netns) if i.name not in seen.netns}
+    for item in desired.items:
+        ns = getattr(item, "netns", None) if not isinstance(item, Netns) else item.name
+        if isinstance(item, Netns):
+            if item.name in fresh:
+                changes.append(Change("create", item))
+            continue
+        if ns in fresh or (isinstance(item, Veth) and item.peer_netns in fresh):
+            changes.append(Change("create", item))
+            continue
+        problem = _problem(item, seen)
+        if problem:
+            changes.append(Change(problem[0], item, problem[1]))
+    changes += _removals(desired, previous, seen)
+    return sorted(changes, key=_order)
+
+
+def _problem(item: Item, seen: Observed) -> tuple[str, str] | None:
+    if isinstance(item, (Bridge, Veth)):
+        peer = seen.links.get(item.peer_key[1:]) if isinstance(item, Veth) else None
+        return _link_problem(item, seen.links.get((item.netns, item.name)), peer)
+    if isinstance(item, Address):
+        return None if (item.netns, item.dev, item.cidr) in seen.addresses else ("create", "missing")
+    if isinstance(item, Route):
+        now = seen.routes.get((item.netns, item.dst))
+        if now == (item.gateway, item.dev):
+            return None
+        return ("create", "missing") if now is None else ("update", f"is via {now[0]} dev {now[1]}")
+    if isinstance(item, Sysctl):
+        now = seen.sysctls.get((item.netns, item.path))
+        return None if now == item.value else ("update", f"is {now}")
+    if isinstance(item, Firewall):
+        now = seen.firewall.get(item.netns)
+        if now == canonical_iptables(item.text):
+            return None
+        return ("update", "rules differ" if now else "no rules")
+    if isinstance(item, EtcFile):
+        now = seen.etc.get((item.netns, item.name))
+        return None if now == item.content else ("update", "missing" if now is None else "content differs")
+    if isinstance(item, Process):
+        now = seen.processes.get(item.name)
+        if now is None:
+            return ("create", "not running")
+        if (now[0], now[1]) != (item.netns, item.command):
+            return ("recreate", "command changed")
+        return None if now[2] else ("recreate", "not running")
+    return None
+
+
+def _removals(desired: Plan, previous: Plan | None, seen: Observed) -> list[Change]:
+    out: list[Change] = []
+    gone_ns = set()
+    if previous is not None:
+        for item in previous.of(Netns):
+            if desired.get(item.key) is None and item.name in seen.netns:
+                gone_ns.add(item.name)
+                out.append(Change("delete", item))
+        for item in previous.items:
+            if isinstance(item, Netns) or desired.get(item.key) is not None:
+                continue
+            if getattr(item, "netns", None) in gone_ns and not isinstance(item, Process):
+                continue
+            if isinstance(item, Veth) and item.peer_netns in gone_ns:
+                continue
+            out.append(Change("delete", item))
+    managed = {(i.netns, i.name) for i in desired.items if isinstance(i, (Bridge, Veth))}
+    managed |= {i.peer_key[1:] for i in desired.of(Veth)}
+    managed |= {(i.name, "lo") for i in desired.of(Netns)}
+    wanted = {(i.netns, i.dev, i.cidr) for i in desired.of(Address)}
+    for ns, dev, cidr in sorted(seen.addresses):
+        if (ns, dev) in managed and (ns, dev, cidr) not in wanted and not cidr.startswith("127."):
+            out.append(Change("delete", Address(ns, dev, cidr), "not in the lab file"))
+    wanted_routes = {(i.netns, i.dst) for i in desired.of(Route)}
+    lab_ns = {i.name for i in desired.of(Netns)}
+    for (ns, dst), (gw, dev) in sorted(seen.routes.items(), key=lambda kv: kv[0]):
+        if ns in lab_ns and (ns, dst) not in wanted_routes:
+            out.append(Change("delete", Route(ns, dst, gw, dev or ""), "not in the lab file"))
+    return out
+
+
+def _order(change: Change) -> tuple:
+    rank = RANK[type(change.item)]
+    if change.action == "delete":
+        return (0, -rank)
+    return (1, rank)

@@ -1,0 +1,189 @@
+"""Desired kernel state as frozen data. Each item has a stable key (its identity in the
+kernel); two items with one key but different specs are a planning bug."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class Item:
+    kind = "item"
+
+    @property
+    def key(self) -> tuple:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, **asdict(self)}
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Netns(Item):
+    """A network namespace the lab owns, pinned at /run/netns/<name>, `lo` up and marked."""
+
+    name: str
+    role: str                   # outside | host | container
+    kind = "netns"
+
+    @property
+    def key(self):
+        return ("netns", self.name)
+
+    def describe(self):
+        return f"netns {self.name} ({self.role})"
+
+
+@dataclass(frozen=True)
+class Bridge(Item):
+    netns: str
+    name: str
+    mac: str | None = None
+    mtu: int | None = None      # None: the kernel follows the ports, as Docker 20.10 leaves it
+    kind = "bridge"
+
+    @property
+    def key(self):
+        return ("link", self.netns, self.name)
+
+    def describe(self):
+        mtu = f" mtu {self.mtu}" if self.mtu else ""
+        return f"{self.netns}: bridge {self.name}{mtu}"
+
+
+@dataclass(frozen=True)
+class Veth(Item):
+    """A veth pair; the key is the end in `netns` (the host side for containers)."""
+
+    netns: str
+    name: str
+    peer_netns: str
+    peer_name: str
+    mtu: int = 1500
+    master: str | None = None   # bridge of `name` in `netns`
+    mac: str | None = None
+    peer_mac: str | None = None
+    hairpin: bool = False       # bridge port hairpin_mode (userland-proxy off)
+    kind = "veth"
+
+    @property
+    def key(self):
+        return ("link", self.netns, self.name)
+
+    @property
+    def peer_key(self):
+        return ("link", self.peer_netns, self.peer_name)
+
+    def describe(self):
+        master = f" master {self.master}" if self.master else ""
+        return (f"{self.netns}: veth {self.name}{master} <-> {self.peer_netns}: {self.peer_name}"
+                f" mtu {self.mtu}" + (f" mac {self.peer_mac}" if self.peer_mac else ""))
+
+
+@dataclass(frozen=True)
+class Address(Item):
+    netns: str
+    dev: str
+    cidr: str
+    kind = "address"
+
+    @property
+    def key(self):
+        return ("address", self.netns, self.dev, self.cidr)
+
+    def describe(self):
+        return f"{self.netns}: address {self.cidr} dev {self.dev}"
+
+
+@dataclass(frozen=True)
+class Route(Item):
+    netns: str
+    dst: str                    # "default" or a CIDR
+    gateway: str | None
+    dev: str
+    kind = "route"
+
+    @property
+    def key(self):
+        return ("route", self.netns, self.dst)
+
+    def describe(self):
+        via = f" via {self.gateway}" if self.gateway else ""
+        return f"{self.netns}: route {self.dst}{via} dev {self.dev}"
+
+
+@dataclass(frozen=True)
+class Sysctl(Item):
+    netns: str
+    path: str                   # below /proc/sys, e.g. net/ipv4/ip_forward
+    value: str
+    kind = "sysctl"
+
+    @property
+    def key(self):
+        return ("sysctl", self.netns, self.path)
+
+    def describe(self):
+        return f"{self.netns}: sysctl {self.path.replace('/', '.')}={self.value}"
+
+
+@dataclass(frozen=True)
+class Firewall(Item):
+    """The whole iptables state of one namespace, as iptables-restore input."""
+
+    netns: str
+    text: str
+    kind = "firewall"
+
+    @property
+    def key(self):
+        return ("firewall", self.netns)
+
+    def describe(self):
+        n = sum(1 for line in self.text.splitlines() if line.startswith("-A "))
+        return f"{self.netns}: iptables ({n} rules)"
+
+
+@dataclass(frozen=True)
+class EtcFile(Item):
+    """/etc/netns/<netns>/<name>: what `ip netns exec` binds over /etc/<name>."""
+
+    netns: str
+    name: str
+    content: str
+    kind = "etcfile"
+
+    @property
+    def key(self):
+        return ("etcfile", self.netns, self.name)
+
+    def describe(self):
+        return f"{self.netns}: /etc/netns/{self.netns}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Process(Item):
+    """A container's `command:`, run and restarted by the lab's agent."""
+
+    netns: str
+    name: str
+    command: str
+    kind = "process"
+
+    @property
+    def key(self):
+        return ("process", self.name)
+
+    def describe(self):
+        return f"{self.netns}: process {self.name}: {self.command}"
+
+
+KINDS = {cls.kind: cls for cls in (Netns, Bridge, Veth, Address, Route, Sysctl, Firewall, EtcFile, Process)}
+
+
+def item_from_dict(d: dict) -> Item:
+    cls = KINDS[d["kind"]]
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in d.items() if k in names})

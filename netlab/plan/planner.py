@@ -1,0 +1,81 @@
+"""Topology -> Plan: every namespace, link, address, route, sysctl, rule set, file and
+process the lab needs, in creation order."""
+from __future__ import annotations
+
+from ..drivers import SEGMENT_DRIVERS
+from ..topology import naming
+from ..topology.model import Host, Topology
+from . import etc
+from .items import Address, Bridge, EtcFile, Firewall, Netns, Process, Route, Sysctl, Veth
+from .plan import Plan
+
+UNDERLAY_BRIDGE = "underlay"
+
+
+def underlay_mac(topo: Topology, host: Host) -> str:
+    """A VM-like NIC address (52:54:00 is QEMU's prefix), stable across runs."""
+    h = naming.digest(topo.name, "nic", host.name)
+    return "52:54:00:" + ":".join(h[i:i + 2] for i in range(0, 6, 2))
+
+
+def build_plan(topo: Topology) -> Plan:
+    plan = Plan(topo.name)
+    _outside(plan, topo)
+    for host in topo.hosts:
+        _host(plan, topo, host)
+    for c in topo.containers:
+        _container(plan, topo, c)
+    for host in topo.hosts:
+        _firewall(plan, topo, host)
+    return plan
+
+
+def _outside(plan: Plan, topo: Topology) -> None:
+    ns = topo.outside_netns
+    plan.add(Netns(ns, "outside"))
+    plan.add(Bridge(ns, UNDERLAY_BRIDGE, mtu=topo.underlay.mtu))
+    plan.add(Address(ns, UNDERLAY_BRIDGE, f"{topo.underlay.gateway}/{topo.underlay.subnet.prefixlen}"))
+    for a in topo.outside_addresses:
+        plan.add(Address(ns, "lo", f"{a}/32"))
+
+
+def _host(plan: Plan, topo: Topology, host: Host) -> None:
+    plan.add(Netns(host.netns, "host"))
+    plan.add(Veth(topo.outside_netns, naming.underlay_port(host.name), host.netns, "eth0",
+                  mtu=topo.underlay.mtu, master=UNDERLAY_BRIDGE, peer_mac=underlay_mac(topo, host)))
+    plan.add(Address(host.netns, "eth0", f"{host.address}/{topo.underlay.subnet.prefixlen}"))
+    plan.add(Route(host.netns, "default", str(topo.underlay.gateway), "eth0"))
+    for seg in topo.segments_on(host.name):
+        SEGMENT_DRIVERS[seg.driver].plan_segment(plan, topo, seg)
+    plan.add(EtcFile(host.netns, "hosts", etc.host_hosts(topo, host)))
+    plan.add(EtcFile(host.netns, "resolv.conf", etc.host_resolv(topo, host)))
+
+
+def _container(plan: Plan, topo: Topology, c) -> None:
+    if c.mode in ("bridge", "none"):
+        plan.add(Netns(c.netns, "container"))
+        plan.add(Sysctl(c.netns, "net/ipv6/conf/all/disable_ipv6", "1"))
+        hairpin = not topo.host(c.host).daemon.userland_proxy
+        for att in c.attachments:
+            SEGMENT_DRIVERS[att.driver].plan_endpoint(plan, topo, c, att, hairpin)
+        gw = c.attachment(c.gateway_network) if c.gateway_network else None
+        if gw is not None:
+            plan.add(Route(c.netns, "default", str(gw.gateway), gw.ifname))
+        plan.add(EtcFile(c.netns, "hosts", etc.container_hosts(topo, c)))
+        plan.add(EtcFile(c.netns, "resolv.conf", etc.container_resolv(topo, c)))
+    elif c.mode == "host" and c.ports:
+        plan.notes.append(f"{c.name}: published ports are discarded in host network mode (as Docker does)")
+    if c.command:
+        plan.add(Process(c.netns, c.name, c.command))
+
+
+def _firewall(plan: Plan, topo: Topology, host: Host) -> None:
+    from ..firewall.docker import host_ruleset, host_sysctls
+    from ..firewall.render import render_restore
+
+    for path, value in host_sysctls(topo, host.name):
+        plan.add(Sysctl(host.netns, path, value))
+    plan.add(Firewall(host.netns, render_restore(host_ruleset(topo, host.name))))
+    if not host.daemon.iptables and any(c.ports for c in topo.containers_on(host.name)):
+        plan.notes.append(f"{host.name}: iptables is off: published ports are served by the userland "
+                          "proxy alone, as in Docker")

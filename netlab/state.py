@@ -1,0 +1,93 @@
+"""What a lab has built, on disk under /run/netlab/<lab>/: the applied plan, the file it
+came from, a lock, the agent's pid and the logs. `down` works from this alone."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+
+from .errors import LabError
+from .plan.plan import Plan
+
+ROOT = os.environ.get("NETLAB_RUN", "/run/netlab")
+
+
+def lab_dir(lab: str) -> str:
+    return f"{ROOT}/{lab}"
+
+
+def log_dir(lab: str) -> str:
+    return f"{lab_dir(lab)}/log"
+
+
+@dataclass
+class LabState:
+    lab: str
+    file: str                   # absolute path of the lab file
+    plan: Plan
+    complete: bool              # false while `up` is running or after it died
+
+    def save(self) -> None:
+        d = lab_dir(self.lab)
+        os.makedirs(d, exist_ok=True)
+        tmp = f"{d}/state.json.tmp"
+        with open(tmp, "w") as f:
+            json.dump({"lab": self.lab, "file": self.file, "complete": self.complete,
+                       "plan": json.loads(self.plan.to_json())}, f)
+        os.replace(tmp, f"{d}/state.json")
+
+
+def load(lab: str) -> LabState | None:
+    try:
+        with open(f"{lab_dir(lab)}/state.json") as f:
+            d = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise LabError(f"lab {lab!r}: its state file is unreadable ({e}); `netlab down {lab}` "
+                       "sweeps by ownership mark without it") from None
+    return LabState(d["lab"], d["file"], Plan.from_json(json.dumps(d["plan"])), d.get("complete", False))
+
+
+def labs() -> list[str]:
+    try:
+        return sorted(n for n in os.listdir(ROOT) if os.path.isdir(f"{ROOT}/{n}"))
+    except FileNotFoundError:
+        return []
+
+
+def remove(lab: str) -> None:
+    shutil.rmtree(lab_dir(lab), ignore_errors=True)
+
+
+@contextlib.contextmanager
+def locked(lab: str, wait: float = 120.0, say=print):
+    """One `up` or `down` of a lab at a time; a second one waits, then gives up clearly."""
+    os.makedirs(lab_dir(lab), exist_ok=True)
+    path = f"{lab_dir(lab)}/lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+                if not told:
+                    say(f"lab {lab!r} is being changed by another netlab (pid {holder or '?'}); waiting...")
+                    told = True
+                if time.monotonic() > deadline:
+                    raise LabError(f"lab {lab!r} is still locked by pid {holder or '?'} after "
+                                   f"{wait:.0f} s; try again when it has finished") from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
