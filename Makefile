@@ -1,0 +1,44 @@
+# The README's two commands: `make demo` and `make test`, as root on Debian/Ubuntu.
+# Both install what is missing (system packages with apt, Python packages in .venv).
+
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+NETLAB    := $(VENV)/bin/netlab
+# what netlab itself needs on the machine
+SYSTEM    := iproute2 iptables nftables conntrack procps iputils-ping
+# what the test suite adds: a real Docker 20.10 to compare with, and busybox for its image
+TEST_SYS  := docker.io busybox-static
+PYTEST    ?= -n auto
+
+.PHONY: demo test unit bench system test-system clean
+
+demo: system $(VENV)/.installed
+	$(NETLAB) demo
+
+test: system test-system $(VENV)/.installed-test
+	$(PY) -m pytest $(PYTEST) -q tests
+
+unit: $(VENV)/.installed-test
+	$(PY) -m pytest -q tests/unit
+
+bench: system test-system $(VENV)/.installed-test
+	$(PY) bench/run.py
+
+system:
+	@bash scripts/apt-ensure $(SYSTEM)
+
+test-system:
+	@bash scripts/apt-ensure $(TEST_SYS)
+
+$(VENV)/.installed: pyproject.toml
+	@python3 -c "import venv, ensurepip" 2>/dev/null || bash scripts/apt-ensure python3-venv
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

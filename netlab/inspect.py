@@ -1,0 +1,98 @@
+"""`netlab inspect`: the lab described in the JSON shapes of `docker network inspect` and
+`docker container inspect` (the Networks, IPAM, Containers and NetworkSettings parts)."""
+from __future__ import annotations
+
+from .errors import LabError
+from .topology import naming
+from .topology.model import Container, Segment, Topology
+
+
+def _endpoint_id(topo: Topology, c: Container, network: str) -> str:
+    return naming.digest(topo.name, "endpoint", c.name, network)
+
+
+def network(topo: Topology, seg: Segment) -> dict:
+    config = {"Subnet": str(seg.subnet), "Gateway": str(seg.gateway)}
+    if seg.ip_range:
+        config["IPRange"] = str(seg.ip_range)
+    members = {}
+    for c in topo.containers_on(seg.host):
+        att = c.attachment(seg.network)
+        if att is not None:
+            members[c.id] = {"Name": c.name, "EndpointID": _endpoint_id(topo, c, seg.network),
+                             "MacAddress": att.mac, "IPv4Address": str(att.address), "IPv6Address": ""}
+    options = dict(seg.options)
+    if seg.is_default:
+        options = {"com.docker.network.bridge.default_bridge": "true",
+                   "com.docker.network.bridge.enable_icc": str(seg.icc).lower(),
+                   "com.docker.network.bridge.enable_ip_masquerade": str(seg.masquerade).lower(),
+                   "com.docker.network.bridge.host_binding_ipv4": str(seg.host_binding_ipv4),
+                   "com.docker.network.bridge.name": "docker0",
+                   "com.docker.network.driver.mtu": str(seg.mtu)}
+    return {
+        "Name": seg.network, "Id": seg.network_id, "Scope": "swarm" if seg.driver == "overlay" else "local",
+        "Driver": seg.driver, "EnableIPv6": False,
+        "IPAM": {"Driver": "default", "Options": None if seg.is_default else {}, "Config": [config]},
+        "Internal": seg.internal, "Attachable": False, "Ingress": False,
+        "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
+        "Containers": members, "Options": options, "Labels": {},
+        "netlab": {"host": seg.host, "device": seg.device, "netns": topo.host(seg.host).netns},
+    }
+
+
+def container(topo: Topology, c: Container) -> dict:
+    ports: dict = {f"{p}/{proto}": None for p, proto in c.exposed}
+    for b in c.ports:
+        ports.setdefault(f"{b.container_port}/{b.proto}", None)
+        ports[f"{b.container_port}/{b.proto}"] = (ports[f"{b.container_port}/{b.proto}"] or []) + [
+            {"HostIp": str(b.host_ip), "HostPort": str(b.host_port)}]
+    nets = {}
+    for att in c.attachments:
+        seg = topo.segment(att.network, c.host)
+        nets[att.network] = {
+            "IPAMConfig": None, "Links": [f"{lk.name}:{lk.alias}" for lk in c.links] or None,
+            "Aliases": ([c.short_id, *att.aliases] if not seg.is_default else None),
+            "NetworkID": seg.network_id, "EndpointID": _endpoint_id(topo, c, att.network),
+            "Gateway": str(att.gateway or ""), "IPAddress": str(att.address.ip),
+            "IPPrefixLen": att.address.network.prefixlen, "IPv6Gateway": "",
+            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": att.mac,
+            "DriverOpts": None, "netlab": {"ifname": att.ifname, "host_ifname": att.host_ifname,
+                                           "device": att.device}}
+    mode = f"container:{c.shares}" if c.mode == "container" else c.mode
+    if c.mode == "bridge" and c.attachments and c.attachments[0].network != "bridge":
+        mode = c.attachments[0].network
+    default = next((a for a in c.attachments if a.network == "bridge"), None)
+    return {
+        "Id": c.id, "Name": f"/{c.name}",
+        "Config": {"Hostname": c.hostname, "ExposedPorts": {f"{p}/{proto}": {} for p, proto in c.exposed} or None,
+                   "Cmd": ["sh", "-c", c.command] if c.command else None},
+        "HostConfig": {"NetworkMode": mode, "Links": [f"/{lk.name}:/{c.name}/{lk.alias}" for lk in c.links] or None,
+                       "PortBindings": {f"{b.container_port}/{b.proto}": [{"HostIp": "" if str(b.host_ip) == "0.0.0.0"
+                                                                           else str(b.host_ip),
+                                                                           "HostPort": str(b.host_port)}]
+                                        for b in c.ports}},
+        "NetworkSettings": {
+            "Bridge": "", "SandboxID": naming.digest(topo.name, "sandbox", c.netns),
+            "SandboxKey": f"/run/netns/{c.netns}" if c.mode != "host" else "",
+            "Ports": ports if c.mode not in ("host", "container") else {},
+            "Gateway": str(default.gateway) if default else "",
+            "IPAddress": str(default.address.ip) if default else "",
+            "IPPrefixLen": default.address.network.prefixlen if default else 0,
+            "MacAddress": default.mac if default else "",
+            "Networks": nets if c.mode != "container" else {},
+        },
+        "netlab": {"host": c.host, "netns": c.netns},
+    }
+
+
+def inspect_lab(topo: Topology, name: str | None = None) -> list | dict:
+    if name is None:
+        return {"Networks": [network(topo, s) for s in topo.segments],
+                "Containers": [container(topo, c) for c in topo.containers]}
+    c = topo.find_container(name)
+    if c is not None:
+        return [container(topo, c)]
+    segs = [s for s in topo.segments if s.network == name]
+    if segs:
+        return [network(topo, s) for s in segs]
+    raise LabError(f"lab {topo.name!r} has no container or network named {name!r}")

@@ -1,0 +1,101 @@
+"""Shared test fixtures.
+
+The whole suite must leave the machine's own namespace as it found it: `machine_guard`
+snapshots links, addresses, routes, iptables, nftables and ip_forward at the start of a
+session and compares at the end. `make_lab` brings a lab up from YAML text and, after the
+test, takes it down and asserts nothing of it is left anywhere."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import textwrap
+
+import pytest
+
+ROOT = os.geteuid() == 0
+needs_root = pytest.mark.skipif(not ROOT, reason="needs root to create network namespaces")
+
+
+def _run(*argv: str) -> str:
+    if not shutil.which(argv[0]) and not shutil.which(argv[0], path="/usr/sbin:/sbin"):
+        return f"({argv[0]} not installed)"
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    return proc.stdout + proc.stderr
+
+
+def machine_snapshot() -> dict[str, str]:
+    def no_counters(text: str) -> str:
+        return "\n".join(re.sub(r"\[\d+:\d+\]", "", line) for line in text.splitlines()
+                         if not line.startswith("#"))
+
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        forward = f.read()
+    return {
+        "links": re.sub(r"\s+", " ", _run("ip", "-o", "link", "show")),
+        "addresses": _run("ip", "-o", "addr", "show"),
+        "routes": _run("ip", "route", "show", "table", "all"),
+        "iptables": no_counters(_run("iptables-save")),
+        "nft": _run("nft", "list", "ruleset"),
+        "ip_forward": forward,
+    }
+
+
+def _diff(before: dict, after: dict) -> list[str]:
+    return [key for key in before if before[key] != after[key]]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def machine_guard():
+    """No test may change the machine's own network namespace."""
+    if not ROOT:
+        yield
+        return
+    before = machine_snapshot()
+    yield
+    after = machine_snapshot()
+    changed = _diff(before, after)
+    # link statistics and ordering noise aside, any change here is a safety bug
+    assert not changed, f"the machine's own namespace changed during the tests: {changed}"
+
+
+def leftovers(lab: str) -> list[str]:
+    """Everything of a lab that could survive a broken teardown."""
+    found = []
+    found += [f"netns {n}" for n in os.listdir("/run/netns") if n.startswith(f"{lab}-")] \
+        if os.path.isdir("/run/netns") else []
+    found += [f"/etc/netns/{n}" for n in os.listdir("/etc/netns") if n.startswith(f"{lab}-")] \
+        if os.path.isdir("/etc/netns") else []
+    if os.path.exists(f"/run/netlab/{lab}"):
+        found.append(f"/run/netlab/{lab}")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"netlab.agent" in argv and lab.encode() in argv:
+            found.append(f"agent process {pid}")
+    return found
+
+
+@pytest.fixture
+def make_lab(tmp_path):
+    """make_lab(yaml_text) -> (path, UpResult); taken down and checked after the test."""
+    from netlab.lifecycle import down, up
+
+    made: list[str] = []
+
+    def _make(text: str, name: str = "lab.yaml"):
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        result = up(str(path), say=lambda m: None)
+        made.append(result.lab)
+        return str(path), result
+
+    yield _make
+    for lab in made:
+        down(lab, say=lambda m: None)
+        left = leftovers(lab)
+        assert not left, f"lab {lab} left: {left}"

@@ -1,0 +1,253 @@
+"""A YAML lab becomes real namespaces, bridges and veths; a rerun changes nothing; down
+leaves nothing. Real kernel objects, real packets."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import leftovers, needs_root
+
+pytestmark = [needs_root, pytest.mark.root]
+
+NETLAB = [sys.executable, "-m", "netlab"]
+
+THREE_NETS = """
+name: {lab}
+networks:
+  front: {{}}
+  back:
+    subnet: 10.77.0.0/24
+    ip_range: 10.77.0.128/25
+  db:
+    driver_opts:
+      com.docker.network.bridge.name: {lab}dbbr
+      com.docker.network.driver.mtu: "1400"
+containers:
+  web:   {{ports: ["8080:80"], command: "python3 -m http.server 80"}}
+  api:   {{networks: [front, back]}}
+  worker: {{networks: [back]}}
+  cache: {{networks: {{back: {{ipv4_address: 10.77.0.10}}}}}}
+  pg:    {{networks: [db, back]}}
+  tool:  {{}}
+  side:  {{network_mode: "container:api"}}
+  nohost: {{network_mode: none}}
+"""
+
+
+def netlab(*args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run(NETLAB + list(args), capture_output=True, text=True, **kw)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"netlab {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+    return proc
+
+
+def in_ns(lab: str, name: str, *cmd: str) -> subprocess.CompletedProcess:
+    return netlab("exec", lab, name, "--", *cmd, check=False)
+
+
+def pings(lab: str, src: str, address: str) -> bool:
+    return in_ns(lab, src, "ping", "-c", "1", "-W", "1", address).returncode == 0
+
+
+def test_three_networks_eight_containers(make_lab):
+    lab = "lc3n"
+    path, result = make_lab(THREE_NETS.format(lab=lab))
+    assert result.changed
+    from netlab.lifecycle import snapshot_topology
+    topo = snapshot_topology(lab)
+    ip = {c.name: {a.network: str(a.address.ip) for a in c.attachments} for c in topo.containers}
+
+    # IPAM as Docker: docker0 172.17/16, then front takes the next pool, db the one after
+    assert ip["web"] == {"bridge": "172.17.0.2"}
+    assert ip["api"] == {"front": "172.18.0.2", "back": "10.77.0.128"}
+    assert ip["cache"] == {"back": "10.77.0.10"}
+    assert ip["pg"] == {"db": "172.19.0.2", "back": "10.77.0.130"}
+
+    # the kernel holds exactly that: addresses, MACs, routes, names, MTU
+    out = in_ns(lab, "api", "ip", "-o", "addr", "show").stdout
+    assert "eth0    inet 172.18.0.2/16" in " ".join(out.split("  ")) or "172.18.0.2/16" in out
+    assert "10.77.0.128/24" in out
+    link = in_ns(lab, "api", "ip", "-o", "link", "show", "eth1").stdout
+    assert "02:42:0a:4d:00:80" in link
+    route = in_ns(lab, "api", "ip", "route", "show", "default").stdout
+    assert route.startswith("default via 10.77.0.1 dev eth1")   # "back" sorts before "front"
+    assert "mtu 1400" in in_ns(lab, "pg", "ip", "-o", "link", "show", "eth0").stdout
+    host_links = in_ns(lab, "node1", "ip", "-o", "link", "show").stdout
+    assert f"{lab}dbbr" in host_links and "docker0" in host_links
+    # container: shares api's namespace; none has lo only
+    assert "10.77.0.128" in in_ns(lab, "side", "ip", "-o", "addr").stdout
+    none_links = in_ns(lab, "nohost", "ip", "-o", "link").stdout.strip().splitlines()
+    assert len(none_links) == 1 and " lo:" in none_links[0]
+
+    # reachability as on a Docker host
+    assert pings(lab, "api", ip["worker"]["back"])
+    assert pings(lab, "pg", ip["api"]["front"]) is False        # pg is not on front
+    assert pings(lab, "tool", ip["web"]["bridge"])
+    assert pings(lab, "side", ip["cache"]["back"])              # through api's eth1
+    assert pings(lab, "nohost", "172.17.0.1") is False
+
+    # a second up changes nothing and says so
+    again = netlab("up", path)
+    assert "no changes" in again.stdout
+
+
+def test_rerun_changed_file_touches_only_the_difference(make_lab, tmp_path):
+    lab = "lcchg"
+    base = f"name: {lab}\nnetworks: {{n1: {{}}}}\ncontainers:\n  a: {{networks: [n1]}}\n  b: {{networks: [n1]}}\n"
+    path, _ = make_lab(base)
+    with open(path, "a") as f:
+        f.write("  c: {networks: [n1]}\n")
+    changed = netlab("up", path).stdout
+    touched = {line.split()[1] for line in changed.splitlines() if line.startswith(("create", "update"))}
+    assert f"{lab}-c:" in changed or "netns" in touched
+    assert f"{lab}-a" not in changed and f"{lab}-b" not in changed
+    assert pings(lab, "c", "172.18.0.2")
+    # and removing it again removes only its namespace and veth
+    with open(path, "w") as f:
+        f.write(base)
+    removed = netlab("up", path).stdout
+    assert f"netns {lab}-c" in removed and f"{lab}-a" not in removed
+    assert not os.path.exists(f"/run/netns/{lab}-c")
+
+
+def test_drift_is_repaired(make_lab):
+    lab = "lcdrift"
+    path, _ = make_lab(f"name: {lab}\ncontainers:\n  a: {{}}\n  b: {{}}\n")
+    from netlab.lifecycle import snapshot_topology
+    b = snapshot_topology(lab).container("b")
+    veth = b.attachments[0].host_ifname
+    subprocess.run(["ip", "-n", f"{lab}-node1", "link", "del", veth], check=True)
+    subprocess.run(["ip", "-n", f"{lab}-a", "addr", "flush", "dev", "eth0"], check=True)
+    assert not pings(lab, "a", "172.17.0.3")
+    repair = netlab("up", path).stdout
+    assert veth in repair and "172.17.0.2/16" in repair
+    assert "netns" not in repair.split("changes applied")[0].split("create")[0]
+    assert pings(lab, "a", "172.17.0.3")
+    assert "no changes" in netlab("up", path).stdout
+
+
+def test_command_is_supervised_logged_and_stopped(make_lab):
+    lab = "lccmd"
+    make_lab(f"name: {lab}\ncontainers:\n  srv: {{command: \"sleep 3000\"}}\n")
+    from netlab.agent import control
+    first = control.status(lab)["processes"]["srv"]["pid"]
+    os.kill(first, 9)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        now = control.status(lab)["processes"]["srv"]
+        if now["pid"] and now["pid"] != first:
+            break
+        time.sleep(0.1)
+    assert now["pid"] != first and now["restarts"] >= 1
+    with open(f"/run/netlab/{lab}/log/srv.log") as f:
+        assert f.read().count("starting 'sleep 3000'") >= 2
+    # the process runs inside the container's namespace
+    assert os.readlink(f"/proc/{now['pid']}/ns/net") == f"net:[{os.stat(f'/run/netns/{lab}-srv').st_ino}]"
+
+
+def test_exec_uses_container_files_and_passes_exit_status(make_lab):
+    lab = "lcexec"
+    make_lab(f"name: {lab}\nnetworks: {{u: {{}}}}\ncontainers:\n  a: {{networks: [u]}}\n  d: {{}}\n")
+    assert "nameserver 127.0.0.11" in in_ns(lab, "a", "cat", "/etc/resolv.conf").stdout
+    assert "nameserver 8.8.8.8" in in_ns(lab, "d", "cat", "/etc/resolv.conf").stdout
+    assert "172.17.0.2\t" in in_ns(lab, "d", "cat", "/etc/hosts").stdout
+    assert in_ns(lab, "a", "sh", "-c", "exit 7").returncode == 7
+    assert "10.10.101.105" in in_ns(lab, "node1", "ip", "-o", "addr").stdout
+    assert "203.0.113.10" in in_ns(lab, "outside", "ip", "-o", "addr").stdout
+    bad = in_ns(lab, "nosuch", "true")
+    assert bad.returncode == 1 and "no container, host or outside named 'nosuch'" in bad.stderr
+
+
+def test_inspect_is_shaped_like_docker(make_lab):
+    lab = "lcinsp"
+    make_lab(f"name: {lab}\nnetworks: {{u: {{subnet: 10.88.0.0/24}}}}\n"
+             f"containers:\n  a: {{networks: {{u: {{aliases: [db]}}}}, ports: ['8080:80']}}\n")
+    nets = json.loads(netlab("inspect", lab, "u").stdout)
+    assert nets[0]["IPAM"]["Config"] == [{"Subnet": "10.88.0.0/24", "Gateway": "10.88.0.1"}]
+    (member,) = nets[0]["Containers"].values()
+    assert member["Name"] == "a" and member["IPv4Address"] == "10.88.0.2/24"
+    (ctr,) = json.loads(netlab("inspect", lab, "a").stdout)
+    assert ctr["NetworkSettings"]["Networks"]["u"]["Aliases"][1] == "db"
+    assert ctr["NetworkSettings"]["Ports"]["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "8080"}]
+
+
+def test_same_name_other_file_is_refused(make_lab, tmp_path):
+    lab = "lcown"
+    path, _ = make_lab(f"name: {lab}\ncontainers: {{a: {{}}}}\n")
+    other = tmp_path / "other.yaml"
+    other.write_text(f"name: {lab}\ncontainers: {{b: {{}}}}\n")
+    proc = netlab("up", str(other), check=False)
+    assert proc.returncode == 1 and f"already up from {path}" in proc.stderr
+    assert not os.path.exists(f"/run/netns/{lab}-b")
+
+
+def test_invalid_file_creates_nothing(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: lcbad\ncontainers:\n  a: {networks: [nosuch]}\n")
+    proc = netlab("up", str(bad), check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"{bad}:3: containers.a.networks[0]: unknown network 'nosuch'; known: bridge"
+    assert not leftovers("lcbad")
+
+
+def test_not_root_is_one_clear_line(tmp_path):
+    f = tmp_path / "lab.yaml"
+    f.write_text("name: lcuser\n")
+    # modules are loaded as root (the interpreter lives under /root); then the user changes
+    drop = ("import os, sys, netlab.cli, netlab.lifecycle, netlab.topology.resolve; os.setuid(65534); "
+            "sys.argv = ['netlab', 'up', sys.argv[1]]; netlab.cli.main()")
+    proc = subprocess.run([sys.executable, "-c", drop, str(f)], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "netlab needs root to make network namespaces; run it with sudo"
+    assert not leftovers("lcuser")
+
+
+def test_kill_during_up_then_down_leaves_nothing(tmp_path):
+    lab = "lckill"
+    f = tmp_path / "lab.yaml"
+    f.write_text(f"name: {lab}\nnetworks: {{n1: {{}}, n2: {{}}}}\ncontainers:\n" +
+                 "".join(f"  c{i}: {{networks: [n{1 + i % 2}]}}\n" for i in range(30)))
+    try:
+        for delay in (0.3, 0.5, 0.7):
+            proc = subprocess.Popen(NETLAB + ["up", str(f)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            proc.kill()
+            proc.wait()
+            netlab("down", lab)
+            assert not leftovers(lab), f"after kill at {delay}s"
+        proc = subprocess.Popen(NETLAB + ["up", str(f)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        proc.kill()
+        proc.wait()
+        # up again converges to the full lab, and a third run has nothing to do
+        netlab("up", str(f))
+        assert "no changes" in netlab("up", str(f)).stdout
+        assert pings(lab, "c0", "172.18.0.3")
+    finally:
+        netlab("down", lab, check=False)
+    assert not leftovers(lab)
+
+
+def test_second_up_waits_for_the_lock(tmp_path):
+    lab = "lclock"
+    f = tmp_path / "lab.yaml"
+    f.write_text(f"name: {lab}\ncontainers:\n" + "".join(f"  c{i}: {{}}\n" for i in range(5)))
+    from netlab import state
+    try:
+        with state.locked(lab):
+            proc = subprocess.Popen(NETLAB + ["up", str(f)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True)
+            time.sleep(2.0)
+            assert proc.poll() is None, "up did not wait for the lock"
+            assert not os.path.exists(f"/run/netns/{lab}-c0"), "up built while another held the lock"
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0 and "being changed by another netlab" in err
+        assert "no changes" in netlab("up", str(f)).stdout
+    finally:
+        netlab("down", lab, check=False)
+    assert not leftovers(lab)
