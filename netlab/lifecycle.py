@@ -82,7 +82,7 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes) -> UpResult:
         raise LabError(f"lab {topo.name!r} is already up from {prev.file}; take it down first "
                        f"(`netlab down {topo.name}`) or give this lab another name")
     with Netlink() as nl:
-        seen = observe(nl, plan, prev.plan if prev else None, agent.processes(topo.name))
+        seen = observe(nl, plan, prev.plan if prev else None, agent.observed(topo.name))
         if seen.foreign:
             ns, why = next(iter(seen.foreign.items()))
             raise LabError(f"netns {ns} exists but is not lab {topo.name!r}'s ({why}); remove it "

@@ -1,7 +1,8 @@
 """`python -m netlab.agent LAB`: started by `netlab up`, stopped by `netlab down`."""
+import asyncio
 import sys
 
-from .supervisor import Supervisor
+from .main import Agent
 
 if __name__ == "__main__":
-    Supervisor(sys.argv[1]).run()
+    asyncio.run(Agent(sys.argv[1]).run())

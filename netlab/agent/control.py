@@ -61,6 +61,14 @@ def status(lab: str) -> dict:
         return {}
 
 
+def observed(lab: str) -> dict:
+    """What the agent serves, for the diff: {} when the agent is down (so all is missing)."""
+    if pid(lab) is None:
+        return {}
+    st = status(lab)
+    return {"processes": processes(lab), "proxies": {tuple(k) for k in st.get("proxies", [])}}
+
+
 def processes(lab: str) -> dict[str, tuple[str, str, bool]]:
     """name -> (netns, command, running) as the agent last reported, if the agent lives."""
     if pid(lab) is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from ..plan.diff import Change, LinkView, Observed, canonical_iptables
-from ..plan.items import Address, Bridge, EtcFile, Firewall, Netns, Process, Route, Sysctl, Veth
+from ..plan.items import Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route, Sysctl, Veth
 from ..plan.plan import Plan
 from ..topology import naming
 from . import iptables, netns
@@ -12,13 +12,15 @@ from .links import Netlink
 from .observe import read_netns
 
 
-def observe(nl: Netlink, desired: Plan, previous: Plan | None, processes: dict) -> Observed:
-    seen = Observed(processes=processes)
+def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict) -> Observed:
+    """`agent`: what the lab's agent reports ({"processes": ..., "proxies": ...}), {} if it is down."""
+    seen = Observed(processes=agent.get("processes", {}), proxies=agent.get("proxies", set()))
     lab = desired.lab
     items = list(desired.items) + (list(previous.items) if previous else [])
     names = {i.name for i in items if isinstance(i, Netns)}
     for ns in sorted(names):
         if not netns.exists(ns):
+            netns.clear_stale(ns)   # only names this lab planned reach here
             continue
         state = read_netns(nl, ns)
         if state.marked != naming.owner_mark(lab):
@@ -165,6 +167,8 @@ class Executor:
 
     def _delete_process(self, item: Process) -> None:
         pass   # the agent stops what the state file no longer names
+
+    _create_proxy = _delete_proxy = _create_process
 
 
 def remove_etc(ns: str) -> None:

@@ -31,7 +31,20 @@ def path(name: str) -> str:
 
 
 def exists(name: str) -> bool:
-    return os.path.exists(path(name))
+    """True when /run/netns/<name> really pins a namespace (an nsfs mount), not just a file."""
+    try:
+        return os.stat(path(name)).st_dev == os.stat("/proc/self/ns/net").st_dev
+    except OSError:
+        return False
+
+
+def clear_stale(name: str) -> bool:
+    """A `kill -9` between creating the pin file and mounting it leaves a plain file."""
+    target = path(name)
+    if os.path.exists(target) and not exists(name):
+        os.unlink(target)
+        return True
+    return False
 
 
 def listed() -> list[str]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .items import Address, Bridge, EtcFile, Firewall, Item, Netns, Process, Route, Sysctl, Veth
+from .items import Address, Bridge, EtcFile, Firewall, Item, Netns, Process, Proxy, Route, Sysctl, Veth
 from .plan import Plan
 
-RANK = {Netns: 0, Bridge: 1, Veth: 2, Address: 3, Route: 4, Sysctl: 5, Firewall: 6, EtcFile: 7, Process: 8}
+RANK = {Netns: 0, Bridge: 1, Veth: 2, Address: 3, Route: 4, Sysctl: 5, Firewall: 6, EtcFile: 7, Process: 8,
+        Proxy: 9}
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Observed:
     firewall: dict[str, str] = field(default_factory=dict)     # netns -> canonical iptables text
     etc: dict[tuple[str, str], str | None] = field(default_factory=dict)
     processes: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # name -> (netns, cmd, alive)
+    proxies: set[tuple] = field(default_factory=set)           # keys of proxies the agent serves
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,8 @@ def _problem(item: Item, seen: Observed) -> tuple[str, str] | None:
         if (now[0], now[1]) != (item.netns, item.command):
             return ("recreate", "command changed")
         return None if now[2] else ("recreate", "not running")
+    if isinstance(item, Proxy):
+        return None if item.key in seen.proxies else ("create", "not listening")
     return None
 
 

@@ -10,6 +10,10 @@ HOSTS_HEADER = ("127.0.0.1\tlocalhost\n"
                 "ff02::1\tip6-allnodes\n"
                 "ff02::2\tip6-allrouters\n")
 GOOGLE_DNS = ("8.8.8.8", "8.8.4.4")      # FilterResolvDNS's fallback when nothing is left
+# The lab hosts' upstream DNS server: a TEST-NET address in `outside`. Without one, Docker's
+# fallback 8.8.8.8 is unreachable in a lab and every lookup (even Python's getfqdn() in
+# http.server) would hang for seconds; an address that answers, or refuses at once, does not.
+STANDIN_DNS = "203.0.113.53"
 
 
 def container_hosts(topo: Topology, c: Container) -> str:
@@ -39,7 +43,7 @@ def container_resolv(topo: Topology, c: Container) -> str:
             opts.append("ndots:0")
         search = f"search {' '.join(d.dns_search)}\n" if d.dns_search else ""
         return f"{search}nameserver 127.0.0.11\noptions {' '.join(opts)}\n"
-    servers = d.dns or GOOGLE_DNS
+    servers = d.dns or host_nameservers(topo) or GOOGLE_DNS
     out = f"search {' '.join(d.dns_search)}\n" if d.dns_search else ""
     out += "".join(f"nameserver {s}\n" for s in servers)
     if d.dns_opts:
@@ -51,5 +55,9 @@ def host_hosts(topo: Topology, h: Host) -> str:
     return HOSTS_HEADER + f"{h.address}\t{h.name}\n"
 
 
+def host_nameservers(topo: Topology) -> tuple[str, ...]:
+    return (STANDIN_DNS,)
+
+
 def host_resolv(topo: Topology, h: Host) -> str:
-    return f"# {h.name} is a netlab host: the lab has no upstream DNS server\n"
+    return "".join(f"nameserver {s}\n" for s in host_nameservers(topo))

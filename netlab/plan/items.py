@@ -180,7 +180,34 @@ class Process(Item):
         return f"{self.netns}: process {self.name}: {self.command}"
 
 
-KINDS = {cls.kind: cls for cls in (Netns, Bridge, Veth, Address, Route, Sysctl, Firewall, EtcFile, Process)}
+@dataclass(frozen=True)
+class Proxy(Item):
+    """A published port as docker-proxy serves it from the host's own addresses; with the
+    userland proxy off, dockerd still holds the port (mode `hold`) so nothing else takes it."""
+
+    netns: str
+    proto: str
+    host_ip: str
+    host_port: int
+    container_ip: str
+    container_port: int
+    mode: str = "proxy"         # proxy | hold
+    kind = "proxy"
+
+    @property
+    def key(self):
+        return ("proxy", self.netns, self.proto, self.host_ip, self.host_port)
+
+    @property
+    def label(self) -> str:
+        return f"{self.proto}:{self.host_ip}:{self.host_port}"
+
+    def describe(self):
+        what = f"-> {self.container_ip}:{self.container_port}" if self.mode == "proxy" else "(held, no proxy)"
+        return f"{self.netns}: {'docker-proxy' if self.mode == 'proxy' else 'port'} {self.label} {what}"
+
+
+KINDS = {cls.kind: cls for cls in (Netns, Bridge, Veth, Address, Route, Sysctl, Firewall, EtcFile, Process, Proxy)}
 
 
 def item_from_dict(d: dict) -> Item:

@@ -6,7 +6,7 @@ from ..drivers import SEGMENT_DRIVERS
 from ..topology import naming
 from ..topology.model import Host, Topology
 from . import etc
-from .items import Address, Bridge, EtcFile, Firewall, Netns, Process, Route, Sysctl, Veth
+from .items import Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route, Sysctl, Veth
 from .plan import Plan
 
 UNDERLAY_BRIDGE = "underlay"
@@ -35,7 +35,7 @@ def _outside(plan: Plan, topo: Topology) -> None:
     plan.add(Netns(ns, "outside"))
     plan.add(Bridge(ns, UNDERLAY_BRIDGE, mtu=topo.underlay.mtu))
     plan.add(Address(ns, UNDERLAY_BRIDGE, f"{topo.underlay.gateway}/{topo.underlay.subnet.prefixlen}"))
-    for a in topo.outside_addresses:
+    for a in (*topo.outside_addresses, *etc.host_nameservers(topo)):
         plan.add(Address(ns, "lo", f"{a}/32"))
 
 
@@ -63,10 +63,24 @@ def _container(plan: Plan, topo: Topology, c) -> None:
             plan.add(Route(c.netns, "default", str(gw.gateway), gw.ifname))
         plan.add(EtcFile(c.netns, "hosts", etc.container_hosts(topo, c)))
         plan.add(EtcFile(c.netns, "resolv.conf", etc.container_resolv(topo, c)))
-    elif c.mode == "host" and c.ports:
-        plan.notes.append(f"{c.name}: published ports are discarded in host network mode (as Docker does)")
+    elif c.mode == "host" and c.exposed:
+        plan.notes.append(f"{c.name}: ports are not published in host network mode (Docker discards -p "
+                          "there too); its processes use the host's own ports")
     if c.command:
         plan.add(Process(c.netns, c.name, c.command))
+    if c.mode == "bridge" and c.gateway_network:
+        _proxies(plan, topo, c)
+
+
+def _proxies(plan: Plan, topo: Topology, c) -> None:
+    """One docker-proxy per binding (IPv4 only: the lab hosts have no IPv6 addresses)."""
+    host = topo.host(c.host)
+    target = c.attachment(c.gateway_network).address.ip
+    mode = "proxy" if host.daemon.userland_proxy else "hold"
+    for b in c.ports:
+        if b.proto == "sctp":
+            continue   # docker-proxy's sctp needs a kernel module this lab does not assume
+        plan.add(Proxy(host.netns, b.proto, str(b.host_ip), b.host_port, str(target), b.container_port, mode))
 
 
 def _firewall(plan: Plan, topo: Topology, host: Host) -> None:

@@ -154,7 +154,7 @@ def test_exec_uses_container_files_and_passes_exit_status(make_lab):
     lab = "lcexec"
     make_lab(f"name: {lab}\nnetworks: {{u: {{}}}}\ncontainers:\n  a: {{networks: [u]}}\n  d: {{}}\n")
     assert "nameserver 127.0.0.11" in in_ns(lab, "a", "cat", "/etc/resolv.conf").stdout
-    assert "nameserver 8.8.8.8" in in_ns(lab, "d", "cat", "/etc/resolv.conf").stdout
+    assert "nameserver 203.0.113.53" in in_ns(lab, "d", "cat", "/etc/resolv.conf").stdout
     assert "172.17.0.2\t" in in_ns(lab, "d", "cat", "/etc/hosts").stdout
     assert in_ns(lab, "a", "sh", "-c", "exit 7").returncode == 7
     assert "10.10.101.105" in in_ns(lab, "node1", "ip", "-o", "addr").stdout

@@ -1,0 +1,99 @@
+"""Each container's `command:`, run in its namespace (with `ip netns exec` semantics, so it
+sees the container's /etc/hosts and resolv.conf), restarted with backoff when it dies."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+
+from .. import state
+from ..plan.items import Process
+from ..plan.plan import Plan
+
+BACKOFF = (0.5, 1, 2, 5, 10, 30)
+HEALTHY_AFTER = 60.0          # a child that ran this long starts its backoff afresh
+
+
+@dataclass
+class Child:
+    item: Process
+    proc: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    task: asyncio.Task | None = None
+    stopping: bool = False
+
+
+@dataclass
+class Commands:
+    lab: str
+    children: dict[str, Child] = field(default_factory=dict)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def apply(self, plan: Plan) -> None:
+        want = {p.name: p for p in plan.of(Process)}
+        for name in list(self.children):
+            if want.get(name) != self.children[name].item:
+                await self.stop(self.children.pop(name))
+        for name, item in want.items():
+            if name not in self.children:
+                # started before `up` returns, so its pid is in the first report
+                child = Child(item)
+                self.children[name] = child
+                await self.start(child)
+                child.task = asyncio.create_task(self.keep_running(child))
+
+    async def keep_running(self, child: Child) -> None:
+        while not child.stopping:
+            started = time.monotonic()
+            if child.proc is None:
+                await self.start(child)
+                self.changed.set()
+            await child.proc.wait()
+            child.proc = None
+            self.changed.set()
+            if child.stopping:
+                return
+            if time.monotonic() - started > HEALTHY_AFTER:
+                child.restarts = 0
+            await asyncio.sleep(BACKOFF[min(child.restarts, len(BACKOFF) - 1)])
+            child.restarts += 1
+
+    async def start(self, child: Child) -> None:
+        os.makedirs(state.log_dir(self.lab), exist_ok=True)
+        with open(f"{state.log_dir(self.lab)}/{child.item.name}.log", "ab") as log:
+            log.write(f"--- netlab: starting {child.item.command!r} in {child.item.netns}\n".encode())
+            log.flush()
+            child.proc = await asyncio.create_subprocess_exec(
+                "ip", "netns", "exec", child.item.netns, "sh", "-c", child.item.command,
+                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True)
+
+    async def stop(self, child: Child, grace: float = 2.0) -> None:
+        child.stopping = True
+        proc = child.proc
+        if proc is not None and proc.returncode is None:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    await asyncio.wait_for(proc.wait(), grace)
+                    break
+                except asyncio.TimeoutError:
+                    continue
+        if child.task is not None:
+            child.task.cancel()
+
+    async def close(self) -> None:
+        for child in list(self.children.values()):
+            await self.stop(child)
+
+    def status(self) -> dict:
+        return {"processes": {
+            n: {"netns": c.item.netns, "command": c.item.command,
+                "pid": c.proc.pid if c.proc and c.proc.returncode is None else None,
+                "restarts": c.restarts}
+            for n, c in self.children.items()}}

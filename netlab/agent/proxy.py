@@ -1,0 +1,152 @@
+"""docker-proxy, in-process: for each published port, a listener on the host's address that
+forwards to the container. It is what answers `curl 127.0.0.1:8080` on a Docker host (the nat
+OUTPUT jump skips loopback) and container -> its own published port (the DNAT has `! -i br`)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from dataclasses import dataclass, field
+
+from ..kernel import netns
+from ..plan.items import Proxy
+from ..plan.plan import Plan
+
+UDP_IDLE = 90.0               # docker-proxy's UDP connection tracking timeout
+
+
+def _socket(ns: str, kind: int) -> socket.socket:
+    with netns.entered(ns):
+        sock = socket.socket(socket.AF_INET, kind)
+    sock.setblocking(False)
+    return sock
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+    except (ConnectionError, OSError):
+        pass
+
+
+@dataclass
+class _Listener:
+    item: Proxy
+    sock: socket.socket
+    server: object = None
+
+    async def close(self) -> None:
+        if isinstance(self.server, asyncio.AbstractServer):
+            self.server.close()
+        elif isinstance(self.server, asyncio.DatagramTransport):
+            self.server.close()
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+class _UDPRelay(asyncio.DatagramProtocol):
+    """One outgoing socket per client, as docker-proxy keeps its UDP 'connections'."""
+
+    def __init__(self, item: Proxy):
+        self.item = item
+        self.flows: dict[tuple, tuple[asyncio.DatagramTransport, asyncio.TimerHandle]] = {}
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, client):
+        asyncio.ensure_future(self._forward(data, client))
+
+    async def _forward(self, data: bytes, client) -> None:
+        loop = asyncio.get_running_loop()
+        flow = self.flows.get(client)
+        if flow is None:
+            sock = _socket(self.item.netns, socket.SOCK_DGRAM)
+            sock.connect((self.item.container_ip, self.item.container_port))
+            relay = self
+
+            class Back(asyncio.DatagramProtocol):
+                def datagram_received(self, reply, _addr):
+                    relay.transport.sendto(reply, client)
+                    relay._touch(client)
+
+            transport, _ = await loop.create_datagram_endpoint(Back, sock=sock)
+            flow = (transport, loop.call_later(UDP_IDLE, self._expire, client))
+            self.flows[client] = flow
+        flow[0].sendto(data)
+        self._touch(client)
+
+    def _touch(self, client) -> None:
+        transport, timer = self.flows[client]
+        timer.cancel()
+        self.flows[client] = (transport, asyncio.get_running_loop().call_later(UDP_IDLE, self._expire, client))
+
+    def _expire(self, client) -> None:
+        transport, _ = self.flows.pop(client, (None, None))
+        if transport is not None:
+            transport.close()
+
+
+@dataclass
+class Proxies:
+    listeners: dict[tuple, _Listener] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    async def apply(self, plan: Plan) -> None:
+        want = {p.key: p for p in plan.of(Proxy)}
+        for key in list(self.listeners):
+            if want.get(key) != self.listeners[key].item:
+                await self.listeners.pop(key).close()
+        self.errors.clear()
+        for key, item in want.items():
+            if key in self.listeners:
+                continue
+            try:
+                self.listeners[key] = await self._open(item)
+            except OSError as e:
+                self.errors[item.label] = f"cannot listen on {item.label} in {item.netns}: {e.strerror}"
+
+    async def _open(self, item: Proxy) -> _Listener:
+        loop = asyncio.get_running_loop()
+        kind = socket.SOCK_STREAM if item.proto == "tcp" else socket.SOCK_DGRAM
+        sock = _socket(item.netns, kind)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((item.host_ip, item.host_port))
+        listener = _Listener(item, sock)
+        if item.mode == "hold":
+            if kind == socket.SOCK_STREAM:
+                sock.listen(1)
+            return listener
+        if kind == socket.SOCK_STREAM:
+            listener.server = await asyncio.start_server(lambda r, w: self._serve(item, r, w), sock=sock)
+        else:
+            listener.server, _ = await loop.create_datagram_endpoint(lambda: _UDPRelay(item), sock=sock)
+        return listener
+
+    async def _serve(self, item: Proxy, reader, writer) -> None:
+        upstream = _socket(item.netns, socket.SOCK_STREAM)
+        try:
+            await asyncio.wait_for(asyncio.get_running_loop().sock_connect(
+                upstream, (item.container_ip, item.container_port)), 5)
+            up_reader, up_writer = await asyncio.open_connection(sock=upstream)
+        except (OSError, asyncio.TimeoutError):
+            upstream.close()
+            writer.close()
+            return
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        for w in (writer, up_writer):
+            with contextlib.suppress(Exception):
+                w.close()
+
+    async def close(self) -> None:
+        for listener in self.listeners.values():
+            await listener.close()
+        self.listeners.clear()
+
+    def status(self) -> dict:
+        return {"proxies": [list(k) for k in self.listeners], "proxy_errors": self.errors}
