@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import socket
 import time
-from importlib import resources
+import os
 
 from . import probe
 from .kernel import netns
@@ -13,7 +13,7 @@ from .verify import check
 
 
 def demo_file() -> str:
-    return str(resources.files("netlab") / "data" / "demo.yaml")
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "demo.yaml")
 
 
 def http_get(ns: str, address: str, port: int) -> str:
@@ -78,7 +78,7 @@ def _pings(topo, echo) -> None:
     results = probe.run_all([(fn, ns, addr) for _, fn, ns, addr in probes])
     echo("== pings")
     for (label, *_), ok in zip(probes, results):
-        echo(f"   {'reply  ' if ok else 'no reply'}  {label}")
+        echo(f"   {'reply' if ok else 'no reply':9} {label}")
     echo(f"== outside -> {host.address}:8080 (published port, DNAT to web:80): "
          f"{http_get(topo.outside_netns, str(host.address), 8080)}")
     echo("== netlab verify (the lab file's expect: entries)")
