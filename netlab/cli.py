@@ -69,9 +69,13 @@ def rules(file, host):
         click.echo(render(host_ruleset(topo, name)), nl=False)
 
 
-def _up(file):
+FIREWALL = click.option("--firewall", type=click.Choice(["nft", "legacy"]), default=None,
+                        help="iptables backend (default: the one `iptables` uses on this machine)")
+
+
+def _up(file, firewall=None):
     from .lifecycle import up
-    result = up(file, say=lambda m: click.echo(m, err=True))
+    result = up(file, say=lambda m: click.echo(m, err=True), firewall=firewall)
     if not result.changed:
         click.echo(f"lab {result.lab}: no changes")
     else:
@@ -90,16 +94,18 @@ def _down(target):
 
 @main.command()
 @click.argument("file")
-def up(file):
+@FIREWALL
+def up(file, firewall):
     """Build the lab (idempotent: a second run changes nothing). Alias: apply."""
-    _up(file)
+    _up(file, firewall)
 
 
 @main.command()
 @click.argument("file")
-def apply(file):
+@FIREWALL
+def apply(file, firewall):
     """Same as `up`."""
-    _up(file)
+    _up(file, firewall)
 
 
 @main.command()

@@ -47,8 +47,16 @@ def require_tools() -> None:
             raise KernelError(f"`{tool}` is not installed: netlab needs it (apt-get install {package})")
 
 
-def firewall_flavour() -> str:
-    """The flavour `iptables` itself uses here (nft on Debian 12), so people see our rules."""
+FIREWALLS = ("nft", "legacy")
+
+
+def firewall_flavour(asked: str | None = None) -> str:
+    """The backend asked for, else the one `iptables` itself uses here (nft on Debian 12),
+    so that people see the lab's rules with the plain `iptables-save`."""
+    if asked is not None:
+        if asked not in FIREWALLS:
+            raise LabError(f"unknown firewall backend {asked!r}; use {' or '.join(FIREWALLS)}")
+        return asked
     link = os.path.realpath(shutil.which("iptables") or "/usr/sbin/iptables")
     return "legacy" if "legacy" in os.path.basename(link) else "nft"
 
@@ -65,37 +73,42 @@ def snapshot_topology(lab: str) -> Topology:
     return load_text(text, st.file if st else path)
 
 
-def up(path: str, say=print) -> UpResult:
+def up(path: str, say=print, firewall: str | None = None) -> UpResult:
+    """Build or converge the lab of `path`; `firewall`: nft | legacy (default: the machine's)."""
     require_root()
     topo = load_file(path)
     plan = build_plan(topo)
     require_tools()
+    flavour = firewall_flavour(firewall)
     with open(path, "rb") as f:
         text = f.read()
     with state.locked(topo.name, say=say):
-        return _up_locked(topo, plan, os.path.abspath(path), text)
+        return _up_locked(topo, plan, os.path.abspath(path), text, flavour)
 
 
-def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes) -> UpResult:
+def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str) -> UpResult:
     prev = state.load(topo.name)
     if prev is not None and prev.file != path:
         raise LabError(f"lab {topo.name!r} is already up from {prev.file}; take it down first "
                        f"(`netlab down {topo.name}`) or give this lab another name")
+    if prev is not None and prev.firewall != flavour:
+        raise LabError(f"lab {topo.name!r} runs with the {prev.firewall} iptables backend; take it "
+                       f"down first to switch to {flavour}")
     with Netlink() as nl:
-        seen = observe(nl, plan, prev.plan if prev else None, agent.observed(topo.name))
+        seen = observe(nl, plan, prev.plan if prev else None, agent.observed(topo.name), flavour)
         if seen.foreign:
             ns, why = next(iter(seen.foreign.items()))
             raise LabError(f"netns {ns} exists but is not lab {topo.name!r}'s ({why}); remove it "
                            f"(`ip netns del {ns}`) or give this lab another name")
         changes = diff(plan, prev.plan if prev else None, seen)
         intent = _merge(prev.plan, plan) if prev else plan
-        state.LabState(topo.name, path, intent, complete=False).save()
-        executor = Executor(nl, topo.name, firewall_flavour())
+        state.LabState(topo.name, path, intent, complete=False, firewall=flavour).save()
+        executor = Executor(nl, topo.name, flavour)
         for change in changes:
             executor.run(change)
     with open(f"{state.lab_dir(topo.name)}/{SNAPSHOT}", "wb") as f:
         f.write(text)
-    state.LabState(topo.name, path, plan, complete=True).save()
+    state.LabState(topo.name, path, plan, complete=True, firewall=flavour).save()
     agent.ensure(topo.name)
     return UpResult(topo.name, changes, plan.notes)
 

@@ -30,13 +30,14 @@ class LabState:
     file: str                   # absolute path of the lab file
     plan: Plan
     complete: bool              # false while `up` is running or after it died
+    firewall: str = "nft"       # the iptables backend its rules were written with
 
     def save(self) -> None:
         d = lab_dir(self.lab)
         os.makedirs(d, exist_ok=True)
         tmp = f"{d}/state.json.tmp"
         with open(tmp, "w") as f:
-            json.dump({"lab": self.lab, "file": self.file, "complete": self.complete,
+            json.dump({"lab": self.lab, "file": self.file, "complete": self.complete, "firewall": self.firewall,
                        "plan": json.loads(self.plan.to_json())}, f)
         os.replace(tmp, f"{d}/state.json")
 
@@ -50,7 +51,8 @@ def load(lab: str) -> LabState | None:
     except (OSError, ValueError) as e:
         raise LabError(f"lab {lab!r}: its state file is unreadable ({e}); `netlab down {lab}` "
                        "sweeps by ownership mark without it") from None
-    return LabState(d["lab"], d["file"], Plan.from_json(json.dumps(d["plan"])), d.get("complete", False))
+    return LabState(d["lab"], d["file"], Plan.from_json(json.dumps(d["plan"])), d.get("complete", False),
+                    d.get("firewall", "nft"))
 
 
 def labs() -> list[str]:

@@ -12,7 +12,7 @@ from .links import Netlink
 from .observe import read_netns
 
 
-def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict) -> Observed:
+def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict, flavour: str = "nft") -> Observed:
     """`agent`: what the lab's agent reports ({"processes": ..., "proxies": ...}), {} if it is down."""
     seen = Observed(processes=agent.get("processes", {}), proxies=agent.get("proxies", set()))
     lab = desired.lab
@@ -38,7 +38,7 @@ def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict) -> O
         if isinstance(item, Sysctl):
             seen.sysctls[(ns, item.path)] = netns.read_sysctl(ns, item.path)
         elif isinstance(item, Firewall):
-            seen.firewall[ns] = canonical_iptables(iptables.save(ns))
+            seen.firewall[ns] = canonical_iptables(iptables.save(ns, flavour))
         elif isinstance(item, EtcFile):
             try:
                 with open(f"{netns.etc_dir(ns)}/{item.name}") as f:

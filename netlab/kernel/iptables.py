@@ -31,8 +31,12 @@ def _run(ns: str, argv: list[str], stdin: str | None = None) -> str:
 
 
 def restore(ns: str, text: str, flavour: str = "nft") -> None:
-    _run(ns, [_binary(f"iptables-{flavour}-restore" if flavour != "auto" else "iptables-restore")], text)
+    if flavour == "legacy":
+        from .iptables_legacy import restore as legacy_restore
+        legacy_restore(ns, text)
+        return
+    _run(ns, [_binary("iptables-nft-restore")], text)
 
 
 def save(ns: str, flavour: str = "nft") -> str:
-    return _run(ns, [_binary(f"iptables-{flavour}-save" if flavour != "auto" else "iptables-save")])
+    return _run(ns, [_binary(f"iptables-{flavour}-save")])

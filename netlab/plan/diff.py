@@ -49,20 +49,22 @@ class Change:
 
 
 def canonical_iptables(text: str, tables=("filter", "nat")) -> str:
-    """iptables-save text without counters, comments or tables we do not manage."""
-    out, keep = [], False
+    """iptables-save text without counters, comments or tables we do not manage, tables in
+    name order (iptables-legacy-save lists them in another order than the nft flavour)."""
+    blocks: dict[str, list[str]] = {}
+    current: list[str] | None = None
     for line in text.splitlines():
         line = line.rstrip()
         if not line or line.startswith("#"):
             continue
         if line.startswith("*"):
-            keep = line[1:] in tables
-        if not keep:
+            current = blocks.setdefault(line[1:], []) if line[1:] in tables else None
+        if current is None:
             continue
-        if line.startswith(":"):
-            line = line.rsplit(" [", 1)[0] if line.endswith("]") else line
-        out.append(line)
-    return "\n".join(out)
+        if line.startswith(":") and line.endswith("]"):
+            line = line.rsplit(" [", 1)[0]
+        current.append(line)
+    return "\n".join(line for name in sorted(blocks) for line in blocks[name])
 
 
 def _link_problem(item: Bridge | Veth, seen: LinkView | None, peer: LinkView | None) -> tuple[str, str] | None:
