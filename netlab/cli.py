@@ -169,12 +169,12 @@ def exec_(lab, name, command):
 @click.argument("lab")
 def verify(lab):
     """Check the lab file's `expect:` entries; exit 1 on any mismatch."""
-    from .lifecycle import require_root, snapshot_topology
+    from .lifecycle import drift, require_root, snapshot_topology
     from .verify import agent_problems, check
     require_root()
     topo = snapshot_topology(lab)
     outcomes = check(topo)
-    problems = agent_problems(topo)
+    problems = agent_problems(topo) + [f"drift: {c}" for c in drift(lab)]
     click.echo(f"{'FROM':12} {'TO':22} {'PROTO':6} {'EXPECT':7} {'SEEN':7} RESULT")
     for o in outcomes:
         e = o.expectation

@@ -124,6 +124,18 @@ def _merge(old: Plan, new: Plan) -> Plan:
     return merged
 
 
+def drift(lab: str) -> list[Change]:
+    """What differs between the lab as last built and the kernel now (`verify` prints it,
+    `up` repairs exactly that)."""
+    require_root()
+    st = state.load(lab)
+    if st is None:
+        raise LabError(f"no lab named {lab!r} is up (see `netlab ls`)")
+    with Netlink() as nl:
+        seen = observe(nl, st.plan, st.plan, agent.observed(lab), st.firewall)
+    return diff(st.plan, st.plan, seen)
+
+
 def lab_name(file_or_lab: str) -> str:
     if os.path.isfile(file_or_lab):
         return load_file(file_or_lab).name

@@ -3,17 +3,40 @@ sees the container's /etc/hosts and resolv.conf), restarted with backoff when it
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
 import time
 from dataclasses import dataclass, field
 
 from .. import state
+from ..kernel import processes
 from ..plan.items import Process
 from ..plan.plan import Plan
 
 BACKOFF = (0.5, 1, 2, 5, 10, 30)
 HEALTHY_AFTER = 60.0          # a child that ran this long starts its backoff afresh
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _die_with_agent() -> None:
+    """Runs in the child before exec: if the agent is killed (even -9), so is the command."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def reap_orphans(previous: dict) -> None:
+    """Process groups a dead agent left behind (grandchildren escape PDEATHSIG): each command
+    led its own group, recorded in the last agent.json; kill those still inside their netns."""
+    for p in previous.get("processes", {}).values():
+        pgid, ns = p.get("pid"), p.get("netns")
+        if pgid and ns:
+            for pid in processes.in_namespaces([ns]):
+                try:
+                    if os.getpgid(pid) == pgid:
+                        os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
 
 @dataclass
@@ -68,7 +91,7 @@ class Commands:
             child.proc = await asyncio.create_subprocess_exec(
                 "ip", "netns", "exec", child.item.netns, "sh", "-c", child.item.command,
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True)
+                start_new_session=True, preexec_fn=_die_with_agent)
 
     async def stop(self, child: Child, grace: float = 2.0) -> None:
         child.stopping = True

@@ -9,7 +9,8 @@ import signal
 
 from .. import state
 from ..plan.plan import Plan
-from .commands import Commands
+from . import control
+from .commands import Commands, reap_orphans
 from .proxy import Proxies
 
 
@@ -41,6 +42,7 @@ class Agent:
         loop.add_signal_handler(signal.SIGHUP, self.reload.set)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop.set)
+        reap_orphans(control.status(self.lab))
         with open(f"{state.lab_dir(self.lab)}/agent.pid", "w") as f:
             f.write(str(os.getpid()))
         self.reload.set()

@@ -124,11 +124,16 @@ def test_drift_is_repaired(make_lab):
     subprocess.run(["ip", "-n", f"{lab}-node1", "link", "del", veth], check=True)
     subprocess.run(["ip", "-n", f"{lab}-a", "addr", "flush", "dev", "eth0"], check=True)
     assert not pings(lab, "a", "172.17.0.3")
+    report = netlab("verify", lab, check=False)
+    assert report.returncode == 1
+    assert f"drift: create   {lab}-node1: veth {veth}" in report.stdout
+    assert f"drift: create   {lab}-a: address 172.17.0.2/16 dev eth0  (missing)" in report.stdout
     repair = netlab("up", path).stdout
     assert veth in repair and "172.17.0.2/16" in repair
     assert "netns" not in repair.split("changes applied")[0].split("create")[0]
     assert pings(lab, "a", "172.17.0.3")
     assert "no changes" in netlab("up", path).stdout
+    assert netlab("verify", lab).stdout.endswith("0 passed, 0 failed\n")
 
 
 def test_command_is_supervised_logged_and_stopped(make_lab):
@@ -251,3 +256,21 @@ def test_second_up_waits_for_the_lock(tmp_path):
     finally:
         netlab("down", lab, check=False)
     assert not leftovers(lab)
+
+
+def test_killed_agent_is_reported_and_restarted_without_duplicates(make_lab):
+    lab = "lcagent"
+    path, _ = make_lab(f"name: {lab}\ncontainers:\n  srv: {{command: \"sleep 3000 & sleep 3000\"}}\n")
+    from netlab.agent import control
+    from netlab.kernel.processes import in_namespaces
+    before = in_namespaces([f"{lab}-srv"])
+    assert len(before) >= 2      # the shell and its backgrounded grandchild
+    os.kill(control.pid(lab), 9)
+    time.sleep(0.3)
+    report = netlab("verify", lab, check=False)
+    assert report.returncode == 1 and "the lab's agent is not running" in report.stdout
+    fixed = netlab("up", path).stdout
+    assert "process srv" in fixed
+    after = in_namespaces([f"{lab}-srv"])
+    assert not set(before) & set(after), "processes of the killed agent survived next to the new ones"
+    assert netlab("verify", lab).returncode == 0
