@@ -190,6 +190,18 @@ def verify(lab):
 
 
 @main.command()
+def doctor():
+    """What this kernel and machine offer, and what each missing feature would disable."""
+    from .doctor import report
+    from .lifecycle import require_root
+    require_root()
+    text, core_ok = report()
+    click.echo(text, nl=False)
+    if not core_ok:
+        sys.exit(1)
+
+
+@main.command()
 @click.option("--keep", is_flag=True, help="leave the lab up afterwards")
 def demo(keep):
     """The built-in lab: up, show, ping, verify, down."""

@@ -1,0 +1,38 @@
+"""`netlab doctor`: what this machine offers, and which netlab features need what is missing."""
+from __future__ import annotations
+
+from .kernel.features import Probe, probe_all
+
+NEEDED_BY = {
+    "netns": "everything: every host, container and `outside` is a network namespace",
+    "veth": "every container endpoint and every host's underlay link",
+    "bridge": "docker0, user-defined bridge networks, the underlay",
+    "vxlan": "overlay networks (driver: overlay)",
+    "macvlan": "macvlan networks (driver: macvlan)",
+    "ipvlan": "nothing yet (Docker's ipvlan driver is not modelled)",
+    "8021q": "macvlan parents such as eth0.10 (802.1q sub-interfaces)",
+    "dummy": "nothing (Docker's parent-less macvlan uses one; netlab refuses that case)",
+    "iptables-nft": "Docker's rules in each host (the default backend; the tracer sees them)",
+    "iptables-legacy": "the --firewall legacy backend",
+    "python-iptables": "the --firewall legacy backend",
+    "nftables": "the tracer's nftrace tables (netlab trace)",
+    "conntrack": "NAT evidence in netlab trace",
+    "br_netfilter": "icc=false and isolation between containers on one bridge (bridged traffic in FORWARD)",
+    "tracefs": "drop reasons in netlab trace (optional)",
+}
+
+
+def report(probes: list[Probe] | None = None) -> tuple[str, bool]:
+    """The text to print, and whether everything netlab's core needs is there."""
+    probes = probe_all() if probes is None else probes
+    lines = []
+    core_ok = True
+    for p in probes:
+        mark = "ok" if p.ok else "MISSING"
+        lines.append(f"{p.name:16} {mark:8} {NEEDED_BY.get(p.name, '')}")
+        if not p.ok:
+            lines.append(f"{'':16} {'':8} why: {p.detail}")
+            if p.name in ("netns", "veth", "bridge", "iptables-nft"):
+                core_ok = False
+    lines.append("core features: " + ("all present" if core_ok else "MISSING: netlab cannot build labs here"))
+    return "\n".join(lines) + "\n", core_ok

@@ -1,0 +1,77 @@
+"""Probe what this kernel and machine offer, inside a throwaway namespace that is always
+removed: each probe makes the object for real, since config files and module lists lie."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from pyroute2.netlink.exceptions import NetlinkError
+
+from . import netns
+from .links import Netlink
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+def _link(nl: Netlink, ns: str, name: str, **kw) -> Probe:
+    try:
+        nl.ipr(ns).link("add", ifname=f"nd{name[:10]}", **kw)
+        return Probe(name, True)
+    except NetlinkError as e:
+        return Probe(name, False, os.strerror(e.code))
+
+
+def _cmd(ns: str, name: str, argv: list[str], package: str) -> Probe:
+    if not shutil.which(argv[0]) and not shutil.which(argv[0], path="/usr/sbin:/sbin"):
+        return Probe(name, False, f"`{argv[0]}` is not installed (apt-get install {package})")
+    with netns.entered(ns):
+        proc = subprocess.run(argv, capture_output=True, text=True)
+    return Probe(name, proc.returncode == 0, proc.stderr.strip().splitlines()[-1] if proc.returncode else "")
+
+
+def probe_all() -> list[Probe]:
+    ns = f"nldoctor{os.getpid()}"
+    out: list[Probe] = []
+    try:
+        netns.create(ns)
+    except Exception as e:
+        return [Probe("netns", False, str(e))]
+    out.append(Probe("netns", True))
+    try:
+        with Netlink() as nl:
+            out.append(_link(nl, ns, "veth", kind="veth", peer={"ifname": "ndpeer"}))
+            out.append(_link(nl, ns, "bridge", kind="bridge"))
+            parent = nl.index(ns, "ndveth")
+            out.append(_link(nl, ns, "vxlan", kind="vxlan", vxlan_id=4096, vxlan_port=4789))
+            if parent:
+                out.append(_link(nl, ns, "macvlan", kind="macvlan", link=parent, macvlan_mode="bridge"))
+                out.append(_link(nl, ns, "ipvlan", kind="ipvlan", link=parent, ipvlan_mode=0))
+                out.append(_link(nl, ns, "8021q", kind="vlan", link=parent, vlan_id=10))
+            out.append(_link(nl, ns, "dummy", kind="dummy"))
+        out.append(_cmd(ns, "iptables-nft", ["iptables-nft-save"], "iptables"))
+        out.append(_cmd(ns, "iptables-legacy", ["iptables-legacy-save"], "iptables"))
+        out.append(_cmd(ns, "nftables", ["nft", "list", "ruleset"], "nftables"))
+        out.append(_cmd(ns, "conntrack", ["conntrack", "-L"], "conntrack"))
+        out.append(Probe("br_netfilter", netns.read_sysctl(ns, "net/bridge/bridge-nf-call-iptables") is not None,
+                         "no /proc/sys/net/bridge in a namespace"))
+        out.append(_python_iptables())
+        with open("/proc/filesystems") as f:
+            out.append(Probe("tracefs", "tracefs" in f.read(), "the kernel has no tracefs"))
+    finally:
+        netns.delete(ns)
+    return out
+
+
+def _python_iptables() -> Probe:
+    try:
+        import iptc  # noqa: F401  (loads libiptc and libxtables)
+        return Probe("python-iptables", True)
+    except Exception as e:
+        return Probe("python-iptables", False, str(e))
