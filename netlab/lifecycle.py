@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from dataclasses import dataclass
 
 from . import state
@@ -23,6 +24,8 @@ from .topology import Topology, load_file, load_text
 from .topology import naming
 
 SNAPSHOT = "lab.yaml"
+# Crash-safety tests set this to die by SIGKILL just before the N-th change of an `up`.
+CRASH_HOOK = "NETLAB_KILL_BEFORE_STEP"
 
 
 @dataclass
@@ -104,7 +107,10 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
         intent = _merge(prev.plan, plan) if prev else plan
         state.LabState(topo.name, path, intent, complete=False, firewall=flavour).save()
         executor = Executor(nl, topo.name, flavour)
-        for change in changes:
+        crash_at = int(os.environ.get(CRASH_HOOK, "-1"))
+        for step, change in enumerate(changes):
+            if step == crash_at:
+                os.kill(os.getpid(), signal.SIGKILL)
             executor.run(change)
     with open(f"{state.lab_dir(topo.name)}/{SNAPSHOT}", "wb") as f:
         f.write(text)
