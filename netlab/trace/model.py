@@ -1,0 +1,233 @@
+"""What a trace says about one packet (and its reply): frozen data, JSON-ready.
+
+The same shapes serve a prediction (walked from the plan, no root) and an observation
+(captures, nftrace, conntrack and rule counters in a live lab), so the two can be compared
+fact by fact. Every fact says where it comes from:
+
+- `source`: `observed` (seen in the kernel), `predicted` (walked from the plan) or
+  `inferred` (in a live trace, deduced rather than seen, e.g. a drop reason taken from the
+  routing tables because no event names it);
+- `evidence`: which source gave it: `capture`, `nftrace`, `conntrack`, `counters`,
+  `socket` (the probe's own socket: an error, a reply), `plan`.
+
+The JSON schema (`Trace.to_dict()`) is documented in docs/trace-json.md; extend it, don't
+rename fields."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+SCHEMA = "netlab-trace/1"
+
+REQUEST, REPLY = "request", "reply"                 # legs
+IN, OUT = "in", "out"                               # hop directions, seen from the interface
+OBSERVED, PREDICTED, INFERRED = "observed", "predicted", "inferred"
+
+# Outcome.status
+DELIVERED, DROPPED, NO_PATH, LOST = "delivered", "dropped", "no-path", "lost"
+# Outcome.reason
+REASONS = ("rule", "policy", "isolation", "no-route", "no-neighbour", "forwarding-disabled",
+           "macvlan-host-isolation", "unreachable", "unknown")
+
+
+def _plain(value):
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+class _Data:
+    def to_dict(self) -> dict:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class PacketView(_Data):
+    """A packet as seen at one point: what NAT and routing change, and what identifies it."""
+
+    src: str
+    dst: str
+    proto: str                      # icmp | tcp | udp | arp | other
+    sport: int | None = None        # tcp/udp
+    dport: int | None = None
+    ttl: int | None = None
+    ip_id: int | None = None
+    icmp_type: int | None = None    # 8 echo request, 0 echo reply, 3 unreachable, 11 time exceeded
+    icmp_code: int | None = None
+    icmp_id: int | None = None
+    tcp_flags: str | None = None    # "S", "SA", "R", "RA", ... (scapy's letters)
+    src_mac: str | None = None
+    dst_mac: str | None = None
+    vni: int | None = None          # set on an underlay copy: the VXLAN network identifier
+    outer: PacketView | None = None  # set on an underlay copy: the outer UDP/IP header
+
+    def flow(self) -> str:
+        """`src:sport > dst:dport` (or `src > dst` for icmp): the part NAT rewrites."""
+        if self.sport is not None and self.dport is not None:
+            return f"{self.src}:{self.sport} > {self.dst}:{self.dport}"
+        return f"{self.src} > {self.dst}"
+
+    def summary(self) -> str:
+        text = f"{self.flow()} {self.proto}"
+        if self.proto == "icmp" and self.icmp_type is not None:
+            text += " " + ICMP_NAMES.get((self.icmp_type, self.icmp_code or 0),
+                                         ICMP_NAMES.get((self.icmp_type, None), f"type {self.icmp_type}"))
+        if self.tcp_flags:
+            text += f" [{self.tcp_flags}]"
+        if self.ttl is not None:
+            text += f" ttl {self.ttl}"
+        if self.outer is not None:
+            text += f"  (in {self.outer.flow()} udp vni {self.vni})"
+        return text
+
+
+ICMP_NAMES = {(8, None): "echo-request", (0, None): "echo-reply", (3, 0): "net-unreachable",
+              (3, 1): "host-unreachable", (3, 3): "port-unreachable", (3, 13): "admin-prohibited",
+              (3, None): "unreachable", (11, None): "time-exceeded"}
+
+
+@dataclass(frozen=True)
+class Hop(_Data):
+    """One interface the packet crossed, in one namespace, in one direction.
+
+    `via` says how it got here from the previous hop of the same leg:
+    `send` (made by a socket in this netns), `veth` (crossed a veth pair), `switch`
+    (forwarded by the bridge `bridge` from another port), `up` (a port's frame handed to
+    the bridge device, i.e. to the netns' IP stack), `route` (routed by this netns' IP
+    stack from another interface), `hairpin` (sent back out of the port it came in on),
+    `vxlan-encap` / `vxlan-decap`, `macvlan` (between a macvlan and its parent or sibling)."""
+
+    netns: str
+    ifname: str
+    direction: str                  # in | out
+    packet: PacketView
+    leg: str = REQUEST              # request | reply
+    via: str = ""
+    bridge: str | None = None       # for via switch/up/hairpin: the bridge device
+    owner: str = ""                 # the lab name of the netns: a container, a host, `outside`
+    time_us: float | None = None    # observed: kernel timestamp, microseconds after the probe left
+    source: str = OBSERVED
+    evidence: str = "capture"
+
+    @property
+    def node(self) -> str:
+        """`<netns>/<ifname>`: the interface's name in graphs and pcapng files."""
+        return f"{self.netns}/{self.ifname}"
+
+
+@dataclass(frozen=True)
+class RuleHit(_Data):
+    """One netfilter decision: a rule that matched, a user chain's end, or a chain policy.
+
+    `kind` is nftrace's: `rule` (a rule matched: `rule` holds its iptables-save text),
+    `return` (the end of a user chain was reached), `policy` (the end of a built-in chain:
+    its policy decided). `verdict`: accept | drop | jump | goto | return | continue."""
+
+    netns: str
+    table: str
+    chain: str
+    kind: str
+    verdict: str
+    rule: str | None = None         # "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT"
+    position: int | None = None     # 1-based rule number in its chain
+    target: str | None = None       # chain jumped to, or DNAT / MASQUERADE / SNAT
+    leg: str = REQUEST
+    iif: str | None = None
+    oif: str | None = None
+    packet: PacketView | None = None  # the header as this hook saw it (observed)
+    owner: str = ""
+    source: str = OBSERVED
+    evidence: str = "nftrace"
+
+    def describe(self) -> str:
+        if self.kind == "policy":
+            return f"{self.table} {self.chain}: policy {self.verdict.upper()}"
+        if self.kind == "return":
+            return f"{self.table} {self.chain}: end of chain, return"
+        tail = f" -> {self.target}" if self.verdict in ("jump", "goto") and self.target else ""
+        return f"{self.table} {self.rule or self.chain}  [{self.verdict}{tail}]"
+
+
+@dataclass(frozen=True)
+class NatRewrite(_Data):
+    """An address/port rewrite in one netns. Request leg: `DNAT`, `SNAT`, `MASQUERADE`;
+    reply leg: `de-SNAT` (destination restored) and `de-DNAT` (source restored)."""
+
+    netns: str
+    kind: str
+    before: str                     # PacketView.flow() before the rewrite
+    after: str
+    leg: str = REQUEST
+    rule: str | None = None         # the NAT rule, when known
+    original: str | None = None     # conntrack's original tuple (flow syntax)
+    reply: str | None = None        # conntrack's reply tuple
+    owner: str = ""
+    source: str = OBSERVED
+    evidence: str = "conntrack"
+
+
+@dataclass(frozen=True)
+class Outcome(_Data):
+    """What became of the request, and of its reply.
+
+    `status`: delivered | dropped | no-path (it never left the source) | lost (it vanished
+    and nothing says why). For a drop, `reason` is one of REASONS and `netns`/`ifname`,
+    `table`/`chain`/`rule` say where. `reply`: what came back (echo-reply, SA, R,
+    port-unreachable, ...) or None; `reply_status` is that reply's own fate."""
+
+    status: str
+    reason: str | None = None
+    netns: str | None = None
+    ifname: str | None = None
+    table: str | None = None
+    chain: str | None = None
+    rule: str | None = None
+    reply: str | None = None
+    reply_status: str | None = None
+    detail: str = ""
+    owner: str = ""
+    source: str = OBSERVED
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class Difference(_Data):
+    """Where prediction and observation disagree."""
+
+    what: str                       # hop | rule | nat | outcome
+    leg: str | None
+    predicted: str | None
+    observed: str | None
+
+
+@dataclass(frozen=True)
+class Trace(_Data):
+    """One packet's path. A live trace carries the prediction beside it (`predicted`) and
+    every disagreement between the two (`differences`)."""
+
+    lab: str
+    src: str                        # as asked: a container, a host or `outside`
+    dst: str                        # as asked: a container, an address, HOST:PORT, `outside`
+    proto: str
+    port: int | None
+    probe: PacketView               # the packet as sent
+    hops: tuple[Hop, ...] = ()
+    rules: tuple[RuleHit, ...] = ()
+    nat: tuple[NatRewrite, ...] = ()
+    outcome: Outcome = field(default_factory=lambda: Outcome(LOST))
+    source: str = OBSERVED          # observed | predicted
+    notes: tuple[str, ...] = ()
+    predicted: Trace | None = None
+    differences: tuple[Difference, ...] = ()
+
+    def leg(self, leg: str) -> tuple[Hop, ...]:
+        return tuple(h for h in self.hops if h.leg == leg)
+
+    @property
+    def agrees(self) -> bool:
+        """A live trace whose observation matched its prediction in every fact compared."""
+        return self.predicted is not None and not self.differences
+
+    def to_dict(self) -> dict:
+        return {"schema": SCHEMA, **super().to_dict()}
