@@ -112,6 +112,8 @@ class Container:
     attachments: tuple[Attachment, ...] = ()
     gateway_network: str | None = None   # the endpoint holding the default route and the ports
     shares: str | None = None            # container:<name>
+    # both in the order dockerd processes them (nat.SortPortMap, see ports.daemon_order):
+    # the order of the port-mapping and link rules
     ports: tuple[PortBinding, ...] = ()
     exposed: tuple[tuple[int, str], ...] = ()   # (port, proto), published ones included
     links: tuple[Link, ...] = ()

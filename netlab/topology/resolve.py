@@ -10,7 +10,7 @@ from . import naming
 from .ipam import DEFAULT_GLOBAL_POOLS, DEFAULT_LOCAL_POOLS, AddressAllocator, SubnetAllocator, first_host
 from .model import (Attachment, Container, Daemon, Expectation, Host, Link, Pool, PortBinding,
                     Segment, Topology, Underlay)
-from .ports import PortSpecError, parse_expose, parse_port
+from .ports import PortSpecError, daemon_order, parse_expose, parse_port
 from .schema import check_shape
 from .source import Source
 
@@ -699,15 +699,8 @@ class _Resolver:
                     exposed += parse_expose(e)
                 except PortSpecError as err:
                     self.err(f"{s['path']}.expose[{i}]", str(err))
-            bindings = ports.bind(name, s, host, segments[s["host"]].get(gw) if gw else None,
-                                  exposed, spec.get("publish_all") is True)
-            for b in bindings:
-                if (b.container_port, b.proto) not in exposed:
-                    exposed.append((b.container_port, b.proto))
-            for req in ports.requests.get(name, []):
-                for p in range(req.container_range[0], req.container_range[1] + 1):
-                    if (p, req.proto) not in exposed:
-                        exposed.append((p, req.proto))
+            bindings, exposed = ports.bind(name, s, host, segments[s["host"]].get(gw) if gw else None,
+                                           exposed, spec.get("publish_all") is True)
             links = []
             for link in _listing(spec.get("links")):
                 if isinstance(link, str) and link.partition(":")[0] in specs:
@@ -718,7 +711,7 @@ class _Resolver:
                 name=name, host=s["host"], mode=s["mode"], netns=self.netns_of(name, specs),
                 id=cid, hostname=hostname, attachments=tuple(atts), gateway_network=gw,
                 shares=s["shares"], ports=tuple(bindings),
-                exposed=tuple(sorted(set(exposed))), links=tuple(links), command=command))
+                exposed=tuple(exposed), links=tuple(links), command=command))
         return containers
 
     @staticmethod
@@ -792,7 +785,6 @@ class _PortAllocator:
         self.r = r
         self.owner: dict[tuple, str] = {}
         self.last: dict[tuple, int] = {}
-        self.requests: dict[str, list] = {}
 
     def taken(self, host: str, ip: IPv4Address, port: int, proto: str) -> str | None:
         for (h, oip, oport, oproto), who in self.owner.items():
@@ -801,49 +793,60 @@ class _PortAllocator:
                 return who
         return None
 
-    def bind(self, name: str, s: dict, host: Host, seg: Segment | None, exposed, publish_all) -> list[PortBinding]:
-        out: list[PortBinding] = []
-        reqs = []
+    def bind(self, name: str, s: dict, host: Host, seg: Segment | None, exposed,
+             publish_all) -> tuple[list[PortBinding], list[tuple[int, str]]]:
+        """The container's bindings and exposed ports, both in the order dockerd processes
+        them (ports.daemon_order): ephemeral host ports are handed out in that order."""
+        wanted = []     # ((port, proto), host port as requested, (path, ip, host ports to try))
         for i, spec in enumerate(_listing(s["spec"].get("ports"))):
             path = f"{s['path']}.ports[{i}]"
             try:
-                reqs.append((path, parse_port(spec)))
+                req = parse_port(spec)
             except PortSpecError as e:
                 self.r.err(path, str(e))
-        self.requests[name] = [r for _, r in reqs]
-        if seg is None or seg.internal or seg.driver != "bridge" and seg.driver != "overlay":
-            return out   # no gateway endpoint, or an internal one: Docker maps nothing
-        for path, req in reqs:
-            ip = req.host_ip or seg.host_binding_ipv4
+                continue
+            ip = req.host_ip or (seg.host_binding_ipv4 if seg else None)
             cports = range(req.container_range[0], req.container_range[1] + 1)
             if req.host_range is None:
-                for cp in cports:
-                    out.append(PortBinding(ip, self.ephemeral(host.name, ip, req.proto, name), cp, req.proto))
-            elif len(cports) == 1 and req.host_range[0] != req.host_range[1]:
-                free = next((p for p in range(req.host_range[0], req.host_range[1] + 1)
-                             if not self.taken(host.name, ip, p, req.proto)), None)
-                if free is None:
-                    self.r.err(path, f"every host port in {req.host_range[0]}-{req.host_range[1]}/{req.proto} "
-                                     f"on {ip} is already allocated")
-                    continue
-                self.claim(host.name, ip, free, req.proto, f"{name} ({path})")
-                out.append(PortBinding(ip, free, cports[0], req.proto))
+                wanted += [((cp, req.proto), 0, (path, ip, None)) for cp in cports]
+            elif len(cports) == 1:
+                lo, hi = req.host_range
+                wanted.append(((cports[0], req.proto), lo, (path, ip, range(lo, hi + 1))))
             else:
-                for hp, cp in zip(range(req.host_range[0], req.host_range[1] + 1), cports):
-                    who = self.taken(host.name, ip, hp, req.proto)
-                    if who:
-                        self.r.err(path, f"Bind for {ip}:{hp}/{req.proto} failed: port is already "
-                                         f"allocated to {who} on host {host.name!r}")
-                        continue
-                    self.claim(host.name, ip, hp, req.proto, f"{name} ({path})")
-                    out.append(PortBinding(ip, hp, cp, req.proto))
-        if publish_all:
-            bound = {(b.container_port, b.proto) for b in out}
-            for port, proto in exposed:
-                if (port, proto) not in bound:
-                    ip = seg.host_binding_ipv4
-                    out.append(PortBinding(ip, self.ephemeral(host.name, ip, proto, name), port, proto))
-        return out
+                wanted += [((cp, req.proto), hp, (path, ip, range(hp, hp + 1)))
+                           for hp, cp in zip(range(req.host_range[0], req.host_range[1] + 1), cports)]
+        order = daemon_order(exposed, wanted)
+        out: list[PortBinding] = []
+        if seg is None or seg.internal or seg.driver != "bridge" and seg.driver != "overlay":
+            return out, [port for port, _ in order]   # no gateway endpoint, or an internal one: Docker maps nothing
+        for (cp, proto), requested in order:
+            if not requested and publish_all:
+                requested = [(None, seg.host_binding_ipv4, None)]
+            for path, ip, tries in requested:
+                b = self.allocate(name, host, path, ip, tries, cp, proto)
+                if b is not None:
+                    out.append(b)
+        return out, [port for port, _ in order]
+
+    def allocate(self, name: str, host: Host, path, ip, tries, cp: int, proto: str) -> PortBinding | None:
+        if tries is None:
+            return PortBinding(ip, self.ephemeral(host.name, ip, proto, name), cp, proto)
+        if len(tries) > 1:
+            free = next((p for p in tries if not self.taken(host.name, ip, p, proto)), None)
+            if free is None:
+                self.r.err(path, f"every host port in {tries[0]}-{tries[-1]}/{proto} "
+                                 f"on {ip} is already allocated")
+                return None
+            tries = range(free, free + 1)
+        who = self.taken(host.name, ip, tries[0], proto)
+        if who:
+            if path not in self.failed:
+                self.failed.add(path)
+                self.r.err(path, f"Bind for {ip}:{tries[0]}/{proto} failed: port is already "
+                                 f"allocated to {who} on host {host.name!r}; publish another host port")
+            return None
+        self.claim(host.name, ip, tries[0], proto, f"container {name!r} ({path})")
+        return PortBinding(ip, tries[0], cp, proto)
 
     def claim(self, host: str, ip, port: int, proto: str, who: str) -> None:
         self.owner[(host, ip, port, proto)] = who

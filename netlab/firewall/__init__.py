@@ -1,0 +1,8 @@
+"""Docker 20.10's iptables rules for a lab's hosts, as data (pure: no root, no kernel)."""
+from .docker import hairpin_ports, host_ruleset, host_sysctls
+from .lab import lab_rules
+from .model import Chain, Ruleset, Table
+from .render import normalize, parse_save, render, render_restore
+
+__all__ = ["Chain", "Ruleset", "Table", "hairpin_ports", "host_ruleset", "host_sysctls",
+           "lab_rules", "normalize", "parse_save", "render", "render_restore"]
