@@ -170,7 +170,7 @@ def exec_(lab, name, command):
 def verify(lab):
     """Check the lab file's `expect:` entries; exit 1 on any mismatch."""
     from .lifecycle import drift, require_root, snapshot_topology
-    from .verify import agent_problems, check
+    from .verify import agent_notes, agent_problems, check
     require_root()
     topo = snapshot_topology(lab)
     outcomes = check(topo)
@@ -183,6 +183,8 @@ def verify(lab):
                    f"{'pass' if o.ok else 'FAIL'}")
     for p in problems:
         click.echo(f"problem: {p}")
+    for n in agent_notes(topo):
+        click.echo(f"note: {n}")
     bad = sum(not o.ok for o in outcomes)
     click.echo(f"{len(outcomes) - bad} passed, {bad} failed")
     if bad or problems:

@@ -1,10 +1,12 @@
 """`netlab verify`: run the lab file's `expect:` entries and compare with what happens."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from . import probe
 from .agent import control as agent
+from .dnscheck import dns_problems
 from .errors import LabError
 from .topology.model import Expectation, Topology
 from .targets import address, endpoint
@@ -42,4 +44,11 @@ def agent_problems(topo: Topology) -> list[str]:
     if agent.pid(topo.name) is None:
         return ["the lab's agent is not running (commands, DNS and proxies are down); "
                 "`netlab up` restarts it"]
-    return []
+    return dns_problems(topo)
+
+
+def agent_notes(topo: Topology) -> list[str]:
+    """Past outages: each time `up` found the agent dead and started it again."""
+    return [f"the lab's agent (pid {old}) had died; `netlab up` restarted it at "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(when))} (DNS, proxies and commands "
+            "were down until then)" for when, old in agent.restarts(topo.name)]

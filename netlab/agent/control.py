@@ -12,6 +12,7 @@ from .. import state
 
 STATUS = "agent.json"
 PIDFILE = "agent.pid"
+RESTARTS = "agent.restarts"   # one line per agent found dead: "<unix time> <old pid>"
 
 
 def _read(lab: str, name: str):
@@ -66,7 +67,8 @@ def observed(lab: str) -> dict:
     if pid(lab) is None:
         return {}
     st = status(lab)
-    return {"processes": processes(lab), "proxies": {tuple(k) for k in st.get("proxies", [])}}
+    return {"processes": processes(lab), "proxies": {tuple(k) for k in st.get("proxies", [])},
+            "dns": {tuple(k): digest for k, digest in st.get("dns", [])}}
 
 
 def processes(lab: str) -> dict[str, tuple[str, str, bool]]:
@@ -84,6 +86,7 @@ def ensure(lab: str, timeout: float = 10.0) -> int:
     before = status(lab).get("generation", 0)
     p = pid(lab)
     if p is None:
+        _note_death(lab)
         os.makedirs(state.log_dir(lab), exist_ok=True)
         log = open(f"{state.log_dir(lab)}/agent.log", "ab")
         proc = subprocess.Popen([sys.executable, "-m", "netlab.agent", lab], stdin=subprocess.DEVNULL,
@@ -103,6 +106,25 @@ def ensure(lab: str, timeout: float = 10.0) -> int:
             break
         time.sleep(0.02)
     return p
+
+
+def _note_death(lab: str) -> None:
+    """A pid file left behind means the agent died without cleaning up (a clean stop removes
+    it): remember when it was found, so `verify` can say DNS and proxies were down."""
+    text = _read(lab, PIDFILE)
+    if text and text.strip().isdigit():
+        with open(f"{state.lab_dir(lab)}/{RESTARTS}", "a") as f:
+            f.write(f"{time.time():.0f} {text.strip()}\n")
+
+
+def restarts(lab: str) -> list[tuple[float, int]]:
+    """(when `up` found it dead, its pid) for each agent that died."""
+    out = []
+    for line in (_read(lab, RESTARTS) or "").splitlines():
+        when, _, old = line.partition(" ")
+        if when.isdigit() and old.isdigit():
+            out.append((float(when), int(old)))
+    return out
 
 
 def stop(lab: str, timeout: float = 5.0) -> None:

@@ -11,6 +11,7 @@ from .. import state
 from ..plan.plan import Plan
 from . import control
 from .commands import Commands, reap_orphans
+from .dns import Dns
 from .proxy import Proxies
 
 
@@ -21,7 +22,7 @@ class Agent:
         self.reload = asyncio.Event()
         self.stop = asyncio.Event()
         self.commands = Commands(lab)
-        self.components = [self.commands, Proxies()]
+        self.components = [self.commands, Proxies(), Dns()]
 
     def plan(self) -> Plan:
         st = state.load(self.lab)

@@ -14,7 +14,8 @@ from .observe import read_netns
 
 def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict, flavour: str = "nft") -> Observed:
     """`agent`: what the lab's agent reports ({"processes": ..., "proxies": ...}), {} if it is down."""
-    seen = Observed(processes=agent.get("processes", {}), proxies=agent.get("proxies", set()))
+    seen = Observed(processes=agent.get("processes", {}), proxies=agent.get("proxies", set()),
+                    dns=agent.get("dns", {}))
     lab = desired.lab
     items = list(desired.items) + (list(previous.items) if previous else [])
     names = {i.name for i in items if isinstance(i, Netns)}
@@ -169,6 +170,10 @@ class Executor:
         pass   # the agent stops what the state file no longer names
 
     _create_proxy = _delete_proxy = _create_process
+    # the embedded DNS is the agent's: it takes the new plan when `up` signals it
+    _create_resolver = _update_resolver = _delete_resolver = _create_process
+    _create_dnsnames = _update_dnsnames = _delete_dnsnames = _create_process
+    _create_standin_dns = _update_standin_dns = _delete_standin_dns = _create_process
 
 
 def remove_etc(ns: str) -> None:

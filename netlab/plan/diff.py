@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .items import Address, Bridge, EtcFile, Firewall, Item, Netns, Process, Proxy, Route, Sysctl, Veth
+from .items import (DNS_ITEMS, Address, Bridge, EtcFile, Firewall, Item, Netns, Process, Proxy, Route, Sysctl,
+                    Veth)
 from .plan import Plan
 
 RANK = {Netns: 0, Bridge: 1, Veth: 2, Address: 3, Route: 4, Sysctl: 5, Firewall: 6, EtcFile: 7, Process: 8,
-        Proxy: 9}
+        Proxy: 9, **{kind: 10 for kind in DNS_ITEMS}}
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Observed:
     etc: dict[tuple[str, str], str | None] = field(default_factory=dict)
     processes: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # name -> (netns, cmd, alive)
     proxies: set[tuple] = field(default_factory=set)           # keys of proxies the agent serves
+    dns: dict[tuple, str] = field(default_factory=dict)        # DNS item key -> digest the agent serves
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,11 @@ def _problem(item: Item, seen: Observed) -> tuple[str, str] | None:
         return None if now[2] else ("recreate", "not running")
     if isinstance(item, Proxy):
         return None if item.key in seen.proxies else ("create", "not listening")
+    if isinstance(item, DNS_ITEMS):
+        now = seen.dns.get(item.key)
+        if now is None:
+            return ("create", "not served")
+        return None if now == item.digest else ("update", "the agent serves an older version")
     return None
 
 

@@ -2,6 +2,8 @@
 kernel); two items with one key but different specs are a planning bug."""
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, fields
 
 
@@ -207,10 +209,85 @@ class Proxy(Item):
         return f"{self.netns}: {'docker-proxy' if self.mode == 'proxy' else 'port'} {self.label} {what}"
 
 
-KINDS = {cls.kind: cls for cls in (Netns, Bridge, Veth, Address, Route, Sysctl, Firewall, EtcFile, Process, Proxy)}
+class Served:
+    """An item the lab's agent serves. The agent reports the digest of each one it holds, so
+    a changed item shows as a change until the agent has taken it."""
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Resolver(Served, Item):
+    """Docker's embedded DNS server of one container namespace: UDP and TCP sockets on
+    127.0.0.11 (the nat rules send :53 there), answering from the name tables of `networks`."""
+
+    netns: str
+    container: str
+    udp_port: int
+    tcp_port: int
+    networks: tuple[tuple[str, str], ...] = ()    # (network, DnsNames scope), in lookup order
+    links: tuple[tuple[str, str], ...] = ()       # (alias, container): legacy links, seen only here
+    upstreams: tuple[str, ...] = ()               # where unknown names are forwarded
+    ndots_set: bool = False                       # the daemon's dns-opts name ndots
+    kind = "resolver"
+
+    @property
+    def key(self):
+        return ("resolver", self.netns)
+
+    def describe(self):
+        return f"{self.netns}: embedded DNS 127.0.0.11 (udp {self.udp_port}, tcp {self.tcp_port})"
+
+
+@dataclass(frozen=True)
+class DnsNames(Served, Item):
+    """The names one network serves through the embedded DNS (per host for a local-scope
+    network): name -> addresses, and address -> container name for PTR."""
+
+    scope: str                                    # network, or network@host
+    network: str
+    names: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    reverse: tuple[tuple[str, str], ...] = ()
+    kind = "dnsnames"
+
+    @property
+    def key(self):
+        return ("dnsnames", self.scope)
+
+    def describe(self):
+        return f"DNS names of {self.scope} ({len(self.names)} names)"
+
+
+@dataclass(frozen=True)
+class StandinDNS(Served, Item):
+    """The hosts' upstream DNS server in `outside`: it knows no names and says so at once
+    (authoritative NXDOMAIN), as a real upstream would for names that do not exist."""
+
+    netns: str
+    address: str
+    kind = "standin_dns"
+
+    @property
+    def key(self):
+        return ("standin_dns", self.netns, self.address)
+
+    def describe(self):
+        return f"{self.netns}: stand-in upstream DNS {self.address}:53"
+
+
+DNS_ITEMS = (Resolver, DnsNames, StandinDNS)
+KINDS = {cls.kind: cls for cls in (Netns, Bridge, Veth, Address, Route, Sysctl, Firewall, EtcFile, Process, Proxy,
+                                   *DNS_ITEMS)}
 
 
 def item_from_dict(d: dict) -> Item:
     cls = KINDS[d["kind"]]
     names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in d.items() if k in names})
+    return cls(**{k: _tuples(v) for k, v in d.items() if k in names})
+
+
+def _tuples(value):
+    """JSON gives lists where the items hold tuples."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

@@ -6,6 +6,7 @@ from ..drivers import SEGMENT_DRIVERS
 from ..topology import naming
 from ..topology.model import Host, Topology
 from . import etc
+from .dns import plan_dns
 from .items import Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route, Sysctl, Veth
 from .plan import Plan
 
@@ -27,6 +28,7 @@ def build_plan(topo: Topology) -> Plan:
         _container(plan, topo, c)
     for host in topo.hosts:
         _firewall(plan, topo, host)
+    plan_dns(plan, topo)
     return plan
 
 

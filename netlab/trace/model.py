@@ -61,6 +61,7 @@ class PacketView(_Data):
     dst_mac: str | None = None
     vni: int | None = None          # set on an underlay copy: the VXLAN network identifier
     outer: PacketView | None = None  # set on an underlay copy: the outer UDP/IP header
+    quoted: PacketView | None = None  # an ICMP error: the header of the packet it answers
 
     def flow(self) -> str:
         """`src:sport > dst:dport` (or `src > dst` for icmp): the part NAT rewrites."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from netlab.plan.diff import LinkView, Observed, canonical_iptables, diff
-from netlab.plan.items import Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route, Sysctl, Veth
+from netlab.plan.items import (DNS_ITEMS, Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route,
+                               Sysctl, Veth)
 from netlab.plan.plan import Plan, PlanConflict
 from netlab.plan.planner import build_plan
 from netlab.topology import load_text
@@ -115,6 +116,8 @@ def _observed_from(plan: Plan) -> Observed:
             seen.processes[i.name] = (i.netns, i.command, True)
         elif isinstance(i, Proxy):
             seen.proxies.add(i.key)
+        elif isinstance(i, DNS_ITEMS):
+            seen.dns[i.key] = i.digest
     return seen
 
 

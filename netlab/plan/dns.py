@@ -1,0 +1,137 @@
+"""Docker's embedded DNS server (127.0.0.11) as plan data: which container namespaces get
+one, on which ports, with which nat rules, and the names each network serves. Pure.
+
+dockerd starts a resolver for every endpoint that is not on the default bridge (§5): it binds
+UDP and TCP on 127.0.0.11 with random ports inside the container's namespace and DNATs
+127.0.0.11:53 to them. The lab's agent serves those sockets; their ports are derived here, so
+the nat rules are known before anything runs and stay the same across reruns and restarts."""
+from __future__ import annotations
+
+from ..firewall.iptables import Iptables
+from ..firewall.render import render_restore
+from ..topology import naming
+from ..topology.model import Container, Topology
+from . import etc
+from .items import DnsNames, Firewall, Resolver, StandinDNS
+from .plan import Plan
+
+RESOLVER_IP = "127.0.0.11"
+DNS_PORT = 53
+# Linux's default ip_local_port_range: where the ports Docker gets by binding port 0 fall
+PORTS = range(32768, 61000)
+OUTPUT_CHAIN = "DOCKER_OUTPUT"
+POSTROUTING_CHAIN = "DOCKER_POSTROUTING"
+# drivers whose networks are global in scope: their names span hosts (swarm overlay)
+GLOBAL_DRIVERS = ("overlay",)
+
+
+def resolver_ports(lab: str, container: str) -> tuple[int, int]:
+    """(udp, tcp): two different ports, stable for a lab's container."""
+    h = naming.digest(lab, "resolver", container)
+    udp = PORTS[int(h[:8], 16) % len(PORTS)]
+    tcp = PORTS[int(h[8:16], 16) % len(PORTS)]
+    if tcp == udp:
+        tcp = PORTS[(PORTS.index(udp) + 1) % len(PORTS)]
+    return udp, tcp
+
+
+def resolver_rules(udp_port: int, tcp_port: int) -> str:
+    """The nat table dockerd's `setup-resolver` re-exec leaves in a fresh container namespace
+    (20.10 resolver_unix.go), replayed command by command so the order is Docker's."""
+    ipt = Iptables()
+    for builtin, chain in (("OUTPUT", OUTPUT_CHAIN), ("POSTROUTING", POSTROUTING_CHAIN)):
+        ipt.new_chain("nat", chain)
+        ipt.insert("nat", builtin, f"-d {RESOLVER_IP}/32 -j {chain}")
+    for proto, port in (("udp", udp_port), ("tcp", tcp_port)):
+        ipt.insert("nat", OUTPUT_CHAIN, f"-d {RESOLVER_IP}/32 -p {proto} -m {proto} --dport {DNS_PORT} "
+                                        f"-j DNAT --to-destination {RESOLVER_IP}:{port}")
+        ipt.insert("nat", POSTROUTING_CHAIN, f"-s {RESOLVER_IP}/32 -p {proto} -m {proto} --sport {port} "
+                                             f"-j SNAT --to-source :{DNS_PORT}")
+    return render_restore(ipt.ruleset())
+
+
+def uses_embedded_dns(c: Container) -> bool:
+    """Containers with a namespace of their own and an endpoint off the default bridge
+    (container:<name> shares its owner's resolver; host mode has none)."""
+    return c.mode == "bridge" and etc.uses_embedded_dns(c)
+
+
+def scope(topo: Topology, network: str, host: str) -> str:
+    """Where a network's names live: one table per network for a global-scope driver,
+    otherwise one per host (each dockerd knows only its own local networks' endpoints)."""
+    seg = topo.segment(network, host)
+    return network if seg.driver in GLOBAL_DRIVERS else f"{network}@{host}"
+
+
+def endpoint_names(c: Container, network: str) -> list[str]:
+    """The names one endpoint registers (daemon updateNetworkConfig): the container name, its
+    network aliases, the short ID, and the hostname when it is not the name."""
+    att = c.attachment(network)
+    names = [c.name, *att.aliases]
+    for extra in (c.short_id, c.hostname):
+        if extra != c.name and extra not in names:
+            names.append(extra)
+    return names
+
+
+def name_tables(topo: Topology) -> list[DnsNames]:
+    """Each resolving network's service records, endpoints in join (file) order."""
+    names: dict[str, dict[str, list[str]]] = {}
+    reverse: dict[str, list[tuple[str, str]]] = {}
+    networks: dict[str, str] = {}
+    for c in topo.containers:
+        for att in c.attachments:
+            if att.network == "bridge":
+                continue   # the default bridge has no embedded DNS, so no records
+            where = scope(topo, att.network, c.host)
+            networks[where] = att.network
+            table = names.setdefault(where, {})
+            ip = str(att.address.ip)
+            for name in endpoint_names(c, att.network):
+                ips = table.setdefault(name.lower(), [])
+                if ip not in ips:
+                    ips.append(ip)
+            reverse.setdefault(where, []).append((ip, c.name))
+    return [DnsNames(where, networks[where], tuple((n, tuple(ips)) for n, ips in table.items()),
+                     tuple(reverse[where]))
+            for where, table in names.items()]
+
+
+def lookup_order(topo: Topology, c: Container) -> tuple[tuple[str, str], ...]:
+    """(network, scope) of the container's resolving endpoints in the order the sandbox keeps
+    them (endpoint.Less: non-internal first, then by network name); in swarm mode the
+    global-scope (overlay) endpoints are tried first (sandbox.ResolveName)."""
+    atts = [a for a in c.attachments if a.network != "bridge"]
+    key = {a.network: (topo.segment(a.network, c.host).driver not in GLOBAL_DRIVERS,
+                       topo.segment(a.network, c.host).internal, a.network) for a in atts}
+    ordered = sorted(atts, key=lambda a: key[a.network])
+    return tuple((a.network, scope(topo, a.network, c.host)) for a in ordered)
+
+
+def upstreams(topo: Topology, c: Container) -> tuple[str, ...]:
+    """Where names the lab does not know go: the daemon's `dns` list, else the host's
+    nameservers (none in 127/8: those are contacted from the host, which the lab has not)."""
+    d = topo.host(c.host).daemon
+    servers = d.dns or etc.host_nameservers(topo)
+    return tuple(s for s in servers if not s.startswith("127."))[:3]
+
+
+def resolver(topo: Topology, c: Container) -> Resolver:
+    udp, tcp = resolver_ports(topo.name, c.name)
+    links = tuple((link.alias, link.name) for link in c.links)
+    ndots = any(o.startswith("ndots:") for o in topo.host(c.host).daemon.dns_opts)
+    return Resolver(c.netns, c.name, udp, tcp, lookup_order(topo, c), links, upstreams(topo, c), ndots)
+
+
+def plan_dns(plan: Plan, topo: Topology) -> None:
+    """The stand-in upstream server, each container's resolver and its nat rules, and the
+    name tables the resolvers answer from."""
+    for address in etc.host_nameservers(topo):
+        plan.add(StandinDNS(topo.outside_netns, address))
+    for c in topo.containers:
+        if uses_embedded_dns(c):
+            r = resolver(topo, c)
+            plan.add(Firewall(c.netns, resolver_rules(r.udp_port, r.tcp_port)))
+            plan.add(r)
+    for table in name_tables(topo):
+        plan.add(table)

@@ -1,0 +1,214 @@
+"""Packets as bytes: AF_PACKET captures opened inside lab namespaces, the crafted probe,
+dissection into PacketViews, and the pcapng file of a trace.
+
+The only module of netlab that imports scapy, and only when a function here needs it
+(its import costs a third of a second): `warm()` starts that import in the background
+while the tracer sets everything else up."""
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+from dataclasses import dataclass, replace
+
+from ..kernel import netns
+from .model import PacketView
+
+ETH_P_ALL = 0x0003
+SO_TIMESTAMPNS = 35
+SCM_TIMESTAMPNS = SO_TIMESTAMPNS
+PACKET_OUTGOING = 4
+SNAPLEN = 2048                  # whole probes; a trace's frames are small
+_scapy_ready = threading.Event()
+_scapy_error: list[BaseException] = []
+
+
+def _import_scapy() -> None:
+    try:
+        import scapy.layers.inet  # noqa: F401
+        import scapy.layers.l2  # noqa: F401
+        import scapy.layers.vxlan  # noqa: F401
+        import scapy.utils  # noqa: F401
+    except BaseException as e:      # reported where scapy is needed
+        _scapy_error.append(e)
+    finally:
+        _scapy_ready.set()
+
+
+def warm() -> None:
+    """Import scapy in a background thread (idempotent)."""
+    if not getattr(warm, "started", False):
+        warm.started = True
+        threading.Thread(target=_import_scapy, name="scapy-import", daemon=True).start()
+
+
+def _scapy():
+    warm()
+    _scapy_ready.wait()
+    if _scapy_error:
+        from ..errors import KernelError
+        raise KernelError(f"scapy cannot be imported: {_scapy_error[0]} (pip install scapy)")
+    import scapy.layers.inet as inet
+    import scapy.layers.l2 as l2
+    import scapy.layers.vxlan as vxlan
+    return inet, l2, vxlan
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One captured copy of a frame on one interface."""
+
+    netns: str
+    ifname: str
+    outgoing: bool
+    time_ns: int                # kernel receive/transmit timestamp
+    data: bytes
+
+    @property
+    def node(self) -> str:
+        return f"{self.netns}/{self.ifname}"
+
+
+class Capture:
+    """AF_PACKET sockets on many interfaces in many namespaces, read without threads."""
+
+    def __init__(self) -> None:
+        self.sockets: dict[socket.socket, tuple[str, str]] = {}
+        self.frames: list[Frame] = []
+
+    def open(self, ns: str, ifnames: list[str]) -> None:
+        """Listen on `ifnames` of `ns` (sockets bound inside it, so they stay there)."""
+        with netns.entered(ns):
+            for name in ifnames:
+                sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+                try:
+                    sock.bind((name, ETH_P_ALL))
+                    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+                    sock.setblocking(False)
+                except OSError:
+                    sock.close()
+                    continue    # gone since it was listed
+                self.sockets[sock] = (ns, name)
+
+    def drain(self, sock: socket.socket) -> None:
+        ns, name = self.sockets[sock]
+        while True:
+            try:
+                data, anc, _, addr = sock.recvmsg(SNAPLEN, 64)
+            except BlockingIOError:
+                return
+            ts = 0
+            for level, kind, raw in anc:
+                if level == socket.SOL_SOCKET and kind == SCM_TIMESTAMPNS:
+                    sec, nsec = struct.unpack("qq", raw[:16])
+                    ts = sec * 1_000_000_000 + nsec
+            self.frames.append(Frame(ns, name, addr[2] == PACKET_OUTGOING, ts, data))
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        self.sockets.clear()
+
+
+def interfaces(ns: str) -> list[str]:
+    """Every interface of `ns` but lo."""
+    with netns.entered(ns):
+        return [name for _, name in socket.if_nameindex() if name != "lo"]
+
+
+# ---- dissection ----------------------------------------------------------------------
+def is_ipv4_or_arp(frame: Frame) -> bool:
+    return frame.data[12:14] in (b"\x08\x00", b"\x08\x06")
+
+
+def arp_request(frame: Frame) -> tuple[str, str, int] | None:
+    """(sender IP, target IP, op) of an ARP frame, without scapy."""
+    d = frame.data
+    if d[12:14] != b"\x08\x06" or len(d) < 42:
+        return None
+    op = struct.unpack_from("!H", d, 20)[0]
+    return socket.inet_ntoa(d[28:32]), socket.inet_ntoa(d[38:42]), op
+
+
+def dissect(frame: Frame) -> PacketView | None:
+    inet, l2, vxlan = _scapy()
+    pkt = l2.Ether(frame.data)
+    ip = pkt.getlayer(inet.IP)
+    if ip is None:
+        return None
+    view = _view(inet, ip, pkt)
+    inner = pkt.getlayer(vxlan.VXLAN)
+    if inner is not None and inner.payload.getlayer(inet.IP) is not None:
+        # an underlay copy: the inner packet's fields, wrapped by the outer header
+        eth = inner.payload
+        return replace(_view(inet, eth.getlayer(inet.IP), eth), outer=view, vni=inner.vni)
+    return view
+
+
+def _view(inet, ip, eth) -> PacketView:
+    proto = {1: "icmp", 6: "tcp", 17: "udp"}.get(ip.proto, "other")
+    fields = dict(src=ip.src, dst=ip.dst, proto=proto, ttl=ip.ttl, ip_id=ip.id,
+                  src_mac=getattr(eth, "src", None), dst_mac=getattr(eth, "dst", None))
+    l4 = ip.payload
+    if proto in ("tcp", "udp") and hasattr(l4, "sport"):
+        fields.update(sport=l4.sport, dport=l4.dport)
+        if proto == "tcp":
+            fields["tcp_flags"] = str(l4.flags)
+    elif proto == "icmp" and isinstance(l4, inet.ICMP):
+        fields.update(icmp_type=l4.type, icmp_code=l4.code)
+        if l4.type in (0, 8):
+            fields["icmp_id"] = l4.id
+        quoted = l4.getlayer(inet.IPerror)
+        if quoted is not None:
+            fields["quoted"] = _quoted(inet, quoted)
+    return PacketView(**fields)
+
+
+def _quoted(inet, ip) -> PacketView:
+    proto = {1: "icmp", 6: "tcp", 17: "udp"}.get(ip.proto, "other")
+    l4 = ip.payload
+    fields = dict(src=ip.src, dst=ip.dst, proto=proto, ttl=ip.ttl, ip_id=ip.id)
+    if proto in ("tcp", "udp") and hasattr(l4, "sport"):
+        fields.update(sport=l4.sport, dport=l4.dport)
+    elif proto == "icmp" and hasattr(l4, "type"):
+        fields.update(icmp_type=l4.type, icmp_code=l4.code, icmp_id=getattr(l4, "id", None))
+    return PacketView(**fields)
+
+
+# ---- the probe -----------------------------------------------------------------------
+def craft(proto: str, src: str, dst: str, key: int, ip_id: int, dport: int | None) -> bytes:
+    """The request as IP bytes: explicit addresses (scapy's own routing and source choice
+    belong to the machine's namespace, not the lab's: tracing.md §7.6), the key, a marker."""
+    inet, _, _ = _scapy()
+    ip = inet.IP(src=src, dst=dst, id=ip_id, ttl=64)
+    payload = b"netlab-trace"
+    if proto == "icmp":
+        return bytes(ip / inet.ICMP(type=8, id=key, seq=1) / payload)
+    return bytes(ip / inet.UDP(sport=key, dport=dport) / payload)
+
+
+def raw_sender(ns: str) -> socket.socket:
+    """A raw IPv4 socket in `ns` that sends whole IP packets as given (IP_HDRINCL)."""
+    with netns.entered(ns):
+        return socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+
+
+# ---- pcapng --------------------------------------------------------------------------
+def write_pcapng(path: str, frames: list[tuple[Frame, str]]) -> None:
+    """Each (frame, comment) in time order; one pcapng interface per `<netns>/<ifname>`."""
+    _scapy()
+    from scapy.layers.l2 import Ether
+    from scapy.utils import PcapNgWriter
+
+    writer = PcapNgWriter(path)
+    try:
+        for frame, comment in frames:
+            pkt = Ether(frame.data)
+            pkt.time = frame.time_ns / 1e9
+            pkt.sniffed_on = frame.node
+            pkt.direction = 2 if frame.outgoing else 1
+            if comment:
+                pkt.comments = [comment.encode()]
+            writer.write(pkt)
+    finally:
+        writer.close()

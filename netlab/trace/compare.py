@@ -1,0 +1,90 @@
+"""Prediction against observation, fact by fact: hops (interface, direction, and the packet
+as seen there), rules (table, chain, position, verdict), NAT rewrites, and the outcome.
+A field the prediction cannot know (a kernel-chosen IP id, a MAC) is not compared."""
+from __future__ import annotations
+
+from difflib import SequenceMatcher
+
+from .model import REPLY, REQUEST, Difference, Hop, PacketView, RuleHit, Trace
+
+PACKET_FIELDS = ("src", "dst", "proto", "sport", "dport", "ttl", "icmp_type", "vni")
+
+
+def compare(predicted: Trace, observed: Trace) -> list[Difference]:
+    out: list[Difference] = []
+    for leg in (REQUEST, REPLY):
+        out += _hops(leg, [h for h in predicted.hops if h.leg == leg], [h for h in observed.hops if h.leg == leg])
+        out += _rules(leg, [r for r in predicted.rules if r.leg == leg],
+                      [r for r in observed.rules if r.leg == leg and r.evidence == "nftrace"])
+    out += _nat(predicted, observed)
+    out += _outcome(predicted, observed)
+    return out
+
+
+def hop_text(h: Hop) -> str:
+    return f"{h.node} {h.direction} {h.packet.summary()}"
+
+
+def _hops(leg: str, pred: list[Hop], seen: list[Hop]) -> list[Difference]:
+    out = []
+    keys = lambda hs: [(h.netns, h.ifname, h.direction) for h in hs]   # noqa: E731
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, keys(pred), keys(seen), autojunk=False).get_opcodes():
+        if op == "equal":
+            for p, o in zip(pred[i1:i2], seen[j1:j2]):
+                if not _same_packet(p.packet, o.packet):
+                    out.append(Difference("hop", leg, hop_text(p), hop_text(o)))
+            continue
+        for p in pred[i1:i2]:
+            out.append(Difference("hop", leg, hop_text(p), None))
+        for o in seen[j1:j2]:
+            out.append(Difference("hop", leg, None, hop_text(o)))
+    return out
+
+
+def _same_packet(p: PacketView, o: PacketView) -> bool:
+    for name in PACKET_FIELDS:
+        want = getattr(p, name)
+        if want is not None and want != getattr(o, name):
+            return False
+    if p.proto == "tcp" and p.tcp_flags and o.tcp_flags and p.tcp_flags != o.tcp_flags:
+        return False
+    if p.outer is not None:
+        return o.outer is not None and _same_packet(p.outer, o.outer)
+    return o.outer is None
+
+
+def rule_text(r: RuleHit) -> str:
+    return f"{r.owner or r.netns}: {r.describe()}"
+
+
+def _rules(leg: str, pred: list[RuleHit], seen: list[RuleHit]) -> list[Difference]:
+    out = []
+    keys = lambda rs: [(r.netns, r.table, r.chain, r.kind, r.position, r.verdict) for r in rs]   # noqa: E731
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, keys(pred), keys(seen), autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        out += [Difference("rule", leg, rule_text(r), None) for r in pred[i1:i2]]
+        out += [Difference("rule", leg, None, rule_text(r)) for r in seen[j1:j2]]
+    return out
+
+
+def _nat(predicted: Trace, observed: Trace) -> list[Difference]:
+    key = lambda n: (n.leg, n.netns, n.kind, n.before, n.after)    # noqa: E731
+    want, got = {key(n): n for n in predicted.nat}, {key(n): n for n in observed.nat}
+    out = [Difference("nat", k[0], f"{k[1]}: {k[2]} {k[3]} -> {k[4]}", None) for k in want if k not in got]
+    out += [Difference("nat", k[0], None, f"{k[1]}: {k[2]} {k[3]} -> {k[4]}") for k in got if k not in want]
+    return out
+
+
+def _outcome(predicted: Trace, observed: Trace) -> list[Difference]:
+    p, o = predicted.outcome, observed.outcome
+    out = []
+    if (p.status, p.reason, p.netns) != (o.status, o.reason, o.netns):
+        out.append(Difference("outcome", REQUEST, f"{p.status} {p.reason or ''} in {p.netns}".replace("  ", " "),
+                              f"{o.status} {o.reason or ''} in {o.netns}".replace("  ", " ")))
+    alternatives = (p.reply or "").split(" or ")
+    if p.reply != o.reply and o.reply not in alternatives:
+        out.append(Difference("outcome", REPLY, f"reply {p.reply}", f"reply {o.reply}"))
+    elif p.reply_status != o.reply_status:
+        out.append(Difference("outcome", REPLY, f"reply {p.reply_status}", f"reply {o.reply_status}"))
+    return out

@@ -1,0 +1,86 @@
+"""Conntrack events (ctnetlink NEW / UPDATE on NFNLGRP_CONNTRACK_*): the original and
+reply tuples of the probe's connection in a namespace, and whether NAT changed them.
+
+A packet dropped before conntrack confirms its entry makes no event (tracing.md §2.5), so
+the absence of an event says nothing; NAT is read from the tuples only when one comes."""
+from __future__ import annotations
+
+import socket
+import struct
+from dataclasses import dataclass
+
+from .nfnetlink import NFNL_SUBSYS_CTNETLINK, attrs, u32
+
+GROUPS = (1, 2)                 # NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE
+IPS_SRC_NAT, IPS_DST_NAT = 0x10, 0x20
+NLM_F_CREATE = 0x400
+PROTOS = {1: "icmp", 6: "tcp", 17: "udp"}
+
+
+@dataclass(frozen=True)
+class Tuple:
+    proto: str
+    src: str
+    dst: str
+    sport: int | None = None     # or the ICMP id
+    dport: int | None = None
+
+    def flow(self) -> str:
+        if self.proto in ("tcp", "udp"):
+            return f"{self.src}:{self.sport} > {self.dst}:{self.dport}"
+        return f"{self.src} > {self.dst}"
+
+    def reverse(self) -> Tuple:
+        return Tuple(self.proto, self.dst, self.src, self.dport, self.sport)
+
+
+@dataclass(frozen=True)
+class CtEvent:
+    netns: str
+    order: int
+    new: bool
+    orig: Tuple
+    reply: Tuple
+    status: int
+
+    @property
+    def snat(self) -> bool:
+        return bool(self.status & IPS_SRC_NAT)
+
+    @property
+    def dnat(self) -> bool:
+        return bool(self.status & IPS_DST_NAT)
+
+    def key(self) -> int | None:
+        """The probe's key as this entry shows it: the echo id, or the original source port."""
+        return self.orig.sport
+
+
+def is_conntrack(msg_type: int) -> bool:
+    return msg_type >> 8 == NFNL_SUBSYS_CTNETLINK and msg_type & 0xFF == 0     # IPCTNL_MSG_CT_NEW
+
+
+def decode(ns: str, order: int, flags: int, body: bytes) -> CtEvent | None:
+    a = attrs(body)
+    orig, reply = _tuple(a.get(1)), _tuple(a.get(2))
+    if orig is None or reply is None:
+        return None
+    return CtEvent(ns, order, bool(flags & NLM_F_CREATE), orig, reply, u32(a.get(3)) or 0)
+
+
+def _tuple(data: bytes | None) -> Tuple | None:
+    if data is None:
+        return None
+    a = attrs(data)
+    ip, proto = attrs(a.get(1, b"")), attrs(a.get(2, b""))
+    if 1 not in ip or 2 not in ip or 1 not in proto:
+        return None
+    num = proto[1][0]
+    name = PROTOS.get(num, str(num))
+    if name == "icmp":
+        ident = struct.unpack("!H", proto[4][:2])[0] if 4 in proto else None
+        sport = dport = ident
+    else:
+        sport = struct.unpack("!H", proto[2][:2])[0] if 2 in proto else None
+        dport = struct.unpack("!H", proto[3][:2])[0] if 3 in proto else None
+    return Tuple(name, socket.inet_ntoa(ip[1][:4]), socket.inet_ntoa(ip[2][:4]), sport, dport)

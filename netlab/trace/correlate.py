@@ -1,0 +1,430 @@
+"""Evidence -> the observed Trace (pure: no kernel, no scapy).
+
+Captures give the hops (ordered by kernel timestamp; copies of one skb share a timestamp,
+so ties follow the predicted order), nftrace gives the rules (in arrival order per netns,
+placed where the leg visits that netns: trace events carry no timestamps), conntrack gives
+the NAT tuples, counters stand in for nftrace where it is blind. What no source saw but
+the evidence implies is marked `inferred`."""
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Address
+
+from .capture import Frame
+from .conntrack import CtEvent
+from .counters import Snapshot
+from .model import (DELIVERED, DROPPED, IN, INFERRED, LOST, NO_PATH, OBSERVED, OUT, REPLY, REQUEST, Hop,
+                    NatRewrite, Outcome, PacketView, RuleHit, Trace)
+from .nftrace import RuleRef, TraceEvent, rule_text
+from .predict import drop_detail, drop_reason
+from .iptables import Decision, parse_rule
+from .signature import Signature
+from .target import Probe
+from .wiring import Wiring
+
+VXLAN_PORT = 4789
+
+
+@dataclass
+class Evidence:
+    probe: Probe
+    signature: Signature
+    frames: list[tuple[Frame, PacketView | None]] = field(default_factory=list)
+    events: list[TraceEvent] = field(default_factory=list)
+    conntrack: list[CtEvent] = field(default_factory=list)
+    ifnames: dict[str, dict[int, str]] = field(default_factory=dict)
+    rule_refs: dict[str, dict[tuple[str, str, int], RuleRef]] = field(default_factory=dict)
+    counters: dict[str, Snapshot] = field(default_factory=dict)     # deltas, per netns
+    traced: set[str] = field(default_factory=set)                  # netns with a trace table
+    send_error: int | None = None                                  # errno of the probe's send
+    connect: str | None = None                                     # tcp: SA, RA, or an errno name
+    table: str = ""                                                # our trace table's name
+    flavour: str = "nft"
+
+
+def correlate(ev: Evidence, wiring: Wiring, predicted: Trace | None = None) -> Trace:
+    order = _predicted_order(predicted)
+    hops = _hops(ev, wiring, order)
+    rules = _rules(ev, wiring, hops)
+    notes: list[str] = []
+    rules += _counter_rules(ev, wiring, rules, notes)
+    nat = _nat(ev, wiring, hops, rules)
+    outcome = _outcome(ev, wiring, hops, rules, predicted)
+    p = ev.probe
+    probe_view = next((h.packet for h in hops if h.leg == REQUEST), None) or \
+        (predicted.probe if predicted else PacketView(str(p.src_ip), str(p.dst_ip), p.proto))
+    return Trace(wiring.lab, p.src, p.dst, p.proto, p.dport, probe_view, tuple(hops), tuple(rules),
+                 tuple(nat), outcome, OBSERVED, tuple(notes))
+
+
+# ---- hops ----------------------------------------------------------------------------
+def _predicted_order(predicted: Trace | None) -> dict[tuple, int]:
+    if predicted is None:
+        return {}
+    return {(h.leg, h.netns, h.ifname, h.direction): i for i, h in enumerate(predicted.hops)}
+
+
+def _hops(ev: Evidence, wiring: Wiring, order: dict[tuple, int]) -> list[Hop]:
+    seen: list[tuple[Frame, PacketView, str]] = []
+    for frame, view in ev.frames:
+        if view is None:
+            continue
+        leg = ev.signature.leg(view)
+        if leg is not None:
+            seen.append((frame, view, leg))
+    if ev.probe.proto == "tcp":
+        seen = _first_exchange(seen)
+    # copies of one skb share a timestamp: the walk's order breaks the tie
+    seen.sort(key=lambda s: (s[2] != REQUEST, s[0].time_ns,
+                             order.get((s[2], s[0].netns, s[0].ifname, OUT if s[0].outgoing else IN), 1 << 30)))
+    t0 = seen[0][0].time_ns if seen else 0
+    hops: list[Hop] = []
+    for frame, view, leg in seen:
+        direction = OUT if frame.outgoing else IN
+        if any(h.leg == leg and h.netns == frame.netns and h.ifname == frame.ifname and h.direction == direction
+               for h in hops):
+            continue        # a second copy (a retransmission): the trace follows the first
+        prev = next((h for h in reversed(hops) if h.leg == leg), None)
+        via, bridge = _via(wiring, prev, frame.netns, frame.ifname, direction, view)
+        hops.append(Hop(frame.netns, frame.ifname, direction, view, leg, via, bridge,
+                        _owner(wiring, frame.netns), round((frame.time_ns - t0) / 1000, 1), OBSERVED, "capture"))
+    return hops
+
+
+def _first_exchange(seen):
+    """TCP: the SYN and what first answers it; the rest of the connection is not the probe's."""
+    out, answered = [], False
+    for frame, view, leg in sorted(seen, key=lambda s: s[0].time_ns):
+        if leg == REPLY:
+            first_reply = next((v for _, v, lg in out if lg == REPLY), None)
+            if first_reply is not None and view.tcp_flags != first_reply.tcp_flags:
+                continue
+            answered = True
+        elif answered:
+            continue
+        out.append((frame, view, leg))
+    return out
+
+
+def _via(wiring: Wiring, prev: Hop | None, ns: str, ifname: str, direction: str,
+         view: PacketView) -> tuple[str, str | None]:
+    """How the packet got from the previous hop of its leg to this one."""
+    if prev is None:
+        return "send", None
+    iface = wiring.spaces[ns].ifaces.get(ifname) if ns in wiring.spaces else None
+    here = iface.kind if iface else ""
+    if prev.netns != ns:
+        if here == "vxlan" or (prev.packet.outer is not None and view.outer is None):
+            return "vxlan-decap", None
+        if here == "macvlan" or _macvlan_link(wiring, prev, ns, ifname):
+            return "macvlan", None
+        return "veth", None
+    prev_iface = wiring.spaces[ns].ifaces.get(prev.ifname) if ns in wiring.spaces else None
+    prev_master = prev_iface.master if prev_iface else None
+    master = iface.master if iface else None
+    if direction == OUT and prev.direction == IN and master and master == prev_master:
+        return ("hairpin" if prev.ifname == ifname else "switch"), master
+    if direction == IN and here == "bridge" and prev_master == ifname:
+        return "up", ifname
+    if direction == OUT and prev.direction == OUT and prev_iface and prev_iface.kind == "bridge" \
+            and master == prev.ifname:
+        return "down", prev.ifname
+    if view.outer is not None and prev.packet.outer is None:
+        return "vxlan-encap", None
+    if direction == OUT and here == "macvlan" or prev_iface and prev_iface.kind == "macvlan":
+        return "macvlan", None
+    if direction == IN and prev.direction == IN and here == "veth":
+        return "macvlan", None
+    return "route", None
+
+
+def _macvlan_link(wiring: Wiring, prev: Hop, ns: str, ifname: str) -> bool:
+    return any(m.netns in (prev.netns, ns) and m.name in (prev.ifname, ifname)
+               for m in wiring.macvlans_on(ns, ifname) + wiring.macvlans_on(prev.netns, prev.ifname))
+
+
+def _owner(wiring: Wiring, ns: str) -> str:
+    return wiring.spaces[ns].owner if ns in wiring.spaces else ns
+
+
+# ---- rules ---------------------------------------------------------------------------
+def _rules(ev: Evidence, wiring: Wiring, hops: list[Hop]) -> list[RuleHit]:
+    header: dict[tuple[str, int], PacketView] = {}
+    out: list[tuple[tuple, RuleHit]] = []
+    for e in ev.events:
+        if e.table == ev.table:
+            continue                                    # our own trace table
+        if e.packet is not None:
+            header[(e.netns, e.id)] = e.packet
+        pkt = header.get((e.netns, e.id))
+        leg = _event_leg(ev, pkt)
+        if leg is None:
+            continue
+        hit = _hit(ev, wiring, e, pkt, leg)
+        if hit is None:
+            continue
+        out.append(((leg != REQUEST, _visit(hops, leg, e.netns), e.order), hit))
+    out.sort(key=lambda x: x[0])
+    return [h for _, h in out]
+
+
+def _event_leg(ev: Evidence, pkt: PacketView | None) -> str | None:
+    if pkt is None:
+        return None
+    leg = ev.signature.leg(pkt)
+    if leg is not None or not (pkt.proto == "udp" and pkt.dport == VXLAN_PORT):
+        return leg
+    # a VXLAN outer header: the captured underlay copy with the same outer IP id says
+    for frame, view in ev.frames:
+        if view is not None and view.outer is not None and view.outer.ip_id == pkt.ip_id \
+                and view.outer.src == pkt.src:
+            return ev.signature.leg(view)
+    return None
+
+
+def _visit(hops: list[Hop], leg: str, ns: str) -> int:
+    """Where in the leg the packet was in `ns` (its first hop there), for ordering."""
+    return next((i for i, h in enumerate(hops) if h.leg == leg and h.netns == ns), 1 << 30)
+
+
+def _hit(ev: Evidence, wiring: Wiring, e: TraceEvent, pkt: PacketView, leg: str) -> RuleHit | None:
+    space = wiring.spaces.get(e.netns)
+    ruleset = space.ruleset if space else None
+    chain = ruleset.table(e.table).chain(e.chain) if ruleset and ruleset.table(e.table) else None
+    kind, verdict, text, position = e.kind, e.verdict, None, None
+    if kind == "rule" and e.handle is None:
+        # the kernel's note that a chain ran out of rules: a built-in chain's policy
+        # event follows; a user chain returns to its caller
+        if chain is None or chain.builtin:
+            return None
+        kind, verdict = "return", "return"
+    elif kind == "rule":
+        ref = ev.rule_refs.get(e.netns, {}).get((e.table, e.chain, e.handle))
+        if ref is not None:
+            position = ref.position
+            text = rule_text(ruleset, e.table, e.chain, position) if ruleset else None
+    names = ev.ifnames.get(e.netns, {})
+    target = e.target
+    if text and verdict == "accept":
+        rule = parse_rule(e.chain, position, text.split(" ", 2)[2])
+        if rule.target in ("DNAT", "SNAT", "MASQUERADE"):
+            target = rule.target
+    return RuleHit(e.netns, e.table, e.chain, kind, verdict, text, position, target, leg,
+                   names.get(e.iif) if e.iif else None, names.get(e.oif) if e.oif else None,
+                   e.packet, _owner(wiring, e.netns), OBSERVED, "nftrace")
+
+
+def _counter_rules(ev: Evidence, wiring: Wiring, rules: list[RuleHit], notes: list[str]) -> list[RuleHit]:
+    """Where nftrace saw nothing (legacy backend) but counters moved: those rules, unordered."""
+    out = []
+    for ns, moved in sorted(ev.counters.items()):
+        if not moved or any(r.netns == ns for r in rules):
+            continue
+        space = wiring.spaces.get(ns)
+        for (table, chain, position), n in sorted(moved.items(), key=lambda x: (x[0][0], x[0][1], x[0][2] or 1 << 20)):
+            if position is None:
+                t = space.ruleset.table(table) if space and space.ruleset else None
+                c = t.chain(chain) if t else None
+                out.append(RuleHit(ns, table, chain, "policy", (c.policy or "ACCEPT").lower() if c else "accept",
+                                   leg=REQUEST, owner=_owner(wiring, ns), evidence="counters"))
+                continue
+            text = rule_text(space.ruleset, table, chain, position) if space and space.ruleset else None
+            target = parse_rule(chain, position, text.split(" ", 2)[2]).target if text else None
+            verdict = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "drop", "RETURN": "return",
+                       "DNAT": "accept", "SNAT": "accept", "MASQUERADE": "accept"}.get(target, "jump")
+            out.append(RuleHit(ns, table, chain, "rule", verdict, text, position, target, REQUEST,
+                               owner=_owner(wiring, ns), evidence="counters"))
+        notes.append(f"{_owner(wiring, ns)}: rules from counter deltas ({ev.flavour} backend: "
+                     f"nftrace cannot see them); their order and leg are not known")
+    return out
+
+
+# ---- NAT -----------------------------------------------------------------------------
+def _nat(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[RuleHit]) -> list[NatRewrite]:
+    out: list[NatRewrite] = []
+    done: set[tuple[str, str]] = set()
+    key = ev.signature.key
+    for ct in ev.conntrack:
+        if ct.orig.proto != ev.probe.proto or key not in (ct.orig.sport, ct.orig.dport):
+            continue
+        if not (ct.snat or ct.dnat) or (ct.netns, "request") in done:
+            continue
+        done.add((ct.netns, "request"))
+        owner = _owner(wiring, ct.netns)
+        nat_rules = [r for r in rules if r.netns == ct.netns and r.table == "nat" and r.leg == REQUEST
+                     and r.target in ("DNAT", "SNAT", "MASQUERADE")]
+        flow = ct.orig
+        if ct.dnat:
+            new = replace(flow, dst=ct.reply.src, dport=ct.reply.sport)
+            rule = next((r.rule for r in nat_rules if r.target == "DNAT"), None)
+            out.append(NatRewrite(ct.netns, "DNAT", flow.flow(), new.flow(), REQUEST, rule, ct.orig.flow(),
+                                  ct.reply.flow(), owner, OBSERVED, "conntrack"))
+            flow = new
+        if ct.snat:
+            new = replace(flow, src=ct.reply.dst, sport=ct.reply.dport)
+            hit = next((r for r in nat_rules if r.target in ("SNAT", "MASQUERADE")), None)
+            out.append(NatRewrite(ct.netns, hit.target if hit else "SNAT", flow.flow(), new.flow(), REQUEST,
+                                  hit.rule if hit else None, ct.orig.flow(), ct.reply.flow(), owner,
+                                  OBSERVED, "conntrack"))
+        if any(h.leg == REPLY and h.netns == ct.netns for h in hops):
+            seen = any(h.leg == REPLY and h.netns == ct.netns and h.direction == OUT for h in hops)
+            back = ct.reply
+            if ct.snat:
+                new = replace(back, dst=ct.orig.src, dport=ct.orig.sport)
+                out.append(NatRewrite(ct.netns, "de-SNAT", back.flow(), new.flow(), REPLY, None, ct.orig.flow(),
+                                      ct.reply.flow(), owner, OBSERVED if seen else INFERRED, "conntrack"))
+                back = new
+            if ct.dnat:
+                new = replace(back, src=ct.orig.dst, sport=ct.orig.dport)
+                out.append(NatRewrite(ct.netns, "de-DNAT", back.flow(), new.flow(), REPLY, None, ct.orig.flow(),
+                                      ct.reply.flow(), owner, OBSERVED if seen else INFERRED, "conntrack"))
+    out += _nat_from_captures(wiring, hops, {ns for ns, _ in done})
+    out.sort(key=lambda n: (n.leg != REQUEST, _visit(hops, n.leg, n.netns)))
+    return out
+
+
+def _nat_from_captures(wiring: Wiring, hops: list[Hop], known: set[str]) -> list[NatRewrite]:
+    """A rewrite conntrack did not report (no event, or legacy): ingress vs egress copy."""
+    out = []
+    for leg in (REQUEST, REPLY):
+        legs = [h for h in hops if h.leg == leg]
+        for a, b in zip(legs, legs[1:]):
+            if a.netns != b.netns or a.netns in known or a.packet.flow() == b.packet.flow():
+                continue
+            if a.packet.outer is not None or b.packet.outer is not None:
+                continue
+            before, after = a.packet, b.packet
+            kinds = []
+            if (before.dst, before.dport) != (after.dst, after.dport):
+                kinds.append("DNAT" if leg == REQUEST else "de-SNAT")
+            if (before.src, before.sport) != (after.src, after.sport):
+                kinds.append("SNAT" if leg == REQUEST else "de-DNAT")
+            for kind in kinds:
+                out.append(NatRewrite(a.netns, kind, before.flow(), after.flow(), leg, None, None, None,
+                                      _owner(wiring, a.netns), OBSERVED, "capture"))
+    return out
+
+
+# ---- outcome -------------------------------------------------------------------------
+REPLY_NAMES = {0: "echo-reply", 3: "unreachable", 11: "time-exceeded"}
+
+
+def _reply_name(view: PacketView) -> str:
+    if view.proto == "tcp":
+        return view.tcp_flags or "tcp"
+    if view.proto == "icmp":
+        if view.icmp_type == 3 and view.icmp_code == 3:
+            return "port-unreachable"
+        if view.icmp_type == 3 and view.icmp_code in (0, 1):
+            return {0: "net-unreachable", 1: "host-unreachable"}[view.icmp_code]
+        return REPLY_NAMES.get(view.icmp_type, f"icmp {view.icmp_type}")
+    return view.proto
+
+
+def _outcome(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[RuleHit],
+             predicted: Trace | None) -> Outcome:
+    src_ns = ev.probe.netns
+    request = [h for h in hops if h.leg == REQUEST]
+    reply = [h for h in hops if h.leg == REPLY]
+    reply_name = _reply_name(reply[0].packet) if reply else (ev.connect if ev.connect in ("SA", "RA") else None)
+    back = [h for h in reply if h.netns == src_ns and h.direction == IN]
+    reply_status = DELIVERED if back else (None if reply_name is None else _leg_fate(rules, REPLY))
+    if ev.send_error is not None:
+        reason = {errno.ENETUNREACH: "no-route", errno.EHOSTUNREACH: "no-route",
+                  errno.EPERM: "rule"}.get(ev.send_error, "unknown")
+        drop = _drop(rules, REQUEST)
+        return _with_drop(Outcome(NO_PATH, reason, src_ns, None, reply=None, owner=_owner(wiring, src_ns),
+                                  detail=f"the probe could not be sent: {errno.errorcode.get(ev.send_error, ev.send_error)}",
+                                  source=OBSERVED, evidence="socket"), drop, wiring)
+    drop = _drop(rules, REQUEST)
+    if drop is not None:
+        return _with_drop(Outcome(DROPPED, drop_reason(_decision(drop)), drop.netns, drop.oif or drop.iif,
+                                  reply=reply_name, reply_status=reply_status, owner=drop.owner,
+                                  source=OBSERVED, evidence=drop.evidence), drop, wiring)
+    arrived = _arrival(wiring, request)
+    if arrived is not None or reply:
+        where = arrived or request[-1] if request else None
+        ns = where.netns if where else reply[0].netns
+        detail = f"delivered to {_owner(wiring, ns)}" + (f" ({where.node})" if where else "")
+        if reply and not back:
+            detail += f"; its {reply_name} was lost after {reply[-1].node}"
+        return Outcome(DELIVERED, None, ns, where.ifname if where else None, reply=reply_name,
+                       reply_status=reply_status, detail=detail, owner=_owner(wiring, ns), source=OBSERVED,
+                       evidence="capture")
+    return _unexplained(ev, wiring, request, predicted)
+
+
+def _arrival(wiring: Wiring, request: list[Hop]) -> Hop | None:
+    """Where the request arrived for good: the last interface it came in through in a
+    namespace that owns its destination (a DNAT on the way moves that destination on)."""
+    found = None
+    for h in request:
+        space = wiring.spaces.get(h.netns)
+        if h.direction == IN and space and IPv4Address(h.packet.dst) in space.local and h.packet.outer is None:
+            found = h
+    return found
+
+
+def _drop(rules: list[RuleHit], leg: str) -> RuleHit | None:
+    return next((r for r in rules if r.leg == leg and r.verdict == "drop"), None)
+
+
+def _leg_fate(rules: list[RuleHit], leg: str) -> str:
+    return DROPPED if _drop(rules, leg) else LOST
+
+
+def _decision(hit: RuleHit) -> Decision:
+    rule = parse_rule(hit.chain, hit.position or 0, hit.rule.split(" ", 2)[2]) if hit.rule else None
+    return Decision(hit.table, hit.chain, hit.kind, hit.verdict, rule)
+
+
+def _with_drop(outcome: Outcome, drop: RuleHit | None, wiring: Wiring) -> Outcome:
+    if drop is None:
+        return outcome
+    return replace(outcome, table=drop.table, chain=drop.chain, rule=drop.rule,
+                   detail=drop_detail(_decision(drop), drop.owner))
+
+
+def _unexplained(ev: Evidence, wiring: Wiring, request: list[Hop], predicted: Trace | None) -> Outcome:
+    """No delivery and no netfilter drop: an unanswered ARP, or a loss the plan explains."""
+    src_ns = ev.probe.netns
+    asked = _unanswered_arp(ev)
+    last = request[-1] if request else None
+    status = DROPPED if last is not None else NO_PATH
+    if asked is not None:
+        frame, target = asked
+        reason, detail = "no-neighbour", f"no neighbour answers for {target} on {_owner(wiring, frame.netns)}'s {frame.ifname}"
+        if predicted is not None and predicted.outcome.reason == "macvlan-host-isolation":
+            reason, detail = predicted.outcome.reason, predicted.outcome.detail
+        return Outcome(status, reason, frame.netns, frame.ifname, owner=_owner(wiring, frame.netns),
+                       detail=detail, source=OBSERVED, evidence="capture")
+    if predicted is not None and predicted.outcome.status in (DROPPED, NO_PATH) and predicted.outcome.reason \
+            in ("forwarding-disabled", "no-route", "no-neighbour", "macvlan-host-isolation", "unknown"):
+        p = predicted.outcome
+        return Outcome(status, p.reason, p.netns, p.ifname, owner=p.owner, detail=p.detail + " (from the plan: "
+                       "nothing in the kernel said why)", source=INFERRED, evidence="plan")
+    where = last.netns if last else src_ns
+    return Outcome(LOST if last else NO_PATH, "unknown", where, last.ifname if last else None,
+                   owner=_owner(wiring, where),
+                   detail=(f"lost after {last.node}: no netfilter verdict, no ICMP error" if last
+                           else "the probe was never seen on any interface"), source=OBSERVED, evidence="capture")
+
+
+def _unanswered_arp(ev: Evidence) -> tuple[Frame, str] | None:
+    """An ARP request whose target never answered, from the probe's path."""
+    from .capture import arp_request
+    asked, answered = {}, set()
+    for frame, _ in ev.frames:
+        arp = arp_request(frame)
+        if arp is None:
+            continue
+        sender, target, op = arp
+        if op == 1 and frame.outgoing:
+            asked.setdefault(target, frame)
+        elif op == 2:
+            answered.add(sender)
+    for target, frame in asked.items():
+        if target not in answered:
+            return frame, target
+    return None

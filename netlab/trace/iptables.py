@@ -1,0 +1,218 @@
+"""A small evaluator of the iptables rules Docker writes, for prediction without root.
+
+It walks a table's chains as the kernel does for one packet — matches, jumps, RETURN, the
+end of a user chain, the built-in chain's policy — and reports each decision the way
+nftrace does (a matched rule, a user chain's end, a policy), so a prediction and an
+observation compare fact by fact.
+
+Matches understood: -i/-o/-s/-d/-p (each with `!`), --sport/--dport (ports and ranges),
+-m addrtype --src-type/--dst-type LOCAL, -m conntrack --ctstate, -m comment. Targets:
+ACCEPT, DROP, REJECT, RETURN, a user chain (-j, -g), DNAT, SNAT, MASQUERADE, and
+non-terminating ones (CHECKSUM, MARK, LOG, ...). A rule with a match the evaluator does not
+know is taken as not matching, and said so in a note."""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv4Network
+
+from ..firewall.model import Ruleset
+from .model import PacketView
+
+TERMINAL = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "drop"}
+NAT_TARGETS = ("DNAT", "SNAT", "MASQUERADE")
+# the table order at each hook (by priority: raw -300, mangle -150, nat -100/+100, filter 0)
+HOOK_TABLES = {
+    "PREROUTING": ("raw", "mangle", "nat"),
+    "INPUT": ("mangle", "filter", "security", "nat"),
+    "FORWARD": ("mangle", "filter", "security"),
+    "OUTPUT": ("raw", "mangle", "nat", "filter", "security"),
+    "POSTROUTING": ("mangle", "nat"),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    chain: str
+    position: int
+    text: str                       # "-A CHAIN ..."
+    conds: tuple                    # (negated, option, value) triples
+    target: str | None
+    goto: bool = False
+    target_args: tuple[tuple[str, str], ...] = ()
+    unknown: tuple[str, ...] = ()   # options the evaluator cannot judge
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the matches look at besides the packet itself."""
+
+    iif: str | None
+    oif: str | None
+    local: frozenset[IPv4Address]   # the netns' own addresses (addrtype LOCAL)
+    ctstate: str = "NEW"            # NEW | ESTABLISHED | RELATED
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One nftrace-like event: kind rule/return/policy, with the verdict."""
+
+    table: str
+    chain: str
+    kind: str
+    verdict: str
+    rule: Rule | None = None
+    target: str | None = None
+
+
+@dataclass
+class HookResult:
+    verdict: str = "accept"                         # accept | drop
+    decisions: list[Decision] = field(default_factory=list)
+    nat: tuple[str, dict] | None = None             # (DNAT|SNAT|MASQUERADE, its options)
+    nat_rule: Rule | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4096)
+def parse_rule(chain: str, position: int, text: str) -> Rule:
+    words = shlex.split(text)
+    conds, unknown, args = [], [], []
+    target, goto, neg, i = None, False, False, 0
+    while i < len(words):
+        w = words[i]
+        if w == "!":
+            neg = True
+            i += 1
+            continue
+        value = words[i + 1] if i + 1 < len(words) else ""
+        if w in ("-j", "-g"):
+            target, goto = value, w == "-g"
+            i += 2
+            while i < len(words):           # the target's own options, up to the end
+                if words[i].startswith("--"):
+                    nxt = words[i + 1] if i + 1 < len(words) and not words[i + 1].startswith("--") else ""
+                    args.append((words[i], nxt))
+                    i += 2 if nxt else 1
+                else:
+                    i += 1
+            break
+        if w == "-m":
+            if value not in ("tcp", "udp", "sctp", "icmp", "addrtype", "conntrack", "comment", "state"):
+                unknown.append(f"-m {value}")
+            i += 2
+            continue
+        if w in ("-i", "-o", "-s", "-d", "-p", "--sport", "--dport", "--dst-type", "--src-type",
+                 "--ctstate", "--state"):
+            conds.append((neg, w, value))
+        elif w == "--comment":
+            pass
+        else:
+            unknown.append(w)
+        neg = False
+        i += 2
+    return Rule(chain, position, f"-A {chain} {text}", tuple(conds), target, goto, tuple(args), tuple(unknown))
+
+
+def _port_in(spec: str, port: int | None) -> bool:
+    if port is None:
+        return False
+    lo, _, hi = spec.partition(":")
+    return int(lo or 0) <= port <= int(hi or lo or 65535)
+
+
+def _iface(pattern: str, name: str | None) -> bool:
+    if name is None:
+        return False
+    return name.startswith(pattern[:-1]) if pattern.endswith("+") else name == pattern
+
+
+def matches(rule: Rule, pkt: PacketView, ctx: Context) -> bool:
+    if rule.unknown:
+        return False
+    for neg, opt, value in rule.conds:
+        if opt == "-i":
+            ok = _iface(value, ctx.iif)
+        elif opt == "-o":
+            ok = _iface(value, ctx.oif)
+        elif opt in ("-s", "-d"):
+            addr = pkt.src if opt == "-s" else pkt.dst
+            ok = IPv4Address(addr) in _network(value)
+        elif opt == "-p":
+            ok = value == "all" or pkt.proto == value
+        elif opt in ("--sport", "--dport"):
+            ok = _port_in(value, pkt.sport if opt == "--sport" else pkt.dport)
+        elif opt in ("--dst-type", "--src-type"):
+            addr = IPv4Address(pkt.dst if opt == "--dst-type" else pkt.src)
+            ok = "LOCAL" in value.split(",") and addr in ctx.local
+        elif opt in ("--ctstate", "--state"):
+            ok = ctx.ctstate in value.split(",")
+        else:
+            ok = False
+        if ok == neg:
+            return False
+    return True
+
+
+@lru_cache(maxsize=1024)
+def _network(text: str) -> IPv4Network:
+    return IPv4Network(text, strict=False)
+
+
+def run_hook(ruleset: Ruleset, hook: str, pkt: PacketView, ctx: Context,
+             tables: tuple[str, ...] | None = None) -> HookResult:
+    """Every table's chain for this hook, in priority order, until one drops."""
+    result = HookResult()
+    for name in tables or HOOK_TABLES[hook]:
+        table = ruleset.table(name)
+        if table is None or table.chain(hook) is None:
+            continue
+        if name == "nat" and ctx.ctstate != "NEW":
+            continue            # NAT chains see only a connection's first packet
+        verdict = _chain(ruleset, name, hook, pkt, ctx, result, depth=0)
+        if verdict is None:
+            policy = table.chain(hook).policy or "ACCEPT"
+            verdict = policy.lower()
+            result.decisions.append(Decision(name, hook, "policy", verdict))
+        if verdict == "drop":
+            result.verdict = "drop"
+            return result
+    return result
+
+
+def _chain(ruleset: Ruleset, table: str, chain: str, pkt: PacketView, ctx: Context,
+           result: HookResult, depth: int) -> str | None:
+    """accept | drop, or None when the chain ran out (or returned)."""
+    if depth > 16:
+        result.notes.append(f"{table} {chain}: jumps nest deeper than 16; stopped there")
+        return "drop"
+    c = ruleset.table(table).chain(chain)
+    for position, text in enumerate(c.rules if c else (), 1):
+        rule = parse_rule(chain, position, text)
+        if rule.unknown and rule.text not in result.notes:
+            result.notes.append(f"{table} {rule.text}: the predictor cannot evaluate "
+                                f"{', '.join(rule.unknown)}; taken as not matching")
+        if not matches(rule, pkt, ctx):
+            continue
+        t = rule.target
+        if t in TERMINAL:
+            result.decisions.append(Decision(table, chain, "rule", TERMINAL[t], rule))
+            return TERMINAL[t]
+        if t == "RETURN":
+            result.decisions.append(Decision(table, chain, "rule", "return", rule))
+            return None
+        if t in NAT_TARGETS:
+            result.decisions.append(Decision(table, chain, "rule", "accept", rule, t))
+            result.nat, result.nat_rule = (t, dict(rule.target_args)), rule
+            return "accept"
+        if t is not None and ruleset.table(table).chain(t) is not None:
+            result.decisions.append(Decision(table, chain, "rule", "goto" if rule.goto else "jump", rule, t))
+            verdict = _chain(ruleset, table, t, pkt, ctx, result, depth + 1)
+            if verdict is not None or rule.goto:
+                return verdict
+            continue
+        result.decisions.append(Decision(table, chain, "rule", "continue", rule, t))
+    if depth > 0:
+        result.decisions.append(Decision(table, chain, "return", "return"))
+    return None

@@ -1,0 +1,111 @@
+"""A Trace as text for people: the hops of each leg with the packet as seen there, the
+rules and NAT of each namespace where the packet passes it, the outcome; on a live trace
+the prediction beside each observed hop, and every difference."""
+from __future__ import annotations
+
+from .compare import hop_text
+from .model import DELIVERED, PREDICTED, REPLY, REQUEST, Hop, Trace
+
+SAME = "="
+
+
+def render(t: Trace, all_rules: bool = False) -> str:
+    lines = [_title(t)]
+    for leg in (REQUEST, REPLY):
+        hops = t.leg(leg)
+        if not hops and not any(r.leg == leg for r in t.rules):
+            continue
+        lines.append("")
+        lines.append(f"{leg}:" if t.predicted is None else f"{leg}:  (observed | predicted)")
+        lines += _leg(t, leg, hops, all_rules)
+    lines.append("")
+    lines.append("outcome: " + _outcome(t))
+    if t.predicted is not None:
+        lines.append("")
+        lines += _differences(t)
+    lines += [f"note: {n}" for n in t.notes + (t.predicted.notes if t.predicted else ())]
+    lines.append(_sources(t))
+    return "\n".join(lines) + "\n"
+
+
+def _title(t: Trace) -> str:
+    what = "predicted" if t.source == PREDICTED else "traced"
+    port = f" port {t.port}" if t.port else ""
+    return f"{what} in lab {t.lab}: {t.src} -> {t.dst} ({t.proto}{port})   probe {t.probe.summary()}"
+
+
+def _leg(t: Trace, leg: str, hops: tuple[Hop, ...], all_rules: bool) -> list[str]:
+    out = []
+    predicted = {(h.netns, h.ifname, h.direction): h for h in t.predicted.leg(leg)} if t.predicted else {}
+    shown_rules: set[str] = set()
+    for i, h in enumerate(hops, 1):
+        via = f"{h.via}{'/' + h.bridge if h.bridge else ''}"
+        when = f" +{h.time_us:.0f}us" if h.time_us is not None else ""
+        line = f"  {i:2} {h.owner:10.10} {h.node:34} {h.direction:3} {via:18} {h.packet.summary()}{when}"
+        if t.predicted is not None:
+            p = predicted.get((h.netns, h.ifname, h.direction))
+            line += "  | " + ("not predicted" if p is None else
+                              SAME if p.packet.summary() == h.packet.summary() else p.packet.summary())
+        out.append(line)
+        if i == len(hops) or hops[i].netns != h.netns:     # the packet leaves this netns
+            if h.netns not in shown_rules:
+                shown_rules.add(h.netns)
+                out += _netfilter(t, leg, h.netns, all_rules)
+    for ns in dict.fromkeys(r.netns for r in t.rules if r.leg == leg):
+        if ns not in shown_rules:
+            out += _netfilter(t, leg, ns, all_rules)        # a netns no capture saw (a drop)
+    if t.predicted is not None:
+        missing = [p for p in t.predicted.leg(leg) if (p.netns, p.ifname, p.direction) not in
+                   {(h.netns, h.ifname, h.direction) for h in hops}]
+        out += [f"   - predicted, not seen: {hop_text(p)}" for p in missing]
+    return out
+
+
+def _netfilter(t: Trace, leg: str, ns: str, all_rules: bool) -> list[str]:
+    out = []
+    rules = [r for r in t.rules if r.leg == leg and r.netns == ns]
+    boring = [r for r in rules if r.kind == "policy" and r.verdict == "accept"]
+    for r in rules:
+        if r in boring and not all_rules:
+            continue
+        mark = " (counters)" if r.evidence == "counters" else ""
+        out.append(f"        {r.describe()}{mark}")
+    if boring and not all_rules:
+        out.append(f"        policy ACCEPT: {', '.join(dict.fromkeys(f'{r.table} {r.chain}' for r in boring))}")
+    for n in t.nat:
+        if n.leg == leg and n.netns == ns:
+            rule = f"  ({n.rule})" if n.rule else ""
+            out.append(f"        NAT {n.kind}: {n.before} -> {n.after}{rule}")
+    if out:
+        out.insert(0, f"      netfilter in {rules[0].owner if rules else ns}:")
+    return out
+
+
+def _outcome(t: Trace) -> str:
+    o = t.outcome
+    text = o.detail or o.status
+    if o.status != DELIVERED and o.reason:
+        text = f"{o.status} ({o.reason}): {text}"
+    if o.reply:
+        text += f"; reply {o.reply}: {o.reply_status or 'not seen back'}"
+    elif o.status == DELIVERED:
+        text += "; no reply"
+    return text
+
+
+def _differences(t: Trace) -> list[str]:
+    if not t.differences:
+        return ["prediction: agrees with the observation (hops, rules, NAT, outcome)"]
+    out = [f"prediction: {len(t.differences)} difference(s)"]
+    for d in t.differences:
+        out.append(f"  ! {d.what} ({d.leg}): predicted {d.predicted or '-'}  |  observed {d.observed or '-'}")
+    return out
+
+
+def _sources(t: Trace) -> str:
+    counts: dict[str, int] = {}
+    facts = [*t.hops, *t.rules, *t.nat, t.outcome]
+    for f in facts:
+        key = f"{f.source} ({f.evidence})" if f.evidence else f.source
+        counts[key] = counts.get(key, 0) + 1
+    return "facts: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))

@@ -1,0 +1,271 @@
+"""A live trace, in one process: set up every source of evidence in every namespace of the
+lab, send the probe, collect until the story is complete, take everything down again.
+
+Set-up per namespace: one netlink socket that owns the nftrace table and hears its events
+and conntrack's (the kernel drops an owner table when its socket closes, so not even a
+`kill -9` leaves one), rule counters, and an AF_PACKET socket per interface — all opened
+inside the namespace and ready before the probe leaves. Everything is closed in `finally`."""
+from __future__ import annotations
+
+import errno
+import os
+import select
+import socket
+import time
+from dataclasses import dataclass, replace
+
+from .. import state
+from ..errors import KernelError, LabError
+from ..kernel import netns
+from . import capture, conntrack, counters, nftrace
+from .compare import compare
+from .correlate import Evidence, correlate
+from .model import IN, REPLY, Trace
+from .nfnetlink import Requester, messages, open_socket
+from .predict import predict_probe
+from .signature import Signature
+from .target import Probe, resolve
+from .wiring import Wiring, from_plan
+
+TIMEOUT = 1.0           # for a probe nothing answers and no rule drops
+SETTLE = 0.01           # after the story is complete: stragglers from other namespaces
+ARP_PATIENCE = 0.15     # an ARP request unanswered this long: no neighbour will answer
+
+
+@dataclass
+class _Netns:
+    name: str
+    sock: socket.socket
+    req: Requester
+    ifnames: dict[int, str]
+    table: bool = False
+
+
+def trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | None = None,
+          pcap: str | None = None, timeout: float = TIMEOUT) -> Trace:
+    """Trace one probe from SRC to DST in the live lab LAB; the prediction rides along."""
+    if os.geteuid() != 0:
+        raise LabError("a live trace needs root (it listens inside the lab's namespaces); "
+                       "`netlab trace FILE SRC DST --predict` needs none")
+    capture.warm()
+    topo, plan, flavour = _lab(lab)
+    wiring = from_plan(topo, plan)
+    probe = resolve(topo, wiring, src, dst, proto, port)
+    sig = Signature.fresh(probe.proto)
+    predicted = predict_probe(topo, plan, wiring, probe, sig.key, sig.ip_id)
+    evidence = Session(wiring, probe, sig, flavour).run(timeout)
+    observed = correlate(evidence, wiring, predicted)
+    if pcap:
+        capture.write_pcapng(pcap, _pcap_frames(evidence, observed))
+    return replace(observed, predicted=predicted, differences=tuple(compare(predicted, observed)))
+
+
+def _lab(lab: str):
+    from ..lifecycle import snapshot_topology
+    st = state.load(lab)
+    if st is None:
+        raise LabError(f"no lab named {lab!r} is up (see `netlab ls`)")
+    return snapshot_topology(lab), st.plan, st.firewall
+
+
+class Session:
+    def __init__(self, wiring: Wiring, probe: Probe, sig: Signature, flavour: str = "nft"):
+        self.wiring, self.probe, self.sig, self.flavour = wiring, probe, sig, flavour
+        self.spaces: dict[socket.socket, _Netns] = {}
+        self.capture = capture.Capture()
+        self.table = nftrace.table_name()
+        self.evidence = Evidence(probe, sig, table=self.table, flavour=flavour)
+        self.before: dict[str, counters.Snapshot] = {}
+        self.order = 0
+        self.sender: socket.socket | None = None
+        self.done_at: float | None = None
+
+    def run(self, timeout: float) -> Evidence:
+        try:
+            self.setup()
+            self.send()
+            self.collect(timeout)
+            self.count_after()
+        finally:
+            self.close()
+        self.evidence.frames = [(f, capture.dissect(f) if capture.is_ipv4_or_arp(f) and f.data[12:14] == b"\x08\x00"
+                                 else None) for f in self.capture.frames]
+        return self.evidence
+
+    # ---- set-up and take-down ---------------------------------------------------------
+    def setup(self) -> None:
+        names = [ns for ns in self.wiring.spaces if netns.exists(ns)]
+        if self.probe.netns not in names:
+            raise LabError(f"netns {self.probe.netns} is missing: is lab {self.wiring.lab!r} fully up?")
+        for ns in names:
+            sock = open_socket(ns, conntrack.GROUPS + (nftrace.NFNLGRP_NFTRACE,))
+            with netns.entered(ns):
+                index = dict(socket.if_nameindex())
+            space = _Netns(ns, sock, Requester(sock, ns), index)
+            self.spaces[sock] = space
+            nftrace.install(space.req, self.sig, self.table)
+            space.table = True
+            self.evidence.traced.add(ns)
+            if self.wiring.spaces[ns].ruleset is not None:
+                self.snapshot(space, before=True)
+            wanted = [n for n in index.values() if n != "lo" or ns == self.probe.netns == self.probe.dst_netns]
+            self.capture.open(ns, wanted)
+        self.evidence.ifnames = {s.name: s.ifnames for s in self.spaces.values()}
+
+    def snapshot(self, space: _Netns, before: bool) -> None:
+        if self.flavour == "legacy":
+            snap = counters.legacy_snapshot(space.name)
+        else:
+            refs, _ = nftrace.dump_rules(space.req)
+            if before:
+                self.evidence.rule_refs[space.name] = refs
+            snap = counters.nft_snapshot(space.req)
+        if before:
+            self.before[space.name] = snap
+        else:
+            self.evidence.counters[space.name] = counters.delta(self.before.get(space.name, {}), snap)
+
+    def count_after(self) -> None:
+        for space in self.spaces.values():
+            if space.name in self.before:
+                self.snapshot(space, before=False)
+
+    def close(self) -> None:
+        """Every table removed and every socket closed, whatever happened before."""
+        problems = []
+        if self.sender is not None:
+            self.sender.close()
+        for space in self.spaces.values():
+            try:
+                if space.table:
+                    nftrace.remove(space.req, self.table)
+            except (KernelError, OSError) as e:
+                problems.append(str(e))     # the socket's close below removes it anyway
+            finally:
+                space.sock.close()
+        self.spaces.clear()
+        self.capture.close()
+        if problems:
+            raise KernelError("removing the trace tables: " + "; ".join(problems))
+
+    # ---- the probe ---------------------------------------------------------------------
+    def send(self) -> None:
+        p, sig = self.probe, self.sig
+        if p.src_ip is None:
+            self.evidence.send_error = errno.ENETUNREACH
+            return
+        if p.proto == "tcp":
+            with netns.entered(p.netns):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sender = sock
+            sock.setblocking(False)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((str(p.src_ip), sig.key))
+                code = sock.connect_ex((str(p.dst_ip), p.dport))
+            except OSError as e:
+                code = e.errno
+            if code not in (0, errno.EINPROGRESS):
+                self.evidence.send_error = code
+            return
+        packet = capture.craft(p.proto, str(p.src_ip), str(p.dst_ip), sig.key, sig.ip_id, p.dport)
+        self.sender = capture.raw_sender(p.netns)
+        try:
+            self.sender.sendto(packet, (str(p.dst_ip), 0))
+        except OSError as e:
+            self.evidence.send_error = e.errno
+
+    # ---- collection --------------------------------------------------------------------
+    def collect(self, timeout: float) -> None:
+        start = time.monotonic()
+        deadline = start + timeout
+        if self.evidence.send_error is not None:
+            deadline = start + SETTLE
+        watched = list(self.spaces) + list(self.capture.sockets)
+        while True:
+            now = time.monotonic()
+            end = min(deadline, self.done_at or deadline)
+            if now >= end:
+                break
+            writers = [self.sender] if self.probe.proto == "tcp" and self.sender and not self.evidence.connect else []
+            readable, writable, _ = select.select(watched, writers, [], end - now)
+            for sock in readable:
+                if sock in self.spaces:
+                    self.read_netlink(self.spaces[sock])
+                else:
+                    self.capture.drain(sock)
+            if writable:
+                self.connected()
+            if self.done_at is None and self.complete(now):
+                self.done_at = time.monotonic() + SETTLE
+        for sock in watched:
+            if sock in self.spaces:
+                self.read_netlink(self.spaces[sock])
+            else:
+                self.capture.drain(sock)
+
+    def read_netlink(self, space: _Netns) -> None:
+        backlog, space.req.pending = space.req.pending, []
+        while True:
+            if backlog:
+                data = backlog.pop(0)
+            else:
+                try:
+                    data = space.sock.recv(1 << 20, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    return
+                except OSError as e:
+                    if e.errno == errno.ENOBUFS:
+                        raise KernelError(f"{space.name}: netlink events overflowed; the lab is too busy "
+                                          "to trace one packet") from None
+                    raise
+            for kind, flags, _, family, body in messages(data):
+                self.order += 1
+                if nftrace.is_trace(kind):
+                    self.evidence.events.append(nftrace.decode(space.name, self.order, family, body))
+                elif conntrack.is_conntrack(kind):
+                    event = conntrack.decode(space.name, self.order, flags, body)
+                    if event is not None and self.sig.key in (event.orig.sport, event.orig.dport):
+                        self.evidence.conntrack.append(event)
+
+    def connected(self) -> None:
+        code = self.sender.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        self.evidence.connect = "SA" if code == 0 else ("RA" if code == errno.ECONNREFUSED
+                                                        else errno.errorcode.get(code, str(code)))
+
+    def complete(self, now: float) -> bool:
+        """Nothing more to wait for: the reply is back, a rule dropped it, or ARP gave up."""
+        if self.evidence.connect is not None:
+            return True
+        if any(e.verdict == "drop" and e.table != self.table for e in self.evidence.events):
+            return True
+        src = self.probe.netns
+        for frame in self.capture.frames[-64:]:
+            if frame.netns == src and not frame.outgoing and capture.is_ipv4_or_arp(frame) \
+                    and frame.data[12:14] == b"\x08\x00" and self._is_reply(frame):
+                return True
+        return self._arp_gave_up()
+
+    def _is_reply(self, frame: capture.Frame) -> bool:
+        view = capture.dissect(frame)
+        return view is not None and self.sig.leg(view) == REPLY
+
+    def _arp_gave_up(self) -> bool:
+        asked = [f for f in self.capture.frames if f.outgoing and (a := capture.arp_request(f)) and a[2] == 1]
+        if not asked:
+            return False
+        answered = any((a := capture.arp_request(f)) and a[2] == 2 for f in self.capture.frames)
+        return not answered and time.time_ns() - asked[0].time_ns > ARP_PATIENCE * 1e9
+
+
+def _pcap_frames(ev: Evidence, trace: Trace) -> list[tuple[capture.Frame, str]]:
+    """The probe's copies (and its reply's), in time order, each with its hop as a comment."""
+    hops = {(h.leg, h.netns, h.ifname, h.direction): i for i, h in enumerate(trace.hops, 1)}
+    out = []
+    for frame, view in ev.frames:
+        leg = ev.signature.leg(view) if view is not None else None
+        if leg is None:
+            continue
+        n = hops.get((leg, frame.netns, frame.ifname, IN if not frame.outgoing else "out"))
+        out.append((frame, f"{leg} hop {n}" if n else leg))
+    return sorted(out, key=lambda x: x[0].time_ns)

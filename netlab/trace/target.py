@@ -1,0 +1,72 @@
+"""SRC and DST as people type them -> the probe: where it is sent from, to which address
+and port, with which source address (the one the kernel would pick there)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+from ..errors import LabError
+from ..targets import address, endpoint
+from ..topology.model import Topology
+from .wiring import Wiring
+
+PROTOS = ("icmp", "tcp", "udp")
+
+
+class TraceError(LabError):
+    """A trace cannot be set up as asked."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    src: str                        # as asked
+    dst: str
+    proto: str
+    netns: str                      # sent from here
+    owner: str
+    dst_ip: IPv4Address
+    dport: int | None
+    src_ip: IPv4Address | None      # None: no route from the source
+    dst_netns: str | None           # the namespace expected to answer, when known
+
+
+def resolve(topo: Topology, wiring: Wiring, src: str, dst: str, proto: str | None = None,
+            port: int | None = None) -> Probe:
+    if proto is not None and proto not in PROTOS:
+        raise TraceError(f"--proto must be one of {', '.join(PROTOS)}, not {proto!r}")
+    where = endpoint(topo, src)
+    host_part, sep, port_part = dst.rpartition(":")
+    if sep:
+        if not port_part.isdigit() or not 0 < int(port_part) < 65536:
+            raise TraceError(f"{dst!r}: the port after ':' must be a number from 1 to 65535")
+        if port is not None and port != int(port_part):
+            raise TraceError(f"{dst!r} names port {port_part} but --port says {port}")
+        dst, port = host_part, int(port_part)
+    proto = proto or ("tcp" if port is not None else "icmp")
+    if proto == "icmp" and port is not None:
+        raise TraceError("icmp has no ports: use --proto tcp or udp with a port")
+    if proto != "icmp" and port is None:
+        raise TraceError(f"{proto} needs a destination port: --port N or HOST:PORT")
+    dst_ip = _address(topo, wiring, src, dst, where.netns)
+    found = wiring.space(where.netns).route(dst_ip)
+    holders = wiring.holders(dst_ip)
+    return Probe(src, dst if not sep else f"{dst}:{port}", proto, where.netns,
+                 wiring.space(where.netns).owner, dst_ip, port,
+                 found.src if found.kind != "unreachable" else None,
+                 holders[0][0] if len(holders) == 1 else None)
+
+
+def _address(topo: Topology, wiring: Wiring, src: str, dst: str, src_ns: str) -> IPv4Address:
+    try:
+        return address(topo, src, dst)
+    except LabError:
+        pass
+    # a network alias or a hostname, as the source's embedded DNS or /etc/hosts would answer
+    mine = {a.network for c in topo.containers if c.netns == src_ns for a in c.attachments}
+    for c in topo.containers:
+        for a in c.attachments:
+            if a.network in mine and (dst in a.aliases or dst == c.hostname):
+                return a.address.ip
+    known = [c.name for c in topo.containers] + [h.name for h in topo.hosts] + ["outside"]
+    raise TraceError(f"{dst!r} is not a container, host, address or name in lab {topo.name!r} "
+                     f"(it has: {', '.join(known)})")

@@ -1,0 +1,202 @@
+"""The lab's kernel objects as the predictor walks them, read from the plan alone:
+per namespace its interfaces (kind, addresses, bridge master, veth peer, macvlan parent,
+VXLAN), routes, neighbour and FDB entries, forwarding sysctls and iptables rule set.
+
+Items are read by their `kind` name, so link kinds added to the plan later (a driver's
+macvlan, vxlan, ...) only need a branch here and in the walk."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from ..firewall.model import Ruleset
+from ..firewall.render import parse_save
+from ..plan.plan import Plan
+from ..topology.model import Topology
+
+LOOPBACK = IPv4Interface("127.0.0.1/8")
+
+
+@dataclass
+class Iface:
+    netns: str
+    name: str
+    kind: str                                   # lo | veth | bridge | macvlan | vxlan | vlan
+    addresses: list[IPv4Interface] = field(default_factory=list)
+    mac: str | None = None
+    master: str | None = None                   # its bridge, in the same netns
+    peer: tuple[str, str] | None = None         # veth: (netns, ifname) of the other end
+    hairpin: bool = False                       # bridge port hairpin_mode
+    parent: tuple[str, str] | None = None       # macvlan / vlan: (netns, ifname) of the lower device
+    mode: str | None = None                     # macvlan mode
+    vni: int | None = None                      # vxlan
+    local: IPv4Address | None = None            # vxlan: the outer source address
+    port: int | None = None                     # vxlan: UDP destination port
+    underlay_netns: str | None = None           # vxlan: where its UDP socket lives
+
+
+@dataclass(frozen=True)
+class RouteEntry:
+    dst: IPv4Network
+    dev: str
+    gateway: IPv4Address | None = None
+    src: IPv4Address | None = None              # the preferred source (connected routes)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A FIB answer: `local`, `unicast` (dev, gateway) or `unreachable`."""
+
+    kind: str
+    dev: str | None = None
+    gateway: IPv4Address | None = None
+    src: IPv4Address | None = None
+
+
+@dataclass
+class Space:
+    """One network namespace."""
+
+    name: str
+    role: str
+    owner: str
+    ifaces: dict[str, Iface] = field(default_factory=dict)
+    routes: list[RouteEntry] = field(default_factory=list)
+    sysctls: dict[str, str] = field(default_factory=dict)
+    ruleset: Ruleset | None = None
+    neighbours: dict[tuple[str, IPv4Address], str] = field(default_factory=dict)   # (dev, ip) -> mac
+    fdb: dict[tuple[str, str], IPv4Address] = field(default_factory=dict)          # (dev, mac) -> VTEP
+
+    @property
+    def local(self) -> frozenset[IPv4Address]:
+        return frozenset(a.ip for i in self.ifaces.values() for a in i.addresses)
+
+    def forwarding(self) -> bool:
+        return self.sysctls.get("net/ipv4/ip_forward", "0") == "1"
+
+    def bridge_netfilter(self) -> bool:
+        # on in every fresh namespace here (br_netfilter is built in; tracing.md §1)
+        return self.sysctls.get("net/bridge/bridge-nf-call-iptables", "1") == "1"
+
+    def ports(self, bridge: str) -> list[Iface]:
+        return [i for i in self.ifaces.values() if i.master == bridge]
+
+    def route(self, dst: IPv4Address) -> Lookup:
+        if dst in self.local or dst in LOOPBACK.network:
+            return Lookup("local", "lo", src=dst)
+        best = None
+        for r in self.routes:
+            if dst in r.dst and (best is None or r.dst.prefixlen > best.dst.prefixlen):
+                best = r
+        if best is None:
+            return Lookup("unreachable")
+        return Lookup("unicast", best.dev, best.gateway, best.src or self.source_for(best.dev, best.gateway or dst))
+
+    def source_for(self, dev: str, toward: IPv4Address) -> IPv4Address | None:
+        """The address the kernel picks on `dev`: one in the next hop's subnet, else the first."""
+        addresses = self.ifaces[dev].addresses if dev in self.ifaces else []
+        for a in addresses:
+            if toward in a.network:
+                return a.ip
+        return addresses[0].ip if addresses else next(iter(sorted(self.local - {LOOPBACK.ip})), None)
+
+
+@dataclass
+class Wiring:
+    lab: str
+    spaces: dict[str, Space]
+
+    def space(self, ns: str) -> Space:
+        return self.spaces[ns]
+
+    def iface(self, ns: str, name: str) -> Iface:
+        return self.spaces[ns].ifaces[name]
+
+    def holders(self, ip: IPv4Address) -> list[tuple[str, str]]:
+        """(netns, ifname) of every interface holding `ip`."""
+        return [(s.name, i.name) for s in self.spaces.values() for i in s.ifaces.values()
+                if any(a.ip == ip for a in i.addresses)]
+
+    def macvlans_on(self, ns: str, lower: str) -> list[Iface]:
+        return [i for s in self.spaces.values() for i in s.ifaces.values()
+                if i.kind == "macvlan" and i.parent == (ns, lower)]
+
+    def vxlan_by_mac(self, mac: str) -> Iface | None:
+        """The endpoint interface (any netns) wearing `mac`."""
+        for s in self.spaces.values():
+            for i in s.ifaces.values():
+                if i.mac and i.mac.lower() == mac.lower():
+                    return i
+        return None
+
+
+def owners(topo: Topology) -> dict[str, str]:
+    """netns -> the lab name people use for it."""
+    out = {topo.outside_netns: "outside"}
+    out.update({h.netns: h.name for h in topo.hosts})
+    out.update({c.netns: c.name for c in topo.containers if c.mode in ("bridge", "none")})
+    return out
+
+
+def from_plan(topo: Topology, plan: Plan) -> Wiring:
+    names = owners(topo)
+    spaces: dict[str, Space] = {}
+
+    def space(ns: str) -> Space:
+        if ns not in spaces:
+            spaces[ns] = Space(ns, "?", names.get(ns, ns.removeprefix(f"{topo.name}-")))
+            spaces[ns].ifaces["lo"] = Iface(ns, "lo", "lo", [LOOPBACK])
+        return spaces[ns]
+
+    def iface(ns: str, name: str, kind: str) -> Iface:
+        s = space(ns)
+        if name not in s.ifaces:
+            s.ifaces[name] = Iface(ns, name, kind)
+        return s.ifaces[name]
+
+    for item in plan.items:
+        kind = item.kind
+        if kind == "netns":
+            space(item.name).role = item.role
+        elif kind == "bridge":
+            b = iface(item.netns, item.name, "bridge")
+            b.mac = item.mac
+        elif kind == "veth":
+            a = iface(item.netns, item.name, "veth")
+            b = iface(item.peer_netns, item.peer_name, "veth")
+            a.peer, b.peer = (item.peer_netns, item.peer_name), (item.netns, item.name)
+            a.master, a.hairpin, a.mac, b.mac = item.master, item.hairpin, item.mac, item.peer_mac
+        elif kind == "macvlan":
+            m = iface(item.netns, item.name, "macvlan")
+            m.parent, m.mode, m.mac = (item.parent_netns, item.parent), item.mode, item.mac
+        elif kind == "vlan":
+            v = iface(item.netns, item.name, "vlan")
+            v.parent = (item.netns, item.parent)
+        elif kind == "vxlan":
+            v = iface(item.netns, item.name, "vxlan")
+            v.vni, v.local, v.port = item.vni, IPv4Address(item.local), item.port
+            v.underlay_netns, v.master = item.host_netns, item.master
+        elif kind == "address":
+            target = iface(item.netns, item.dev, "lo" if item.dev == "lo" else "veth")
+            target.addresses.append(IPv4Interface(item.cidr))
+        elif kind == "route":
+            dst = IPv4Network("0.0.0.0/0" if item.dst == "default" else item.dst)
+            space(item.netns).routes.append(
+                RouteEntry(dst, item.dev, IPv4Address(item.gateway) if item.gateway else None))
+        elif kind == "sysctl":
+            space(item.netns).sysctls[item.path] = item.value
+        elif kind == "firewall":
+            space(item.netns).ruleset = parse_save(item.text) if item.text.strip() else None
+        elif kind == "neighbour":
+            space(item.netns).neighbours[(item.dev, IPv4Address(item.ip))] = item.mac
+        elif kind == "fdb":
+            space(item.netns).fdb[(item.dev, item.mac.lower())] = IPv4Address(item.dst)
+    for s in spaces.values():
+        # the kernel's connected routes, one per address that is not a host address
+        for i in s.ifaces.values():
+            if i.kind == "lo":
+                continue
+            for a in i.addresses:
+                if a.network.prefixlen < 32:
+                    s.routes.append(RouteEntry(a.network, i.name, None, a.ip))
+    return Wiring(topo.name, spaces)
