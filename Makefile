@@ -21,8 +21,15 @@ test: system test-system $(VENV)/.installed-test
 unit: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests/unit
 
+# `make bench`: every benchmark of bench/run.py, written into docs/benchmarks.md; pass
+# options with BENCH, e.g. `make bench BENCH=--quick`. Mininet (a Linux-bridge switch) and
+# Docker are the comparisons; apt-ensure installs them without starting any service.
+BENCH_SYS := mininet bridge-utils
+BENCH     ?=
+
 bench: system test-system $(VENV)/.installed-test
-	$(PY) bench/run.py
+	@bash scripts/apt-ensure $(BENCH_SYS)
+	$(PY) bench/run.py --report docs/benchmarks.md $(BENCH)
 
 system:
 	@bash scripts/apt-ensure $(SYSTEM)
