@@ -24,6 +24,8 @@ FORWARD_TRY = 2.0         # seconds one upstream server gets
 FORWARD_DEADLINE = 4.0    # for all of them: below glibc's 5 s, so the client's first try gets a reply
 MAX_FORWARDS = 1024       # forwarded queries in flight per resolver, as Docker limits them
 MAX_TCP = 128             # open TCP connections per server; more are closed at once
+UDP_BUFFER = 4 << 20      # receive buffer: a burst of big datagrams must not push out the queries
+SO_RCVBUFFORCE = 33       # <linux/socket.h>; above rmem_max, for root
 TCP_IDLE = 10.0           # a TCP client that sends nothing for this long is dropped
 
 
@@ -32,6 +34,13 @@ def _socket(ns: str, kind: int) -> socket.socket:
         sock = socket.socket(socket.AF_INET, kind)
     sock.setblocking(False)
     return sock
+
+
+def _big_buffer(sock: socket.socket) -> None:
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, UDP_BUFFER)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)
 
 
 async def _recv_exactly(sock: socket.socket, n: int) -> bytes:
@@ -87,6 +96,7 @@ class _Server:
         udp = _socket(self.netns, socket.SOCK_DGRAM)
         tcp = _socket(self.netns, socket.SOCK_STREAM)
         try:
+            _big_buffer(udp)
             udp.bind((self.address, self.udp_port))
             tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             tcp.bind((self.address, self.tcp_port))
@@ -297,6 +307,6 @@ class Dns:
         served = [[list(k), s.item.digest] for k, s in self.servers.items()]
         served += [[list(k), d] for k, d in self.names.items()]
         resolvers = {s.item.container: {"netns": s.netns, "udp": s.udp_port, "tcp": s.tcp_port,
-                                        "opened": s.opened}
+                                        "opened": s.opened, "counts": dict(s.counters)}
                      for s in self.servers.values() if isinstance(s, ResolverServer)}
         return {"dns": served, "dns_errors": self.errors, "resolvers": resolvers}
