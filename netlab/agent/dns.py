@@ -158,6 +158,7 @@ class ResolverServer(_Server):
     item: Resolver | None = None
     view: View = field(default_factory=View)
     _forwards: int = 0
+    _pending: set = field(default_factory=set)    # forwards in flight: held, so none is collected
 
     @classmethod
     def make(cls, item: Resolver, tables) -> ResolverServer:
@@ -182,12 +183,24 @@ class ResolverServer(_Server):
         if d.reply is not None:
             transport.sendto(d.reply, addr)
         elif d.forward:
-            asyncio.ensure_future(self._forward_datagram(transport, data, addr))
+            task = asyncio.ensure_future(self._forward_datagram(transport, data, addr))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def close(self) -> None:
+        for task in list(self._pending):
+            task.cancel()
+        await super().close()
 
     async def _forward_datagram(self, transport, data: bytes, addr) -> None:
-        reply = await self.forward(data, socket.SOCK_DGRAM)
-        if not transport.is_closing():
-            transport.sendto(reply, addr)
+        try:
+            reply = await self.forward(data, socket.SOCK_DGRAM)
+            if not transport.is_closing():
+                transport.sendto(reply, addr)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.count("errors")
 
     async def answer_stream(self, data: bytes) -> bytes | None:
         d = self._decide(data, tcp=True)
@@ -196,8 +209,8 @@ class ResolverServer(_Server):
         return d.reply
 
     async def forward(self, data: bytes, kind: int) -> bytes:
-        """Ask the upstream servers in turn, from the container's namespace as Docker 20.10
-        does, over the client's protocol. The last usable reply wins; if none came, SERVFAIL
+        """Ask the upstream servers in turn, each from the namespace the plan says (the
+        container's, as Docker 20.10 does), over the client's protocol. The last usable reply wins; if none came, SERVFAIL
         (Docker would stay silent and leave the client to time out)."""
         loop = asyncio.get_running_loop()
         ident = query_id(data)
@@ -206,12 +219,13 @@ class ResolverServer(_Server):
             self._forwards += 1
             deadline = loop.time() + FORWARD_DEADLINE
             try:
-                for server in self.item.upstreams:
+                for server, where in self.item.upstreams:
                     left = deadline - loop.time()
                     if left <= 0:
                         break
                     try:
-                        reply = await asyncio.wait_for(self._ask(server, data, kind, ident), min(FORWARD_TRY, left))
+                        reply = await asyncio.wait_for(self._ask(where, server, data, kind, ident),
+                                                       min(FORWARD_TRY, left))
                     except (OSError, asyncio.TimeoutError, KernelError):
                         continue
                     last = reply
@@ -221,9 +235,9 @@ class ResolverServer(_Server):
                 self._forwards -= 1
         return last if last is not None else failure(data)
 
-    async def _ask(self, server: str, data: bytes, kind: int, ident: int) -> bytes:
+    async def _ask(self, where: str, server: str, data: bytes, kind: int, ident: int) -> bytes:
         loop = asyncio.get_running_loop()
-        sock = _socket(self.netns, kind)
+        sock = _socket(where, kind)
         try:
             await loop.sock_connect(sock, (server, DNS_PORT))
             if kind == socket.SOCK_STREAM:

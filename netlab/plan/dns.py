@@ -108,12 +108,13 @@ def lookup_order(topo: Topology, c: Container) -> tuple[tuple[str, str], ...]:
     return tuple((a.network, scope(topo, a.network, c.host)) for a in ordered)
 
 
-def upstreams(topo: Topology, c: Container) -> tuple[str, ...]:
-    """Where names the lab does not know go: the daemon's `dns` list, else the host's
-    nameservers (none in 127/8: those are contacted from the host, which the lab has not)."""
+def upstreams(topo: Topology, c: Container) -> tuple[tuple[str, str], ...]:
+    """Where names the lab does not know go, and from which namespace: the first three of the
+    daemon's `dns` list, else of the host's nameservers. Docker 20.10 asks from the container's
+    namespace, except a loopback server (127/8), which only the host can reach."""
     d = topo.host(c.host).daemon
     servers = d.dns or etc.host_nameservers(topo)
-    return tuple(s for s in servers if not s.startswith("127."))[:3]
+    return tuple((s, topo.host(c.host).netns if s.startswith("127.") else c.netns) for s in servers[:3])
 
 
 def resolver(topo: Topology, c: Container) -> Resolver:

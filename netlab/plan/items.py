@@ -229,7 +229,7 @@ class Resolver(Served, Item):
     tcp_port: int
     networks: tuple[tuple[str, str], ...] = ()    # (network, DnsNames scope), in lookup order
     links: tuple[tuple[str, str], ...] = ()       # (alias, container): legacy links, seen only here
-    upstreams: tuple[str, ...] = ()               # where unknown names are forwarded
+    upstreams: tuple[tuple[str, str], ...] = ()   # (server, netns to ask it from) for unknown names
     ndots_set: bool = False                       # the daemon's dns-opts name ndots
     kind = "resolver"
 

@@ -201,6 +201,19 @@ def test_a_killed_resolver_is_reported_and_restarted(make_lab):
     assert "had died; `netlab up` restarted it" in verify.stdout
 
 
+def test_upstreams_that_do_not_answer_mean_servfail_not_silence(make_lab):
+    lab = "dnup"
+    # a loopback server is asked from the host (nothing listens there: refused at once); the
+    # TEST-NET one is routed to `outside`, which drops it: a black hole, given up after 2 s
+    make_lab(f"name: {lab}\nhosts:\n  node1:\n    daemon: {{dns: [127.0.0.1, 198.51.100.99]}}\n"
+             "networks: {n: {}}\ncontainers:\n  a1: {networks: [n]}\n  a2: {networks: [n]}\n")
+    for proto in ([], ["--tcp"]):
+        start = time.monotonic()
+        assert dnsquery(lab, "a1", *proto, "--timeout", "5", "example.org")[:2] == (1, ["SERVFAIL", ""])
+        assert time.monotonic() - start < 4.5          # within the first try of a glibc client
+    assert dnsquery(lab, "a1", "a2")[0] == 0          # the lab's own names do not need them
+
+
 def test_queries_from_outside_its_namespace_never_reach_it(make_lab):
     lab = "dnout"
     make_lab(f"name: {lab}\nnetworks: {{n: {{}}}}\ncontainers:\n  a1: {{networks: [n]}}\n  a2: {{networks: [n]}}\n")

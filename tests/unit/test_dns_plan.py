@@ -84,7 +84,7 @@ def test_lookup_order_links_and_upstreams(plan):
     assert [n for n, _ in a.networks] == ["u", "v", "hidden"]
     assert a.networks[0] == ("u", "u@node1")
     assert a.links == (("bee", "b"),)
-    assert a.upstreams == ("203.0.113.53",)
+    assert a.upstreams == (("203.0.113.53", "dp-a"),)         # asked from the container's namespace
     assert not a.ndots_set
     d = plan.get(("resolver", "dp-d"))
     assert d.networks == (("v", "v@node1"),)   # the default bridge has no names to look up
@@ -118,7 +118,15 @@ def test_ndots_and_dns_daemon_options():
         "name: dr\nhosts:\n  node1:\n    daemon: {dns: [198.51.100.53], dns-opts: ['ndots:2']}\n"
         "networks: {n: {}}\ncontainers:\n  a: {networks: [n]}\n"))
     r = plan.get(("resolver", "dr-a"))
-    assert r.upstreams == ("198.51.100.53",) and r.ndots_set
+    assert r.upstreams == (("198.51.100.53", "dr-a"),) and r.ndots_set
+
+
+def test_a_loopback_upstream_is_asked_from_the_host():
+    plan = build_plan(load_text(
+        "name: ds\nhosts:\n  node1:\n    daemon: {dns: [127.0.0.53, 192.0.2.53, 192.0.2.54, 192.0.2.55]}\n"
+        "networks: {n: {}}\ncontainers:\n  a: {networks: [n]}\n"))
+    assert plan.get(("resolver", "ds-a")).upstreams == (
+        ("127.0.0.53", "ds-node1"), ("192.0.2.53", "ds-a"), ("192.0.2.54", "ds-a"))   # the first three
 
 
 def test_standin_upstream_in_outside(plan):
