@@ -73,9 +73,16 @@ FIREWALL = click.option("--firewall", type=click.Choice(["nft", "legacy"]), defa
                         help="iptables backend (default: the one `iptables` uses on this machine)")
 
 
-def _up(file, firewall=None):
+HOST = click.option("--host", "host", default=None, metavar="H",
+                    help="only host H's part of the lab (or `outside`'s)")
+IN_PLACE = click.option("--in-place", "in_place", is_flag=True,
+                        help="build host H's part in the namespace netlab runs in (a VM's own); "
+                             "refused in the machine's initial namespace unless NETLAB_ALLOW_ROOT_NS=1")
+
+
+def _up(file, firewall=None, host=None, in_place=False):
     from .lifecycle import up
-    result = up(file, say=lambda m: click.echo(m, err=True), firewall=firewall)
+    result = up(file, say=lambda m: click.echo(m, err=True), firewall=firewall, host=host, in_place=in_place)
     if not result.changed:
         click.echo(f"lab {result.lab}: no changes")
     else:
@@ -95,29 +102,38 @@ def _down(target):
 @main.command()
 @click.argument("file")
 @FIREWALL
-def up(file, firewall):
+@HOST
+@IN_PLACE
+def up(file, firewall, host, in_place):
     """Build the lab (idempotent: a second run changes nothing). Alias: apply."""
-    _up(file, firewall)
+    _up(file, firewall, host, in_place)
 
 
 @main.command()
 @click.argument("file")
 @FIREWALL
-def apply(file, firewall):
+@HOST
+@IN_PLACE
+def apply(file, firewall, host, in_place):
     """Same as `up`."""
-    _up(file, firewall)
+    _up(file, firewall, host, in_place)
 
 
 @main.command()
 @click.argument("target", metavar="FILE|LAB")
-def down(target):
-    """Remove everything the lab owns; works without the file. Alias: teardown."""
+@HOST
+@IN_PLACE
+def down(target, host, in_place):
+    """Remove everything the lab owns; works without the file. Alias: teardown.
+    With --host/--in-place: what that `up` recorded, and in the adopted namespace only what it made."""
     _down(target)
 
 
 @main.command()
 @click.argument("target", metavar="FILE|LAB")
-def teardown(target):
+@HOST
+@IN_PLACE
+def teardown(target, host, in_place):
     """Same as `down`."""
     _down(target)
 

@@ -10,7 +10,7 @@ import shutil
 import signal
 from dataclasses import dataclass
 
-from . import state
+from . import inplace, state
 from .agent import control as agent
 from .errors import KernelError, LabError
 from .kernel import netns, processes
@@ -64,6 +64,20 @@ def firewall_flavour(asked: str | None = None) -> str:
     return "legacy" if "legacy" in os.path.basename(link) else "nft"
 
 
+def require_kernel(plan: Plan) -> None:
+    """Links of a kind this kernel cannot make fail here, before anything is made."""
+    from .kernel.features import LINK_FEATURES, missing_link_kinds
+    missing = missing_link_kinds({i.kind for i in plan.items})
+    if not missing:
+        return
+    kind, why = sorted(missing.items())[0]
+    users = "; ".join(i.describe() for i in plan.items if i.kind == kind)
+    hint = (" (a macvlan parent named <interface>.<vlan id> is made as an 802.1q link, as Docker does; "
+            "use a parent without a VLAN id)") if kind == "vlan" else ""
+    raise KernelError(f"the kernel has no {LINK_FEATURES[kind]}: {why}. The lab needs it for: {users}"
+                      f"{hint}. Nothing was created.")
+
+
 def snapshot_topology(lab: str) -> Topology:
     """The lab as it was last brought up (the file may have changed since)."""
     path = f"{state.lab_dir(lab)}/{SNAPSHOT}"
@@ -76,11 +90,16 @@ def snapshot_topology(lab: str) -> Topology:
     return load_text(text, st.file if st else path)
 
 
-def up(path: str, say=print, firewall: str | None = None) -> UpResult:
-    """Build or converge the lab of `path`; `firewall`: nft | legacy (default: the machine's)."""
+def up(path: str, say=print, firewall: str | None = None, host: str | None = None,
+       in_place: bool = False) -> UpResult:
+    """Build or converge the lab of `path`; `firewall`: nft | legacy (default: the machine's);
+    `host`: only that host's part (or `outside`'s); `in_place`: that part in this namespace."""
     require_root()
     topo = load_file(path)
     plan = build_plan(topo)
+    if host is not None or in_place:
+        plan = inplace.part(topo, plan, host, in_place)
+    require_kernel(plan)
     require_tools()
     flavour = firewall_flavour(firewall)
     with open(path, "rb") as f:
@@ -97,6 +116,9 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
     if prev is not None and prev.firewall != flavour:
         raise LabError(f"lab {topo.name!r} runs with the {prev.firewall} iptables backend; take it "
                        f"down first to switch to {flavour}")
+    if prev is not None and inplace.adopted(prev.plan) != inplace.adopted(plan):
+        raise LabError(f"lab {topo.name!r} is up here as another part ({', '.join(inplace.adopted(prev.plan)) or 'not in place'}); "
+                       f"take it down first (`netlab down {topo.name}`)")
     with Netlink() as nl:
         seen = observe(nl, plan, prev.plan if prev else None, agent.observed(topo.name), flavour)
         if seen.foreign:
@@ -106,6 +128,7 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
         changes = diff(plan, prev.plan if prev else None, seen)
         intent = _merge(prev.plan, plan) if prev else plan
         state.LabState(topo.name, path, intent, complete=False, firewall=flavour).save()
+        inplace.remember(topo.name, plan, flavour)     # --in-place: what the VM had before
         executor = Executor(nl, topo.name, flavour)
         crash_at = int(os.environ.get(CRASH_HOOK, "-1"))
         for step, change in enumerate(changes):
@@ -163,10 +186,14 @@ def down(file_or_lab: str, say=print) -> list[str]:
             for ns in netns.listed():
                 if ns.startswith(f"{lab}-") and ns not in names and _mark_of(nl, ns) == mark:
                     names.add(ns)
-        present = sorted(n for n in names if netns.exists(n))
+        adopted = inplace.check_release(st.plan if st else None)    # --in-place: not ours
+        present = sorted(n for n in names if netns.exists(n) and n not in adopted)
         processes.kill_in(present)
         for ns in present:
             netns.delete(ns)
+        if adopted:
+            inplace.release(lab, st.plan, adopted, st.firewall)
+            present += adopted
         for ns in names:
             remove_etc(ns)
     state.remove(lab)

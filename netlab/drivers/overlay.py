@@ -1,12 +1,49 @@
-"""The overlay driver (VXLAN; built in the multi-host issue): refuses clearly until then."""
+"""The overlay driver (VXLAN), as swarm mode builds an attachable overlay network (§7).
+
+Per network and host, once a local container joins: a sandbox namespace holding br0 (the
+subnet's gateway address) and vxlan0, one veth per local container into br0, and for every
+container of the network on another host a permanent neighbour and FDB entry on vxlan0 -
+what NetworkDB's gossip programs, here read from the file. MTU: underlay - 50 (resolve)."""
 from __future__ import annotations
 
-from ..errors import LabError
+from ..plan.items import Address, Bridge, Fdb, Neighbour, Netns, Veth, Vxlan
+from ..plan.plan import Plan
+from ..topology import naming
+from ..topology.model import Attachment, Container, Segment, Topology
+from .bridge import bridge_mac
+
+BRIDGE = "br0"
+VXLAN = "vxlan0"
 
 
-def plan_segment(plan, topo, seg) -> None:
-    raise LabError(f"network {seg.network!r}: the overlay driver is not built yet in this version of netlab")
+def sandbox(topo: Topology, seg: Segment) -> str:
+    return naming.overlay_sandbox(topo.name, seg.host, seg.vni)
 
 
-def plan_endpoint(plan, topo, c, att, hairpin) -> None:
-    plan_segment(plan, topo, topo.segment(att.network, c.host))
+def endpoints(topo: Topology, network: str) -> list[tuple[Container, Attachment]]:
+    return [(c, a) for c in topo.containers if c.mode == "bridge"
+            for a in c.attachments if a.network == network]
+
+
+def plan_segment(plan: Plan, topo: Topology, seg: Segment) -> None:
+    everyone = endpoints(topo, seg.network)
+    if not any(c.host == seg.host for c, _ in everyone):
+        return      # Docker makes the sandbox lazily, when the first local container joins
+    ns = sandbox(topo, seg)
+    host = topo.host(seg.host)
+    plan.add(Netns(ns, "overlay"))
+    plan.add(Bridge(ns, BRIDGE, bridge_mac(topo, seg), mtu=seg.mtu))
+    plan.add(Address(ns, BRIDGE, f"{seg.gateway}/{seg.subnet.prefixlen}"))
+    plan.add(Vxlan(ns, VXLAN, seg.vni, str(host.address), naming.VXLAN_PORT, host.netns, seg.mtu,
+                   master=BRIDGE))
+    for c, att in everyone:
+        if c.host == seg.host:
+            continue    # local peers are reached through br0; Docker adds no entry for them
+        plan.add(Neighbour(ns, VXLAN, str(att.address.ip), att.mac))
+        plan.add(Fdb(ns, VXLAN, att.mac, str(topo.host(c.host).address)))
+
+
+def plan_endpoint(plan: Plan, topo: Topology, c: Container, att: Attachment, hairpin: bool) -> None:
+    ns = sandbox(topo, topo.segment(att.network, c.host))
+    plan.add(Veth(ns, att.host_ifname, c.netns, att.ifname, mtu=att.mtu, master=BRIDGE, peer_mac=att.mac))
+    plan.add(Address(c.netns, att.ifname, str(att.address)))

@@ -5,11 +5,13 @@ import os
 
 from ..plan.diff import Change, LinkView, Observed, canonical_iptables
 from ..plan.items import Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route, Sysctl, Veth
+from ..plan.items import Fdb, Macvlan, Neighbour, Vlan, Vxlan
 from ..plan.plan import Plan
 from ..topology import naming
 from . import iptables, netns
 from .links import Netlink
 from .observe import read_netns
+from .observe_l2 import read_l2
 
 
 def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict, flavour: str = "nft") -> Observed:
@@ -19,12 +21,13 @@ def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict, flav
     lab = desired.lab
     items = list(desired.items) + (list(previous.items) if previous else [])
     names = {i.name for i in items if isinstance(i, Netns)}
+    adopted = {i.name for i in items if isinstance(i, Netns) and i.adopted}   # --in-place: unmarked
     for ns in sorted(names):
         if not netns.exists(ns):
             netns.clear_stale(ns)   # only names this lab planned reach here
             continue
         state = read_netns(nl, ns)
-        if state.marked != naming.owner_mark(lab):
+        if ns not in adopted and state.marked != naming.owner_mark(lab):
             seen.foreign[ns] = f"its lo is marked {state.marked!r}" if state.marked else "it has no netlab mark"
             continue
         seen.netns.add(ns)
@@ -32,6 +35,12 @@ def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict, flav
             seen.links[(ns, name)] = LinkView(link.kind, link.mtu, link.mac, link.master, link.up, link.hairpin)
         seen.addresses |= {(ns, dev, cidr) for dev, cidr in state.addresses}
         seen.routes.update({(ns, dst): v for dst, v in state.routes.items()})
+    for ns in sorted({i.netns for i in items if isinstance(i, (Vxlan, Macvlan, Vlan, Neighbour, Fdb))}
+                     & seen.netns):
+        links, neighbours, fdb = read_l2(nl, ns)
+        seen.link_data.update({(ns, name): settings for name, settings in links.items()})
+        seen.neighbours |= {(ns, *entry) for entry in neighbours}
+        seen.fdb |= {(ns, *entry) for entry in fdb}
     for item in desired.items:
         ns = getattr(item, "netns", None)
         if ns not in seen.netns:
@@ -64,6 +73,9 @@ class Executor:
 
     # ---- create / update ------------------------------------------------------------
     def _create_netns(self, item: Netns) -> None:
+        if item.adopted:
+            netns.adopt(item.name)      # --in-place: pin the namespace we run in; its lo stays as it is
+            return
         netns.create(item.name)
         self.nl.mark_netns(item.name, self.mark)
 
@@ -174,6 +186,51 @@ class Executor:
     _create_resolver = _update_resolver = _delete_resolver = _create_process
     _create_dnsnames = _update_dnsnames = _delete_dnsnames = _create_process
     _create_standin_dns = _update_standin_dns = _delete_standin_dns = _create_process
+
+    # ---- VXLAN, macvlan, VLAN links and the overlay's static entries -----------------------
+    def _create_vxlan(self, item: Vxlan) -> None:
+        self.nl.add_vxlan(item.host_netns, item.netns, item.name, vni=item.vni, local=item.local,
+                          port=item.port, learning=item.learning, proxy=item.proxy, mtu=item.mtu,
+                          master=item.master, alias=self.mark)
+
+    def _create_macvlan(self, item: Macvlan) -> None:
+        self.nl.add_macvlan(item.netns, item.name, item.parent_netns, item.parent, mode=item.mode,
+                            mac=item.mac, mtu=item.mtu, alias=self.mark)
+
+    def _create_vlan(self, item: Vlan) -> None:
+        self.nl.add_vlan(item.netns, item.name, item.parent, item.vid, self.mark)
+
+    def _update_l2_link(self, item: Vxlan | Macvlan | Vlan) -> None:
+        attrs = {"state": "up"}
+        for key in ("mtu", "master"):
+            if getattr(item, key, None):
+                attrs[key] = getattr(item, key)
+        if getattr(item, "mac", None):
+            attrs["address"] = item.mac
+        self.nl.set_link(item.netns, item.name, **attrs)
+
+    def _recreate_l2_link(self, item: Vxlan | Macvlan | Vlan) -> None:
+        self.nl.delete_link(item.netns, item.name)
+        getattr(self, f"_create_{item.kind}")(item)
+
+    def _delete_l2_link(self, item: Vxlan | Macvlan | Vlan) -> None:
+        self.nl.delete_link(item.netns, item.name)
+
+    _update_vxlan = _update_macvlan = _update_vlan = _update_l2_link
+    _recreate_vxlan = _recreate_macvlan = _recreate_vlan = _recreate_l2_link
+    _delete_vxlan = _delete_macvlan = _delete_vlan = _delete_l2_link
+
+    def _create_neighbour(self, item: Neighbour) -> None:
+        self.nl.set_neighbour(item.netns, item.dev, item.ip, item.mac)
+
+    def _delete_neighbour(self, item: Neighbour) -> None:
+        self.nl.delete_neighbour(item.netns, item.dev, item.ip)
+
+    def _create_fdb(self, item: Fdb) -> None:
+        self.nl.set_fdb(item.netns, item.dev, item.mac, item.dst)
+
+    def _delete_fdb(self, item: Fdb) -> None:
+        self.nl.delete_fdb(item.netns, item.dev, item.mac, item.dst)
 
 
 def remove_etc(ns: str) -> None:

@@ -75,3 +75,31 @@ def _python_iptables() -> Probe:
         return Probe("python-iptables", True)
     except Exception as e:
         return Probe("python-iptables", False, str(e))
+
+
+# link kinds a plan may need -> what to call the missing kernel feature
+LINK_FEATURES = {
+    "vlan": "802.1q VLAN support (module 8021q)",
+    "vxlan": "VXLAN support (module vxlan)",
+    "macvlan": "macvlan support (module macvlan)",
+}
+
+
+def missing_link_kinds(kinds: set[str]) -> dict[str, str]:
+    """kind -> why it cannot be made here, for the kinds of LINK_FEATURES asked about: each
+    is made for real in a throwaway namespace (on a veth, for the kinds that need a parent)."""
+    asked = sorted(kinds & set(LINK_FEATURES))
+    if not asked:
+        return {}
+    ns = f"nlprobe{os.getpid()}"
+    netns.create(ns)
+    try:
+        with Netlink() as nl:
+            nl.ipr(ns).link("add", ifname="ndveth", kind="veth", peer={"ifname": "ndpeer"})
+            parent = nl.index(ns, "ndveth")
+            args = {"vlan": {"link": parent, "vlan_id": 10}, "vxlan": {"vxlan_id": 4096, "vxlan_port": 4789},
+                    "macvlan": {"link": parent, "macvlan_mode": "bridge"}}
+            probes = [_link(nl, ns, kind, kind=kind, **args[kind]) for kind in asked]
+    finally:
+        netns.delete(ns)
+    return {p.name: p.detail for p in probes if not p.ok}

@@ -11,6 +11,10 @@ from pyroute2.netlink.exceptions import NetlinkError
 from ..errors import KernelError
 from . import netns
 
+NUD_PERMANENT = 0x80
+NTF_SELF = 0x02
+ENOENT, ENODEV = 2, 19
+
 
 class Netlink:
     def __init__(self):
@@ -88,6 +92,66 @@ class Netlink:
                 self.ipr(ns).link("del", index=idx)
             except NetlinkError as e:
                 if e.code != 19:     # ENODEV: already gone with its peer
+                    raise
+
+    def add_vxlan(self, host_ns: str, ns: str, name: str, *, vni: int, local: str, port: int,
+                  learning: bool, proxy: bool, mtu: int, master: str | None, alias: str) -> None:
+        """Made from the host namespace straight into `ns`: the device lives in `ns` but its
+        UDP socket is opened in the namespace it was made from, the host's (on the underlay)."""
+        fd = os.open(netns.path(ns), os.O_RDONLY)
+        try:
+            self.ipr(host_ns).link("add", ifname=name, kind="vxlan", vxlan_id=vni, vxlan_local=local,
+                                   vxlan_port=port, vxlan_learning=int(learning), vxlan_proxy=int(proxy),
+                                   mtu=mtu, net_ns_fd=fd)
+        finally:
+            os.close(fd)
+        self.set_link(ns, name, state="up", ifalias=alias, **({"master": master} if master else {}))
+
+    def add_macvlan(self, ns: str, name: str, parent_ns: str, parent: str, *, mode: str, mac: str | None,
+                    mtu: int, alias: str) -> None:
+        """Made on the parent and, when `ns` is another namespace, straight into it. The MAC
+        is set afterwards, as Docker does: in passthru mode the kernel writes it to the parent."""
+        kw = {}
+        fd = None
+        if ns != parent_ns:
+            fd = os.open(netns.path(ns), os.O_RDONLY)
+            kw["net_ns_fd"] = fd
+        try:
+            self.ipr(parent_ns).link("add", ifname=name, kind="macvlan", link=self._index(parent_ns, parent),
+                                     macvlan_mode=mode, mtu=mtu, **kw)
+        finally:
+            if fd is not None:
+                os.close(fd)
+        self.set_link(ns, name, state="up", ifalias=alias, **({"address": mac} if mac else {}))
+
+    def add_vlan(self, ns: str, name: str, parent: str, vid: int, alias: str) -> None:
+        self.ipr(ns).link("add", ifname=name, kind="vlan", link=self._index(ns, parent), vlan_id=vid)
+        self.set_link(ns, name, state="up", ifalias=alias)
+
+    def set_neighbour(self, ns: str, dev: str, ip: str, mac: str) -> None:
+        self.ipr(ns).neigh("replace", dst=ip, lladdr=mac, ifindex=self._index(ns, dev), state=NUD_PERMANENT)
+
+    def delete_neighbour(self, ns: str, dev: str, ip: str) -> None:
+        idx = self.index(ns, dev)
+        if idx is not None:
+            try:
+                self.ipr(ns).neigh("del", dst=ip, ifindex=idx)
+            except NetlinkError as e:
+                if e.code not in (ENOENT, ENODEV):
+                    raise
+
+    def set_fdb(self, ns: str, dev: str, mac: str, dst: str) -> None:
+        """`bridge fdb replace MAC dev DEV dst DST self permanent`: on the VXLAN device itself."""
+        self.ipr(ns).fdb("replace", ifindex=self._index(ns, dev), lladdr=mac, dst=dst,
+                         state=NUD_PERMANENT, flags=NTF_SELF)
+
+    def delete_fdb(self, ns: str, dev: str, mac: str, dst: str) -> None:
+        idx = self.index(ns, dev)
+        if idx is not None:
+            try:
+                self.ipr(ns).fdb("del", ifindex=idx, lladdr=mac, dst=dst, flags=NTF_SELF)
+            except NetlinkError as e:
+                if e.code not in (ENOENT, ENODEV):
                     raise
 
     def mark_netns(self, ns: str, alias: str) -> None:

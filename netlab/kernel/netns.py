@@ -86,6 +86,33 @@ def create(name: str) -> None:
         os.close(home)
 
 
+def adopt(name: str) -> None:
+    """--in-place: pin the namespace this thread runs in (a VM's own) under `name`, so the
+    rest of netlab reaches it like any other; `delete` later only removes the pin."""
+    if same(name):
+        return
+    _mount_run()
+    target = path(name)
+    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_RDONLY, 0o444)
+    os.close(fd)
+    try:
+        _check(_libc.mount(b"/proc/thread-self/ns/net", target.encode(), b"none", MS_BIND, None),
+               f"pin this namespace as {name}")
+    except Exception:
+        with contextlib.suppress(OSError):
+            os.unlink(target)
+        raise
+
+
+def same(name: str, other: str = "/proc/thread-self/ns/net") -> bool:
+    """Whether netns `name` is the namespace at `other` (a /proc/<pid>/ns/net path)."""
+    try:
+        a, b = os.stat(path(name)), os.stat(other)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
 def delete(name: str) -> None:
     target = path(name)
     _libc.umount2(target.encode(), MNT_DETACH)

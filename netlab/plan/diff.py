@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from .items import (DNS_ITEMS, Address, Bridge, EtcFile, Firewall, Item, Netns, Process, Proxy, Route, Sysctl,
                     Veth)
+from .items import Fdb, Macvlan, Neighbour, Vlan, Vxlan
 from .plan import Plan
 
-RANK = {Netns: 0, Bridge: 1, Veth: 2, Address: 3, Route: 4, Sysctl: 5, Firewall: 6, EtcFile: 7, Process: 8,
+RANK = {Netns: 0, Bridge: 1, Veth: 2, Vlan: 2.1, Vxlan: 2.2, Macvlan: 2.3, Address: 3, Neighbour: 4.1, Fdb: 4.2, Route: 4, Sysctl: 5, Firewall: 6, EtcFile: 7, Process: 8,
         Proxy: 9, **{kind: 10 for kind in DNS_ITEMS}}
 
 
@@ -36,6 +37,11 @@ class Observed:
     etc: dict[tuple[str, str], str | None] = field(default_factory=dict)
     processes: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # name -> (netns, cmd, alive)
     proxies: set[tuple] = field(default_factory=set)           # keys of proxies the agent serves
+    # for the namespaces holding VXLAN, macvlan or VLAN links: each one's own settings,
+    # and the permanent neighbour and FDB entries (netns, dev, ip, mac) / (netns, dev, mac, dst)
+    link_data: dict[tuple[str, str], dict] = field(default_factory=dict)
+    neighbours: set[tuple[str, str, str, str]] = field(default_factory=set)
+    fdb: set[tuple[str, str, str, str]] = field(default_factory=set)
     dns: dict[tuple, str] = field(default_factory=dict)        # DNS item key -> digest the agent serves
 
 
@@ -119,7 +125,47 @@ def diff(desired: Plan, previous: Plan | None, seen: Observed) -> list[Change]:
     return sorted(changes, key=_order)
 
 
+def _l2_settings(item: Vxlan | Macvlan | Vlan) -> dict:
+    """What only a new link can change (the kernel refuses to change these in place)."""
+    if isinstance(item, Vxlan):
+        return {"vni": item.vni, "local": item.local, "port": item.port, "learning": item.learning}
+    if isinstance(item, Macvlan):
+        return {"mode": item.mode}
+    return {"vid": item.vid}
+
+
+def _l2_problem(item: Vxlan | Macvlan | Vlan | Neighbour | Fdb, seen: Observed) -> tuple[str, str] | None:
+    if isinstance(item, Neighbour):
+        return None if (item.netns, item.dev, item.ip, item.mac) in seen.neighbours else ("create", "missing")
+    if isinstance(item, Fdb):
+        return None if (item.netns, item.dev, item.mac, item.dst) in seen.fdb else ("create", "missing")
+    link = seen.links.get((item.netns, item.name))
+    if link is None:
+        return ("create", "missing")
+    if link.kind != item.kind:
+        return ("recreate", f"is a {link.kind}, not a {item.kind}")
+    have = seen.link_data.get((item.netns, item.name), {})
+    wrong = [f"{k} {have.get(k)} != {v}" for k, v in _l2_settings(item).items() if have.get(k) != v]
+    if wrong:
+        return ("recreate", ", ".join(wrong))
+    diffs = []
+    mtu = getattr(item, "mtu", None)
+    if mtu and link.mtu != mtu:
+        diffs.append(f"mtu {link.mtu} != {mtu}")
+    mac = getattr(item, "mac", None)
+    if mac and link.mac != mac:
+        diffs.append(f"mac {link.mac} != {mac}")
+    master = getattr(item, "master", None)
+    if master and link.master != master:
+        diffs.append(f"master {link.master} != {master}")
+    if not link.up:
+        diffs.append("down")
+    return ("update", ", ".join(diffs)) if diffs else None
+
+
 def _problem(item: Item, seen: Observed) -> tuple[str, str] | None:
+    if isinstance(item, (Vxlan, Macvlan, Vlan, Neighbour, Fdb)):
+        return _l2_problem(item, seen)
     if isinstance(item, (Bridge, Veth)):
         peer = seen.links.get(item.peer_key[1:]) if isinstance(item, Veth) else None
         return _link_problem(item, seen.links.get((item.netns, item.name)), peer)
@@ -173,16 +219,20 @@ def _removals(desired: Plan, previous: Plan | None, seen: Observed) -> list[Chan
                 continue
             if isinstance(item, Veth) and item.peer_netns in gone_ns:
                 continue
+            if isinstance(item, Macvlan) and item.parent_netns in gone_ns:
+                continue    # a macvlan goes with its parent
             out.append(Change("delete", item))
     managed = {(i.netns, i.name) for i in desired.items if isinstance(i, (Bridge, Veth))}
     managed |= {i.peer_key[1:] for i in desired.of(Veth)}
-    managed |= {(i.name, "lo") for i in desired.of(Netns)}
+    managed |= {(i.netns, i.name) for i in desired.items if isinstance(i, (Vxlan, Macvlan, Vlan))}
+    # an adopted namespace (--in-place) is a VM's own: only what the lab put there is the lab's
+    managed |= {(i.name, "lo") for i in desired.of(Netns) if not i.adopted}
     wanted = {(i.netns, i.dev, i.cidr) for i in desired.of(Address)}
     for ns, dev, cidr in sorted(seen.addresses):
         if (ns, dev) in managed and (ns, dev, cidr) not in wanted and not cidr.startswith("127."):
             out.append(Change("delete", Address(ns, dev, cidr), "not in the lab file"))
     wanted_routes = {(i.netns, i.dst) for i in desired.of(Route)}
-    lab_ns = {i.name for i in desired.of(Netns)}
+    lab_ns = {i.name for i in desired.of(Netns) if not i.adopted}
     for (ns, dst), (gw, dev) in sorted(seen.routes.items(), key=lambda kv: kv[0]):
         if ns in lab_ns and (ns, dst) not in wanted_routes:
             out.append(Change("delete", Route(ns, dst, gw, dev or ""), "not in the lab file"))

@@ -27,7 +27,10 @@ class Netns(Item):
     """A network namespace the lab owns, pinned at /run/netns/<name>, `lo` up and marked."""
 
     name: str
-    role: str                   # outside | host | container
+    role: str                   # outside | host | container | overlay
+    # --in-place: the namespace netlab runs in (a VM's own), pinned under this name; it is
+    # never created, marked or removed, and only what the lab put in it is taken out again
+    adopted: bool = False
     kind = "netns"
 
     @property
@@ -35,7 +38,7 @@ class Netns(Item):
         return ("netns", self.name)
 
     def describe(self):
-        return f"netns {self.name} ({self.role})"
+        return f"netns {self.name} ({self.role}{', this namespace' if self.adopted else ''})"
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,115 @@ class Veth(Item):
         master = f" master {self.master}" if self.master else ""
         return (f"{self.netns}: veth {self.name}{master} <-> {self.peer_netns}: {self.peer_name}"
                 f" mtu {self.mtu}" + (f" mac {self.peer_mac}" if self.peer_mac else ""))
+
+
+@dataclass(frozen=True)
+class Vxlan(Item):
+    """A VXLAN device made from `host_netns` straight into `netns` (the overlay sandbox):
+    its UDP socket stays where it was made, on the underlay, as with Docker's vx-... device
+    that is moved into the sandbox and renamed vxlan0. No remote or group: static entries."""
+
+    netns: str
+    name: str
+    vni: int
+    local: str                  # the host's underlay address: the outer source
+    port: int
+    host_netns: str
+    mtu: int
+    master: str | None = None
+    learning: bool = False
+    proxy: bool = True          # answer ARP from the permanent neighbour entries
+    kind = "vxlan"
+
+    @property
+    def key(self):
+        return ("link", self.netns, self.name)
+
+    def describe(self):
+        master = f" master {self.master}" if self.master else ""
+        return (f"{self.netns}: vxlan {self.name} id {self.vni} local {self.local} dstport {self.port}"
+                f" {'learning' if self.learning else 'nolearning'}{' proxy' if self.proxy else ''}"
+                f"{master} mtu {self.mtu} (socket in {self.host_netns})")
+
+
+@dataclass(frozen=True)
+class Macvlan(Item):
+    """A macvlan on `parent` in `parent_netns`, made straight into `netns` as `name`."""
+
+    netns: str
+    name: str
+    parent_netns: str
+    parent: str
+    mode: str                   # bridge | vepa | private | passthru
+    mac: str | None = None
+    mtu: int = 1500
+    kind = "macvlan"
+
+    @property
+    def key(self):
+        return ("link", self.netns, self.name)
+
+    def describe(self):
+        where = "" if self.netns == self.parent_netns else f" (on {self.parent_netns}: {self.parent})"
+        return (f"{self.netns}: macvlan {self.name} link {self.parent} mode {self.mode}"
+                f" mtu {self.mtu}" + (f" mac {self.mac}" if self.mac else "") + where)
+
+
+@dataclass(frozen=True)
+class Vlan(Item):
+    """An 802.1q link `<parent>.<vid>`: Docker makes one for a macvlan parent so named."""
+
+    netns: str
+    name: str
+    parent: str
+    vid: int
+    kind = "vlan"
+
+    @property
+    def key(self):
+        return ("link", self.netns, self.name)
+
+    def describe(self):
+        return f"{self.netns}: vlan {self.name} link {self.parent} id {self.vid}"
+
+
+@dataclass(frozen=True)
+class Neighbour(Item):
+    """A permanent ARP entry: what the overlay's gossip gives for a remote container."""
+
+    netns: str
+    dev: str
+    ip: str
+    mac: str
+    kind = "neighbour"
+
+    @property
+    def key(self):
+        return ("neighbour", self.netns, self.dev, self.ip)
+
+    def describe(self):
+        return f"{self.netns}: neigh {self.ip} lladdr {self.mac} dev {self.dev} nud permanent"
+
+
+@dataclass(frozen=True)
+class Fdb(Item):
+    """A permanent forwarding entry on a VXLAN device: this MAC is behind that VTEP."""
+
+    netns: str
+    dev: str
+    mac: str
+    dst: str
+    kind = "fdb"
+
+    @property
+    def key(self):
+        return ("fdb", self.netns, self.dev, self.mac)
+
+    def describe(self):
+        return f"{self.netns}: fdb {self.mac} dev {self.dev} dst {self.dst} self permanent"
+
+
+LINK_ITEMS = (Vxlan, Macvlan, Vlan)
 
 
 @dataclass(frozen=True)
@@ -278,7 +390,7 @@ class StandinDNS(Served, Item):
 
 
 DNS_ITEMS = (Resolver, DnsNames, StandinDNS)
-KINDS = {cls.kind: cls for cls in (Netns, Bridge, Veth, Address, Route, Sysctl, Firewall, EtcFile, Process, Proxy,
+KINDS = {cls.kind: cls for cls in (Netns, Bridge, Veth, *LINK_ITEMS, Neighbour, Fdb, Address, Route, Sysctl, Firewall, EtcFile, Process, Proxy,
                                    *DNS_ITEMS)}
 
 

@@ -2,7 +2,7 @@
 process the lab needs, in creation order."""
 from __future__ import annotations
 
-from ..drivers import SEGMENT_DRIVERS
+from ..drivers import SEGMENT_DRIVERS, macvlan
 from ..topology import naming
 from ..topology.model import Host, Topology
 from . import etc
@@ -44,7 +44,7 @@ def _outside(plan: Plan, topo: Topology) -> None:
 def _host(plan: Plan, topo: Topology, host: Host) -> None:
     plan.add(Netns(host.netns, "host"))
     plan.add(Veth(topo.outside_netns, naming.underlay_port(host.name), host.netns, "eth0",
-                  mtu=topo.underlay.mtu, master=UNDERLAY_BRIDGE, peer_mac=underlay_mac(topo, host)))
+                  mtu=topo.underlay.mtu, master=UNDERLAY_BRIDGE, peer_mac=macvlan.nic_mac(topo, host) or underlay_mac(topo, host)))
     plan.add(Address(host.netns, "eth0", f"{host.address}/{topo.underlay.subnet.prefixlen}"))
     plan.add(Route(host.netns, "default", str(topo.underlay.gateway), "eth0"))
     for seg in topo.segments_on(host.name):

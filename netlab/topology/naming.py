@@ -14,6 +14,9 @@ UNDERLAY_PORT_PREFIX = "u-"      # the outside side of a host's underlay veth
 MAX_HOST_NAME = IFNAMSIZ - len(UNDERLAY_PORT_PREFIX)
 MAX_CONTAINER_NAME = 63          # it becomes a DNS label and a netns file name
 OWNER_MARK = "netlab:{lab}"
+# the bridge network swarm creates on every node: overlay containers' way out (eth1, default route)
+GWBRIDGE = "docker_gwbridge"
+VXLAN_PORT = 4789
 
 
 def digest(*parts: str) -> str:
@@ -41,6 +44,18 @@ def user_bridge(lab: str, network: str) -> str:
 def host_veth(lab: str, container: str, network: str) -> str:
     """Docker's host-side veth is `veth` + 7 hex; ours are derived, so reruns find them."""
     return "veth" + digest(lab, "veth", container, network)[:7]
+
+
+def overlay_sandbox(lab: str, host: str, vni: int) -> str:
+    """The namespace holding br0 and vxlan0 of one overlay network on one host (Docker's
+    `1-<network id>`): `<lab>-<host>@ov<vni>`. A container name cannot hold '@'
+    (DOCKER_NAME), so it never collides with a container's `<lab>-<name>`."""
+    return f"{lab}-{host}@ov{vni}"
+
+
+def macvlan_shim(lab: str, host: str, network: str) -> str:
+    """The host-side macvlan people add by hand so a host reaches its own macvlan containers."""
+    return "mvshim-" + digest(lab, "shim", host, network)[:7]
 
 
 def underlay_port(host: str) -> str:

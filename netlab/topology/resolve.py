@@ -6,7 +6,7 @@ import difflib
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..errors import Diagnostic, TopologyError
-from . import naming
+from . import gwbridge, macvlan, naming
 from .ipam import DEFAULT_GLOBAL_POOLS, DEFAULT_LOCAL_POOLS, AddressAllocator, SubnetAllocator, first_host
 from .model import (Attachment, Container, Daemon, Expectation, Host, Link, Pool, PortBinding,
                     Segment, Topology, Underlay)
@@ -151,7 +151,12 @@ class _Resolver:
         self.check_names()
         specs = self.read_containers()
         segments = self.allocate_subnets()
+        for path, message in macvlan.parent_problems(segments):
+            self.err(path, message)
         containers = self.attach(specs, segments)
+        paths = {(name, net): ep.get("_path", s["path"]) for name, s in specs.items() for net, ep in s["nets"]}
+        for path, message in macvlan.endpoint_problems(containers, segments, paths):
+            self.err(path, message)
         expect = self.read_expect(containers)
         if self.diags:
             raise _Stop
@@ -579,7 +584,10 @@ class _Resolver:
                 sub = overlay_subnets.get(net) if n["driver"] == "overlay" else n["subnet"]
                 if sub is None or n["driver"] == "overlay" and n["subnet"] is None:
                     continue
-                clash = alloc.overlaps(sub) or (sub if sub.overlaps(self.underlay.subnet) else None)
+                # a macvlan network on the underlay's own subnet is the usual way to put
+                # containers on the LAN behind their parent
+                on_underlay = sub.overlaps(self.underlay.subnet) and n["driver"] != "macvlan"
+                clash = alloc.overlaps(sub) or (sub if on_underlay else None)
                 if clash is not None:
                     other = owner.get(clash, f"the underlay {self.underlay.subnet}")
                     self.err(f"networks.{net}.subnet", f"subnet {sub} overlaps {other} ({clash}) on host {hname!r}")
@@ -594,6 +602,16 @@ class _Resolver:
                 network_id=naming.network_id(self.lab, "bridge"))
             for net in mine:
                 n = self.networks[net]
+                if n["driver"] == "overlay" and naming.GWBRIDGE not in segments[hname] \
+                        and naming.GWBRIDGE not in self.networks:
+                    # the host joins the swarm before its first overlay network, and joining
+                    # makes docker_gwbridge from the next free local pool
+                    gwb = alloc.auto()
+                    if gwb is None:
+                        self.err(f"networks.{net}", f"no free address pool left on host {hname!r} "
+                                                    f"for {naming.GWBRIDGE}")
+                    else:
+                        segments[hname][naming.GWBRIDGE] = gwbridge.segment(self.lab, hname, gwb)
                 if n["driver"] == "overlay":
                     sub = overlay_subnets[net]
                     if n["subnet"] is None and sub is not None and alloc.overlaps(sub):
@@ -643,6 +661,9 @@ class _Resolver:
             key = (seg.network,) if seg.driver == "overlay" else (seg.network, seg.host)
             if key not in allocators:
                 allocators[key] = AddressAllocator(seg.subnet, seg.ip_range, seg.gateway)
+                if seg.driver == "macvlan":
+                    for a in macvlan.reserved(self.underlay, list(self.hosts.values())):
+                        allocators[key].reserve(a)
             return allocators[key]
 
         # static addresses are reserved before any automatic one (see README: IPAM)
@@ -689,6 +710,13 @@ class _Resolver:
                     gateway=seg.gateway if has_gateway else None, mac=naming.mac_for(a),
                     host_ifname=naming.host_veth(self.lab, name, net), device=seg.device,
                     mtu=seg.mtu, aliases=aliases, driver=seg.driver))
+            gwb = segments[s["host"]].get(naming.GWBRIDGE)
+            if gwb is not None and gwbridge.needed(atts, segments[s["host"]]):
+                a = allocator(gwb).next()
+                if a is None:
+                    self.err(s["path"], f"{naming.GWBRIDGE} has no free address left on host {s['host']!r}")
+                else:
+                    atts.append(gwbridge.attachment(self.lab, name, gwb, a, f"eth{prefix_n}"))
             gw = _gateway_endpoint(atts, segments[s["host"]])
             spec = s["spec"]
             cid = naming.container_id(self.lab, name)
@@ -772,8 +800,8 @@ class _Resolver:
 
 
 def _gateway_endpoint(atts: list[Attachment], segs: dict[str, Segment]) -> str | None:
-    """libnetwork's (*endpoint).Less: non-internal first, then by network name."""
-    ranked = sorted(atts, key=lambda a: (segs[a.network].internal, a.network))
+    """libnetwork's (*endpoint).Less: docker_gwbridge last, non-internal first, then by network name."""
+    ranked = sorted(atts, key=lambda a: (a.network == naming.GWBRIDGE, segs[a.network].internal, a.network))
     return next((a.network for a in ranked if a.gateway is not None), None)
 
 
