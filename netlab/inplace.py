@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 
 from pyroute2 import IPRoute
 
@@ -16,7 +18,7 @@ from .kernel import iptables, netns
 from .kernel.apply import Executor
 from .kernel.links import Netlink
 from .plan.diff import RANK, Change
-from .plan.items import Address, Bridge, Macvlan, Netns, Route, Sysctl, Veth, Vlan
+from .plan.items import Address, Bridge, Firewall, Macvlan, Netns, Route, Sysctl, Veth, Vlan
 from .plan.part import OUTSIDE, host_part
 from .plan.plan import Plan
 from .topology.model import Topology
@@ -25,7 +27,8 @@ ALLOW = "NETLAB_ALLOW_ROOT_NS"
 SAVED = "inplace.json"
 # what the lab made inside an adopted namespace and takes out itself (the rest is restored)
 MADE_THERE = (Bridge, Veth, Vlan, Macvlan, Address, Route)
-EMPTY = {"filter": ("INPUT", "FORWARD", "OUTPUT"), "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING")}
+BUILTIN = {"filter": ("INPUT", "FORWARD", "OUTPUT"), "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
+           "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"), "raw": ("PREROUTING", "OUTPUT")}
 
 
 def is_initial(ns_path: str = "/proc/thread-self/ns/net") -> bool:
@@ -100,7 +103,10 @@ def remember(lab: str, plan: Plan, flavour: str) -> None:
     saved = _load(lab)
     for ns in names:
         netns.adopt(ns)
-        entry = saved.setdefault(ns, {"iptables": iptables.save(ns, flavour), "sysctls": {}})
+        rules = [i.text for i in plan.of(Firewall) if i.netns == ns]
+        tables = re.findall(r"^\*(\w+)$", "".join(rules), re.M)
+        before = iptables.save(ns, flavour) if tables else None
+        entry = saved.setdefault(ns, {"iptables": before, "tables": tables, "sysctls": {}})
         for item in plan.of(Sysctl):
             if item.netns == ns and item.path not in entry["sysctls"]:
                 entry["sysctls"][item.path] = netns.read_sysctl(ns, item.path)
@@ -128,19 +134,24 @@ def release(lab: str, plan: Plan, names: list[str], flavour: str) -> None:
         for item in sorted(made, key=lambda i: -RANK[type(i)]):
             executor.run(Change("delete", item))
     for ns in names:
-        entry = saved.get(ns, {"iptables": "", "sysctls": {}})
-        iptables.restore(ns, _with_empty_tables(entry["iptables"]), flavour)
+        entry = saved.get(ns, {"iptables": None, "tables": [], "sysctls": {}})
+        if entry["iptables"] is not None:
+            _put_back_tables(ns, entry["iptables"], entry["tables"], flavour)
         for path, value in entry["sysctls"].items():
             if value is not None:
                 netns.write_sysctl(ns, path, value)
         netns.delete(ns)
 
 
-def _with_empty_tables(text: str) -> str:
-    """The saved tables, plus an empty filter and nat table where there was none, so the
-    lab's chains and rules go in both cases."""
-    out = text if text.endswith("\n") or not text else text + "\n"
-    for table, chains in EMPTY.items():
-        if f"*{table}\n" not in out:
-            out += f"*{table}\n" + "".join(f":{c} ACCEPT [0:0]\n" for c in chains) + "COMMIT\n"
-    return out
+def _put_back_tables(ns: str, before: str, written: list[str], flavour: str) -> None:
+    """The tables as saved; a table the lab wrote that did not exist before is emptied, and
+    with the nft backend removed, so iptables-save shows what it showed before."""
+    text = before if before.endswith("\n") or not before else before + "\n"
+    absent = [t for t in written if not re.search(rf"^\*{t}$", text, re.M)]
+    for table in absent:
+        text += f"*{table}\n" + "".join(f":{c} ACCEPT [0:0]\n" for c in BUILTIN.get(table, ())) + "COMMIT\n"
+    iptables.restore(ns, text, flavour)
+    if flavour == "nft":
+        with netns.entered(ns):
+            for table in absent:
+                subprocess.run(["nft", "delete", "table", "ip", table], capture_output=True)

@@ -23,6 +23,10 @@ def plan_segment(plan: Plan, topo: Topology, seg: Segment) -> None:
         if address is None:
             plan.notes.append(f"{seg.host}: no free address in {seg.subnet} for the shim of {seg.network}")
             return
+        if seg.macvlan_mode != "bridge":
+            plan.notes.append(f"{seg.host}: the shim of {seg.network} is a bridge-mode macvlan, and only "
+                              f"bridge-mode macvlans talk to each other: with {seg.macvlan_mode} mode the "
+                              "host still cannot reach its containers")
         name = naming.macvlan_shim(topo.name, seg.host, seg.network)
         plan.add(Macvlan(ns, name, ns, seg.device, "bridge", mtu=seg.mtu))
         plan.add(Address(ns, name, f"{address}/32"))

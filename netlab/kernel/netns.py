@@ -59,8 +59,16 @@ def _mount_run() -> None:
     pins are visible in every mount namespace (and `ip netns exec` works on them)."""
     os.makedirs(RUN, exist_ok=True)
     with open("/proc/self/mountinfo") as f:
-        if any(line.split()[4] == RUN for line in f):
-            return
+        mount = next((line.split() for line in f if line.split()[4] == RUN), None)
+    if mount is not None:
+        optional = mount[6:mount.index("-")]
+        if any(o.startswith("master:") for o in optional) and not any(o.startswith("shared:") for o in optional):
+            # `ip netns exec` makes / a slave in its own mount namespace: pins made here would
+            # be seen by no one else and vanish with this process
+            raise KernelError("netlab runs in a mount namespace that does not share /run/netns (as under "
+                              "`ip netns exec`): its namespaces would be invisible elsewhere; enter only the "
+                              "network namespace instead: nsenter --net=/run/netns/NAME netlab ...")
+        return
     _check(_libc.mount(RUN.encode(), RUN.encode(), b"none", MS_BIND | (1 << 14), None), "bind /run/netns")
     MS_SHARED, MS_REC = 1 << 20, 1 << 14
     _check(_libc.mount(b"none", RUN.encode(), None, MS_SHARED | MS_REC, None), "share /run/netns")
