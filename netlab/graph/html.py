@@ -1,0 +1,105 @@
+"""A standalone HTML page (and the fragment Jupyter shows): the picture as inline SVG, then
+tables: the lab's namespaces and interfaces, or a trace's outcome, hops, every netfilter
+decision and NAT rewrite by hop number, and where a live trace disagreed with its
+prediction."""
+from __future__ import annotations
+
+from html import escape
+
+import networkx as nx
+
+from .scene import LEG_COLOUR, rule_text
+
+STYLE = """
+.netlab { font-family: "DejaVu Sans", sans-serif; font-size: 13px; color: #222; }
+.netlab h2 { font-size: 16px; margin: 12px 0 4px; }
+.netlab h3 { font-size: 14px; margin: 14px 0 4px; }
+.netlab table { border-collapse: collapse; margin: 4px 0 10px; }
+.netlab th, .netlab td { border: 1px solid #ccc; padding: 2px 7px; text-align: left; vertical-align: top; }
+.netlab th { background: #f0f0f0; }
+.netlab code { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
+.netlab .request { color: #d62728; } .netlab .reply { color: #1f77b4; }
+.netlab .delivered { color: #2ca02c; font-weight: bold; } .netlab .bad { color: #cc0000; font-weight: bold; }
+.netlab .picture svg { max-width: 100%; height: auto; }
+"""
+
+
+def page(title: str, body: str) -> str:
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(title)}</title><style>{STYLE}</style></head>\n<body>{body}</body></html>\n")
+
+
+def fragment(svg: str, topology: nx.Graph | None, trace: nx.MultiDiGraph | None, styled: bool = False) -> str:
+    parts = [f"<style>{STYLE}</style>" if styled else "", '<div class="netlab">',
+             f'<div class="picture">{svg}</div>']
+    if trace is not None:
+        parts.append(trace_tables(trace))
+    elif topology is not None:
+        parts.append(lab_tables(topology))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    """Cells are HTML already (escape what comes from data before)."""
+    out = ["<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"]
+    out += ["<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows]
+    return "".join(out) + "</table>"
+
+
+def lab_tables(g: nx.Graph) -> str:
+    rows = []
+    for ns, info in g.graph["namespaces"].items():
+        ifaces = [d for _, d in g.nodes(data=True) if d["netns"] == ns]
+        text = "<br>".join(f"<code>{escape(d['ifname'])}</code> {escape(d['link'] or '')} "
+                           f"{escape(' '.join(d['addresses']))}" + (f" [{escape(d['state'])}]" if d.get("state") else "")
+                           for d in ifaces)
+        rows.append([f"<code>{escape(ns)}</code>", escape(info["role"]), escape(info.get("host") or ""),
+                     escape(", ".join(info.get("containers", []))), text])
+    return "<h3>Namespaces</h3>" + _table(["namespace", "role", "host", "containers", "interfaces"], rows)
+
+
+def trace_tables(g: nx.MultiDiGraph) -> str:
+    t = g.graph["trace"]
+    out = t.outcome
+    status = f'<span class="{"delivered" if out.status == "delivered" else "bad"}">{escape(out.status)}</span>'
+    reply = f"; reply: {escape(out.reply)} ({escape(out.reply_status or '')})" if out.reply else ""
+    parts = [f"<h3>Outcome</h3><p>{status}{' (' + escape(out.reason) + ')' if out.reason else ''}: "
+             f"{escape(out.detail)}{reply}</p>"]
+    hops = []
+    for step, hop in enumerate(t.hops, 1):
+        edge = next((d for _, _, d in g.in_edges(hop.node, data=True) if d["step"] == step), None)
+        hops.append([f'<span class="{hop.leg}">{step}</span>', escape(hop.leg), escape(hop.owner),
+                     f"<code>{escape(hop.ifname)}</code>", escape(hop.direction),
+                     escape(edge["how"] if edge else "sent" if hop.via == "send" else hop.via),
+                     f"<code>{escape(hop.packet.summary())}</code>", escape(hop.source)])
+    parts.append("<h3>Hops</h3>" + _table(["#", "leg", "namespace", "interface", "dir", "how", "packet", "seen"], hops))
+    steps = {id(r["rule"]): r["step"] for _, d in g.nodes(data=True) for r in d["rules"]}
+    rules = [[_step(steps.get(id(r)), r.leg), escape(r.leg), escape(r.owner or r.netns), escape(r.table),
+              escape(r.chain), f"<code>{escape(rule_text(r) if r.kind != 'rule' else r.rule or '')}</code>",
+              escape(r.verdict + (f" \u2192 {r.target}" if r.target and r.verdict in ('jump', 'goto') else ""))]
+             for r in t.rules]
+    parts.append("<h3>Netfilter decisions</h3>" +
+                 _table(["#", "leg", "namespace", "table", "chain", "rule", "verdict"], rules))
+    nat_steps = {id(x["nat"]): x["step"] for _, d in g.nodes(data=True) for x in d["nat"]}
+    if t.nat:
+        nat = [[_step(nat_steps.get(id(n)), n.leg), escape(n.leg), escape(n.owner or n.netns), escape(n.kind),
+                f"<code>{escape(n.before)}</code>", f"<code>{escape(n.after)}</code>", f"<code>{escape(n.rule or '')}</code>"]
+               for n in t.nat]
+        parts.append("<h3>Address rewrites</h3>" +
+                     _table(["#", "leg", "namespace", "kind", "before", "after", "rule"], nat))
+    if t.notes:
+        parts.append("<h3>Notes</h3><ul>" + "".join(f"<li>{escape(n)}</li>" for n in t.notes) + "</ul>")
+    if t.predicted is not None:
+        if t.differences:
+            diff = [[escape(d.what), escape(d.leg or ""), f"<code>{escape(d.predicted or '')}</code>",
+                     f"<code>{escape(d.observed or '')}</code>"] for d in t.differences]
+            parts.append("<h3>Prediction vs observation</h3>" + _table(["what", "leg", "predicted", "observed"], diff))
+        else:
+            parts.append("<p>The observation agrees with the prediction in every fact compared.</p>")
+    return "".join(parts)
+
+
+def _step(step: int | None, leg: str) -> str:
+    colour = LEG_COLOUR.get(leg, "#222222")
+    return f'<span style="color:{colour}">{step}</span>' if step else ""

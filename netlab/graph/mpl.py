@@ -1,0 +1,185 @@
+"""A Scene drawn with matplotlib, for machines without Graphviz: a nested box layout of our
+own. Each cluster stacks its contents in bands (one per starting row: a host's namespace
+above its overlay sandboxes above its containers), side by side within a band; a
+namespace lays its interfaces in rows by tier. Lines join box edges; labels sit on a
+white backing so lines never run through them."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from .scene import CLUSTER_FILL, Box, Cluster, Scene
+
+CHAR_W, LINE_H, PAD, GAP, LABEL_H = 6.6, 14.0, 8.0, 22.0, 30.0
+FONT = "DejaVu Sans"
+
+
+@dataclass
+class Rect:
+    x: float
+    y: float                        # top; y grows downwards while laying out
+    w: float
+    h: float
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+
+def _box_size(box: Box) -> tuple[float, float]:
+    if box.shape == "note":
+        text = [box.title] + [f"{s:>3} {t}" for s, t, _ in box.rows]
+        return max(len(t) for t in text) * CHAR_W * 0.95 + 2 * PAD, len(text) * LINE_H + PAD
+    text = [box.title] + box.lines
+    return max(len(t) for t in text) * CHAR_W + 2 * PAD, len(text) * LINE_H + PAD
+
+
+class Layout:
+    def __init__(self, scene: Scene):
+        self.scene = scene
+        self.rects: dict[str, Rect] = {}
+        self.frames: list[tuple[Cluster, Rect]] = []
+
+    def tier_of(self, c: Cluster) -> int:
+        tiers = [self.scene.boxes[b].tier for b in c.boxes if self.scene.boxes[b].tier is not None]
+        tiers += [self.tier_of(ch) for ch in c.children]
+        return min(tiers, default=0)
+
+    def measure(self, c: Cluster) -> tuple[float, float]:
+        rows = self._rows(c)
+        row_sizes = [(sum(_box_size(self.scene.boxes[b])[0] for b in r) + GAP * (len(r) - 1),
+                      max(_box_size(self.scene.boxes[b])[1] for b in r)) for r in rows]
+        bands = self._bands(c.children)
+        band_sizes = [(sum(self.measure(ch)[0] for ch in band) + GAP * (len(band) - 1),
+                       max(self.measure(ch)[1] for ch in band)) for band in bands]
+        parts = row_sizes + band_sizes
+        w = max((p[0] for p in parts), default=60) + 2 * PAD
+        h = sum(p[1] for p in parts) + GAP * max(len(parts) - 1, 0) + LABEL_H + PAD
+        return max(w, len(c.label.split("\n")[0]) * CHAR_W * 1.1 + 2 * PAD), h
+
+    def _rows(self, c: Cluster) -> list[list[str]]:
+        rows: dict[int, list[str]] = {}
+        for b in c.boxes:
+            rows.setdefault(self.scene.boxes[b].tier or 0, []).append(b)
+        return [rows[t] for t in sorted(rows)]
+
+    def _bands(self, children: list[Cluster]) -> list[list[Cluster]]:
+        bands: dict[int, list[Cluster]] = {}
+        for ch in children:
+            bands.setdefault(self.tier_of(ch), []).append(ch)
+        return [bands[t] for t in sorted(bands)]
+
+    def place(self, c: Cluster, x: float, y: float) -> None:
+        w, h = self.measure(c)
+        self.frames.append((c, Rect(x, y, w, h)))
+        cy = y + LABEL_H
+        for row in self._rows(c):
+            sizes = [_box_size(self.scene.boxes[b]) for b in row]
+            total = sum(s[0] for s in sizes) + GAP * (len(row) - 1)
+            cx = x + (w - total) / 2
+            for b, (bw, bh) in zip(row, sizes):
+                self.rects[b] = Rect(cx, cy, bw, bh)
+                cx += bw + GAP
+            cy += max(s[1] for s in sizes) + GAP
+        for band in self._bands(c.children):
+            sizes = [self.measure(ch) for ch in band]
+            total = sum(s[0] for s in sizes) + GAP * (len(band) - 1)
+            cx = x + (w - total) / 2
+            for ch, (cw, _) in zip(band, sizes):
+                self.place(ch, cx, cy)
+                cx += cw + GAP
+            cy += max(s[1] for s in sizes) + GAP
+
+    def run(self) -> tuple[float, float]:
+        top = Cluster("", "", "netns", [b for b in self.scene.boxes if not self._placed_in_cluster(b)],
+                      self.scene.clusters)
+        w, h = self.measure(top)
+        self.place(top, 0, 0)
+        self.frames = [(c, r) for c, r in self.frames if c is not top]
+        return w, h
+
+    def _placed_in_cluster(self, box_id: str) -> bool:
+        def inside(cs):
+            return any(box_id in c.boxes or inside(c.children) for c in cs)
+        return inside(self.scene.clusters)
+
+
+def render(scene: Scene, fmt: str) -> bytes:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    layout = Layout(scene)
+    w, h = layout.run()
+    title_h = 50.0
+    dpi = 100
+    fig = plt.figure(figsize=((w + 20) / dpi, (h + title_h + 20) / dpi), dpi=dpi)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(-10, w + 10)
+    ax.set_ylim(h + 10, -title_h)
+    ax.axis("off")
+    ax.text(w / 2, -title_h + 14, scene.title, ha="center", va="top", fontsize=11, fontweight="bold", family=FONT)
+    if scene.caption:
+        ax.text(w / 2, -title_h + 32, scene.caption, ha="center", va="top", fontsize=8, color="#555555", family=FONT)
+    for c, r in layout.frames:
+        ax.add_patch(FancyBboxPatch((r.x, r.y), r.w, r.h, boxstyle="round,pad=0,rounding_size=8",
+                                    fc=CLUSTER_FILL.get(c.kind, "#ffffff"),
+                                    ec="#555555" if c.kind == "host" else "#a0a0a0",
+                                    lw=1.6 if c.kind == "host" else 0.8, zorder=1))
+        first, _, rest = c.label.partition("\n")
+        ax.text(r.x + PAD, r.y + 5, first, ha="left", va="top", fontsize=8.5, fontweight="bold", family=FONT, zorder=2)
+        if rest:
+            ax.text(r.x + PAD, r.y + 17, rest, ha="left", va="top", fontsize=7, color="#666666", family=FONT, zorder=2)
+    for line in scene.lines:
+        _line(ax, layout.rects, line)
+    for box_id, r in layout.rects.items():
+        _box(ax, scene.boxes[box_id], r, FancyBboxPatch)
+    out = io.BytesIO()
+    fig.savefig(out, format=fmt, dpi=dpi)
+    plt.close(fig)
+    return out.getvalue()
+
+
+def _line(ax, rects: dict[str, Rect], line) -> None:
+    if line.style == "invis" or line.u not in rects or line.v not in rects:
+        return
+    a, b = rects[line.u], rects[line.v]
+    if abs((a.y + a.h / 2) - (b.y + b.h / 2)) < 1:       # same row: side to side
+        left, right = (a, b) if a.x < b.x else (b, a)
+        p, q = (left.x + left.w, left.y + left.h / 2), (right.x, right.y + right.h / 2)
+    else:
+        upper, lower = (a, b) if a.y < b.y else (b, a)
+        p, q = (upper.cx, upper.y + upper.h), (lower.cx, lower.y)
+    n = len(line.colours)
+    style = {"solid": "-", "dashed": "--", "dotted": ":"}.get(line.style, "-")
+    for i, colour in enumerate(line.colours):
+        off = (i - (n - 1) / 2) * 2.5
+        ax.plot([p[0] + off, q[0] + off], [p[1], q[1]], color=colour, lw=line.penwidth, ls=style, zorder=3)
+    if line.label:
+        colour = line.colours[0] if line.penwidth > 1 else "#555555"
+        ax.text((p[0] + q[0]) / 2 + 4, (p[1] + q[1]) / 2, line.label, fontsize=7.5, color=colour, family=FONT,
+                ha="left", va="center", zorder=6, bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.9})
+
+
+def _box(ax, box: Box, r: Rect, patch) -> None:
+    style = "square,pad=0" if box.shape in ("note", "drop") else "round,pad=0,rounding_size=6"
+    ax.add_patch(patch((r.x, r.y), r.w, r.h, boxstyle=style, fc=box.fill, ec=box.border,
+                       lw=box.penwidth, zorder=4))
+    if box.double:
+        ax.add_patch(patch((r.x - 3, r.y - 3), r.w + 6, r.h + 6, boxstyle="round,pad=0,rounding_size=8",
+                           fc="none", ec=box.border, lw=box.penwidth, zorder=4))
+    if box.shape == "note":
+        ax.text(r.x + PAD, r.y + 4, box.title, ha="left", va="top", fontsize=8, fontweight="bold", family=FONT, zorder=5)
+        for i, (step, text, colour) in enumerate(box.rows, 1):
+            y = r.y + 4 + i * LINE_H
+            ax.text(r.x + PAD, y, f"{step:>3}", ha="left", va="top", fontsize=7, color=colour,
+                    fontweight="bold", family="DejaVu Sans Mono", zorder=5)
+            ax.text(r.x + PAD + 4 * CHAR_W * 0.95, y, text, ha="left", va="top", fontsize=7,
+                    family="DejaVu Sans Mono", zorder=5)
+        return
+    ax.text(r.cx, r.y + 4, box.title, ha="center", va="top", fontsize=8.5, fontweight="bold", color=box.ink,
+            family=FONT, zorder=5)
+    for i, text in enumerate(box.lines, 1):
+        ax.text(r.cx, r.y + 4 + i * LINE_H, text, ha="center", va="top", fontsize=7, color=box.ink,
+                family=FONT, zorder=5)
