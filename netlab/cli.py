@@ -208,6 +208,24 @@ def verify(lab):
 
 
 @main.command()
+@click.argument("target", metavar="FILE|LAB")
+@click.option("--trace", "trace_", nargs=2, metavar="SRC DST", default=None,
+              help="draw the path of one probe from SRC to DST on the lab")
+@click.option("--proto", type=click.Choice(["icmp", "tcp", "udp"]), default=None, help="the probe's protocol")
+@click.option("--port", type=int, default=None, help="destination port (tcp, udp)")
+@click.option("--predict", is_flag=True, help="for a live LAB: draw the predicted path (no probe sent)")
+@click.option("-o", "--output", required=True, metavar="OUT", help="out.svg, out.png, out.dot or out.html")
+def graph(target, trace_, proto, port, predict, output):
+    """Draw the lab (a file: no root; a live lab: as it is now), and a probe's path on it."""
+    from . import graph as pictures
+    pictures.format_of(output)          # a wrong suffix fails before any work
+    src, dst = trace_ or (None, None)
+    topology, path = pictures.for_target(target, src, dst, proto, port, predict)
+    fmt = pictures.save(output, topology, path)
+    click.echo(f"wrote {output} ({fmt}" + ("" if fmt in ("dot",) else f", drawn with {pictures.engine()}") + ")")
+
+
+@main.command()
 def doctor():
     """What this kernel and machine offer, and what each missing feature would disable."""
     from .doctor import report

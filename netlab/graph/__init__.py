@@ -19,7 +19,7 @@ from .build import live_graph, topology_graph, trace_graph
 from .render import FORMATS, GraphError, engine, inline_svg, render
 from .scene import Scene, lab_scene, trace_scene
 
-__all__ = ["FORMATS", "GraphError", "draw", "engine", "html", "lab_graph", "live_graph", "save", "scene",
+__all__ = ["FORMATS", "GraphError", "draw", "engine", "for_target", "format_of", "html", "lab_graph", "live_graph", "save", "scene",
            "svg", "topology_graph", "trace_graph", "trace_html", "trace_svg"]
 
 
@@ -34,6 +34,25 @@ def lab_graph(target) -> nx.Graph:
         topo = load_file(target)
         return topology_graph(topo, build_plan(topo))
     return live_graph(target)
+
+
+def for_target(target: str, src: str | None = None, dst: str | None = None, proto: str | None = None,
+               port: int | None = None, predict: bool = False) -> tuple[nx.Graph, nx.MultiDiGraph | None]:
+    """What `netlab graph FILE|LAB [--trace SRC DST]` draws: a file's lab and its predicted
+    path (no root), or a live lab and a live trace (root), or its predicted path (--predict)."""
+    from ..trace import predict as predict_trace, trace as live_trace
+    is_file = os.path.isfile(target)
+    topology = lab_graph(target)
+    if src is None:
+        return topology, None
+    if is_file:
+        t = predict_trace(target, src, dst, proto=proto, port=port)
+    elif predict:
+        from ..lifecycle import snapshot_topology
+        t = predict_trace(snapshot_topology(target), src, dst, proto=proto, port=port)
+    else:
+        t = live_trace(target, src, dst, proto=proto, port=port)
+    return topology, trace_graph(t, topology)
 
 
 def scene(topology: nx.Graph | None = None, trace: nx.MultiDiGraph | None = None) -> Scene:
@@ -62,11 +81,17 @@ def html(topology: nx.Graph | None = None, trace: nx.MultiDiGraph | None = None)
     return page(scene(topology, trace).title, fragment(svg(topology, trace), topology, trace))
 
 
-def save(path: str, topology: nx.Graph | None = None, trace: nx.MultiDiGraph | None = None) -> str:
-    """Write the picture in the format its suffix names; returns the format."""
+def format_of(path: str) -> str:
+    """The picture format a file name asks for, by its suffix."""
     fmt = os.path.splitext(path)[1].lstrip(".").lower()
     if fmt not in FORMATS:
         raise GraphError(f"{path}: unknown picture format {fmt!r}; name the file .svg, .png, .dot or .html")
+    return fmt
+
+
+def save(path: str, topology: nx.Graph | None = None, trace: nx.MultiDiGraph | None = None) -> str:
+    """Write the picture in the format its suffix names; returns the format."""
+    fmt = format_of(path)
     data = draw(topology, trace, fmt)
     try:
         with open(path, "wb") as f:

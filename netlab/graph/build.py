@@ -108,7 +108,7 @@ def _links(g: nx.Graph, wiring: Wiring) -> None:
             if iface.master and both(me, f"{space.name}/{iface.master}"):
                 g.add_edge(f"{space.name}/{iface.master}", me, kind="port", label="")
             if iface.kind in ("macvlan", "vlan") and iface.parent and both(me, "/".join(iface.parent)):
-                label = f"macvlan {iface.mode}" if iface.kind == "macvlan" else "802.1q"
+                label = "" if iface.kind == "macvlan" else "802.1q"    # a macvlan's box says its mode
                 g.add_edge("/".join(iface.parent), me, kind=iface.kind, label=label)
             if iface.kind == "vxlan":
                 _vxlan(g, wiring, iface)

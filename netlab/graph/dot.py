@@ -49,12 +49,28 @@ def _rows(scene: Scene) -> list[str]:
     return out
 
 
+# Where a cluster's title goes so that no line crosses it: lines enter a host from above and
+# leave a container upwards only, so their titles sit at the bottom; outside is left
+# downwards only. A host's namespace and an overlay sandbox have lines on both sides: their
+# title is a node in their top row, which dot routes lines around.
+LABEL_AT = {"host": "b", "container": "b", "outside": "t", "netns": "t"}
+
+
 def _cluster(c: Cluster, scene: Scene, pad: str, placed: set[str]) -> list[str]:
     style = "rounded,filled" if c.kind != "host" else "rounded,filled,bold"
+    as_node = c.kind not in LABEL_AT
+    label = '""' if as_node else _cluster_label(c)
     lines = [f"{pad}subgraph {_q('cluster_' + _ident(c.id))} {{",
-             f'{pad}  label={_cluster_label(c)}; style="{style}"; fillcolor="{CLUSTER_FILL.get(c.kind, "#ffffff")}"; '
+             f'{pad}  label={label}; style="{style}"; fillcolor="{CLUSTER_FILL.get(c.kind, "#ffffff")}"; '
              f'color="{"#555555" if c.kind == "host" else "#a0a0a0"}"; fontsize={13 if c.kind == "host" else 11}; '
-             f"labeljust=l; margin=10;"]
+             f"labeljust=l; labelloc={LABEL_AT.get(c.kind, 't')}; margin=10;"]
+    tiers = [scene.boxes[b].tier for b in c.boxes if scene.boxes[b].tier is not None]
+    if as_node and tiers:
+        title = _q(f"title:{c.id}")
+        lines.append(f"{pad}  {title} [shape=plaintext, margin=0.02, label={_cluster_label(c)}];")
+        top = next(b for b in c.boxes if scene.boxes[b].tier == min(tiers))
+        lines.append(f"{pad}  {{ rank=same; {title}; {_q(top)} }}")
+        lines.append(f"{pad}  {title} -> {_q(top)} [style=invis];")
     for box_id in c.boxes:
         lines.append(f"{pad}  " + _node(scene.boxes[box_id]))
         placed.add(box_id)

@@ -10,8 +10,14 @@ from dataclasses import dataclass
 
 from .scene import CLUSTER_FILL, Box, Cluster, Scene
 
-CHAR_W, LINE_H, PAD, GAP, LABEL_H = 6.6, 14.0, 8.0, 22.0, 30.0
+LINE_H, PAD, GAP, LABEL_H = 14.0, 8.0, 22.0, 30.0
 FONT = "DejaVu Sans"
+# DejaVu's average advance is about 0.6 em; at 100 dpi one point is 100/72 pixels
+TITLE_PT, TEXT_PT, NOTE_PT = 8.5, 7.0, 7.0
+
+
+def text_width(text: str, points: float, bold: bool = False) -> float:
+    return len(text) * points * 100 / 72 * (0.66 if bold else 0.6)
 
 
 @dataclass
@@ -28,10 +34,10 @@ class Rect:
 
 def _box_size(box: Box) -> tuple[float, float]:
     if box.shape == "note":
-        text = [box.title] + [f"{s:>3} {t}" for s, t, _ in box.rows]
-        return max(len(t) for t in text) * CHAR_W * 0.95 + 2 * PAD, len(text) * LINE_H + PAD
-    text = [box.title] + box.lines
-    return max(len(t) for t in text) * CHAR_W + 2 * PAD, len(text) * LINE_H + PAD
+        widths = [text_width(box.title, NOTE_PT + 1, True)] + [text_width(f"{s:>3} {t}", NOTE_PT) * 1.05 for s, t, _ in box.rows]
+        return max(widths) + 2 * PAD, (len(box.rows) + 1) * LINE_H + PAD
+    widths = [text_width(box.title, TITLE_PT, True)] + [text_width(t, TEXT_PT) for t in box.lines]
+    return max(widths) + 2 * PAD, (len(box.lines) + 1) * LINE_H + PAD
 
 
 class Layout:
@@ -45,7 +51,18 @@ class Layout:
         tiers += [self.tier_of(ch) for ch in c.children]
         return min(tiers, default=0)
 
+    def notes(self, c: Cluster) -> list[str]:
+        return [b for b in c.boxes if self.scene.boxes[b].shape == "note"]
+
     def measure(self, c: Cluster) -> tuple[float, float]:
+        w, h = self._measure_body(c)
+        notes = [_box_size(self.scene.boxes[b]) for b in self.notes(c)]
+        if notes:
+            w += max(n[0] for n in notes) + GAP
+            h = max(h, LABEL_H + sum(n[1] for n in notes) + GAP * len(notes))
+        return w, h
+
+    def _measure_body(self, c: Cluster) -> tuple[float, float]:
         rows = self._rows(c)
         row_sizes = [(sum(_box_size(self.scene.boxes[b])[0] for b in r) + GAP * (len(r) - 1),
                       max(_box_size(self.scene.boxes[b])[1] for b in r)) for r in rows]
@@ -55,11 +72,13 @@ class Layout:
         parts = row_sizes + band_sizes
         w = max((p[0] for p in parts), default=60) + 2 * PAD
         h = sum(p[1] for p in parts) + GAP * max(len(parts) - 1, 0) + LABEL_H + PAD
-        return max(w, len(c.label.split("\n")[0]) * CHAR_W * 1.1 + 2 * PAD), h
+        return max(w, text_width(c.label.split("\n")[0], TITLE_PT, True) + 2 * PAD), h
 
     def _rows(self, c: Cluster) -> list[list[str]]:
         rows: dict[int, list[str]] = {}
         for b in c.boxes:
+            if self.scene.boxes[b].shape == "note":
+                continue
             rows.setdefault(self.scene.boxes[b].tier or 0, []).append(b)
         return [rows[t] for t in sorted(rows)]
 
@@ -72,6 +91,13 @@ class Layout:
     def place(self, c: Cluster, x: float, y: float) -> None:
         w, h = self.measure(c)
         self.frames.append((c, Rect(x, y, w, h)))
+        ny = y + LABEL_H
+        for b in self.notes(c):
+            nw, nh = _box_size(self.scene.boxes[b])
+            self.rects[b] = Rect(x + w - PAD - nw, ny, nw, nh)
+            ny += nh + GAP
+        if self.notes(c):
+            w = self._measure_body(c)[0]
         cy = y + LABEL_H
         for row in self._rows(c):
             sizes = [_box_size(self.scene.boxes[b]) for b in row]
@@ -158,7 +184,8 @@ def _line(ax, rects: dict[str, Rect], line) -> None:
         ax.plot([p[0] + off, q[0] + off], [p[1], q[1]], color=colour, lw=line.penwidth, ls=style, zorder=3)
     if line.label:
         colour = line.colours[0] if line.penwidth > 1 else "#555555"
-        ax.text((p[0] + q[0]) / 2 + 4, (p[1] + q[1]) / 2, line.label, fontsize=7.5, color=colour, family=FONT,
+        # nearer the upper end: the middle of a long link is often a cluster's title
+        ax.text(p[0] + (q[0] - p[0]) * 0.4 + 4, p[1] + (q[1] - p[1]) * 0.4, line.label, fontsize=7.5, color=colour, family=FONT,
                 ha="left", va="center", zorder=6, bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.9})
 
 
@@ -175,11 +202,11 @@ def _box(ax, box: Box, r: Rect, patch) -> None:
             y = r.y + 4 + i * LINE_H
             ax.text(r.x + PAD, y, f"{step:>3}", ha="left", va="top", fontsize=7, color=colour,
                     fontweight="bold", family="DejaVu Sans Mono", zorder=5)
-            ax.text(r.x + PAD + 4 * CHAR_W * 0.95, y, text, ha="left", va="top", fontsize=7,
+            ax.text(r.x + PAD + text_width("000 ", NOTE_PT), y, text, ha="left", va="top", fontsize=7,
                     family="DejaVu Sans Mono", zorder=5)
         return
-    ax.text(r.cx, r.y + 4, box.title, ha="center", va="top", fontsize=8.5, fontweight="bold", color=box.ink,
+    ax.text(r.cx, r.y + 4, box.title, ha="center", va="top", fontsize=TITLE_PT, fontweight="bold", color=box.ink,
             family=FONT, zorder=5)
     for i, text in enumerate(box.lines, 1):
-        ax.text(r.cx, r.y + 4 + i * LINE_H, text, ha="center", va="top", fontsize=7, color=box.ink,
+        ax.text(r.cx, r.y + 4 + i * LINE_H, text, ha="center", va="top", fontsize=TEXT_PT, color=box.ink,
                 family=FONT, zorder=5)
