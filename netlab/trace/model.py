@@ -232,3 +232,12 @@ class Trace(_Data):
 
     def to_dict(self) -> dict:
         return {"schema": SCHEMA, **super().to_dict()}
+
+    # Jupyter draws a trace: its path on the lab when the lab is up here, else the path alone
+    def _repr_svg_(self) -> str:
+        from ..graph import trace_svg
+        return trace_svg(self)
+
+    def _repr_html_(self) -> str:
+        from ..graph import trace_html
+        return trace_html(self)

@@ -1,0 +1,141 @@
+"""A lab as a notebook holds it: bring it up, look, trace, draw, take it down.
+
+    import netlab
+    with netlab.Lab("topologies/demo.yaml", name="nb02") as lab:
+        lab                                   # Jupyter draws it
+        lab.run("a1", "ip -br addr")          # what the container sees
+        lab.trace("a1", "a2")                 # a live trace; Jupyter draws its path
+    # down, whatever happened inside the block
+
+A Lab made from YAML text (`Lab(yaml=...)`) or renamed (`name=`) is written to
+/tmp/netlab-labs/<name>.yaml, so a rerun of the same notebook finds the same lab."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+
+from .errors import LabError
+
+LAB_DIR = os.path.join(tempfile.gettempdir(), "netlab-labs")
+NAME_LINE = re.compile(r"^name:[^\n]*$", re.M)
+
+
+class Lab:
+    def __init__(self, file: str | None = None, *, yaml: str | None = None, name: str | None = None):
+        if (file is None) == (yaml is None):
+            raise LabError("a Lab needs a lab file or YAML text (one of them)")
+        if file is not None:
+            try:
+                with open(file) as f:
+                    text = f.read()
+            except OSError as e:
+                raise LabError(f"cannot read lab file {file}: {e.strerror}") from None
+        else:
+            text = yaml
+        if name is None and file is not None:
+            self.file = os.path.abspath(file)
+        else:
+            self.file = self._write(text, name)
+        from .topology import load_file
+        self.topology = load_file(self.file)
+        self.name = self.topology.name
+        self.result = None
+
+    @staticmethod
+    def _write(text: str, name: str | None) -> str:
+        if name is not None:
+            line = f"name: {name}"
+            text = NAME_LINE.sub(line, text, count=1) if NAME_LINE.search(text) else f"{line}\n{text}"
+        from .topology import load_text
+        lab = load_text(text.encode(), "<lab text>").name      # a bad file fails here, nothing written
+        os.makedirs(LAB_DIR, exist_ok=True)
+        path = os.path.join(LAB_DIR, f"{lab}.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    # ---- life ------------------------------------------------------------------------
+    def up(self, say=None) -> Lab:
+        from .lifecycle import up
+        self.result = up(self.file, say=say or (lambda m: None))
+        return self
+
+    def down(self) -> list[str]:
+        from .lifecycle import down
+        return down(self.name, say=lambda m: None)
+
+    def __enter__(self) -> Lab:
+        try:
+            return self.up()
+        except BaseException:
+            self.down()             # a half-built lab goes too
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.down()
+
+    @property
+    def is_up(self) -> bool:
+        from . import state
+        st = state.load(self.name)
+        return st is not None and st.complete
+
+    # ---- looking -----------------------------------------------------------------------
+    def run(self, name: str, command: str, check: bool = False) -> str:
+        """Run a shell command in a container, a host or `outside` (as `netlab exec` does);
+        its output (stdout and stderr) as text."""
+        from .lifecycle import require_root
+        from .targets import endpoint
+        require_root()
+        ns = endpoint(self.topology, name).netns
+        proc = subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", command], capture_output=True,
+                              text=True, timeout=60)
+        if check and proc.returncode != 0:
+            raise LabError(f"{name}: `{command}` exited {proc.returncode}: {proc.stderr.strip()}")
+        return proc.stdout + proc.stderr
+
+    def rules(self, host: str | None = None) -> str:
+        """Each host's iptables-save text as Docker 20.10 leaves it (from the file)."""
+        from .firewall.lab import lab_rules
+        return lab_rules(self.topology, host)
+
+    def verify(self):
+        """The file's `expect:` entries, checked in the live lab."""
+        from .verify import check
+        return check(self.topology)
+
+    def trace(self, src: str, dst: str, proto: str | None = None, port: int | None = None):
+        """One probe through the live lab, observed, with the prediction beside it."""
+        from .trace import trace
+        return trace(self.name, src, dst, proto=proto, port=port)
+
+    def predict(self, src: str, dst: str, proto: str | None = None, port: int | None = None):
+        """The path the plan says a probe takes (no probe is sent)."""
+        from .trace import predict
+        return predict(self.topology, src, dst, proto=proto, port=port)
+
+    def graph(self):
+        """The topology graph (networkx): live when the lab is up, else from the file."""
+        from . import graph
+        return graph.lab_graph(self.name if self.is_up else self.topology)
+
+    def draw(self, path: str, trace=None) -> str:
+        """Save the lab's picture (and a trace's path on it) as .svg, .png, .dot or .html."""
+        from . import graph
+        g = self.graph()
+        return graph.save(path, g, graph.trace_graph(trace, g) if trace is not None else None)
+
+    def __repr__(self) -> str:
+        return f"Lab({self.name!r}, file={self.file!r}, {'up' if self.is_up else 'down'})"
+
+    def _repr_svg_(self) -> str:
+        from . import graph
+        return graph.svg(self.graph())
+
+    def _repr_html_(self) -> str:
+        from . import graph
+        from .graph.html import fragment
+        g = self.graph()
+        return fragment(graph.svg(g), g, None, styled=True)
