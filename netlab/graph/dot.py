@@ -58,17 +58,19 @@ LABEL_AT = {"host": "b", "container": "b", "outside": "t", "netns": "t"}
 
 def _cluster(c: Cluster, scene: Scene, pad: str, placed: set[str]) -> list[str]:
     style = "rounded,filled" if c.kind != "host" else "rounded,filled,bold"
-    as_node = c.kind not in LABEL_AT
+    # without rows (a path alone) lines run through every cluster, top to bottom
+    free = all(b.tier is None for b in scene.boxes.values())
+    as_node = (c.kind not in LABEL_AT or free) and bool(c.boxes)
     label = '""' if as_node else _cluster_label(c)
     lines = [f"{pad}subgraph {_q('cluster_' + _ident(c.id))} {{",
              f'{pad}  label={label}; style="{style}"; fillcolor="{CLUSTER_FILL.get(c.kind, "#ffffff")}"; '
              f'color="{"#555555" if c.kind == "host" else "#a0a0a0"}"; fontsize={13 if c.kind == "host" else 11}; '
              f"labeljust=l; labelloc={LABEL_AT.get(c.kind, 't')}; margin=10;"]
     tiers = [scene.boxes[b].tier for b in c.boxes if scene.boxes[b].tier is not None]
-    if as_node and tiers:
+    if as_node:
         title = _q(f"title:{c.id}")
         lines.append(f"{pad}  {title} [shape=plaintext, margin=0.02, label={_cluster_label(c)}];")
-        top = next(b for b in c.boxes if scene.boxes[b].tier == min(tiers))
+        top = next(b for b in c.boxes if scene.boxes[b].tier == min(tiers)) if tiers else c.boxes[0]
         lines.append(f"{pad}  {{ rank=same; {title}; {_q(top)} }}")
         lines.append(f"{pad}  {title} -> {_q(top)} [style=invis];")
     for box_id in c.boxes:

@@ -239,7 +239,8 @@ def trace_scene(trace: nx.MultiDiGraph) -> Scene:
             continue
         topo.add_node(n, kind="interface", link=d.get("link"), netns=d["netns"], ifname=d["ifname"],
                       owner=d["owner"], host=d.get("host"), addresses=[], network=None)
-        role = "host" if d.get("host") == d["owner"] else "outside" if d["owner"] == "outside" else "container"
+        # without the lab at hand a namespace's role is known only from its name
+        role = "outside" if d["owner"] == "outside" else "overlay" if "@" in d["owner"] else "netns"
         topo.graph["namespaces"].setdefault(d["netns"], {"role": role, "owner": d["owner"],
                                                          "host": d.get("host"), "containers": []})
     drop = trace.nodes.get(DROP)
@@ -318,7 +319,8 @@ def _extra(hits, constraint: bool) -> Line:
     legs = list(dict.fromkeys(d["leg"] for _, _, d in hits))
     both = {(a, b) for a, b, _ in hits}
     text = _steps_text([(d["step"], d["how"], d["leg"]) for _, _, d in hits])
-    return Line(u, v, "path", text, [LEG_COLOUR[leg] for leg in legs], "dashed",
+    inside = u.split("/")[0] == v.split("/")[0]
+    return Line(u, v, "path", text, [LEG_COLOUR[leg] for leg in legs], "dashed" if inside else "solid",
                 "both" if len(both) > 1 else "forward", constraint, 2.2)
 
 
