@@ -11,19 +11,22 @@ A Lab made from YAML text (`Lab(yaml=...)`) or renamed (`name=`) is written to
 /tmp/netlab-labs/<name>.yaml, so a rerun of the same notebook finds the same lab."""
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import subprocess
 import tempfile
 
 from .errors import LabError
+from .loop import off_loop
 
 LAB_DIR = os.path.join(tempfile.gettempdir(), "netlab-labs")
 NAME_LINE = re.compile(r"^name:[^\n]*$", re.M)
 
 
 class Lab:
-    def __init__(self, file: str | None = None, *, yaml: str | None = None, name: str | None = None):
+    def __init__(self, file: str | None = None, *, yaml: str | None = None, name: str | None = None,
+                 keep: bool = False):
         if (file is None) == (yaml is None):
             raise LabError("a Lab needs a lab file or YAML text (one of them)")
         if file is not None:
@@ -42,6 +45,7 @@ class Lab:
         self.topology = load_file(self.file)
         self.name = self.topology.name
         self.result = None
+        self.keep, self._guarded = keep, False
 
     @staticmethod
     def _write(text: str, name: str | None) -> str:
@@ -58,19 +62,39 @@ class Lab:
 
     # ---- life ------------------------------------------------------------------------
     def up(self, say=None) -> Lab:
+        """Build the lab (or converge it). A lab brought up here goes down when this Python
+        process ends (a notebook's kernel stopped or restarted, a failed cell under nbclient),
+        unless `keep=True` was given: no lab outlives the notebook that made it."""
+        from . import state
         from .lifecycle import up
-        self.result = up(self.file, say=say or (lambda m: None))
+        before = state.load(self.name)
+        if not self.keep and not self._guarded and (before is None or before.file == self.file):
+            # registered before building: a half-built lab goes too (never another file's lab)
+            atexit.register(self._down_at_exit)
+            self._guarded = True
+        self.result = off_loop(up, self.file, say=say or (lambda m: None))
         return self
+
+    def _down_at_exit(self) -> None:
+        try:
+            from . import state
+            if state.load(self.name) is not None:
+                self.down()
+        except Exception:           # the interpreter is going away: say it, don't raise
+            print(f"netlab: could not take lab {self.name} down; run `netlab down {self.name}`")
 
     def down(self) -> list[str]:
         from .lifecycle import down
-        return down(self.name, say=lambda m: None)
+        return off_loop(down, self.name, say=lambda m: None)
 
     def __enter__(self) -> Lab:
+        from . import state
+        before = state.load(self.name)
         try:
             return self.up()
         except BaseException:
-            self.down()             # a half-built lab goes too
+            if before is None or before.file == self.file:
+                self.down()         # a half-built lab goes too (never another file's lab)
             raise
 
     def __exit__(self, *exc) -> None:
@@ -104,12 +128,12 @@ class Lab:
     def verify(self):
         """The file's `expect:` entries, checked in the live lab."""
         from .verify import check
-        return check(self.topology)
+        return off_loop(check, self.topology)
 
     def trace(self, src: str, dst: str, proto: str | None = None, port: int | None = None):
         """One probe through the live lab, observed, with the prediction beside it."""
         from .trace import trace
-        return trace(self.name, src, dst, proto=proto, port=port)
+        return off_loop(trace, self.name, src, dst, proto=proto, port=port)
 
     def predict(self, src: str, dst: str, proto: str | None = None, port: int | None = None):
         """The path the plan says a probe takes (no probe is sent)."""
@@ -119,7 +143,7 @@ class Lab:
     def graph(self):
         """The topology graph (networkx): live when the lab is up, else from the file."""
         from . import graph
-        return graph.lab_graph(self.name if self.is_up else self.topology)
+        return off_loop(graph.lab_graph, self.name if self.is_up else self.topology)
 
     def draw(self, path: str, trace=None) -> str:
         """Save the lab's picture (and a trace's path on it) as .svg, .png, .dot or .html."""
@@ -136,6 +160,6 @@ class Lab:
 
     def _repr_html_(self) -> str:
         from . import graph
-        from .graph.html import fragment
+        from .graph.webpage import fragment
         g = self.graph()
         return fragment(graph.svg(g), g, None, styled=True)

@@ -77,7 +77,7 @@ def svg(topology: nx.Graph | None = None, trace: nx.MultiDiGraph | None = None) 
 
 def html(topology: nx.Graph | None = None, trace: nx.MultiDiGraph | None = None) -> str:
     """A standalone page: the picture and the tables under it."""
-    from .html import fragment, page
+    from .webpage import fragment, page
     return page(scene(topology, trace).title, fragment(svg(topology, trace), topology, trace))
 
 
@@ -108,7 +108,8 @@ def _known_lab(lab: str) -> nx.Graph | None:
     try:
         if state.load(lab) is None:
             return None
-        return live_graph(lab)
+        from ..loop import off_loop
+        return off_loop(live_graph, lab)
     except (LabError, OSError):
         return None
 
@@ -119,7 +120,7 @@ def trace_svg(trace, topology: nx.Graph | None = None) -> str:
 
 
 def trace_html(trace, topology: nx.Graph | None = None) -> str:
-    from .html import fragment
+    from .webpage import fragment
     topology = topology if topology is not None else _known_lab(trace.lab)
     tg = trace_graph(trace, topology)
     return fragment(svg(topology, tg), topology, tg, styled=True)

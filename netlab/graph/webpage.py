@@ -1,4 +1,5 @@
-"""A standalone HTML page (and the fragment Jupyter shows): the picture as inline SVG, then
+"""A standalone HTML page (and the fragment Jupyter shows; not named html.py, which would
+shadow `graph.html()` once imported): the picture as inline SVG, then
 tables: the lab's namespaces and interfaces, or a trace's outcome, hops, every netfilter
 decision and NAT rewrite by hop number, and where a live trace disagreed with its
 prediction."""
