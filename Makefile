@@ -4,8 +4,8 @@
 VENV      ?= .venv
 PY        := $(VENV)/bin/python
 NETLAB    := $(VENV)/bin/netlab
-# what netlab itself needs on the machine
-SYSTEM    := iproute2 iptables nftables conntrack procps iputils-ping
+# what netlab itself needs on the machine (graphviz: `dot` lays out `netlab graph` pictures)
+SYSTEM    := iproute2 iptables nftables conntrack procps iputils-ping graphviz
 # what the test suite adds: a real Docker 20.10 to compare with, and busybox for its image
 TEST_SYS  := docker.io busybox-static
 PYTEST    ?= -n auto

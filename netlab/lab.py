@@ -132,13 +132,13 @@ class Lab:
 
     def trace(self, src: str, dst: str, proto: str | None = None, port: int | None = None):
         """One probe through the live lab, observed, with the prediction beside it."""
-        from .trace import trace
+        from .trace.session import trace
         return off_loop(trace, self.name, src, dst, proto=proto, port=port)
 
     def predict(self, src: str, dst: str, proto: str | None = None, port: int | None = None):
         """The path the plan says a probe takes (no probe is sent)."""
-        from .trace import predict
-        return predict(self.topology, src, dst, proto=proto, port=port)
+        from .trace.predict import predict_trace     # (netlab.trace.predict is also a module)
+        return predict_trace(self.topology, src, dst, proto=proto, port=port)
 
     def graph(self):
         """The topology graph (networkx): live when the lab is up, else from the file."""

@@ -40,7 +40,10 @@ def for_target(target: str, src: str | None = None, dst: str | None = None, prot
                port: int | None = None, predict: bool = False) -> tuple[nx.Graph, nx.MultiDiGraph | None]:
     """What `netlab graph FILE|LAB [--trace SRC DST]` draws: a file's lab and its predicted
     path (no root), or a live lab and a live trace (root), or its predicted path (--predict)."""
-    from ..trace import predict as predict_trace, trace as live_trace
+    # the functions' own modules: importing netlab.trace.predict rebinds the package's
+    # `predict` attribute to that module, so `from ..trace import predict` is unreliable
+    from ..trace.predict import predict_trace
+    from ..trace.session import trace as live_trace
     is_file = os.path.isfile(target)
     topology = lab_graph(target)
     if src is None:
