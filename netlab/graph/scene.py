@@ -114,7 +114,7 @@ def _box(node: str, d: dict) -> Box:
     title = d["ifname"]
     lines = []
     if d["link"] == "bridge" and d.get("network"):
-        lines.append(f"bridge of {d['network']}")
+        lines.append(f"network {d['network']}")
     elif d["link"] == "vxlan":
         lines.append(f"VXLAN VNI {d['vni']}")
         lines += [f"to VTEP {r}" for r in d.get("remotes") or []]
