@@ -56,17 +56,13 @@ def plan(file, as_json):
 @click.option("--host", "host", default=None, help="only this host")
 def rules(file, host):
     """Each host's iptables-save text, as Docker 20.10 would leave it (no root needed)."""
-    from .firewall.docker import host_ruleset
-    from .firewall.render import render
+    from .firewall.lab import lab_rules
     from .topology import load_file
     topo = load_file(file)
     names = [h.name for h in topo.hosts]
     if host is not None and host not in names:
         raise click.BadParameter(f"no host {host!r} (hosts: {', '.join(names)})", param_hint="--host")
-    for name in [host] if host else names:
-        if len(names) > 1:
-            click.echo(f"# host {name}")
-        click.echo(render(host_ruleset(topo, name)), nl=False)
+    click.echo(lab_rules(topo, host), nl=False)
 
 
 FIREWALL = click.option("--firewall", type=click.Choice(["nft", "legacy"]), default=None,

@@ -16,6 +16,7 @@ from .errors import KernelError, LabError
 from .kernel import netns, processes
 from .kernel.apply import Executor, observe, remove_etc
 from .kernel.links import Netlink
+from .kernel.observe import read_netns
 from .plan.diff import Change, diff
 from .plan.items import Netns
 from .plan.plan import Plan
@@ -182,10 +183,9 @@ def down(file_or_lab: str, say=print) -> list[str]:
         st = state.load(lab)
         names = {i.name for i in st.plan.of(Netns)} if st else set()
         mark = naming.owner_mark(lab)
-        with Netlink() as nl:
-            for ns in netns.listed():
-                if ns.startswith(f"{lab}-") and ns not in names and _mark_of(nl, ns) == mark:
-                    names.add(ns)
+        for ns in netns.listed():
+            if ns.startswith(f"{lab}-") and ns not in names and _mark_of(ns) == mark:
+                names.add(ns)
         adopted = inplace.check_release(st.plan if st else None)    # --in-place: not ours
         present = sorted(n for n in names if netns.exists(n) and n not in adopted)
         processes.kill_in(present)
@@ -200,13 +200,11 @@ def down(file_or_lab: str, say=print) -> list[str]:
     return present
 
 
-def _mark_of(nl: Netlink, ns: str) -> str | None:
+def _mark_of(ns: str) -> str | None:
     try:
-        return nl.ipr(ns).get_links(1)[0].get_attr("IFLA_IFALIAS")
-    except Exception:
+        return read_netns(ns).marked
+    except (OSError, KernelError):
         return None
-    finally:
-        nl.forget(ns)
 
 
 @dataclass

@@ -26,7 +26,7 @@ def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict, flav
         if not netns.exists(ns):
             netns.clear_stale(ns)   # only names this lab planned reach here
             continue
-        state = read_netns(nl, ns)
+        state = read_netns(ns)
         if ns not in adopted and state.marked != naming.owner_mark(lab):
             seen.foreign[ns] = f"its lo is marked {state.marked!r}" if state.marked else "it has no netlab mark"
             continue

@@ -72,7 +72,14 @@ def canonical_iptables(text: str, tables=("filter", "nat")) -> str:
         if line.startswith(":") and line.endswith("]"):
             line = line.rsplit(" [", 1)[0]
         current.append(line)
-    return "\n".join(line for name in sorted(blocks) for line in blocks[name])
+    return "\n".join(line for name in sorted(blocks) if not _empty(blocks[name]) for line in blocks[name])
+
+
+def _empty(block: list[str]) -> bool:
+    """A table with only built-in chains, policy ACCEPT, and no rules is as good as absent
+    (the legacy backend instantiates tables merely by looking at them)."""
+    return all(line.startswith("*") or line == "COMMIT" or
+               line.startswith(":") and line.endswith(" ACCEPT") for line in block)
 
 
 def _link_problem(item: Bridge | Veth, seen: LinkView | None, peer: LinkView | None) -> tuple[str, str] | None:
