@@ -132,10 +132,7 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
         inplace.remember(topo.name, plan, flavour)     # --in-place: what the VM had before
         executor = Executor(nl, topo.name, flavour)
         crash_at = int(os.environ.get(CRASH_HOOK, "-1"))
-        for step, change in enumerate(changes):
-            if step == crash_at:
-                os.kill(os.getpid(), signal.SIGKILL)
-            executor.run(change)
+        executor.run_all(changes, lambda step: step == crash_at and os.kill(os.getpid(), signal.SIGKILL))
     with open(f"{state.lab_dir(topo.name)}/{SNAPSHOT}", "wb") as f:
         f.write(text)
     state.LabState(topo.name, path, plan, complete=True, firewall=flavour).save()

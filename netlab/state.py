@@ -38,7 +38,7 @@ class LabState:
         tmp = f"{d}/state.json.tmp"
         with open(tmp, "w") as f:
             json.dump({"lab": self.lab, "file": self.file, "complete": self.complete, "firewall": self.firewall,
-                       "plan": json.loads(self.plan.to_json())}, f)
+                       "plan": self.plan.to_dict()}, f, separators=(",", ":"))
         os.replace(tmp, f"{d}/state.json")
 
 
@@ -51,7 +51,7 @@ def load(lab: str) -> LabState | None:
     except (OSError, ValueError) as e:
         raise LabError(f"lab {lab!r}: its state file is unreadable ({e}); `netlab down {lab}` "
                        "sweeps by ownership mark without it") from None
-    return LabState(d["lab"], d["file"], Plan.from_json(json.dumps(d["plan"])), d.get("complete", False),
+    return LabState(d["lab"], d["file"], Plan.from_dict(d["plan"]), d.get("complete", False),
                     d.get("firewall", "nft"))
 
 

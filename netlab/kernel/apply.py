@@ -47,14 +47,15 @@ def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict, flav
             continue
         if isinstance(item, Sysctl):
             seen.sysctls[(ns, item.path)] = netns.read_sysctl(ns, item.path)
-        elif isinstance(item, Firewall):
-            seen.firewall[ns] = canonical_iptables(iptables.save(ns, flavour))
         elif isinstance(item, EtcFile):
             try:
                 with open(f"{netns.etc_dir(ns)}/{item.name}") as f:
                     seen.etc[(ns, item.name)] = f.read()
             except OSError:
                 seen.etc[(ns, item.name)] = None
+    walls = [i.netns for i in desired.of(Firewall) if i.netns in seen.netns]
+    for ns, text in iptables.save_many(walls, flavour).items():
+        seen.firewall[ns] = canonical_iptables(text)
     return seen
 
 
@@ -70,6 +71,22 @@ class Executor:
     def run(self, change: Change) -> None:
         item = change.item
         getattr(self, f"_{change.action}_{item.kind}")(item)
+
+    def run_all(self, changes: list[Change], before_step=lambda step: None) -> None:
+        """In order, except that rule sets (independent, one process per namespace) are
+        written together; `before_step` is called with each change's index first."""
+        walls: list[tuple[str, str]] = []
+        for step, change in enumerate(changes):
+            before_step(step)
+            if isinstance(change.item, Firewall) and change.action != "delete":
+                walls.append((change.item.netns, change.item.text))
+                continue
+            if walls:
+                iptables.restore_many(walls, self.flavour)
+                walls = []
+            self.run(change)
+        if walls:
+            iptables.restore_many(walls, self.flavour)
 
     # ---- create / update ------------------------------------------------------------
     def _create_netns(self, item: Netns) -> None:
@@ -113,6 +130,7 @@ class Executor:
     def _recreate_veth(self, item: Veth) -> None:
         self.nl.delete_link(item.netns, item.name)
         self.nl.delete_link(item.peer_netns, item.peer_name)
+        self.nl.drop_index(item.peer_netns, item.peer_name)
         self._create_veth(item)
 
     def _create_address(self, item: Address) -> None:
@@ -159,6 +177,7 @@ class Executor:
 
     def _delete_veth(self, item: Veth) -> None:
         self.nl.delete_link(item.netns, item.name)
+        self.nl.drop_index(item.peer_netns, item.peer_name)
 
     def _delete_address(self, item: Address) -> None:
         self.nl.delete_address(item.netns, item.dev, item.cidr)

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import KernelError
 from . import netns
 
 PACKAGE = "iptables"
+# One process per namespace is unavoidable (iptables binds to the caller's namespace); they
+# are independent, so a few run at once: each thread enters its own namespace first.
+PARALLEL = 4
 
 
 def _binary(name: str) -> str:
@@ -40,3 +44,19 @@ def restore(ns: str, text: str, flavour: str = "nft") -> None:
 
 def save(ns: str, flavour: str = "nft") -> str:
     return _run(ns, [_binary(f"iptables-{flavour}-save")])
+
+
+def save_many(namespaces: list[str], flavour: str = "nft") -> dict[str, str]:
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        return dict(zip(namespaces, pool.map(lambda ns: save(ns, flavour), namespaces)))
+
+
+def restore_many(texts: list[tuple[str, str]], flavour: str = "nft") -> None:
+    """(netns, restore text) pairs; python-iptables (legacy) is process-global, so serial."""
+    if flavour == "legacy":
+        for ns, text in texts:
+            restore(ns, text, flavour)
+        return
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        for _ in pool.map(lambda pair: restore(pair[0], pair[1], flavour), texts):
+            pass

@@ -17,8 +17,12 @@ ENOENT, ENODEV = 2, 19
 
 
 class Netlink:
+    """Every request is a kernel round trip, so interface indexes are remembered for the run
+    and links are addressed by name where the kernel allows it (RTM_SETLINK does)."""
+
     def __init__(self):
         self._sockets: dict[str, IPRoute] = {}
+        self._indexes: dict[tuple[str, str], int] = {}
 
     def ipr(self, ns: str) -> IPRoute:
         sock = self._sockets.get(ns)
@@ -32,6 +36,8 @@ class Netlink:
         sock = self._sockets.pop(ns, None)
         if sock is not None:
             sock.close()
+        for key in [k for k in self._indexes if k[0] == ns]:
+            del self._indexes[key]
 
     def close(self) -> None:
         for ns in list(self._sockets):
@@ -44,8 +50,13 @@ class Netlink:
         self.close()
 
     def index(self, ns: str, ifname: str) -> int | None:
-        found = self.ipr(ns).link_lookup(ifname=ifname)
-        return found[0] if found else None
+        idx = self._indexes.get((ns, ifname))
+        if idx is None:
+            found = self.ipr(ns).link_lookup(ifname=ifname)
+            if not found:
+                return None
+            idx = self._indexes[(ns, ifname)] = found[0]
+        return idx
 
     def _index(self, ns: str, ifname: str) -> int:
         idx = self.index(ns, ifname)
@@ -80,13 +91,23 @@ class Netlink:
     def set_link(self, ns: str, name: str, **attrs) -> None:
         if "master" in attrs and isinstance(attrs["master"], str):
             attrs["master"] = self._index(ns, attrs["master"])
-        self.ipr(ns).link("set", index=self._index(ns, name), **attrs)
+        try:
+            self.ipr(ns).link("set", ifname=name, **attrs)
+        except NetlinkError as e:
+            if e.code == ENODEV:
+                raise KernelError(f"{ns}: interface {name} not found") from None
+            raise
 
     def set_hairpin(self, ns: str, name: str, on: bool) -> None:
         self.ipr(ns).brport("set", index=self._index(ns, name), mode=1 if on else 0)
 
+    def drop_index(self, ns: str, name: str) -> None:
+        """A link that went away with its veth peer."""
+        self._indexes.pop((ns, name), None)
+
     def delete_link(self, ns: str, name: str) -> None:
         idx = self.index(ns, name)
+        self._indexes.pop((ns, name), None)
         if idx is not None:
             try:
                 self.ipr(ns).link("del", index=idx)

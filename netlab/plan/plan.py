@@ -33,13 +33,18 @@ class Plan:
     def of(self, kind: type) -> list:
         return [i for i in self.items if isinstance(i, kind)]
 
+    def to_dict(self) -> dict:
+        return {"lab": self.lab, "notes": self.notes, "items": [i.to_dict() for i in self.items]}
+
     def to_json(self) -> str:
-        return json.dumps({"lab": self.lab, "notes": self.notes,
-                           "items": [i.to_dict() for i in self.items]}, indent=1)
+        return json.dumps(self.to_dict(), indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> "Plan":
-        d = json.loads(text)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Plan":
         plan = cls(d["lab"], notes=d.get("notes", []))
         for raw in d["items"]:
             plan.add(item_from_dict(raw))
