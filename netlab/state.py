@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import LabError
 from .plan.plan import Plan
@@ -18,6 +18,23 @@ ROOT = os.environ.get("NETLAB_RUN", "/run/netlab")
 
 def lab_dir(lab: str) -> str:
     return f"{ROOT}/{lab}"
+
+
+SNAPSHOT = "lab.yaml"           # the lab file as last brought up
+
+
+def snapshot_topology(lab: str):
+    """The lab as it was last brought up (the file may have changed since). Here rather
+    than in lifecycle so that readers (trace, graph, inspect) need no kernel-writing code."""
+    from .topology import load_text
+    path = f"{lab_dir(lab)}/{SNAPSHOT}"
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise LabError(f"no lab named {lab!r} is up (see `netlab ls`)") from None
+    st = load(lab)
+    return load_text(text, st.file if st else path)
 
 
 def log_dir(lab: str) -> str:
@@ -31,6 +48,8 @@ class LabState:
     plan: Plan
     complete: bool              # false while `up` is running or after it died
     firewall: str = "nft"       # the iptables backend its rules were written with
+    # netns -> nftables fingerprint taken right after its rules were written (kernel/nft_dump)
+    prints: dict[str, str] = field(default_factory=dict)
 
     def save(self) -> None:
         d = lab_dir(self.lab)
@@ -38,6 +57,7 @@ class LabState:
         tmp = f"{d}/state.json.tmp"
         with open(tmp, "w") as f:
             json.dump({"lab": self.lab, "file": self.file, "complete": self.complete, "firewall": self.firewall,
+                       "prints": self.prints,
                        "plan": self.plan.to_dict()}, f, separators=(",", ":"))
         os.replace(tmp, f"{d}/state.json")
 
@@ -52,7 +72,7 @@ def load(lab: str) -> LabState | None:
         raise LabError(f"lab {lab!r}: its state file is unreadable ({e}); `netlab down {lab}` "
                        "sweeps by ownership mark without it") from None
     return LabState(d["lab"], d["file"], Plan.from_dict(d["plan"]), d.get("complete", False),
-                    d.get("firewall", "nft"))
+                    d.get("firewall", "nft"), d.get("prints", {}))
 
 
 def labs() -> list[str]:
