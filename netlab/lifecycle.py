@@ -14,7 +14,7 @@ from . import inplace, state
 from .agent import control as agent
 from .errors import KernelError, LabError
 from .kernel import netns, processes
-from .kernel.apply import Executor, observe, remove_etc
+from .kernel.apply import Executor, firewall_prints, observe, remove_etc
 from .kernel.links import Netlink
 from .kernel.observe import read_netns
 from .plan.diff import Change, diff
@@ -109,7 +109,8 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
         raise LabError(f"lab {topo.name!r} is up here as another part ({', '.join(inplace.adopted(prev.plan)) or 'not in place'}); "
                        f"take it down first (`netlab down {topo.name}`)")
     with Netlink() as nl:
-        seen = observe(nl, plan, prev.plan if prev else None, agent.observed(topo.name), flavour)
+        seen = observe(nl, plan, prev.plan if prev else None, agent.observed(topo.name), flavour,
+                       prev.prints if prev and prev.complete else None)
         if seen.foreign:
             ns, why = next(iter(seen.foreign.items()))
             raise LabError(f"netns {ns} exists but is not lab {topo.name!r}'s ({why}); remove it "
@@ -123,7 +124,8 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
         executor.run_all(changes, lambda step: step == crash_at and os.kill(os.getpid(), signal.SIGKILL))
     with open(f"{state.lab_dir(topo.name)}/{SNAPSHOT}", "wb") as f:
         f.write(text)
-    state.LabState(topo.name, path, plan, complete=True, firewall=flavour).save()
+    state.LabState(topo.name, path, plan, complete=True, firewall=flavour,
+                   prints=firewall_prints(plan, flavour)).save()
     agent.ensure(topo.name)
     return UpResult(topo.name, changes, plan.notes)
 
@@ -147,7 +149,7 @@ def drift(lab: str) -> list[Change]:
     if st is None:
         raise LabError(f"no lab named {lab!r} is up (see `netlab ls`)")
     with Netlink() as nl:
-        seen = observe(nl, st.plan, st.plan, agent.observed(lab), st.firewall)
+        seen = observe(nl, st.plan, st.plan, agent.observed(lab), st.firewall, st.prints if st.complete else None)
     return diff(st.plan, st.plan, seen)
 
 

@@ -8,14 +8,18 @@ from ..plan.items import Address, Bridge, EtcFile, Firewall, Netns, Process, Pro
 from ..plan.items import Fdb, Macvlan, Neighbour, Vlan, Vxlan
 from ..plan.plan import Plan
 from ..topology import naming
-from . import iptables, netns
+from . import iptables, netns, nft_dump
 from .links import Netlink
 from .observe import read_netns
 from .observe_l2 import read_l2
 
 
-def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict, flavour: str = "nft") -> Observed:
-    """`agent`: what the lab's agent reports ({"processes": ..., "proxies": ...}), {} if it is down."""
+def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict, flavour: str = "nft",
+            prints: dict[str, str] | None = None) -> Observed:
+    """`agent`: what the lab's agent reports ({"processes": ..., "proxies": ...}), {} if it is down.
+    `prints`: nftables fingerprints taken when `previous` was written; a namespace whose
+    fingerprint still matches holds `previous`'s rules, and needs no iptables-save."""
+    prints = prints or {}
     seen = Observed(processes=agent.get("processes", {}), proxies=agent.get("proxies", set()),
                     dns=agent.get("dns", {}))
     lab = desired.lab
@@ -54,9 +58,20 @@ def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict, flav
             except OSError:
                 seen.etc[(ns, item.name)] = None
     walls = [i.netns for i in desired.of(Firewall) if i.netns in seen.netns]
-    for ns, text in iptables.save_many(walls, flavour).items():
+    written = {i.netns: i.text for i in previous.of(Firewall)} if previous else {}
+    unchanged = {ns for ns in walls if ns in prints and ns in written and nft_dump.fingerprint(ns) == prints[ns]}
+    for ns in unchanged:
+        seen.firewall[ns] = canonical_iptables(written[ns])
+    for ns, text in iptables.save_many([ns for ns in walls if ns not in unchanged], flavour).items():
         seen.firewall[ns] = canonical_iptables(text)
     return seen
+
+
+def firewall_prints(plan: Plan, flavour: str) -> dict[str, str]:
+    """Fingerprints of the rule sets just written (nft only: legacy rules are not in nftables)."""
+    if flavour != "nft":
+        return {}
+    return {i.netns: nft_dump.fingerprint(i.netns) for i in plan.of(Firewall) if netns.exists(i.netns)}
 
 
 class Executor:

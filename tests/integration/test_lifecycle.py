@@ -123,11 +123,13 @@ def test_drift_is_repaired(make_lab):
     veth = b.attachments[0].host_ifname
     subprocess.run(["ip", "-n", f"{lab}-node1", "link", "del", veth], check=True)
     subprocess.run(["ip", "-n", f"{lab}-a", "addr", "flush", "dev", "eth0"], check=True)
+    subprocess.run(["ip", "netns", "exec", f"{lab}-node1", "iptables", "-t", "nat", "-F", "POSTROUTING"], check=True)
     assert not pings(lab, "a", "172.17.0.3")
     report = netlab("verify", lab, check=False)
     assert report.returncode == 1
     assert f"drift: create   {lab}-node1: veth {veth}" in report.stdout
     assert f"drift: create   {lab}-a: address 172.17.0.2/16 dev eth0  (missing)" in report.stdout
+    assert f"drift: update   {lab}-node1: iptables" in report.stdout
     repair = netlab("up", path).stdout
     assert veth in repair and "172.17.0.2/16" in repair
     assert "netns" not in repair.split("changes applied")[0].split("create")[0]
