@@ -204,6 +204,26 @@ def verify(lab):
 
 
 @main.command()
+@click.argument("target", metavar="LAB|FILE")
+@click.argument("src")
+@click.argument("dst")
+@click.option("--proto", type=click.Choice(["icmp", "tcp", "udp"]), default=None,
+              help="the probe's protocol (default: icmp, or tcp with a port)")
+@click.option("--port", type=int, default=None, help="destination port (tcp, udp); or DST as HOST:PORT")
+@click.option("--json", "as_json", is_flag=True, help="the trace as JSON (docs/trace-json.md)")
+@click.option("--predict", is_flag=True, help="walk the plan only: no root, no probe (FILE or LAB)")
+@click.option("--pcap", default=None, metavar="FILE", help="every captured copy, one pcapng interface per hop")
+@click.option("--all-rules", is_flag=True, help="show the chain policies that accepted, too")
+def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules):
+    """Follow one probe from SRC (a container, a host, `outside`) to DST (a container, an
+    address, a name, HOST:PORT): hops, rules, NAT, outcome; live beside the prediction."""
+    from .trace import for_target
+    from .trace.report import render
+    t = for_target(target, src, dst, proto, port, predict, pcap)
+    click.echo(json.dumps(t.to_dict(), indent=1) if as_json else render(t, all_rules), nl=as_json)
+
+
+@main.command()
 @click.argument("target", metavar="FILE|LAB")
 @click.option("--trace", "trace_", nargs=2, metavar="SRC DST", default=None,
               help="draw the path of one probe from SRC to DST on the lab")

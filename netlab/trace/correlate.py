@@ -173,6 +173,9 @@ def _event_leg(ev: Evidence, pkt: PacketView | None) -> str | None:
     if pkt is None:
         return None
     leg = ev.signature.leg(pkt)
+    if leg is None and pkt.proto == "icmp" and pkt.icmp_type in (3, 11):
+        return REPLY        # an error about the probe (the event cuts off its quote; only
+        #                     packets our trace rules matched are traced at all)
     if leg is not None or not (pkt.proto == "udp" and pkt.dport == VXLAN_PORT):
         return leg
     # a VXLAN outer header: the captured underlay copy with the same outer IP id says

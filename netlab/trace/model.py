@@ -64,10 +64,11 @@ class PacketView(_Data):
     quoted: PacketView | None = None  # an ICMP error: the header of the packet it answers
 
     def flow(self) -> str:
-        """`src:sport > dst:dport` (or `src > dst` for icmp): the part NAT rewrites."""
-        if self.sport is not None and self.dport is not None:
-            return f"{self.src}:{self.sport} > {self.dst}:{self.dport}"
-        return f"{self.src} > {self.dst}"
+        """`src:sport > dst:dport` (`src > dst` for icmp; a port the prediction cannot know,
+        the kernel's or VXLAN's source port, is left out): the part NAT rewrites."""
+        src = f"{self.src}:{self.sport}" if self.sport is not None else self.src
+        dst = f"{self.dst}:{self.dport}" if self.dport is not None else self.dst
+        return f"{src} > {dst}"
 
     def summary(self) -> str:
         text = f"{self.flow()} {self.proto}"

@@ -424,9 +424,8 @@ def restore_source(pkt: PacketView, conn: Conn) -> PacketView:
 
 def _flow_text(key: tuple) -> str:
     proto, src, sport, dst, dport = key
-    if proto in ("tcp", "udp"):
-        return f"{src}:{sport} > {dst}:{dport}"
-    return f"{src} > {dst}"
+    ports = (sport, dport) if proto in ("tcp", "udp") else (None, None)
+    return PacketView(src, dst, proto, *ports).flow()
 
 
 # ---- outcome wording -------------------------------------------------------------------
@@ -467,7 +466,7 @@ def answer(walk: Walk, ns: str, pkt: PacketView) -> tuple[PacketView | None, str
     return udp, "udp" if heard else "udp or port-unreachable"
 
 
-def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key: int,
+def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key: int | None,
                   ip_id: int | None = None) -> Trace:
     """Walk request and reply; `key` is the echo id or source port the probe will use."""
     walk = Walk(wiring, plan)
@@ -516,9 +515,10 @@ def _outcome(walk: Walk, end: End, reply: str | None, reply_status: str | None) 
 
 
 def predict_trace(file_or_topology, src: str, dst: str, proto: str | None = None, port: int | None = None,
-                  key: int = 0) -> Trace:
+                  key: int | None = None) -> Trace:
+    """The prediction alone; `key` (echo id or source port) is left unknown unless given."""
     topo = load_file(file_or_topology) if isinstance(file_or_topology, str) else file_or_topology
     plan = build_plan(topo)
     wiring = from_plan(topo, plan)
     probe = resolve(topo, wiring, src, dst, proto, port)
-    return predict_probe(topo, plan, wiring, probe, key or 0)
+    return predict_probe(topo, plan, wiring, probe, key)

@@ -61,11 +61,11 @@ def trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | No
 
 
 def _lab(lab: str):
-    from ..lifecycle import snapshot_topology
+    """The lab as built: its topology, the plan that was applied, the iptables backend."""
     st = state.load(lab)
     if st is None:
         raise LabError(f"no lab named {lab!r} is up (see `netlab ls`)")
-    return snapshot_topology(lab), st.plan, st.firewall
+    return state.snapshot_topology(lab), st.plan, st.firewall
 
 
 class Session:
@@ -108,8 +108,7 @@ class Session:
             self.evidence.traced.add(ns)
             if self.wiring.spaces[ns].ruleset is not None:
                 self.snapshot(space, before=True)
-            wanted = [n for n in index.values() if n != "lo" or ns == self.probe.netns == self.probe.dst_netns]
-            self.capture.open(ns, wanted)
+            self.capture.open(ns, loopback=ns == self.probe.netns == self.probe.dst_netns)
         self.evidence.ifnames = {s.name: s.ifnames for s in self.spaces.values()}
 
     def snapshot(self, space: _Netns, before: bool) -> None:
