@@ -10,12 +10,15 @@ from .model import REPLY, REQUEST, Difference, Hop, PacketView, RuleHit, Trace
 PACKET_FIELDS = ("src", "dst", "proto", "sport", "dport", "ttl", "icmp_type", "vni")
 
 
+VXLAN_PORT = 4789
+
+
 def compare(predicted: Trace, observed: Trace) -> list[Difference]:
     out: list[Difference] = []
     for leg in (REQUEST, REPLY):
         out += _hops(leg, [h for h in predicted.hops if h.leg == leg], [h for h in observed.hops if h.leg == leg])
-        out += _rules(leg, [r for r in predicted.rules if r.leg == leg],
-                      [r for r in observed.rules if r.leg == leg and r.evidence == "nftrace"])
+        out += _rules(leg, [r for r in predicted.rules if r.leg == leg and comparable(r)],
+                      [r for r in observed.rules if r.leg == leg and r.evidence == "nftrace" and comparable(r)])
     out += _nat(predicted, observed)
     out += _outcome(predicted, observed)
     return out
@@ -31,7 +34,7 @@ def _hops(leg: str, pred: list[Hop], seen: list[Hop]) -> list[Difference]:
     for op, i1, i2, j1, j2 in SequenceMatcher(None, keys(pred), keys(seen), autojunk=False).get_opcodes():
         if op == "equal":
             for p, o in zip(pred[i1:i2], seen[j1:j2]):
-                if not _same_packet(p.packet, o.packet):
+                if not same_packet(p.packet, o.packet):
                     out.append(Difference("hop", leg, hop_text(p), hop_text(o)))
             continue
         for p in pred[i1:i2]:
@@ -41,7 +44,7 @@ def _hops(leg: str, pred: list[Hop], seen: list[Hop]) -> list[Difference]:
     return out
 
 
-def _same_packet(p: PacketView, o: PacketView) -> bool:
+def same_packet(p: PacketView, o: PacketView) -> bool:
     for name in PACKET_FIELDS:
         want = getattr(p, name)
         if want is not None and want != getattr(o, name):
@@ -49,8 +52,15 @@ def _same_packet(p: PacketView, o: PacketView) -> bool:
     if p.proto == "tcp" and p.tcp_flags and o.tcp_flags and p.tcp_flags != o.tcp_flags:
         return False
     if p.outer is not None:
-        return o.outer is not None and _same_packet(p.outer, o.outer)
+        return o.outer is not None and same_packet(p.outer, o.outer)
     return o.outer is None
+
+
+def comparable(r: RuleHit) -> bool:
+    """Not the NAT chains of a VXLAN outer packet: they run once per VTEP-to-VTEP flow, and
+    whether this packet opened that flow depends on traffic before the trace."""
+    p = r.packet
+    return not (r.table == "nat" and p is not None and p.proto == "udp" and VXLAN_PORT in (p.dport, p.sport))
 
 
 def rule_text(r: RuleHit) -> str:

@@ -114,6 +114,8 @@ def _via(wiring: Wiring, prev: Hop | None, ns: str, ifname: str, direction: str,
         return "send", None
     iface = wiring.spaces[ns].ifaces.get(ifname) if ns in wiring.spaces else None
     here = iface.kind if iface else ""
+    if view.outer is not None and prev.packet.outer is None:
+        return "vxlan-encap", None
     if prev.netns != ns:
         if here == "vxlan" or (prev.packet.outer is not None and view.outer is None):
             return "vxlan-decap", None
@@ -130,8 +132,6 @@ def _via(wiring: Wiring, prev: Hop | None, ns: str, ifname: str, direction: str,
     if direction == OUT and prev.direction == OUT and prev_iface and prev_iface.kind == "bridge" \
             and master == prev.ifname:
         return "down", prev.ifname
-    if view.outer is not None and prev.packet.outer is None:
-        return "vxlan-encap", None
     if direction == OUT and here == "macvlan" or prev_iface and prev_iface.kind == "macvlan":
         return "macvlan", None
     if direction == IN and prev.direction == IN and here == "veth":
@@ -215,7 +215,7 @@ def _hit(ev: Evidence, wiring: Wiring, e: TraceEvent, pkt: PacketView, leg: str)
             target = rule.target
     return RuleHit(e.netns, e.table, e.chain, kind, verdict, text, position, target, leg,
                    names.get(e.iif) if e.iif else None, names.get(e.oif) if e.oif else None,
-                   e.packet, _owner(wiring, e.netns), OBSERVED, "nftrace")
+                   pkt, _owner(wiring, e.netns), OBSERVED, "nftrace")
 
 
 def _counter_rules(ev: Evidence, wiring: Wiring, rules: list[RuleHit], notes: list[str]) -> list[RuleHit]:
@@ -418,7 +418,7 @@ def _unanswered_arp(ev: Evidence) -> tuple[Frame, str] | None:
     """An ARP request whose target never answered, from the probe's path."""
     from .capture import arp_request
     asked, answered = {}, set()
-    for frame, _ in ev.frames:
+    for frame, _ in sorted(ev.frames, key=lambda f: f[0].time_ns):      # the first asker: the sender
         arp = arp_request(frame)
         if arp is None:
             continue

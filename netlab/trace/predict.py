@@ -77,6 +77,8 @@ class Walk:
         if len(self.hops) >= MAX_HOPS * 2:
             raise End(DROPPED, ns, ifname, "unknown", "the walk went round in circles; stopped")
         view = replace(self.inner, outer=pkt, vni=self.vni) if self.inner is not None else pkt
+        if self.inner is not None and view.outer is not None and not any(h.packet.outer for h in self.leg_hops()):
+            via = "vxlan-encap"     # the first copy on the underlay
         self.hops.append(Hop(ns, ifname, direction, view, self.leg, via, bridge,
                              self.wiring.space(ns).owner, source=PREDICTED, evidence="plan"))
 
@@ -99,7 +101,7 @@ class Walk:
         for d in result.decisions:
             self.rules.append(RuleHit(ns, d.table, d.chain, d.kind, d.verdict,
                                       d.rule.text if d.rule else None, d.rule.position if d.rule else None,
-                                      d.target, self.leg, iif, oif, None, self.owner(ns), PREDICTED, "plan"))
+                                      d.target, self.leg, iif, oif, pkt, self.owner(ns), PREDICTED, "plan"))
         if result.verdict == "drop":
             last = result.decisions[-1]
             raise End(DROPPED, ns, oif or iif, drop_reason(last), drop_detail(last, self.owner(ns)), last)

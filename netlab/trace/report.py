@@ -3,7 +3,7 @@ rules and NAT of each namespace where the packet passes it, the outcome; on a li
 the prediction beside each observed hop, and every difference."""
 from __future__ import annotations
 
-from .compare import hop_text
+from .compare import hop_text, same_packet
 from .model import DELIVERED, PREDICTED, REPLY, REQUEST, Hop, Trace
 
 SAME = "="
@@ -41,11 +41,11 @@ def _leg(t: Trace, leg: str, hops: tuple[Hop, ...], all_rules: bool) -> list[str
     for i, h in enumerate(hops, 1):
         via = f"{h.via}{'/' + h.bridge if h.bridge else ''}"
         when = f" +{h.time_us:.0f}us" if h.time_us is not None else ""
-        line = f"  {i:2} {h.owner:10.10} {h.node:34} {h.direction:3} {via:18} {h.packet.summary()}{when}"
+        line = f"  {i:2} {h.owner:12.12} {h.node:34} {h.direction:3} {via:18} {h.packet.summary()}{when}"
         if t.predicted is not None:
             p = predicted.get((h.netns, h.ifname, h.direction))
             line += "  | " + ("not predicted" if p is None else
-                              SAME if p.packet.summary() == h.packet.summary() else p.packet.summary())
+                              SAME if same_packet(p.packet, h.packet) else p.packet.summary())
         out.append(line)
         if i == len(hops) or hops[i].netns != h.netns:     # the packet leaves this netns
             if h.netns not in shown_rules:

@@ -55,6 +55,10 @@ def trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | No
     predicted = predict_probe(topo, plan, wiring, probe, sig.key, sig.ip_id)
     evidence = Session(wiring, probe, sig, flavour).run(timeout)
     observed = correlate(evidence, wiring, predicted)
+    if any(h.packet.outer is not None for h in observed.hops):
+        observed = replace(observed, notes=observed.notes + (
+            "the NAT chains of VXLAN outer packets are not compared: they run once per VTEP-to-VTEP "
+            "UDP flow, and that flow may be older than this trace",))
     if pcap:
         capture.write_pcapng(pcap, _pcap_frames(evidence, observed))
     return replace(observed, predicted=predicted, differences=tuple(compare(predicted, observed)))
