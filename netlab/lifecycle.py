@@ -116,18 +116,36 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
             raise LabError(f"netns {ns} exists but is not lab {topo.name!r}'s ({why}); remove it "
                            f"(`ip netns del {ns}`) or give this lab another name")
         changes = diff(plan, prev.plan if prev else None, seen)
-        intent = _merge(prev.plan, plan) if prev else plan
-        state.LabState(topo.name, path, intent, complete=False, firewall=flavour).save()
-        inplace.remember(topo.name, plan, flavour)     # --in-place: what the VM had before
-        executor = Executor(nl, topo.name, flavour)
-        crash_at = int(os.environ.get(CRASH_HOOK, "-1"))
-        executor.run_all(changes, lambda step: step == crash_at and os.kill(os.getpid(), signal.SIGKILL))
-    with open(f"{state.lab_dir(topo.name)}/{SNAPSHOT}", "wb") as f:
-        f.write(text)
-    state.LabState(topo.name, path, plan, complete=True, firewall=flavour,
-                   prints=firewall_prints(plan, flavour)).save()
-    agent.ensure(topo.name)
+        # nothing to do and nothing new to record: a no-op `up` writes nothing at all
+        settled = not changes and prev is not None and prev.complete and prev.plan.items == plan.items
+        if not settled:
+            intent = _merge(prev.plan, plan) if prev else plan
+            state.LabState(topo.name, path, intent, complete=False, firewall=flavour).save()
+            inplace.remember(topo.name, plan, flavour)     # --in-place: what the VM had before
+            executor = Executor(nl, topo.name, flavour)
+            crash_at = int(os.environ.get(CRASH_HOOK, "-1"))
+            executor.run_all(changes, lambda step: step == crash_at and os.kill(os.getpid(), signal.SIGKILL))
+    _write_snapshot(topo.name, text)
+    if not settled:
+        rewritten = {c.item.netns for c in changes if c.item.kind == "firewall"}
+        reuse = {ns: fp for ns, fp in seen.firewall_prints.items() if ns not in rewritten}
+        state.LabState(topo.name, path, plan, complete=True, firewall=flavour,
+                       prints=firewall_prints(plan, flavour, reuse)).save()
+    if not settled or agent.pid(topo.name) is None:
+        agent.ensure(topo.name)
     return UpResult(topo.name, changes, plan.notes)
+
+
+def _write_snapshot(lab: str, text: bytes) -> None:
+    path = f"{state.lab_dir(lab)}/{SNAPSHOT}"
+    try:
+        with open(path, "rb") as f:
+            if f.read() == text:
+                return
+    except FileNotFoundError:
+        pass
+    with open(path, "wb") as f:
+        f.write(text)
 
 
 def _merge(old: Plan, new: Plan) -> Plan:

@@ -62,16 +62,19 @@ def observe(nl: Netlink, desired: Plan, previous: Plan | None, agent: dict, flav
     unchanged = {ns for ns in walls if ns in prints and ns in written and nft_dump.fingerprint(ns) == prints[ns]}
     for ns in unchanged:
         seen.firewall[ns] = canonical_iptables(written[ns])
+        seen.firewall_prints[ns] = prints[ns]
     for ns, text in iptables.save_many([ns for ns in walls if ns not in unchanged], flavour).items():
         seen.firewall[ns] = canonical_iptables(text)
     return seen
 
 
-def firewall_prints(plan: Plan, flavour: str) -> dict[str, str]:
-    """Fingerprints of the rule sets just written (nft only: legacy rules are not in nftables)."""
+def firewall_prints(plan: Plan, flavour: str, known: dict[str, str]) -> dict[str, str]:
+    """Fingerprints of the plan's rule sets as they now are: `known` ones (checked unchanged
+    this run) are kept, the rest read. nft only: legacy rules are not in nftables."""
     if flavour != "nft":
         return {}
-    return {i.netns: nft_dump.fingerprint(i.netns) for i in plan.of(Firewall) if netns.exists(i.netns)}
+    return {i.netns: known.get(i.netns) or nft_dump.fingerprint(i.netns)
+            for i in plan.of(Firewall) if netns.exists(i.netns)}
 
 
 class Executor:

@@ -34,6 +34,7 @@ class Observed:
     routes: dict[tuple[str, str], tuple[str | None, str]] = field(default_factory=dict)
     sysctls: dict[tuple[str, str], str | None] = field(default_factory=dict)
     firewall: dict[str, str] = field(default_factory=dict)     # netns -> canonical iptables text
+    firewall_prints: dict[str, str] = field(default_factory=dict)   # netns -> fingerprint found unchanged
     etc: dict[tuple[str, str], str | None] = field(default_factory=dict)
     processes: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # name -> (netns, cmd, alive)
     proxies: set[tuple] = field(default_factory=set)           # keys of proxies the agent serves

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -249,11 +250,14 @@ def test_second_up_waits_for_the_lock(tmp_path):
         with state.locked(lab):
             proc = subprocess.Popen(NETLAB + ["up", str(f)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True)
-            time.sleep(2.0)
+            ready, _, _ = select.select([proc.stderr], [], [], 60)
+            assert ready, "up neither waited nor said anything within 60 s"
+            assert "being changed by another netlab" in proc.stderr.readline()
+            time.sleep(0.5)
             assert proc.poll() is None, "up did not wait for the lock"
             assert not os.path.exists(f"/run/netns/{lab}-c0"), "up built while another held the lock"
         out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0 and "being changed by another netlab" in err
+        assert proc.returncode == 0, err
         assert "no changes" in netlab("up", str(f)).stdout
     finally:
         netlab("down", lab, check=False)
