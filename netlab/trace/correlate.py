@@ -24,6 +24,7 @@ from .target import Probe
 from .wiring import Wiring
 
 VXLAN_PORT = 4789
+BRIDGED_DNAT = "bridged-dnat"      # a copy on the bridge device itself, see _via
 
 
 @dataclass
@@ -85,7 +86,7 @@ def _hops(ev: Evidence, wiring: Wiring, order: dict[tuple, int]) -> list[Hop]:
         if any(h.leg == leg and h.netns == frame.netns and h.ifname == frame.ifname and h.direction == direction
                for h in hops):
             continue        # a second copy (a retransmission): the trace follows the first
-        prev = next((h for h in reversed(hops) if h.leg == leg), None)
+        prev = next((h for h in reversed(hops) if h.leg == leg and h.via != BRIDGED_DNAT), None)
         via, bridge = _via(wiring, prev, frame.netns, frame.ifname, direction, view)
         hops.append(Hop(frame.netns, frame.ifname, direction, view, leg, via, bridge,
                         _owner(wiring, frame.netns), round((frame.time_ns - t0) / 1000, 1), OBSERVED, "capture"))
@@ -125,6 +126,10 @@ def _via(wiring: Wiring, prev: Hop | None, ns: str, ifname: str, direction: str,
     prev_iface = wiring.spaces[ns].ifaces.get(prev.ifname) if ns in wiring.spaces else None
     prev_master = prev_iface.master if prev_iface else None
     master = iface.master if iface else None
+    if direction == OUT and prev.direction == IN and here == "bridge" and prev_master == ifname:
+        # br_netfilter re-routed a DNATed frame back into its bridge and, the neighbour having
+        # no cached header yet, sent it through the bridge device's own transmit
+        return BRIDGED_DNAT, ifname
     if direction == OUT and prev.direction == IN and master and master == prev_master:
         return ("hairpin" if prev.ifname == ifname else "switch"), master
     if direction == IN and here == "bridge" and prev_master == ifname:

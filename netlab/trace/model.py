@@ -97,8 +97,11 @@ class Hop(_Data):
     `send` (made by a socket in this netns), `veth` (crossed a veth pair), `switch`
     (forwarded by the bridge `bridge` from another port), `up` (a port's frame handed to
     the bridge device, i.e. to the netns' IP stack), `route` (routed by this netns' IP
-    stack from another interface), `hairpin` (sent back out of the port it came in on),
-    `vxlan-encap` / `vxlan-decap`, `macvlan` (between a macvlan and its parent or sibling)."""
+    stack from another interface), `down` (the bridge device, i.e. the IP stack, sends
+    through one of its ports), `hairpin` (sent back out of the port it came in on),
+    `vxlan-encap` / `vxlan-decap`, `macvlan` (between a macvlan and its parent or sibling),
+    `bridged-dnat` (observed only: br_netfilter sent a DNATed bridged frame through the
+    bridge device's own transmit, which it does while the neighbour has no cached header)."""
 
     netns: str
     ifname: str
