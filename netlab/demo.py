@@ -17,6 +17,9 @@ def demo_file() -> str:
 
 
 def http_get(ns: str, address: str, port: int) -> str:
+    """The status line of GET /, once the server accepts (it may still be starting)."""
+    if not probe.tcp_connect(ns, address, port):
+        return "failed: no connection"
     with netns.entered(ns):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:

@@ -53,17 +53,25 @@ def ping(ns: str, address: str, timeout: float = 1.0, tries: int = 2) -> bool:
         sock.close()
 
 
-def tcp_connect(ns: str, address: str, port: int, timeout: float = 1.5) -> bool:
-    with netns.entered(ns):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.settimeout(timeout)
-        sock.connect((address, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.close()
+def tcp_connect(ns: str, address: str, port: int, timeout: float = 1.5, settle: float = 3.0) -> bool:
+    """True when a TCP handshake completes. A refusal (RST) is retried for `settle` seconds:
+    right after `up` a container's server may still be starting; a drop just times out."""
+    deadline = time.monotonic() + settle
+    while True:
+        with netns.entered(ns):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect((address, port))
+            return True
+        except ConnectionRefusedError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+        except OSError:
+            return False
+        finally:
+            sock.close()
 
 
 def run_all(probes: list[tuple]) -> list[bool]:
