@@ -157,8 +157,9 @@ def render(scene: Scene, fmt: str) -> bytes:
         ax.text(r.x + PAD, r.y + 5, first, ha="left", va="top", fontsize=8.5, fontweight="bold", family=FONT, zorder=2)
         if rest:
             ax.text(r.x + PAD, r.y + 17, rest, ha="left", va="top", fontsize=7, color="#666666", family=FONT, zorder=2)
+    taken = list(layout.rects.values()) + [_title_rect(c, r) for c, r in layout.frames]
     for line in scene.lines:
-        _line(ax, layout.rects, line)
+        _line(ax, layout.rects, line, taken)
     for box_id, r in layout.rects.items():
         _box(ax, scene.boxes[box_id], r, FancyBboxPatch)
     out = io.BytesIO()
@@ -167,7 +168,24 @@ def render(scene: Scene, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def _line(ax, rects: dict[str, Rect], line) -> None:
+def _title_rect(c: Cluster, r: Rect) -> Rect:
+    first = c.label.split("\n")[0]
+    return Rect(r.x + PAD, r.y + 3, text_width(first, TITLE_PT, True), 26)
+
+
+def _free_spot(p, q, w: float, h: float, taken: list[Rect]) -> tuple[float, float]:
+    """Where along p-q a label of w x h touches no box, no title and no other label."""
+    def clear(x, y):
+        return all(not (x < o.x + o.w + 3 and o.x < x + w + 3 and y - h / 2 < o.y + o.h and o.y < y + h / 2)
+                   for o in taken)
+    for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88):
+        x, y = p[0] + (q[0] - p[0]) * t + 4, p[1] + (q[1] - p[1]) * t
+        if clear(x, y):
+            return x, y
+    return p[0] + (q[0] - p[0]) * 0.5 + 4, p[1] + (q[1] - p[1]) * 0.5
+
+
+def _line(ax, rects: dict[str, Rect], line, taken: list[Rect]) -> None:
     if line.style == "invis" or line.u not in rects or line.v not in rects:
         return
     a, b = rects[line.u], rects[line.v]
@@ -184,8 +202,11 @@ def _line(ax, rects: dict[str, Rect], line) -> None:
         ax.plot([p[0] + off, q[0] + off], [p[1], q[1]], color=colour, lw=line.penwidth, ls=style, zorder=3)
     if line.label:
         colour = line.colours[0] if line.penwidth > 1 else "#555555"
-        # nearer the upper end: the middle of a long link is often a cluster's title
-        ax.text(p[0] + (q[0] - p[0]) * 0.4 + 4, p[1] + (q[1] - p[1]) * 0.4, line.label, fontsize=7.5, color=colour, family=FONT,
+        rows = line.label.split("\n")
+        w, h = max(text_width(r, 7.5) for r in rows) + 4, 11 * len(rows) + 2
+        x, y = _free_spot(p, q, w, h, taken)
+        taken.append(Rect(x, y - h / 2, w, h))
+        ax.text(x, y, line.label, fontsize=7.5, color=colour, family=FONT,
                 ha="left", va="center", zorder=6, bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.9})
 
 

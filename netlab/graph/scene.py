@@ -19,7 +19,7 @@ CLUSTER_FILL = {"outside": "#f4f4f4", "host": "#fbfbf2", "netns-host": "#fffbe6"
 LEG_COLOUR = {REQUEST: "#d62728", REPLY: "#1f77b4"}
 DIM = "#9a9a9a"
 INK = "#222222"
-TUNNEL = "#e07b00"
+VXLAN = "#e07b00"                   # a VXLAN device to the interface its outer packets use
 ROLE_LEVEL = {"outside": 0, "host": 1, "overlay": 2, "container": 3}
 # rows of the picture, top to bottom, as the seed's diagrams draw a lab: outside's bridge and
 # ports, a host's uplink, bridges and bridge ports, overlay sandboxes, containers
@@ -84,7 +84,7 @@ def lab_scene(topo: nx.Graph, trace: nx.MultiDiGraph | None = None) -> Scene:
     lines = _links(topo)
     scene = Scene(_title(topo, trace), boxes, _clusters(topo, _columns(topo, boxes)), lines)
     if trace is not None:
-        draw_path(scene, topo, trace)
+        draw_path(scene, trace)
     return scene
 
 
@@ -140,7 +140,7 @@ def _links(topo: nx.Graph) -> list[Line]:
         u, v = _downward(topo, ns, u, v, d["kind"])
         line = Line(u, v, d["kind"], d.get("label", ""))
         if d["kind"] == "underlay":
-            line.colours, line.style = [TUNNEL], "dotted"
+            line.colours, line.style = [VXLAN], "dotted"
         elif d["kind"] == "port":
             line.colours = ["#5a7fa8"]
         out.append(line)
@@ -248,11 +248,11 @@ def trace_scene(trace: nx.MultiDiGraph) -> Scene:
         topo.graph["namespaces"][drop["netns"]] = {"role": "netns", "owner": drop["owner"],
                                                    "host": drop.get("host"), "containers": []}
     scene = Scene(_title(topo, trace), {n: _box(n, d) for n, d in topo.nodes(data=True)}, _clusters(topo), [])
-    draw_path(scene, topo, trace, along_links=False)
+    draw_path(scene, trace, along_links=False)
     return scene
 
 
-def draw_path(scene: Scene, topo: nx.Graph, trace: nx.MultiDiGraph, along_links: bool = True) -> None:
+def draw_path(scene: Scene, trace: nx.MultiDiGraph, along_links: bool = True) -> None:
     """Colour the links the packet followed, number its steps, add the steps that follow
     no link (routed, bridged to the same port), the rule tables and the drop point."""
     scene.caption = ("red: the request, blue: the reply; numbers: hop order; "
@@ -278,8 +278,8 @@ def draw_path(scene: Scene, topo: nx.Graph, trace: nx.MultiDiGraph, along_links:
     for hits in extra.values():
         scene.lines.append(_extra(hits, constraint=not along_links))
     _endpoints(scene, trace)
-    _tables(scene, topo, trace)
-    _drop(scene, topo, trace)
+    _tables(scene, trace)
+    _drop(scene, trace)
 
 
 def _along(lines: dict, u: str, v: str, bridge: str | None, ns: str) -> list[tuple[str, str]] | None:
@@ -364,7 +364,7 @@ def rule_text(rule) -> str:
     return f"{rule.table} {(rule.rule or rule.chain).removeprefix('-A ')}"
 
 
-def _tables(scene: Scene, topo: nx.Graph, trace: nx.MultiDiGraph) -> None:
+def _tables(scene: Scene, trace: nx.MultiDiGraph) -> None:
     """One table per namespace: the decisive rules and NAT rewrites, by step."""
     rows: dict[str, list] = {}
     for n, d in trace.nodes(data=True):
@@ -390,7 +390,7 @@ def _tables(scene: Scene, topo: nx.Graph, trace: nx.MultiDiGraph) -> None:
             scene.clusters.append(Cluster(f"notes_{ns}", ns, "netns", [box.id]))
 
 
-def _drop(scene: Scene, topo: nx.Graph, trace: nx.MultiDiGraph) -> None:
+def _drop(scene: Scene, trace: nx.MultiDiGraph) -> None:
     if DROP not in trace:
         return
     d = trace.nodes[DROP]
@@ -410,7 +410,7 @@ def _drop(scene: Scene, topo: nx.Graph, trace: nx.MultiDiGraph) -> None:
         cluster.boxes.append(DROP)
     else:
         scene.clusters.append(Cluster(f"ns_{d['netns']}", d["owner"] or "", "netns", [DROP]))
-    for u, v, e in trace.in_edges(DROP, data=True):
+    for u, _ in trace.in_edges(DROP):
         scene.lines.append(Line(u, DROP, "path", "", [LEG_COLOUR[REQUEST]], "dashed", "forward", True, 2.2))
 
 

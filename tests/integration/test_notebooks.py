@@ -15,9 +15,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
 TIMEOUT = 300           # one cell; the slowest brings a two-host overlay up
 
-# A walkthrough whose driver is not there yet is skipped with the reason, never left out.
-SKIP: dict[str, str] = {}
-
 
 def lab_of(path: str) -> str:
     """The lab a notebook makes: `name="nbNN"` in its Lab(...) call."""
@@ -34,8 +31,6 @@ def test_notebook_runs(path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     name = os.path.basename(path)
-    if name in SKIP:
-        pytest.skip(SKIP[name])
     lab = lab_of(path)
     book = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(book, timeout=TIMEOUT, kernel_name="python3",
