@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.conftest import leftovers, needs_root
+from conftest import leftovers, needs_root
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
