@@ -116,8 +116,9 @@ def _edge(line: Line) -> str:
              f"penwidth={line.penwidth}"]
     if line.label:
         colour = line.colours[0] if line.kind == "path" or line.penwidth > 1 else "#555555"
-        # a non-breaking space keeps the first digit clear of a thick line
-        text = "<br/>".join("\u00a0" + escape(x) for x in line.label.split("\n"))
+        # non-breaking spaces keep the first digit clear of a thick or slanted line
+        gap = "\u00a0" * (2 if line.penwidth > 1 else 1)
+        text = "<br/>".join(gap + escape(x) for x in line.label.split("\n"))
         attrs.append(f"label=<<font color=\"{colour}\">{text}</font>>")
     if not line.constraint:
         attrs.append("constraint=false")

@@ -9,7 +9,7 @@ from html import escape
 
 import networkx as nx
 
-from .scene import LEG_COLOUR, rule_text
+from .scene import LEG_COLOUR
 
 STYLE = """
 .netlab { font-family: "DejaVu Sans", sans-serif; font-size: 13px; color: #222; }
@@ -77,7 +77,7 @@ def trace_tables(g: nx.MultiDiGraph) -> str:
     parts.append("<h3>Hops</h3>" + _table(["#", "leg", "namespace", "interface", "dir", "how", "packet", "seen"], hops))
     steps = {id(r["rule"]): r["step"] for _, d in g.nodes(data=True) for r in d["rules"]}
     rules = [[_step(steps.get(id(r)), r.leg), escape(r.leg), escape(r.owner or r.netns), escape(r.table),
-              escape(r.chain), f"<code>{escape(rule_text(r) if r.kind != 'rule' else r.rule or '')}</code>",
+              escape(r.chain), f"<code>{escape(_rule_cell(r))}</code>",
               escape(r.verdict + (f" \u2192 {r.target}" if r.target and r.verdict in ('jump', 'goto') else ""))]
              for r in t.rules]
     parts.append("<h3>Netfilter decisions</h3>" +
@@ -99,6 +99,14 @@ def trace_tables(g: nx.MultiDiGraph) -> str:
         else:
             parts.append("<p>The observation agrees with the prediction in every fact compared.</p>")
     return "".join(parts)
+
+
+def _rule_cell(r) -> str:
+    if r.kind == "policy":
+        return f"(policy {r.verdict.upper()})"
+    if r.kind == "return":
+        return "(end of chain: return)"
+    return r.rule or ""
 
 
 def _step(step: int | None, leg: str) -> str:
