@@ -21,7 +21,7 @@ STYLE = """
 .netlab code { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 .netlab .request { color: #d62728; } .netlab .reply { color: #1f77b4; }
 .netlab .delivered { color: #2ca02c; font-weight: bold; } .netlab .bad { color: #cc0000; font-weight: bold; }
-.netlab .picture svg { max-width: 100%; height: auto; }
+.netlab .picture { overflow-x: auto; }   /* natural size, scrolled: scaled down, a two-host lab's text is too small */
 """
 
 
