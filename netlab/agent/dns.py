@@ -94,7 +94,11 @@ class _Server:
         loop = asyncio.get_running_loop()
         self.inode = netns.inode(self.netns)
         udp = _socket(self.netns, socket.SOCK_DGRAM)
-        tcp = _socket(self.netns, socket.SOCK_STREAM)
+        try:
+            tcp = _socket(self.netns, socket.SOCK_STREAM)
+        except BaseException:
+            udp.close()
+            raise
         try:
             _big_buffer(udp)
             udp.bind((self.address, self.udp_port))

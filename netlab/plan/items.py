@@ -371,7 +371,7 @@ class DnsNames(Served, Item):
         return ("dnsnames", self.scope)
 
     def describe(self):
-        return f"DNS names of {self.scope} ({len(self.names)} names)"
+        return f"agent: DNS names of {self.scope} ({len(self.names)} names)"
 
 
 @dataclass(frozen=True)

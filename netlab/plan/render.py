@@ -17,7 +17,10 @@ def render_plan(plan: Plan) -> str:
         by_ns.setdefault(ns, []).append(rest)
     roles = {i.name: i.role for i in plan.of(Netns)}
     for ns, entries in by_ns.items():
-        lines.append(f"netns {ns} ({roles.get(ns, 'shared')})")
+        if ns in roles or ns.startswith(f"{plan.lab}-"):
+            lines.append(f"netns {ns} ({roles.get(ns, 'shared')})")
+        else:
+            lines.append(f"{ns}:")      # data the agent holds, in no namespace
         lines += [f"  {e}" for e in entries]
     lines += [f"note: {n}" for n in plan.notes]
     return "\n".join(lines) + "\n"
