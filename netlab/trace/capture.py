@@ -6,6 +6,7 @@ The only module of netlab that imports scapy, and only when a function here need
 while the tracer sets everything else up."""
 from __future__ import annotations
 
+import mmap
 import socket
 import struct
 import threading
@@ -16,10 +17,7 @@ from ..kernel import netns
 from .model import PacketView
 
 ETH_P_ALL = 0x0003
-SO_TIMESTAMPNS = 35
-SCM_TIMESTAMPNS = SO_TIMESTAMPNS
 PACKET_OUTGOING = 4
-SNAPLEN = 2048                  # whole probes; a trace's frames are small
 _scapy_ready = threading.Event()
 _scapy_error: list[BaseException] = []
 
@@ -72,47 +70,77 @@ class Frame:
 
 class Capture:
     """One AF_PACKET socket per namespace, bound to no interface: it hears every interface
-    there and the kernel names which. (A socket per interface costs an RCU grace period to
-    bind and another to close, ~12 ms each; one per namespace costs nothing to open.)"""
+    there, and each frame says which. (A socket per interface costs an RCU grace period to
+    bind and another to close, ~12 ms each.)
+
+    Frames arrive through a TPACKET_V2 ring, because the ring stamps each frame when the
+    tap sees it; a plain recvmsg stamps frames the kernel did not stamp on arrival (it
+    turns timestamping on lazily, from a workqueue) with the time they are read, and the
+    order of the hops would then be the order of reading."""
 
     def __init__(self) -> None:
-        self.sockets: dict[socket.socket, tuple[str, bool]] = {}    # -> (netns, with lo)
+        self.rings: dict[socket.socket, _Ring] = {}
         self.frames: list[Frame] = []
 
-    def open(self, ns: str, loopback: bool = False) -> None:
+    @property
+    def sockets(self):
+        return self.rings
+
+    def open(self, ns: str, names: dict[int, str], loopback: bool = False) -> None:
         """Listen on every interface of `ns` (lo too when asked); the socket stays there."""
         with netns.entered(ns):
             sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         try:
-            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
-            sock.setblocking(False)
+            self.rings[sock] = _Ring(sock, ns, names, loopback)
         except OSError:
             sock.close()
             raise
-        self.sockets[sock] = (ns, loopback)
 
     def drain(self, sock: socket.socket) -> None:
-        ns, loopback = self.sockets[sock]
-        while True:
-            try:
-                data, anc, _, addr = sock.recvmsg(SNAPLEN, 64)
-            except BlockingIOError:
-                return
-            if addr[0] == "lo" and not loopback:
-                continue
-            ts = 0
-            for level, kind, raw in anc:
-                if level == socket.SOL_SOCKET and kind == SCM_TIMESTAMPNS:
-                    sec, nsec = struct.unpack("qq", raw[:16])
-                    ts = sec * 1_000_000_000 + nsec
-            self.frames.append(Frame(ns, addr[0], addr[2] == PACKET_OUTGOING, ts, data))
+        self.frames += self.rings[sock].read()
 
     def close(self) -> None:
         """All at once: each close waits for an RCU grace period, and they overlap."""
-        with ThreadPoolExecutor(max_workers=min(32, len(self.sockets) or 1)) as pool:
-            list(pool.map(socket.socket.close, self.sockets))
-        self.sockets.clear()
+        rings = list(self.rings.values())
+        self.rings.clear()
+        with ThreadPoolExecutor(max_workers=min(32, len(rings) or 1)) as pool:
+            list(pool.map(_Ring.close, rings))
+
+
+SOL_PACKET, PACKET_VERSION, PACKET_RX_RING, TPACKET_V2 = 263, 10, 5, 1
+TP_STATUS_USER = 1
+FRAME_SIZE, FRAMES = 2048, 256
+_TP2 = struct.Struct("=IIIHHIIHH4x")        # tpacket2_hdr
+_LL = struct.Struct("=HHiHBB8s")             # sockaddr_ll, right after the header
+
+
+class _Ring:
+    def __init__(self, sock: socket.socket, ns: str, names: dict[int, str], loopback: bool):
+        self.sock, self.ns, self.names, self.loopback = sock, ns, names, loopback
+        sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V2)
+        block = FRAME_SIZE * 8
+        sock.setsockopt(SOL_PACKET, PACKET_RX_RING, struct.pack("=IIII", block, FRAMES // 8, FRAME_SIZE, FRAMES))
+        self.map = mmap.mmap(sock.fileno(), FRAME_SIZE * FRAMES, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        self.next = 0
+
+    def read(self) -> list[Frame]:
+        out = []
+        while True:
+            base = self.next * FRAME_SIZE
+            status, _, snaplen, mac, _, sec, nsec, _, _ = _TP2.unpack_from(self.map, base)
+            if not status & TP_STATUS_USER:
+                return out
+            _, _, ifindex, _, pkttype, _, _ = _LL.unpack_from(self.map, base + 32)
+            name = self.names.get(ifindex, str(ifindex))
+            if name != "lo" or self.loopback:
+                data = self.map[base + mac:base + mac + snaplen]
+                out.append(Frame(self.ns, name, pkttype == PACKET_OUTGOING, sec * 1_000_000_000 + nsec, data))
+            struct.pack_into("=I", self.map, base, 0)      # hand the slot back to the kernel
+            self.next = (self.next + 1) % FRAMES
+
+    def close(self) -> None:
+        self.map.close()
+        self.sock.close()
 
 
 # ---- dissection ----------------------------------------------------------------------

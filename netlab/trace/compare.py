@@ -19,7 +19,7 @@ def compare(predicted: Trace, observed: Trace) -> list[Difference]:
         out += _hops(leg, [h for h in predicted.hops if h.leg == leg],
                      [h for h in observed.hops if h.leg == leg and h.via != "bridged-dnat"])
         out += _rules(leg, [r for r in predicted.rules if r.leg == leg and comparable(r)],
-                      [r for r in observed.rules if r.leg == leg and r.evidence == "nftrace" and comparable(r)])
+                      [r for r in observed.rules if r.leg == leg and r.evidence != "counters" and comparable(r)])
     out += _nat(predicted, observed)
     out += _outcome(predicted, observed)
     return out

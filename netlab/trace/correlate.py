@@ -16,14 +16,13 @@ from .conntrack import CtEvent
 from .counters import Snapshot
 from .model import (DELIVERED, DROPPED, IN, INFERRED, LOST, NO_PATH, OBSERVED, OUT, REPLY, REQUEST, Hop,
                     NatRewrite, Outcome, PacketView, RuleHit, Trace)
-from .nftrace import RuleRef, TraceEvent, rule_text
+from .nftrace import TABLE_PREFIX, RuleRef, TraceEvent, rule_text
 from .predict import drop_detail, drop_reason
 from .iptables import Decision, parse_rule
 from .signature import Signature
 from .target import Probe
 from .wiring import Wiring
 
-VXLAN_PORT = 4789
 BRIDGED_DNAT = "bridged-dnat"      # a copy on the bridge device itself, see _via
 
 
@@ -158,8 +157,8 @@ def _rules(ev: Evidence, wiring: Wiring, hops: list[Hop]) -> list[RuleHit]:
     header: dict[tuple[str, int], PacketView] = {}
     out: list[tuple[tuple, RuleHit]] = []
     for e in ev.events:
-        if e.table == ev.table:
-            continue                                    # our own trace table
+        if e.table.startswith(TABLE_PREFIX):
+            continue                                    # ours, or a concurrent trace's
         if e.packet is not None:
             header[(e.netns, e.id)] = e.packet
         pkt = header.get((e.netns, e.id))
@@ -178,16 +177,17 @@ def _event_leg(ev: Evidence, pkt: PacketView | None) -> str | None:
     if pkt is None:
         return None
     leg = ev.signature.leg(pkt)
-    if leg is None and pkt.proto == "icmp" and pkt.icmp_type in (3, 11):
-        return REPLY        # an error about the probe (the event cuts off its quote; only
-        #                     packets our trace rules matched are traced at all)
-    if leg is not None or not (pkt.proto == "udp" and pkt.dport == VXLAN_PORT):
+    if leg is not None:
         return leg
-    # a VXLAN outer header: the captured underlay copy with the same outer IP id says
+    # a header that cannot show the key (an ICMP error, whose quote the event cuts off; a
+    # VXLAN outer header): ours if a captured copy with the same IP header is ours
     for frame, view in ev.frames:
-        if view is not None and view.outer is not None and view.outer.ip_id == pkt.ip_id \
-                and view.outer.src == pkt.src:
-            return ev.signature.leg(view)
+        if view is None:
+            continue
+        for copy in (view, view.outer):
+            if copy is not None and (copy.ip_id, copy.src, copy.dst) == (pkt.ip_id, pkt.src, pkt.dst) \
+                    and copy.proto == pkt.proto:
+                return ev.signature.leg(view)
     return None
 
 

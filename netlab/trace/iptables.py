@@ -75,6 +75,10 @@ class HookResult:
     notes: list[str] = field(default_factory=list)
 
 
+KNOWN_MODULES = ("tcp", "udp", "sctp", "icmp", "addrtype", "conntrack", "comment", "state")
+MATCHES = ("-i", "-o", "-s", "-d", "-p", "--sport", "--dport", "--dst-type", "--src-type", "--ctstate", "--state")
+
+
 @lru_cache(maxsize=4096)
 def parse_rule(chain: str, position: int, text: str) -> Rule:
     words = shlex.split(text)
@@ -82,37 +86,47 @@ def parse_rule(chain: str, position: int, text: str) -> Rule:
     target, goto, neg, i = None, False, False, 0
     while i < len(words):
         w = words[i]
+        value = words[i + 1] if i + 1 < len(words) else ""
         if w == "!":
             neg = True
             i += 1
             continue
-        value = words[i + 1] if i + 1 < len(words) else ""
         if w in ("-j", "-g"):
             target, goto = value, w == "-g"
-            i += 2
-            while i < len(words):           # the target's own options, up to the end
-                if words[i].startswith("--"):
-                    nxt = words[i + 1] if i + 1 < len(words) and not words[i + 1].startswith("--") else ""
-                    args.append((words[i], nxt))
-                    i += 2 if nxt else 1
-                else:
-                    i += 1
+            args = _options(words[i + 2:])
             break
         if w == "-m":
-            if value not in ("tcp", "udp", "sctp", "icmp", "addrtype", "conntrack", "comment", "state"):
+            if value not in KNOWN_MODULES:
                 unknown.append(f"-m {value}")
             i += 2
-            continue
-        if w in ("-i", "-o", "-s", "-d", "-p", "--sport", "--dport", "--dst-type", "--src-type",
-                 "--ctstate", "--state"):
+        elif w in MATCHES:
             conds.append((neg, w, value))
+            i += 2
         elif w == "--comment":
-            pass
+            i += 2
         else:
-            unknown.append(w)
+            # an option of a module the evaluator does not know: its values are the words
+            # up to the next option
+            if w.startswith("-") and not unknown:
+                unknown.append(w)
+            i += 1
+            while i < len(words) and not words[i].startswith("-") and words[i] != "!":
+                i += 1
         neg = False
-        i += 2
     return Rule(chain, position, f"-A {chain} {text}", tuple(conds), target, goto, tuple(args), tuple(unknown))
+
+
+def _options(words: list[str]) -> list[tuple[str, str]]:
+    """A target's own options: `--to-destination 172.17.0.2:80` -> [(option, value)]."""
+    out, i = [], 0
+    while i < len(words):
+        if words[i].startswith("--"):
+            value = words[i + 1] if i + 1 < len(words) and not words[i + 1].startswith("--") else ""
+            out.append((words[i], value))
+            i += 2 if value else 1
+        else:
+            i += 1
+    return out
 
 
 def _port_in(spec: str, port: int | None) -> bool:

@@ -112,7 +112,7 @@ class Session:
             self.evidence.traced.add(ns)
             if self.wiring.spaces[ns].ruleset is not None:
                 self.snapshot(space, before=True)
-            self.capture.open(ns, loopback=ns == self.probe.netns == self.probe.dst_netns)
+            self.capture.open(ns, index, loopback=ns == self.probe.netns == self.probe.dst_netns)
         self.evidence.ifnames = {s.name: s.ifnames for s in self.spaces.values()}
 
     def snapshot(self, space: _Netns, before: bool) -> None:
@@ -240,7 +240,7 @@ class Session:
         """Nothing more to wait for: the reply is back, a rule dropped it, or ARP gave up."""
         if self.evidence.connect is not None:
             return True
-        if any(e.verdict == "drop" and e.table != self.table for e in self.evidence.events):
+        if any(e.verdict == "drop" and not e.table.startswith(nftrace.TABLE_PREFIX) for e in self.evidence.events):
             return True
         src = self.probe.netns
         for frame in self.capture.frames[-64:]:

@@ -1,0 +1,233 @@
+"""The tracer's pure parts, no root: the prediction of every case from the plan alone, the
+iptables evaluator, the comparison, the JSON shape, and the decoders of kernel messages."""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+
+from netlab.firewall.render import parse_save
+from netlab.topology import load_text
+from netlab.trace.compare import compare
+from netlab.trace.counters import delta, parse_save_counters
+from netlab.trace.iptables import Context, parse_rule, run_hook
+from netlab.trace.model import SCHEMA, PacketView
+from netlab.trace.nftrace import header_view, rule_matches, tcp_flags
+from netlab.trace.predict import predict_trace
+from netlab.trace.report import render
+from netlab.trace.signature import Signature
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEMO = f"{TOP}/topologies/demo.yaml"
+
+ONE_HOST = """
+name: tp1
+outside: {addresses: [203.0.113.10]}
+hosts:
+  node1: {address: 10.10.101.105, daemon: {userland-proxy: false}}
+networks:
+  mynet: {subnet: 192.168.0.0/16}
+  quiet: {driver_opts: {com.docker.network.bridge.enable_icc: "false"}}
+  sealed: {internal: true}
+containers:
+  web: {ports: ["8080:80"], command: "python3 -m http.server 80"}
+  a1: {networks: [mynet]}
+  a2: {networks: [mynet]}
+  q1: {networks: [quiet]}
+  q2: {networks: [quiet]}
+  s1: {networks: [sealed]}
+"""
+
+
+@pytest.fixture(scope="module")
+def one_host():
+    return load_text(ONE_HOST.encode(), "one.yaml")
+
+
+def nodes(t, leg="request"):
+    return [f"{h.node} {h.direction}" for h in t.hops if h.leg == leg]
+
+
+def test_same_bridge_is_switched_and_accepted_in_forward():
+    t = predict_trace(DEMO, "a1", "a2")
+    assert [h.via for h in t.leg("request")] == ["send", "veth", "switch", "veth"]
+    assert nodes(t)[0] == "demo-a1/eth0 out" and nodes(t)[-1] == "demo-a2/eth0 in"
+    br = t.hops[2].bridge
+    assert any(r.rule == f"-A FORWARD -i {br} -o {br} -j ACCEPT" and r.verdict == "accept" for r in t.rules)
+    assert t.outcome.status == "delivered" and t.outcome.reply == "echo-reply" and t.outcome.reply_status == "delivered"
+    assert {f.source for f in (*t.hops, *t.rules, t.outcome)} == {"predicted"}
+
+
+def test_other_network_is_isolated_in_stage_2():
+    t = predict_trace(DEMO, "a1", "web")
+    o = t.outcome
+    assert (o.status, o.reason, o.chain) == ("dropped", "isolation", "DOCKER-ISOLATION-STAGE-2")
+    assert o.rule == "-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP" and o.netns == "demo-node1"
+    assert not t.leg("reply")
+
+
+def test_masquerade_out_and_de_nat_back():
+    t = predict_trace(DEMO, "a1", "203.0.113.10")
+    kinds = [(n.leg, n.kind) for n in t.nat]
+    assert kinds == [("request", "MASQUERADE"), ("reply", "de-SNAT")]
+    assert t.nat[0].after == "10.10.101.105 > 203.0.113.10"
+    eth0 = next(h for h in t.hops if h.node == "demo-node1/eth0" and h.leg == "request")
+    assert eth0.packet.src == "10.10.101.105" and eth0.packet.ttl == 63 and eth0.via == "route"
+    assert t.leg("reply")[-1].packet.dst == "192.168.0.2"
+
+
+def test_published_port_dnat_and_accept():
+    t = predict_trace(DEMO, "outside", "node1:8080")
+    assert t.proto == "tcp" and t.port == 8080
+    assert any(r.chain == "DOCKER" and r.table == "nat" and "DNAT --to-destination 172.17.0.2:80" in r.rule for r in t.rules)
+    assert any(r.chain == "DOCKER" and r.table == "filter" and r.verdict == "accept" for r in t.rules)
+    assert t.outcome.netns == "demo-web" and t.outcome.reply == "SA"
+    assert [n.kind for n in t.nat] == ["DNAT", "de-DNAT"]
+
+
+def test_userland_proxy_answers_from_the_bridge():
+    # with the proxy on, DNAT skips traffic from docker0: docker-proxy in the host answers
+    t = predict_trace(DEMO, "solo", "node1:8080")
+    assert t.outcome.netns == "demo-node1" and t.outcome.reply == "SA"
+    assert any(r.rule == "-A DOCKER -i docker0 -j RETURN" for r in t.rules)
+
+
+def test_hairpin_without_proxy_is_bridged_back_out(one_host):
+    t = predict_trace(one_host, "web", "node1:8080")
+    port = one_host.container("web").attachment("bridge").host_ifname
+    assert nodes(t) == ["tp1-web/eth0 out", f"tp1-node1/{port} in", f"tp1-node1/{port} out", "tp1-web/eth0 in"]
+    assert t.hops[2].via == "hairpin" and t.hops[2].packet.src == "172.17.0.1" and t.hops[2].packet.ttl == 64
+    assert [n.kind for n in t.nat if n.leg == "request"] == ["DNAT", "MASQUERADE"]
+    assert [n.kind for n in t.nat if n.leg == "reply"] == ["de-SNAT", "de-DNAT"]
+
+
+def test_icc_false_and_internal(one_host):
+    t = predict_trace(one_host, "q1", "q2")
+    assert t.outcome.chain == "FORWARD" and t.outcome.rule.endswith("-j DROP") and "icc=false" in t.outcome.detail
+    t = predict_trace(one_host, "a1", "s1")
+    assert t.outcome.chain == "DOCKER-ISOLATION-STAGE-1" and t.outcome.reason == "isolation"
+
+
+def test_macvlan_host_cannot_reach_its_own_container():
+    t = predict_trace(f"{TOP}/topologies/macvlan.yaml", "node1", "m1")
+    assert (t.outcome.status, t.outcome.reason) == ("no-path", "macvlan-host-isolation") and not t.hops
+    t = predict_trace(f"{TOP}/topologies/macvlan.yaml", "m1", "m2")
+    assert [h.via for h in t.leg("request")] == ["send", "macvlan", "macvlan"]
+
+
+def test_overlay_is_encapsulated_with_its_vni():
+    t = predict_trace(f"{TOP}/topologies/overlay.yaml", "b2", "b1")
+    under = [h for h in t.leg("request") if h.packet.outer is not None]
+    assert under and all(h.packet.vni == 4096 and h.packet.outer.dport == 4789 for h in under)
+    assert under[0].via == "vxlan-encap" and under[0].packet.outer.src == "10.10.101.106"
+    assert any(h.via == "vxlan-decap" and h.ifname == "vxlan0" for h in t.leg("request"))
+    assert t.outcome.netns == "overlay-b1"
+
+
+def test_no_route_is_no_path():
+    text = "name: tp2\ncontainers: {c: {network_mode: none}, d: {}}\n"
+    t = predict_trace(load_text(text.encode(), "x.yaml"), "c", "203.0.113.10")
+    assert (t.outcome.status, t.outcome.reason, t.outcome.netns) == ("no-path", "no-route", "tp2-c") and not t.hops
+
+
+def test_unknown_names_are_clear_errors():
+    from netlab.errors import NetlabError
+    with pytest.raises(NetlabError, match="nobody"):
+        predict_trace(DEMO, "a1", "nobody")
+    with pytest.raises(NetlabError, match="port"):
+        predict_trace(DEMO, "a1", "web", proto="tcp")
+
+
+# ---- the evaluator ---------------------------------------------------------------------
+def test_rule_parsing_and_matching():
+    r = parse_rule("DOCKER", 3, "! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80")
+    assert r.target == "DNAT" and dict(r.target_args) == {"--to-destination": "172.17.0.2:80"} and not r.unknown
+    pkt = PacketView("10.10.101.254", "10.10.101.105", "tcp", 40000, 8080)
+    from ipaddress import IPv4Address
+    from netlab.trace.iptables import matches
+    local = frozenset({IPv4Address("10.10.101.105")})
+    assert matches(r, pkt, Context("eth0", None, local))
+    assert not matches(r, pkt, Context("docker0", None, local))
+    assert not matches(r, replace(pkt, dport=8081), Context("eth0", None, local))
+    assert parse_rule("X", 1, "-m recent --set -j DROP").unknown == ("-m recent",)
+
+
+def test_hook_walks_jumps_returns_and_policy():
+    rs = parse_save("*filter\n:FORWARD DROP [0:0]\n:U - [0:0]\n-A FORWARD -j U\n-A FORWARD -o br0 -j ACCEPT\n"
+                    "-A U -s 10.0.0.0/8 -j RETURN\n-A U -p udp -j DROP\nCOMMIT\n")
+    pkt = PacketView("10.1.1.1", "192.168.1.1", "tcp", 1, 2)
+    res = run_hook(rs, "FORWARD", pkt, Context("eth0", "br0", frozenset()))
+    assert [(d.chain, d.kind, d.verdict) for d in res.decisions] == [
+        ("FORWARD", "rule", "jump"), ("U", "rule", "return"), ("FORWARD", "rule", "accept")]
+    res = run_hook(rs, "FORWARD", replace(pkt, src="172.16.0.1"), Context("eth0", "eth1", frozenset()))
+    assert [(d.chain, d.kind, d.verdict) for d in res.decisions][-2:] == [("U", "return", "return"),
+                                                                          ("FORWARD", "policy", "drop")]
+    assert res.verdict == "drop"
+
+
+# ---- comparison, report, JSON ------------------------------------------------------------
+def test_compare_flags_every_difference():
+    t = predict_trace(DEMO, "a1", "203.0.113.10", key=1234)
+    assert compare(t, t) == []
+    hops = list(t.hops)
+    hops[3] = replace(hops[3], packet=replace(hops[3].packet, src="10.10.101.99"))
+    other = replace(t, hops=tuple(hops[:-1]), nat=t.nat[:1], source="observed")
+    what = sorted({d.what for d in compare(t, other)})
+    assert what == ["hop", "nat"]
+
+
+def test_json_has_the_documented_shape():
+    t = predict_trace(DEMO, "outside", "node1:8080")
+    d = json.loads(json.dumps(t.to_dict()))
+    assert d["schema"] == SCHEMA and d["source"] == "predicted"
+    assert set(d) >= {"lab", "src", "dst", "proto", "port", "probe", "hops", "rules", "nat", "outcome",
+                      "notes", "predicted", "differences"}
+    assert set(d["hops"][0]) >= {"netns", "ifname", "direction", "packet", "leg", "via", "owner", "source", "evidence"}
+    assert set(d["rules"][0]) >= {"netns", "table", "chain", "kind", "verdict", "rule", "position", "leg"}
+    assert set(d["outcome"]) >= {"status", "reason", "netns", "rule", "reply", "reply_status", "detail"}
+    doc = open(f"{TOP}/docs/trace-json.md").read()
+    for key in (*d, *d["hops"][0], *d["rules"][0], *d["nat"][0], *d["outcome"], *d["probe"]):
+        assert f"`{key}`" in doc, f"{key} is not documented in docs/trace-json.md"
+
+
+def test_report_is_text():
+    text = render(predict_trace(DEMO, "a1", "web"))
+    assert "dropped (isolation)" in text and "DOCKER-ISOLATION-STAGE-2" in text
+
+
+def test_cli_predict_needs_no_root():
+    proc = subprocess.run([sys.executable, "-m", "netlab", "trace", DEMO, "a1", "web", "--predict", "--json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["outcome"]["reason"] == "isolation"
+
+
+# ---- decoders and the probe's identity -----------------------------------------------
+def test_trace_event_headers():
+    ip = bytes.fromhex("4500003c1c4640004006") + b"\0\0" + bytes([10, 0, 0, 1, 10, 0, 0, 2])
+    view = header_view(ip, struct.pack("!HHIIBB", 40000, 80, 0, 0, 5 << 4, 0x12) + b"\0" * 6)
+    assert (view.src, view.dst, view.proto, view.sport, view.dport, view.ttl) == ("10.0.0.1", "10.0.0.2", "tcp", 40000, 80, 64)
+    assert view.tcp_flags == "SA" and tcp_flags(0x04) == "R"
+    assert rule_matches(Signature("icmp", 23456, 7)) and len(rule_matches(Signature("tcp", 23456))) == 6
+
+
+def test_signature_legs():
+    sig = Signature("tcp", 23456)
+    syn = PacketView("1.1.1.1", "2.2.2.2", "tcp", 23456, 80, tcp_flags="S")
+    assert sig.leg(syn) == "request"
+    assert sig.leg(PacketView("2.2.2.2", "1.1.1.1", "tcp", 80, 23456, tcp_flags="SA")) == "reply"
+    assert sig.leg(replace(syn, tcp_flags="A")) is None
+    err = PacketView("2.2.2.2", "1.1.1.1", "icmp", icmp_type=3, icmp_code=3,
+                     quoted=PacketView("1.1.1.1", "2.2.2.2", "udp", 23456, 53))
+    assert Signature("udp", 23456).leg(err) == "reply"
+
+
+def test_counter_deltas():
+    before = parse_save_counters("*filter\n:FORWARD DROP [3:100]\n[5:300] -A FORWARD -j DOCKER-USER\nCOMMIT\n")
+    after = parse_save_counters("*filter\n:FORWARD DROP [4:140]\n[6:360] -A FORWARD -j DOCKER-USER\nCOMMIT\n")
+    assert delta(before, after) == {("filter", "FORWARD", None): 1, ("filter", "FORWARD", 1): 1}
