@@ -29,6 +29,10 @@ class Decision:
     reply: bytes | None = None      # send this back now
     forward: bool = False           # send the query to the upstream servers
     outcome: str = "ignored"        # answered | forwarded | rejected | ignored (for counters)
+    # the same message (but its ID) gets the same decision until the names change: false
+    # for junk and for answers whose order is shuffled each time
+    repeatable: bool = False
+    addresses: int = 0              # answer records before truncation, in the order `order` gave
 
 
 IGNORE = Decision()
@@ -57,10 +61,9 @@ def _bare(ident: int, flags: int, rcode: int, opcode: int = OPCODE_QUERY) -> byt
 
 def reply_to(query: DNSRecord, rcode: int = RCODE.NOERROR, ra: bool = True, aa: bool = False) -> DNSRecord:
     """miekg's SetReply: same id, opcode, RD and CD, the first question only."""
-    h = query.header
-    header = DNSHeader(id=h.id, qr=1, opcode=h.opcode, rd=h.rd, ra=int(ra), aa=int(aa), rcode=rcode)
-    header.cd = h.cd
-    return DNSRecord(header, q=query.q)
+    # opcode, RD and CD kept from the query's bitmap; one int, as dnslib's flag setters are slow
+    bitmap = 0x8000 | (query.header.bitmap & 0x7910) | (0x80 if ra else 0) | (0x400 if aa else 0) | rcode
+    return DNSRecord(DNSHeader(id=query.header.id, bitmap=bitmap), q=query.q)
 
 
 def servfail(query: DNSRecord) -> bytes:
@@ -96,7 +99,7 @@ def fit(reply: DNSRecord, limit: int, tcp: bool) -> bytes:
     return packed
 
 
-def local_answer(view: View, query: DNSRecord) -> DNSRecord | None:
+def local_answer(view: View, query: DNSRecord, order=None) -> DNSRecord | None:
     """The reply when the lab knows the name (ServeDNS's handlers), else None (forward it)."""
     q = query.q
     name = str(q.qname)
@@ -106,7 +109,7 @@ def local_answer(view: View, query: DNSRecord) -> DNSRecord | None:
             return reply_to(query) if ipv6_miss else None   # known name without IPv6: empty NOERROR
         reply = reply_to(query)
         rdata = A if q.qtype == QTYPE.A else AAAA
-        for ip in shuffled(ips):
+        for ip in (order or shuffled)(ips):
             reply.add_answer(RR(q.qname, q.qtype, rdata=rdata(ip), ttl=TTL))
         return reply
     if q.qtype == QTYPE.MX:
@@ -131,8 +134,10 @@ def shuffled(ips: tuple[str, ...]) -> list[str]:
     return out
 
 
-def decide(view: View, data: bytes, tcp: bool, can_forward: bool, ndots_set: bool = False) -> Decision:
-    """What the embedded DNS does with one message from a client. Never raises."""
+def decide(view: View, data: bytes, tcp: bool, can_forward: bool, ndots_set: bool = False,
+           order=None) -> Decision:
+    """What the embedded DNS does with one message from a client. Never raises. `order` puts a
+    name's addresses in the order they are answered (default: shuffled)."""
     verdict = _header_verdict(data)
     if verdict is not None:
         return verdict
@@ -142,16 +147,17 @@ def decide(view: View, data: bytes, tcp: bool, can_forward: bool, ndots_set: boo
         ident, flags = HEADER.unpack_from(data)[:2]
         return Decision(_bare(ident, flags, RCODE.FORMERR), outcome="rejected")
     try:
-        reply = local_answer(view, query)
+        reply = local_answer(view, query, order)
         if reply is None:
             if not can_forward:
-                return Decision(servfail(query), outcome="answered")
+                return Decision(servfail(query), outcome="answered", repeatable=True)
             q = query.q
             single_label = "." not in str(q.qname).rstrip(".")
             if not (ndots_set and q.qtype in (QTYPE.A, QTYPE.AAAA) and single_label):
-                return Decision(forward=True, outcome="forwarded")
+                return Decision(forward=True, outcome="forwarded", repeatable=True)
             reply = reply_to(query)   # ndots set by the user: let the client try its search list
-        return Decision(fit(reply, max_size(query, tcp), tcp), outcome="answered")
+        n = len(reply.rr)
+        return Decision(fit(reply, max_size(query, tcp), tcp), outcome="answered", repeatable=n <= 1, addresses=n)
     except Exception:       # a name dnslib decodes but cannot encode again, and the like
         ident, flags = HEADER.unpack_from(data)[:2]
         return Decision(_bare(ident, flags, RCODE.SERVFAIL), outcome="rejected")

@@ -98,9 +98,10 @@ def test_names_resolve_where_docker_resolves_them(make_lab):
     assert getent(lab, "l1", "alink")["alink"] == [a1]
     assert getent(lab, "a2", "alink")["alink"] == []                  # only the linking container has it
     # the default bridge has no embedded DNS: no names at all, and the answer comes at once
+    # (without one, glibc would wait 5 s a try, twice, for each name)
     start = time.monotonic()
     assert getent(lab, "d1", "d2", "a1", "web") == {"d2": [], "a1": [], "web": []}
-    assert time.monotonic() - start < 4
+    assert time.monotonic() - start < 8
     # container:<name> shares its owner's resolver
     assert getent(lab, "side", "a2", "web") == {"a2": [a2f], "web": [a1]}
 
@@ -109,15 +110,12 @@ def test_python_queries_see_dockers_answers(make_lab):
     lab = "dnpy"
     make_lab(NAMES.format(lab=lab))
     a1, a2 = ip_of(lab, "a1", "front"), ip_of(lab, "a2", "front")
-    orders = set()
-    for _ in range(8):
-        rc, out = dnsquery(lab, "a1", "shared")
-        assert rc == 0 and out[0] == "NOERROR"
-        orders.add(tuple(line.split()[1] for line in out[1:] if line))
-        if len(orders) > 1:
-            break
-    assert len(orders) > 1, "round robin: the order should change between answers"
-    assert all(sorted(o) == sorted([a1, a2]) for o in orders)
+    # round robin: 40 answers in one process; all in one order would be a 1 in 2^39 chance
+    script = ("from netlab.dnsquery import ask, nameserver\n"
+              "for _ in range(40): print(' '.join(str(rr.rdata) for rr in ask(nameserver(), 'shared').rr))")
+    out = netlab("exec", lab, "a1", "--", sys.executable, "-c", script).stdout.splitlines()
+    orders = {tuple(line.split()) for line in out}
+    assert len(out) == 40 and orders == {(a1, a2), (a2, a1)}
     assert dnsquery(lab, "a1", "a2")[1][:2] == ["NOERROR", f"A {a2} 600"]
     assert dnsquery(lab, "a1", "--tcp", "a2")[1][:2] == ["NOERROR", f"A {a2} 600"]
     rc, out = dnsquery(lab, "a1", "-t", "AAAA", "a2")
@@ -125,10 +123,8 @@ def test_python_queries_see_dockers_answers(make_lab):
     ptr = ".".join(reversed(a2.split("."))) + ".in-addr.arpa"
     assert dnsquery(lab, "a1", "-t", "PTR", ptr)[1][:2] == ["NOERROR", "PTR a2.front. 600"]
     # unknown names go upstream (the stand-in in `outside`), which says NXDOMAIN at once
-    start = time.monotonic()
-    assert dnsquery(lab, "a1", "example.org")[:2] == (1, ["NXDOMAIN", ""])
-    assert dnsquery(lab, "b1", "a1")[:2] == (1, ["NXDOMAIN", ""])
-    assert time.monotonic() - start < 4
+    assert dnsquery(lab, "a1", "--timeout", "1", "example.org")[:2] == (1, ["NXDOMAIN", ""])
+    assert dnsquery(lab, "b1", "--timeout", "1", "a1")[:2] == (1, ["NXDOMAIN", ""])
 
 
 def test_files_and_container_nat_rules(make_lab):
@@ -208,9 +204,8 @@ def test_upstreams_that_do_not_answer_mean_servfail_not_silence(make_lab):
     make_lab(f"name: {lab}\nhosts:\n  node1:\n    daemon: {{dns: [127.0.0.1, 198.51.100.99]}}\n"
              "networks: {n: {}}\ncontainers:\n  a1: {networks: [n]}\n  a2: {networks: [n]}\n")
     for proto in ([], ["--tcp"]):
-        start = time.monotonic()
-        assert dnsquery(lab, "a1", *proto, "--timeout", "5", "example.org")[:2] == (1, ["SERVFAIL", ""])
-        assert time.monotonic() - start < 4.5          # within the first try of a glibc client
+        # within 4.5 s: inside the first 5 s try of a glibc client
+        assert dnsquery(lab, "a1", *proto, "--timeout", "4.5", "example.org")[:2] == (1, ["SERVFAIL", ""])
     assert dnsquery(lab, "a1", "a2")[0] == 0          # the lab's own names do not need them
 
 
