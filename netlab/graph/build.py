@@ -209,7 +209,7 @@ def visits(hops: tuple[Hop, ...]) -> list[tuple[str, str, list[int]]]:
 
 def _stay(stays, hops, leg: str, ns: str, names: tuple) -> list[int] | None:
     """The stay in `ns` a decision belongs to: the one crossing the interfaces it names."""
-    mine = [steps for l, n, steps in stays if l == leg and n == ns]
+    mine = [steps for stay_leg, stay_ns, steps in stays if stay_leg == leg and stay_ns == ns]
     for steps in mine:
         if any(hops[s - 1].ifname in names for s in steps):
             return steps
@@ -236,9 +236,10 @@ def _attach(g: nx.MultiDiGraph, trace: Trace) -> None:
 
 def _place(g, trace: Trace, steps: list[int] | None, on_entry: bool):
     """The hop of a stay a decision is shown on: where the packet came in for PREROUTING
-    and INPUT, where it went out (or was last seen) for the others; no stay: the drop."""
+    and INPUT, where it went out (or was last seen) for the others. No stay (the probe
+    never got out of the namespace): none here, the drop point takes them (_outcome)."""
     if not steps:
-        return (g.nodes[DROP], None) if DROP in g else (None, None)
+        return None, None
     step = steps[0] if on_entry else steps[-1]
     return g.nodes[trace.hops[step - 1].node], step
 

@@ -24,8 +24,8 @@ Two graphs, sharing node ids, so a trace can be drawn on its lab:
 **Trace graph** (`networkx.MultiDiGraph`): the interfaces one probe crossed.
 
 - node id: `"<netns>/<ifname>"` as above, plus `DROP` where the probe was dropped;
-- node attributes: `kind` (`interface` | `drop`), `netns`, `ifname`, `owner`, `host`
-  (when the lab's topology is known), `steps` (the hop numbers seen here, 1-based, in
+- node attributes: `kind` (`interface` | `drop`), `netns`, `ifname`, `owner`, `host` and
+  `link` (when the lab's topology is known), `steps` (the hop numbers seen here, 1-based, in
   order), `rules` (a list of `{"step", "hook", "rule": RuleHit}`: every netfilter decision,
   attached to the hop where it happened), `nat` (a list of `{"step", "nat": NatRewrite}`),
   `first` (the probe left here), `delivered` (the request arrived here); on `DROP`:
@@ -33,7 +33,8 @@ Two graphs, sharing node ids, so a trace can be drawn on its lab:
 - edge attributes (one edge per hop after the first of its leg, in order): `step` (the
   number of the hop it leads to), `leg` (`request` | `reply`), `how` (one of HOW's values:
   how the packet moved), `via` (the Hop's own word), `bridge`, `packet` (the PacketView at
-  the hop it leads to), `rewritten` (NAT changed the flow on the way);
+  the hop it leads to), `rewritten` (NAT changed the flow on the way); and, for a probe
+  that did not arrive, one edge `how` = `dropped` from its last hop to `DROP`;
 - graph attributes: `lab`, `trace` (the Trace itself), `source` (`observed` |
   `predicted`), `outcome`, `hops` (the Hops in order, numbered as the steps).
 """
