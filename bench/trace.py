@@ -9,11 +9,16 @@ module and nothing else (the floor every `netlab` command pays).
 
 Targets (issue 6): live `netlab trace` <= 1.0 s median; `--predict` <= 0.3 s. Needs root for
 the live cases; the lab (topologies/demo.yaml renamed `trbench`) is taken down in a finally
-block when this script brought it up."""
+block.
+
+Python's bytecode cache is on, as on any machine netlab is installed on; a sandbox that sets
+PYTHONDONTWRITEBYTECODE=1 recompiles every netlab module on every run (about 0.1 s more of
+CPU): `--no-bytecode-cache` measures that way."""
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,28 +34,41 @@ LIVE = [("a1", "a2"), ("a1", "203.0.113.10"), ("a1", "web"), ("outside", "node1:
 TARGET_LIVE, TARGET_PREDICT = 1.0, 0.3
 
 
-def wall(argv: list[str]) -> float:
+ENV = dict(os.environ)
+
+
+def run(argv: list[str]) -> tuple[float, float]:
+    """(wall, cpu) seconds of one fresh process: on a busy machine the CPU time says what
+    the run costs, the wall time what waiting for a CPU added."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=TOP)
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=TOP, env=ENV)
     elapsed = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{proc.stdout}{proc.stderr}")
-    return elapsed
+    return elapsed, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def medians(cases: dict[str, list[str]], runs: int) -> dict[str, float]:
+def medians(cases: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
     """Every case once per turn, turn after turn, so load changes hit all cases alike."""
-    times: dict[str, list[float]] = {name: [] for name in cases}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     for _ in range(runs):
         for name, argv in cases.items():
-            times[name].append(wall(argv))
-    return {name: statistics.median(ts) for name, ts in times.items()}
+            times[name].append(run(argv))
+    return {name: (statistics.median(w for w, _ in ts), statistics.median(c for _, c in ts))
+            for name, ts in times.items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=11)
+    ap.add_argument("--no-bytecode-cache", action="store_true", help="recompile netlab on every run")
     args = ap.parse_args()
+    if args.no_bytecode_cache:
+        ENV["PYTHONDONTWRITEBYTECODE"] = "1"
+    else:
+        ENV.pop("PYTHONDONTWRITEBYTECODE", None)
     demo = os.path.join(TOP, "topologies", "demo.yaml")
     with open(demo) as f:
         text = f.read().replace("name: demo", f"name: {LAB}", 1)
@@ -67,16 +85,20 @@ def main() -> None:
             subprocess.run(NETLAB + ["up", path], check=True, capture_output=True)
             _wait_for_web()
         try:
+            medians(cases, 1)                   # warm: bytecode written, page cache filled
             result = medians(cases, args.runs)
         finally:
             if live:
                 subprocess.run(NETLAB + ["down", LAB], capture_output=True)
-    base = result["baseline: netlab --help"]
-    print(f"netlab trace on the demo lab: median of {args.runs} runs per case (fresh process each)")
-    for name, t in result.items():
+    base = result["baseline: netlab --help"][0]
+    print(f"netlab trace on the demo lab: median of {args.runs} runs per case (fresh process each; "
+          f"bytecode cache {'off' if args.no_bytecode_cache else 'on'}; load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs)")
+    print(f"  {'case':34} {'wall':>8}  {'cpu':>7}  {'wall/baseline':>13}")
+    for name, (t, cpu) in result.items():
         target = TARGET_PREDICT if "--predict" in name else TARGET_LIVE if name.startswith("live") else None
         verdict = "" if target is None else f"  target <= {target:.1f} s: {'ok' if t <= target else 'MISSED'}"
-        print(f"  {name:34} {t * 1000:7.0f} ms  {t / base:5.2f} x baseline{verdict}")
+        print(f"  {name:34} {t * 1000:6.0f} ms {cpu * 1000:5.0f} ms  {t / base:9.2f} x{verdict}")
     if not live:
         print("  (live cases skipped: they need root)")
 

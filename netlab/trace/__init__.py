@@ -16,6 +16,8 @@ __all__ = ["Difference", "Hop", "NatRewrite", "Outcome", "PacketView", "RuleHit"
 
 def trace(lab: str, src: str, dst: str, **kw) -> Trace:
     """Inject one probe in a live lab and report what happened, beside the prediction."""
+    from .capture import warm
+    warm()      # scapy's import (a third of a second) overlaps the rest of the set-up
     from .session import trace as run
     return run(lab, src, dst, **kw)
 

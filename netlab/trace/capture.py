@@ -6,7 +6,9 @@ The only module of netlab that imports scapy, and only when a function here need
 while the tracer sets everything else up."""
 from __future__ import annotations
 
+import ctypes
 import mmap
+import os
 import socket
 import struct
 import threading
@@ -18,6 +20,7 @@ from .model import PacketView
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+_libc = ctypes.CDLL(None, use_errno=True)
 _scapy_ready = threading.Event()
 _scapy_error: list[BaseException] = []
 
@@ -89,10 +92,14 @@ class Capture:
     def open(self, ns: str, names: dict[int, str], loopback: bool = False) -> None:
         """Listen on every interface of `ns` (lo too when asked); the socket stays there."""
         with netns.entered(ns):
-            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+            # protocol 0: no tap yet, so setting up the ring has no tap to tear down (each
+            # tear-down waits for an RCU grace period); the bind below starts the one tap
+            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
         try:
             self.rings[sock] = _Ring(sock, ns, names, loopback)
+            _bind_all(sock)
         except OSError:
+            self.rings.pop(sock, None)
             sock.close()
             raise
 
@@ -100,11 +107,27 @@ class Capture:
         self.frames += self.rings[sock].read()
 
     def close(self) -> None:
-        """All at once: each close waits for an RCU grace period, and they overlap."""
         rings = list(self.rings.values())
         self.rings.clear()
-        with ThreadPoolExecutor(max_workers=min(32, len(rings) or 1)) as pool:
-            list(pool.map(_Ring.close, rings))
+        close_all([r.close for r in rings])
+
+
+def close_all(closers) -> None:
+    """Call every closer at once: closing a packet or netlink socket waits for an RCU grace
+    period (~10 ms), in the kernel and without the GIL, so the waits overlap."""
+    closers = list(closers)
+    with ThreadPoolExecutor(max_workers=min(32, len(closers) or 1)) as pool:
+        for future in [pool.submit(c) for c in closers]:
+            future.result()
+
+
+def _bind_all(sock: socket.socket) -> None:
+    """bind() to every interface (ifindex 0) for ETH_P_ALL: Python's AF_PACKET address needs
+    an interface name, so the sockaddr_ll is passed to libc directly."""
+    addr = struct.pack("=HHiHBB8s", socket.AF_PACKET, socket.htons(ETH_P_ALL), 0, 0, 0, 0, b"")
+    if _libc.bind(sock.fileno(), addr, len(addr)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
 
 
 SOL_PACKET, PACKET_VERSION, PACKET_RX_RING, TPACKET_V2 = 263, 10, 5, 1

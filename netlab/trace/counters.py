@@ -11,16 +11,15 @@ import shutil
 import subprocess
 
 from ..kernel import netns
-from .nfnetlink import Requester
-from .nftrace import dump_rules
+from .nftrace import RuleRef
 
 Snapshot = dict[tuple[str, str, int | None], int]
 _COUNTED = re.compile(r"^\[(\d+):\d+\]\s+-A\s+(\S+)")
 _POLICY = re.compile(r"^:(\S+)\s+(ACCEPT|DROP)\s+\[(\d+):\d+\]")
 
 
-def nft_snapshot(req: Requester) -> Snapshot:
-    rules, policies = dump_rules(req)
+def nft_snapshot(rules: dict[tuple, RuleRef], policies: dict[tuple[str, str], int]) -> Snapshot:
+    """From one `nftrace.dump_rules`: rule and policy counters of the iptables-nft tables."""
     out: Snapshot = {(r.table, r.chain, r.position): r.packets or 0 for r in rules.values()}
     out.update({(table, chain, None): n for (table, chain), n in policies.items()})
     return out

@@ -119,10 +119,10 @@ class Session:
         if self.flavour == "legacy":
             snap = counters.legacy_snapshot(space.name)
         else:
-            refs, _ = nftrace.dump_rules(space.req)
+            refs, policies = nftrace.dump_rules(space.req)
             if before:
                 self.evidence.rule_refs[space.name] = refs
-            snap = counters.nft_snapshot(space.req)
+            snap = counters.nft_snapshot(refs, policies)
         if before:
             self.before[space.name] = snap
         else:
@@ -144,10 +144,10 @@ class Session:
                     nftrace.remove(space.req, self.table)
             except (KernelError, OSError) as e:
                 problems.append(str(e))     # the socket's close below removes it anyway
-            finally:
-                space.sock.close()
+        closers = [s.sock.close for s in self.spaces.values()] + [r.close for r in self.capture.rings.values()]
         self.spaces.clear()
-        self.capture.close()
+        self.capture.rings.clear()
+        capture.close_all(closers)
         if problems:
             raise KernelError("removing the trace tables: " + "; ".join(problems))
 
