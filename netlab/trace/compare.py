@@ -13,13 +13,16 @@ PACKET_FIELDS = ("src", "dst", "proto", "sport", "dport", "ttl", "icmp_type", "v
 VXLAN_PORT = 4789
 
 
-def compare(predicted: Trace, observed: Trace) -> list[Difference]:
+def compare(predicted: Trace, observed: Trace, rules: bool = True) -> list[Difference]:
+    """Every disagreement; `rules=False` where the observed rules are counter deltas (the
+    legacy backend): unordered and summed over the whole exchange, they compare with nothing."""
     out: list[Difference] = []
     for leg in (REQUEST, REPLY):
         out += _hops(leg, [h for h in predicted.hops if h.leg == leg],
                      [h for h in observed.hops if h.leg == leg and h.via != "bridged-dnat"])
-        out += _rules(leg, [r for r in predicted.rules if r.leg == leg and comparable(r)],
-                      [r for r in observed.rules if r.leg == leg and r.evidence != "counters" and comparable(r)])
+        if rules:
+            out += _rules(leg, [r for r in predicted.rules if r.leg == leg and comparable(r)],
+                          [r for r in observed.rules if r.leg == leg and comparable(r)])
     out += _nat(predicted, observed)
     out += _outcome(predicted, observed)
     return out

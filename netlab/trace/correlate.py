@@ -243,8 +243,7 @@ def _counter_rules(ev: Evidence, wiring: Wiring, rules: list[RuleHit], notes: li
                        "DNAT": "accept", "SNAT": "accept", "MASQUERADE": "accept"}.get(target, "jump")
             out.append(RuleHit(ns, table, chain, "rule", verdict, text, position, target, REQUEST,
                                owner=_owner(wiring, ns), evidence="counters"))
-        notes.append(f"{_owner(wiring, ns)}: rules from counter deltas ({ev.flavour} backend: "
-                     f"nftrace cannot see them); their order and leg are not known")
+        notes.append(f"{_owner(wiring, ns)}: rules from counter deltas; their order and leg are not known")
     return out
 
 

@@ -61,7 +61,12 @@ def trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | No
             "UDP flow, and that flow may be older than this trace",))
     if pcap:
         capture.write_pcapng(pcap, _pcap_frames(evidence, observed))
-    return replace(observed, predicted=predicted, differences=tuple(compare(predicted, observed)))
+    nftrace_sees = flavour != "legacy"
+    if not nftrace_sees:
+        observed = replace(observed, notes=observed.notes + (
+            "iptables-legacy: nftrace cannot see these rules; the rules shown are counter deltas "
+            "(unordered, every packet of the exchange) and are not compared with the prediction",))
+    return replace(observed, predicted=predicted, differences=tuple(compare(predicted, observed, nftrace_sees)))
 
 
 def _lab(lab: str):

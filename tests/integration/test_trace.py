@@ -268,3 +268,25 @@ def test_cli_json_and_predict(make_lab):
     proc = subprocess.run(NETLAB + ["trace", lab, "outside", "nobody"], capture_output=True, text=True)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "nobody" in proc.stderr
     assert not trace_tables(lab)
+
+
+def test_legacy_backend_rules_come_from_counters(tmp_path):
+    """iptables-legacy rules are invisible to nftrace: counter deltas name them instead."""
+    from conftest import leftovers
+    from netlab.lifecycle import down, up
+    lab = "tr6"
+    path = tmp_path / "lab.yaml"
+    path.write_text(ONE_HOST.format(lab=lab))
+    try:
+        up(str(path), say=lambda m: None, firewall="legacy")
+        t = traced(lab, "a1", "web")
+        agrees(t)
+        assert t.outcome.reason == "isolation" and t.outcome.evidence == "counters"
+        assert t.outcome.rule == "-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP"
+        assert {r.evidence for r in t.rules if r.netns == f"{lab}-node1"} == {"counters"}
+        t = traced(lab, "a1", "203.0.113.10")
+        agrees(t)
+        assert any(n.kind == "MASQUERADE" and n.evidence == "conntrack" for n in t.nat)
+    finally:
+        down(lab, say=lambda m: None)
+    assert not leftovers(lab)
