@@ -167,8 +167,8 @@ class _Ring:
 
 
 # ---- dissection ----------------------------------------------------------------------
-def is_ipv4_or_arp(frame: Frame) -> bool:
-    return frame.data[12:14] in (b"\x08\x00", b"\x08\x06")
+def is_ipv4(frame: Frame) -> bool:
+    return frame.data[12:14] == b"\x08\x00"
 
 
 def arp_request(frame: Frame) -> tuple[str, str, int] | None:

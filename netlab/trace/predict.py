@@ -476,6 +476,7 @@ def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key:
     outcome = _walk_leg(walk, probe.netns, view)
     reply, reply_status, reply_name = None, None, None
     if outcome.status == DELIVERED:
+        walk.notes += proxy_notes(plan, outcome.ns, outcome.packet)
         reply, reply_name = answer(walk, outcome.ns, outcome.packet)
         if reply is not None:
             walk.leg = REPLY
@@ -486,6 +487,17 @@ def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key:
     return Trace(topo.name, probe.src, probe.dst, probe.proto, probe.dport, view, tuple(walk.hops),
                  tuple(walk.rules), tuple(walk.nat),
                  _outcome(walk, outcome, reply_name, reply_status), PREDICTED, tuple(walk.notes))
+
+
+def proxy_notes(plan: Plan, ns: str, pkt: PacketView) -> list[str]:
+    """Delivered to a published port's docker-proxy: say where the proxy goes on."""
+    for item in plan.items:
+        if item.kind == "proxy" and item.netns == ns and item.mode == "proxy" and item.proto == pkt.proto \
+                and item.host_port == pkt.dport and item.host_ip in ("0.0.0.0", pkt.dst):
+            return [f"{pkt.dst}:{pkt.dport} is served by docker-proxy (the userland proxy), which opens "
+                    f"its own connection to {item.container_ip}:{item.container_port}: a second flow, "
+                    "not this trace's"]
+    return []
 
 
 def request_view(probe: Probe, key: int, ip_id: int | None) -> PacketView:

@@ -86,6 +86,7 @@ class Session:
         self.evidence = Evidence(probe, sig, table=self.table, flavour=flavour)
         self.before: dict[str, counters.Snapshot] = {}
         self.order = 0
+        self.checked = 0                        # frames already looked at for the reply
         self.sender: socket.socket | None = None
         self.done_at: float | None = None
 
@@ -97,8 +98,7 @@ class Session:
             self.count_after()
         finally:
             self.close()
-        self.evidence.frames = [(f, capture.dissect(f) if capture.is_ipv4_or_arp(f) and f.data[12:14] == b"\x08\x00"
-                                 else None) for f in self.capture.frames]
+        self.evidence.frames = [(f, capture.dissect(f) if capture.is_ipv4(f) else None) for f in self.capture.frames]
         return self.evidence
 
     # ---- set-up and take-down ---------------------------------------------------------
@@ -248,15 +248,13 @@ class Session:
         if any(e.verdict == "drop" and not e.table.startswith(nftrace.TABLE_PREFIX) for e in self.evidence.events):
             return True
         src = self.probe.netns
-        for frame in self.capture.frames[-64:]:
-            if frame.netns == src and not frame.outgoing and capture.is_ipv4_or_arp(frame) \
-                    and frame.data[12:14] == b"\x08\x00" and self._is_reply(frame):
-                return True
+        new, self.checked = self.capture.frames[self.checked:], len(self.capture.frames)
+        for frame in new:
+            if frame.netns == src and not frame.outgoing and capture.is_ipv4(frame):
+                view = capture.dissect(frame)
+                if view is not None and self.sig.leg(view) == REPLY:
+                    return True
         return self._arp_gave_up()
-
-    def _is_reply(self, frame: capture.Frame) -> bool:
-        view = capture.dissect(frame)
-        return view is not None and self.sig.leg(view) == REPLY
 
     def _arp_gave_up(self) -> bool:
         asked = [f for f in self.capture.frames if f.outgoing and (a := capture.arp_request(f)) and a[2] == 1]
