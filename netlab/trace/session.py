@@ -20,11 +20,11 @@ from ..kernel import netns
 from . import capture, conntrack, counters, nftrace
 from .compare import compare
 from .correlate import Evidence, correlate
-from .model import IN, REPLY, Trace
+from .model import IN, REPLY, REQUEST, Trace
 from .nfnetlink import Requester, messages, open_socket
 from .predict import predict_probe
 from .signature import Signature
-from .target import Probe, resolve
+from .target import Probe, TraceError, resolve
 from .wiring import Wiring, from_plan
 
 TIMEOUT = 1.0           # for a probe nothing answers and no rule drops
@@ -48,6 +48,8 @@ def trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | No
         raise LabError("a live trace needs root (it listens inside the lab's namespaces); "
                        "`netlab trace FILE SRC DST --predict` needs none")
     capture.warm()
+    if pcap and not os.access(os.path.dirname(os.path.abspath(pcap)), os.W_OK):
+        raise TraceError(f"--pcap {pcap}: its directory is missing or not writable")
     topo, plan, flavour = _lab(lab)
     wiring = from_plan(topo, plan)
     probe = resolve(topo, wiring, src, dst, proto, port)
@@ -60,7 +62,10 @@ def trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | No
             "the NAT chains of VXLAN outer packets are not compared: they run once per VTEP-to-VTEP "
             "UDP flow, and that flow may be older than this trace",))
     if pcap:
-        capture.write_pcapng(pcap, _pcap_frames(evidence, observed))
+        try:
+            capture.write_pcapng(pcap, _pcap_frames(evidence, observed))
+        except OSError as e:
+            raise TraceError(f"--pcap {pcap}: {e.strerror or e}") from None
     nftrace_sees = flavour != "legacy"
     if not nftrace_sees:
         observed = replace(observed, notes=observed.notes + (
@@ -266,7 +271,9 @@ class Session:
 
 def _pcap_frames(ev: Evidence, trace: Trace) -> list[tuple[capture.Frame, str]]:
     """The probe's copies (and its reply's), in time order, each with its hop as a comment."""
-    hops = {(h.leg, h.netns, h.ifname, h.direction): i for i, h in enumerate(trace.hops, 1)}
+    hops = {}
+    for leg in (REQUEST, REPLY):
+        hops.update({(h.leg, h.netns, h.ifname, h.direction): i for i, h in enumerate(trace.leg(leg), 1)})
     out = []
     for frame, view in ev.frames:
         leg = ev.signature.leg(view) if view is not None else None

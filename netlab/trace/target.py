@@ -60,7 +60,8 @@ def _address(topo: Topology, wiring: Wiring, src: str, dst: str, src_ns: str) ->
     try:
         return address(topo, src, dst)
     except LabError:
-        pass
+        if topo.find_container(dst) is not None:
+            raise               # a container without an address: that message says so
     # a network alias or a hostname, as the source's embedded DNS or /etc/hosts would answer
     mine = {a.network for c in topo.containers if c.netns == src_ns for a in c.attachments}
     for c in topo.containers:
