@@ -7,6 +7,7 @@ while the tracer sets everything else up."""
 from __future__ import annotations
 
 import ctypes
+import importlib
 import mmap
 import os
 import socket
@@ -27,10 +28,8 @@ _scapy_error: list[BaseException] = []
 
 def _import_scapy() -> None:
     try:
-        import scapy.layers.inet  # noqa: F401
-        import scapy.layers.l2  # noqa: F401
-        import scapy.layers.vxlan  # noqa: F401
-        import scapy.utils  # noqa: F401
+        for module in ("scapy.layers.inet", "scapy.layers.l2", "scapy.layers.vxlan", "scapy.utils"):
+            importlib.import_module(module)
     except BaseException as e:      # reported where scapy is needed
         _scapy_error.append(e)
     finally:

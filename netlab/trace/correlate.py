@@ -17,7 +17,7 @@ from .counters import Snapshot
 from .model import (DELIVERED, DROPPED, IN, INFERRED, LOST, NO_PATH, OBSERVED, OUT, REPLY, REQUEST, Hop,
                     NatRewrite, Outcome, PacketView, RuleHit, Trace)
 from .nftrace import TABLE_PREFIX, RuleRef, TraceEvent, rule_text
-from .predict import drop_detail, drop_reason
+from .walk import drop_detail, drop_reason
 from .iptables import Decision, parse_rule
 from .signature import Signature
 from .target import Probe

@@ -1,0 +1,440 @@
+"""The kernel, walked: how one packet moves through a lab's namespaces as the plan builds
+them. In each namespace the routing lookup, the iptables hooks (NAT on a connection's first
+packet, filter with conntrack state) and neighbour resolution; between namespaces veth
+pairs, bridges (with br_netfilter: bridged IP traffic goes through PREROUTING, FORWARD and
+POSTROUTING with iif = oif = the bridge, and a DNAT that points back into the bridge is
+bridged, not routed), macvlan (siblings in bridge mode; never the parent's own stack) and
+VXLAN (encapsulation in the host's namespace, a VNI, the remote VTEP from the FDB)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Address
+
+from ..plan.plan import Plan
+from .iptables import Context, Decision, HookResult, run_hook
+from .model import DELIVERED, DROPPED, IN, NO_PATH, OUT, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, PacketView, RuleHit
+from .wiring import Iface, Wiring
+
+MAX_HOPS = 64
+TTL = 64
+
+
+@dataclass
+class Conn:
+    """A conntrack entry: the tuple as first seen, and the one replies will carry."""
+
+    orig: tuple
+    reply: tuple
+
+
+def flow_key(pkt: PacketView) -> tuple:
+    if pkt.proto in ("tcp", "udp"):
+        return (pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport)
+    return (pkt.proto, pkt.src, pkt.icmp_id, pkt.dst, pkt.icmp_id)
+
+
+def reverse(key: tuple) -> tuple:
+    return (key[0], key[3], key[4], key[1], key[2])
+
+
+def is_error(pkt: PacketView) -> bool:
+    return pkt.proto == "icmp" and pkt.icmp_type in (3, 11) and pkt.quoted is not None
+
+
+class End(Exception):
+    """The leg stops here: delivered, dropped, or never sent."""
+
+    def __init__(self, status: str, ns: str, ifname: str | None = None, reason: str | None = None,
+                 detail: str = "", decision: Decision | None = None, packet: PacketView | None = None):
+        super().__init__(detail)
+        self.status, self.ns, self.ifname, self.reason = status, ns, ifname, reason
+        self.detail, self.decision, self.packet = detail, decision, packet
+
+
+@dataclass
+class Walk:
+    wiring: Wiring
+    plan: Plan
+    hops: list[Hop] = field(default_factory=list)
+    rules: list[RuleHit] = field(default_factory=list)
+    nat: list[NatRewrite] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    conns: dict[str, list[Conn]] = field(default_factory=dict)
+    leg: str = REQUEST
+    inner: PacketView | None = None     # while walking a VXLAN outer packet: what it carries
+    vni: int | None = None
+
+    # ---- records ---------------------------------------------------------------------
+    def hop(self, ns: str, ifname: str, direction: str, pkt: PacketView, via: str, bridge: str | None = None):
+        if len(self.hops) >= MAX_HOPS * 2:
+            raise End(DROPPED, ns, ifname, "unknown", "the walk went round in circles; stopped")
+        view = replace(self.inner, outer=pkt, vni=self.vni) if self.inner is not None else pkt
+        if self.inner is not None and view.outer is not None and not any(h.packet.outer for h in self.leg_hops()):
+            via = "vxlan-encap"     # the first copy on the underlay
+        self.hops.append(Hop(ns, ifname, direction, view, self.leg, via, bridge,
+                             self.wiring.space(ns).owner, source=PREDICTED, evidence="plan"))
+
+    def owner(self, ns: str) -> str:
+        return self.wiring.space(ns).owner
+
+    # ---- netfilter -------------------------------------------------------------------
+    def run(self, ns: str, hook: str, pkt: PacketView, iif: str | None, oif: str | None,
+            conn: Conn | None) -> HookResult:
+        space = self.wiring.space(ns)
+        if space.ruleset is None:
+            return HookResult()
+        # a request is its connection's first packet everywhere; a reply belongs to the
+        # entry its request left (an ICMP error is related to it)
+        state = "NEW" if self.leg == REQUEST or conn is None else ("RELATED" if is_error(pkt) else "ESTABLISHED")
+        result = run_hook(space.ruleset, hook, pkt, Context(iif, oif, space.local, state))
+        for note in result.notes:
+            if note not in self.notes:
+                self.notes.append(note)
+        for d in result.decisions:
+            self.rules.append(RuleHit(ns, d.table, d.chain, d.kind, d.verdict,
+                                      d.rule.text if d.rule else None, d.rule.position if d.rule else None,
+                                      d.target, self.leg, iif, oif, pkt, self.owner(ns), PREDICTED, "plan"))
+        if result.verdict == "drop":
+            last = result.decisions[-1]
+            raise End(DROPPED, ns, oif or iif, drop_reason(last), drop_detail(last, self.owner(ns)), last)
+        return result
+
+    def track(self, ns: str, pkt: PacketView) -> Conn | None:
+        """The conntrack entry of this packet in `ns`; a request makes one on its first hook."""
+        if self.wiring.space(ns).ruleset is None:
+            return None
+        key = reverse(flow_key(pkt.quoted)) if is_error(pkt) else flow_key(pkt)
+        for conn in self.conns.get(ns, []):
+            if key == (conn.orig if self.leg == REQUEST else conn.reply):
+                return conn
+        if self.leg != REQUEST:
+            return None
+        conn = Conn(key, reverse(key))
+        self.conns.setdefault(ns, []).append(conn)
+        return conn
+
+    def confirm(self, conn: Conn | None, pkt: PacketView) -> None:
+        """The entry's reply tuple, once every NAT of the request in this netns is done."""
+        if conn is not None and self.leg == REQUEST:
+            conn.reply = reverse(flow_key(pkt))
+
+    def rewrite(self, ns: str, kind: str, before: PacketView, after: PacketView, rule: str | None,
+                conn: Conn | None) -> None:
+        self.nat.append(NatRewrite(ns, kind, before.flow(), after.flow(), self.leg, rule,
+                                   _flow_text(conn.orig) if conn else None, None, self.owner(ns),
+                                   PREDICTED, "plan"))
+
+    def undo_snat(self, ns: str, pkt: PacketView, conn: Conn | None) -> PacketView:
+        """A reply's destination back to the request's source (PREROUTING / OUTPUT)."""
+        if self.leg == REPLY and conn is not None:
+            before, pkt = pkt, restore_destination(pkt, conn)
+            if (pkt.dst, pkt.dport) != (before.dst, before.dport):
+                self.rewrite(ns, "de-SNAT", before, pkt, None, conn)
+        return pkt
+
+    def undo_dnat(self, ns: str, pkt: PacketView, conn: Conn | None) -> PacketView:
+        """A reply's source back to the address the request was sent to (POSTROUTING / INPUT)."""
+        if self.leg == REPLY and conn is not None:
+            before, pkt = pkt, restore_source(pkt, conn)
+            if (pkt.src, pkt.sport) != (before.src, before.sport):
+                self.rewrite(ns, "de-DNAT", before, pkt, None, conn)
+        return pkt
+
+    def dnat_hook(self, ns: str, hook: str, pkt: PacketView, iif: str | None, oif: str | None,
+                  conn: Conn | None) -> PacketView:
+        pkt = self.undo_snat(ns, pkt, conn)
+        result = self.run(ns, hook, pkt, iif, oif, conn)
+        if result.nat and result.nat[0] == "DNAT":
+            before, pkt = pkt, dnat(pkt, result.nat[1].get("--to-destination", ""))
+            self.rewrite(ns, "DNAT", before, pkt, result.nat_rule.text, conn)
+        return pkt
+
+    def postrouting(self, ns: str, oif: str, nexthop: IPv4Address, pkt: PacketView,
+                    conn: Conn | None) -> PacketView:
+        result = self.run(ns, "POSTROUTING", pkt, None, oif, conn)
+        if result.nat and result.nat[0] in ("SNAT", "MASQUERADE"):
+            kind, args = result.nat
+            source = args.get("--to-source", "") if kind == "SNAT" else \
+                str(self.wiring.space(ns).source_for(oif, nexthop))
+            before, pkt = pkt, snat(pkt, source)
+            self.rewrite(ns, kind, before, pkt, result.nat_rule.text, conn)
+        pkt = self.undo_dnat(ns, pkt, conn)
+        self.confirm(conn, pkt)
+        return pkt
+
+    # ---- a namespace's IP stack --------------------------------------------------------
+    def send(self, ns: str, pkt: PacketView) -> None:
+        """A socket in `ns` sends `pkt`: OUTPUT, routing, POSTROUTING, out of an interface."""
+        space = self.wiring.space(ns)
+        found = space.route(IPv4Address(pkt.dst))
+        if found.kind == "unreachable":
+            raise End(NO_PATH if not self.leg_hops() else DROPPED, ns, None, "no-route",
+                      f"{self.owner(ns)} has no route to {pkt.dst}")
+        conn = self.track(ns, pkt)
+        before = pkt.dst
+        pkt = self.dnat_hook(ns, "OUTPUT", pkt, None, found.dev, conn)
+        if pkt.dst != before:
+            found = space.route(IPv4Address(pkt.dst))
+        if found.kind == "local":
+            pkt = self.postrouting(ns, "lo", IPv4Address(pkt.dst), pkt, conn)
+            self.hop(ns, "lo", OUT, pkt, "send")
+            self.hop(ns, "lo", IN, pkt, "veth")
+            self.run(ns, "PREROUTING", pkt, "lo", None, conn)
+            self.local_in(ns, "lo", pkt, conn)
+        nexthop = found.gateway or IPv4Address(pkt.dst)
+        pkt = self.postrouting(ns, found.dev, nexthop, pkt, conn)
+        self.transmit(ns, found.dev, nexthop, pkt, "send")
+
+    def ip_in(self, ns: str, iif: str, pkt: PacketView, conn: Conn | None = None, prerouted: bool = False):
+        space = self.wiring.space(ns)
+        if not prerouted:
+            conn = self.track(ns, pkt)
+            pkt = self.dnat_hook(ns, "PREROUTING", pkt, iif, None, conn)
+        found = space.route(IPv4Address(pkt.dst))
+        if found.kind == "local":
+            self.local_in(ns, iif, pkt, conn)
+        if not space.forwarding():
+            raise End(DROPPED, ns, iif, "forwarding-disabled",
+                      f"{self.owner(ns)} does not forward (net.ipv4.ip_forward=0) and {pkt.dst} is not its own")
+        if found.kind == "unreachable":
+            raise End(DROPPED, ns, iif, "no-route", f"{self.owner(ns)} has no route to {pkt.dst}")
+        if (pkt.ttl or TTL) <= 1:
+            raise End(DROPPED, ns, iif, "unknown", f"TTL ran out in {self.owner(ns)}")
+        pkt = replace(pkt, ttl=(pkt.ttl or TTL) - 1)
+        self.run(ns, "FORWARD", pkt, iif, found.dev, conn)
+        nexthop = found.gateway or IPv4Address(pkt.dst)
+        pkt = self.postrouting(ns, found.dev, nexthop, pkt, conn)
+        self.transmit(ns, found.dev, nexthop, pkt, "route")
+
+    def local_in(self, ns: str, iif: str, pkt: PacketView, conn: Conn | None) -> None:
+        self.run(ns, "INPUT", pkt, iif, None, conn)
+        pkt = self.undo_dnat(ns, pkt, conn)
+        self.confirm(conn, pkt)
+        if self.inner is not None and pkt.proto == "udp" and self.decapsulate(ns, pkt):
+            return
+        raise End(DELIVERED, ns, iif, packet=pkt)
+
+    # ---- links -----------------------------------------------------------------------
+    def transmit(self, ns: str, dev: str, nexthop: IPv4Address, pkt: PacketView, via: str) -> None:
+        """A frame for the neighbour `nexthop` leaves `ns` through `dev` (once ARP answers)."""
+        iface = self.wiring.iface(ns, dev)
+        if iface.kind == "macvlan":
+            self.macvlan_out(iface, nexthop, pkt, via)
+            return
+        if iface.kind == "bridge":
+            port = self.port_toward(ns, dev, nexthop, None)
+            if port is None:
+                raise self.no_neighbour(ns, dev, nexthop)
+            self.hop(ns, dev, OUT, pkt, via)
+            self.hop(ns, port.name, OUT, pkt, "down", dev)
+            self.leave(ns, port, nexthop, pkt)
+            return
+        if not self.answers_behind(iface, nexthop):
+            raise self.no_neighbour(ns, dev, nexthop)
+        self.hop(ns, dev, OUT, pkt, via)
+        self.leave(ns, iface, nexthop, pkt)
+
+    def answers_behind(self, iface: Iface, nexthop: IPv4Address) -> bool:
+        """Does someone on the far side of `iface` answer ARP for `nexthop`?"""
+        if iface.kind == "vxlan":
+            return (iface.name, nexthop) in self.wiring.space(iface.netns).neighbours
+        if iface.peer is None:
+            return False
+        peer_ns, peer_name = iface.peer
+        peer = self.wiring.iface(peer_ns, peer_name)
+        if peer.master is not None:
+            return self.holds(peer_ns, nexthop) or \
+                self.port_toward(peer_ns, peer.master, nexthop, peer_name) is not None
+        return self.holds(peer_ns, nexthop) or \
+            any(self.holds(m.netns, nexthop) for m in self.wiring.macvlans_on(peer_ns, peer_name))
+
+    def leave(self, ns: str, iface: Iface, nexthop: IPv4Address, pkt: PacketView) -> None:
+        """The frame goes out on the wire of `iface`: to a veth peer, or into a VXLAN tunnel."""
+        if iface.kind == "vxlan":
+            self.encapsulate(ns, iface, nexthop, pkt)
+            return
+        peer_ns, peer_name = iface.peer
+        self.hop(peer_ns, peer_name, IN, pkt, "veth")
+        self.receive(peer_ns, peer_name, nexthop, pkt)
+
+    def receive(self, ns: str, ifname: str, nexthop: IPv4Address, pkt: PacketView) -> None:
+        iface = self.wiring.iface(ns, ifname)
+        if iface.master:
+            self.bridge_in(ns, iface.master, ifname, nexthop, pkt)
+            return
+        for child in self.wiring.macvlans_on(ns, ifname):
+            if child.netns != ns and self.holds(child.netns, nexthop):
+                self.hop(child.netns, child.name, IN, pkt, "macvlan")
+                self.ip_in(child.netns, child.name, pkt)
+        self.ip_in(ns, ifname, pkt)
+
+    def holds(self, ns: str, ip: IPv4Address) -> bool:
+        return ip in self.wiring.space(ns).local
+
+    def no_neighbour(self, ns: str, dev: str, nexthop: IPv4Address) -> End:
+        status = NO_PATH if not self.leg_hops() else DROPPED
+        for child in self.wiring.macvlans_on(ns, dev):
+            if self.holds(child.netns, nexthop):
+                return End(status, ns, dev, "macvlan-host-isolation",
+                           f"{nexthop} is {self.owner(child.netns)}'s, a macvlan on {self.owner(ns)}'s {dev}: "
+                           "the kernel never passes frames between a macvlan parent and its children, "
+                           "so no neighbour answers")
+        return End(status, ns, dev, "no-neighbour", f"no neighbour answers for {nexthop} on {self.owner(ns)}'s {dev}")
+
+    def leg_hops(self) -> list[Hop]:
+        return [h for h in self.hops if h.leg == self.leg]
+
+    # ---- bridges ---------------------------------------------------------------------
+    def port_toward(self, ns: str, bridge: str, nexthop: IPv4Address, came_in: str | None) -> Iface | None:
+        """The port of `bridge` behind which `nexthop` answers ARP (never the one the frame
+        came in on, unless that port is in hairpin mode)."""
+        for port in self.wiring.space(ns).ports(bridge):
+            if port.name == came_in and not port.hairpin:
+                continue
+            if port.kind != "vxlan" and (port.peer is None or self.wiring.iface(*port.peer).master is not None):
+                continue        # nothing behind it, or a bridge behind a bridge (not built by the lab)
+            if self.answers_behind(port, nexthop):
+                return port
+        return None
+
+    def bridge_in(self, ns: str, bridge: str, port: str, nexthop: IPv4Address, pkt: PacketView) -> None:
+        space = self.wiring.space(ns)
+        to_self = self.holds(ns, nexthop)
+        conn = None
+        filtered = space.bridge_netfilter()
+        if filtered:
+            before = pkt.dst
+            conn = self.track(ns, pkt)
+            pkt = self.dnat_hook(ns, "PREROUTING", pkt, bridge, None, conn)
+            if pkt.dst != before:
+                # br_netfilter routes a packet whose destination changed: back into the same
+                # bridge means it is bridged to the new destination, anywhere else goes up
+                found = space.route(IPv4Address(pkt.dst))
+                to_self = not (found.kind == "unicast" and found.dev == bridge)
+                if not to_self:
+                    nexthop = found.gateway or IPv4Address(pkt.dst)
+        if to_self:
+            self.hop(ns, bridge, IN, pkt, "up", bridge)
+            self.ip_in(ns, bridge, pkt, conn, prerouted=filtered)
+            return
+        out = self.port_toward(ns, bridge, nexthop, port)
+        if out is None:
+            raise self.no_neighbour(ns, bridge, nexthop)
+        if filtered:
+            self.run(ns, "FORWARD", pkt, bridge, bridge, conn)
+            pkt = self.postrouting(ns, bridge, nexthop, pkt, conn)
+        self.hop(ns, out.name, OUT, pkt, "hairpin" if out.name == port else "switch", bridge)
+        self.leave(ns, out, nexthop, pkt)
+
+    # ---- macvlan ---------------------------------------------------------------------
+    def macvlan_out(self, iface: Iface, nexthop: IPv4Address, pkt: PacketView, via: str) -> None:
+        lower_ns, lower = iface.parent
+        for sibling in self.wiring.macvlans_on(lower_ns, lower):
+            if sibling is iface or not self.holds(sibling.netns, nexthop):
+                continue
+            self.hop(iface.netns, iface.name, OUT, pkt, via)
+            if iface.mode == "bridge" and sibling.mode == "bridge":
+                # macvlan hands the frame to the lower device first, for its taps
+                self.hop(lower_ns, lower, IN, pkt, "macvlan")
+                self.hop(sibling.netns, sibling.name, IN, pkt, "macvlan")
+                self.ip_in(sibling.netns, sibling.name, pkt)
+            raise End(DROPPED, lower_ns, lower, "unknown",
+                      f"macvlan mode {iface.mode}: siblings on {lower} reach each other only through an "
+                      "outside switch that sends frames back, and the underlay bridge does not")
+        if self.holds(lower_ns, nexthop):
+            raise End(NO_PATH if not self.leg_hops() else DROPPED, iface.netns, iface.name,
+                      "macvlan-host-isolation", f"{nexthop} belongs to {self.owner(lower_ns)}, the macvlan "
+                      "parent's own namespace: the kernel never passes frames between a macvlan and its "
+                      "parent, so no neighbour answers")
+        lower_iface = self.wiring.iface(lower_ns, lower)
+        if not self.answers_behind(lower_iface, nexthop):
+            raise self.no_neighbour(iface.netns, iface.name, nexthop)
+        self.hop(iface.netns, iface.name, OUT, pkt, via)
+        self.hop(lower_ns, lower, OUT, pkt, "macvlan")
+        self.leave(lower_ns, lower_iface, nexthop, pkt)
+
+    # ---- VXLAN -----------------------------------------------------------------------
+    def encapsulate(self, ns: str, vx: Iface, nexthop: IPv4Address, pkt: PacketView) -> None:
+        space = self.wiring.space(ns)
+        mac = space.neighbours.get((vx.name, nexthop))
+        vtep = space.fdb.get((vx.name, mac.lower())) if mac else None
+        if vtep is None:
+            raise End(DROPPED, ns, vx.name, "no-neighbour", f"{vx.name} has no FDB entry for {nexthop}")
+        outer = PacketView(str(vx.local), str(vtep), "udp", None, vx.port, ttl=TTL)
+        self.inner, self.vni = pkt, vx.vni
+        self.send(vx.underlay_netns, outer)
+
+    def decapsulate(self, ns: str, outer: PacketView) -> bool:
+        """`outer` reached its VTEP: the VXLAN device of that VNI takes the inner frame."""
+        for space in self.wiring.spaces.values():
+            for vx in space.ifaces.values():
+                if vx.kind == "vxlan" and vx.underlay_netns == ns and vx.vni == self.vni \
+                        and vx.port == outer.dport:
+                    inner, self.inner, self.vni = self.inner, None, None
+                    self.hop(space.name, vx.name, IN, inner, "vxlan-decap")
+                    nexthop = IPv4Address(inner.dst)
+                    if vx.master:
+                        self.bridge_in(space.name, vx.master, vx.name, nexthop, inner)
+                    else:
+                        self.ip_in(space.name, vx.name, inner)
+                    return True
+        return False
+
+
+# ---- NAT helpers ---------------------------------------------------------------------
+def _split(target: str) -> tuple[str, int | None]:
+    host, _, port = target.partition(":")
+    port = port.split("-")[0]
+    return host, int(port) if port else None
+
+
+def dnat(pkt: PacketView, target: str) -> PacketView:
+    host, port = _split(target)
+    return replace(pkt, dst=host or pkt.dst, dport=port if port is not None and pkt.dport is not None else pkt.dport)
+
+
+def snat(pkt: PacketView, source: str) -> PacketView:
+    host, port = _split(source)
+    return replace(pkt, src=host or pkt.src, sport=port if port is not None and pkt.sport is not None else pkt.sport)
+
+
+def restore_destination(pkt: PacketView, conn: Conn) -> PacketView:
+    """A reply's destination back to the original source (and an ICMP error's quote)."""
+    _, src, sport, _, _ = conn.orig
+    pkt = replace(pkt, dst=src, dport=sport if pkt.dport is not None else pkt.dport)
+    if is_error(pkt):
+        pkt = replace(pkt, quoted=replace(pkt.quoted, src=src, sport=sport if pkt.quoted.sport is not None else None))
+    return pkt
+
+
+def restore_source(pkt: PacketView, conn: Conn) -> PacketView:
+    """A reply's source back to the address the request was sent to."""
+    _, _, _, dst, dport = conn.orig
+    pkt = replace(pkt, src=dst, sport=dport if pkt.sport is not None else pkt.sport)
+    if is_error(pkt):
+        pkt = replace(pkt, quoted=replace(pkt.quoted, dst=dst, dport=dport if pkt.quoted.dport is not None else None))
+    return pkt
+
+
+def _flow_text(key: tuple) -> str:
+    proto, src, sport, dst, dport = key
+    ports = (sport, dport) if proto in ("tcp", "udp") else (None, None)
+    return PacketView(src, dst, proto, *ports).flow()
+
+
+# ---- outcome wording -------------------------------------------------------------------
+def drop_reason(d: Decision) -> str:
+    if d.kind == "policy":
+        return "policy"
+    return "isolation" if d.chain.startswith("DOCKER-ISOLATION") else "rule"
+
+
+def drop_detail(d: Decision, owner: str) -> str:
+    if d.kind == "policy":
+        return f"{owner}: {d.table} {d.chain} policy DROP (no rule accepted it)"
+    why = ""
+    if d.chain.startswith("DOCKER-ISOLATION"):
+        why = ": Docker keeps networks apart"
+    elif d.rule and " -o " in d.rule.text and d.rule.text.endswith("-j DROP") and d.chain == "FORWARD":
+        why = ": inter-container communication is off on that network (icc=false)"
+    return f"{owner}: dropped by {d.table} {d.rule.text if d.rule else d.chain}{why}"
