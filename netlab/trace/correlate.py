@@ -112,6 +112,8 @@ def _via(wiring: Wiring, prev: Hop | None, ns: str, ifname: str, direction: str,
     """How the packet got from the previous hop of its leg to this one."""
     if prev is None:
         return "send", None
+    if ifname == "lo" and prev.ifname == "lo" and prev.netns == ns:
+        return "loopback", None
     iface = wiring.spaces[ns].ifaces.get(ifname) if ns in wiring.spaces else None
     here = iface.kind if iface else ""
     if view.outer is not None and prev.packet.outer is None:

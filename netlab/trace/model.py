@@ -100,6 +100,7 @@ class Hop(_Data):
     stack from another interface), `down` (the bridge device, i.e. the IP stack, sends
     through one of its ports), `hairpin` (sent back out of the port it came in on),
     `vxlan-encap` / `vxlan-decap`, `macvlan` (between a macvlan and its parent or sibling),
+    `loopback` (out of `lo` and back in, in one netns),
     `bridged-dnat` (observed only: br_netfilter sent a DNATed bridged frame through the
     bridge device's own transmit, which it does while the neighbour has no cached header)."""
 

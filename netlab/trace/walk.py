@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address
 
 from ..plan.plan import Plan
-from .iptables import Context, Decision, HookResult, run_hook
+from .iptables import HOOK_TABLES, Context, Decision, HookResult, run_hook
 from .model import DELIVERED, DROPPED, IN, NO_PATH, OUT, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, PacketView, RuleHit
 from .wiring import Iface, Wiring
 
@@ -79,14 +79,15 @@ class Walk:
 
     # ---- netfilter -------------------------------------------------------------------
     def run(self, ns: str, hook: str, pkt: PacketView, iif: str | None, oif: str | None,
-            conn: Conn | None) -> HookResult:
+            conn: Conn | None, nat: bool = True) -> HookResult:
         space = self.wiring.space(ns)
         if space.ruleset is None:
             return HookResult()
         # a request is its connection's first packet everywhere; a reply belongs to the
         # entry its request left (an ICMP error is related to it)
         state = "NEW" if self.leg == REQUEST or conn is None else ("RELATED" if is_error(pkt) else "ESTABLISHED")
-        result = run_hook(space.ruleset, hook, pkt, Context(iif, oif, space.local, state))
+        tables = None if nat else tuple(t for t in HOOK_TABLES[hook] if t != "nat")
+        result = run_hook(space.ruleset, hook, pkt, Context(iif, oif, space.local, state), tables)
         for note in result.notes:
             if note not in self.notes:
                 self.notes.append(note)
@@ -176,11 +177,13 @@ class Walk:
         if pkt.dst != before:
             found = space.route(IPv4Address(pkt.dst))
         if found.kind == "local":
+            # out of lo and back in: both NAT manips were set on the way out (OUTPUT,
+            # POSTROUTING), so the NAT chains do not run again on the way in
             pkt = self.postrouting(ns, "lo", IPv4Address(pkt.dst), pkt, conn)
             self.hop(ns, "lo", OUT, pkt, "send")
-            self.hop(ns, "lo", IN, pkt, "veth")
-            self.run(ns, "PREROUTING", pkt, "lo", None, conn)
-            self.local_in(ns, "lo", pkt, conn)
+            self.hop(ns, "lo", IN, pkt, "loopback")
+            self.run(ns, "PREROUTING", pkt, "lo", None, conn, nat=False)
+            self.local_in(ns, "lo", pkt, conn, nat=False)
         nexthop = found.gateway or IPv4Address(pkt.dst)
         pkt = self.postrouting(ns, found.dev, nexthop, pkt, conn)
         self.transmit(ns, found.dev, nexthop, pkt, "send")
@@ -206,8 +209,8 @@ class Walk:
         pkt = self.postrouting(ns, found.dev, nexthop, pkt, conn)
         self.transmit(ns, found.dev, nexthop, pkt, "route")
 
-    def local_in(self, ns: str, iif: str, pkt: PacketView, conn: Conn | None) -> None:
-        self.run(ns, "INPUT", pkt, iif, None, conn)
+    def local_in(self, ns: str, iif: str, pkt: PacketView, conn: Conn | None, nat: bool = True) -> None:
+        self.run(ns, "INPUT", pkt, iif, None, conn, nat)
         pkt = self.undo_dnat(ns, pkt, conn)
         self.confirm(conn, pkt)
         if self.inner is not None and pkt.proto == "udp" and self.decapsulate(ns, pkt):
