@@ -8,6 +8,7 @@ from dnslib import RCODE
 
 from .agent import control as agent
 from .dnsquery import ask
+from .kernel import netns
 from .plan.dns import RESOLVER_IP, uses_embedded_dns
 from .topology.model import Container, Topology
 
@@ -23,7 +24,8 @@ def _check(c: Container) -> str | None:
 
 def dns_problems(topo: Topology) -> list[str]:
     out = list(agent.status(topo.name).get("dns_errors", {}).values())
-    containers = [c for c in topo.containers if uses_embedded_dns(c)]
+    # a container of a host built on another machine (`up --host`) has no namespace here
+    containers = [c for c in topo.containers if uses_embedded_dns(c) and netns.exists(c.netns)]
     if containers:
         with ThreadPoolExecutor(max_workers=min(16, len(containers))) as pool:
             out += [p for p in pool.map(_check, containers) if p]

@@ -11,7 +11,7 @@ import argparse
 import socket
 import sys
 
-from dnslib import QTYPE, RCODE, DNSRecord
+from dnslib import QTYPE, RCODE, DNSError, DNSRecord
 
 from .kernel import netns
 
@@ -53,7 +53,7 @@ def ask(server: str, name: str, qtype: str = "A", tcp: bool = False, timeout: fl
             reply = sock.recv(65535)
             if reply[:2] == data[:2]:
                 return DNSRecord.parse(reply)
-    except (OSError, ValueError, EOFError):
+    except (OSError, ValueError, EOFError, DNSError):
         return None
     finally:
         sock.close()
@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.type.upper() not in QTYPE.reverse:
         p.error(f"unknown query type {args.type!r}")
+    try:
+        DNSRecord.question(args.name, args.type.upper()).pack()
+    except (DNSError, UnicodeError) as e:
+        p.error(f"{args.name[:70]!r} is not a name a query can carry ({e})")
     reply = ask(args.server or nameserver(), args.name, args.type.upper(), args.tcp, args.timeout)
     if reply is None:
         print("no answer")
