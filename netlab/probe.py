@@ -81,3 +81,25 @@ def run_all(probes: list[tuple]) -> list[bool]:
     with ThreadPoolExecutor(max_workers=min(16, len(probes))) as pool:
         futures = [pool.submit(fn, *args) for fn, *args in probes]
         return [f.result() for f in futures]
+
+
+def udp_echo(ns: str, address: str, port: int, timeout: float = 1.0, tries: int = 2) -> bool:
+    """True when a datagram sent to address:port comes back (the far end must echo); an
+    ICMP port unreachable or silence is false."""
+    with netns.entered(ns):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect((address, port))
+        for _ in range(tries):
+            try:
+                sock.send(b"netlab-probe")
+                if sock.recv(2048) == b"netlab-probe":
+                    return True
+            except ConnectionRefusedError:
+                return False
+            except (TimeoutError, OSError):
+                continue
+        return False
+    finally:
+        sock.close()
