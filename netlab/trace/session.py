@@ -20,7 +20,7 @@ from ..kernel import netns
 from . import capture, conntrack, counters, nftrace
 from .compare import compare
 from .correlate import Evidence, correlate
-from .model import IN, REPLY, REQUEST, Trace
+from .model import DELIVERED, IN, REPLY, REQUEST, Trace
 from .nfnetlink import Requester, messages, open_socket
 from .predict import predict_probe
 from .signature import Signature
@@ -30,6 +30,8 @@ from .wiring import Wiring, from_plan
 TIMEOUT = 1.0           # for a probe nothing answers and no rule drops
 SETTLE = 0.01           # after the story is complete: stragglers from other namespaces
 ARP_PATIENCE = 0.15     # an ARP request unanswered this long: no neighbour will answer
+QUIET = 0.1             # after the hop where the request was predicted to stop
+TICK = 0.02             # the collection loop looks at the clock at least this often
 
 
 @dataclass
@@ -55,7 +57,7 @@ def trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | No
     probe = resolve(topo, wiring, src, dst, proto, port)
     sig = Signature.fresh(probe.proto)
     predicted = predict_probe(topo, plan, wiring, probe, sig.key, sig.ip_id)
-    evidence = Session(wiring, probe, sig, flavour).run(timeout)
+    evidence = Session(wiring, probe, sig, flavour, predicted).run(timeout)
     observed = correlate(evidence, wiring, predicted)
     if any(h.packet.outer is not None for h in observed.hops):
         observed = replace(observed, notes=observed.notes + (
@@ -83,8 +85,15 @@ def _lab(lab: str):
 
 
 class Session:
-    def __init__(self, wiring: Wiring, probe: Probe, sig: Signature, flavour: str = "nft"):
+    def __init__(self, wiring: Wiring, probe: Probe, sig: Signature, flavour: str = "nft",
+                 predicted: Trace | None = None):
         self.wiring, self.probe, self.sig, self.flavour = wiring, probe, sig, flavour
+        # where the prediction says a request that gets no answer stops: once seen there,
+        # a short quiet is enough (a drop no rule names would otherwise wait the timeout)
+        last = predicted.leg(REQUEST)[-1] if predicted and predicted.leg(REQUEST) else None
+        self.stops_at = (last.netns, last.ifname, last.direction == "out") \
+            if last and predicted.outcome.status != DELIVERED else None
+        self.stopped: float | None = None
         self.spaces: dict[socket.socket, _Netns] = {}
         self.capture = capture.Capture()
         self.table = nftrace.table_name()
@@ -201,7 +210,7 @@ class Session:
             if now >= end:
                 break
             writers = [self.sender] if self.probe.proto == "tcp" and self.sender and not self.evidence.connect else []
-            readable, writable, _ = select.select(watched, writers, [], end - now)
+            readable, writable, _ = select.select(watched, writers, [], min(end - now, TICK))
             for sock in readable:
                 if sock in self.spaces:
                     self.read_netlink(self.spaces[sock])
@@ -209,7 +218,7 @@ class Session:
                     self.capture.drain(sock)
             if writable:
                 self.connected()
-            if self.done_at is None and self.complete(now):
+            if self.done_at is None and self.complete(time.monotonic()):
                 self.done_at = time.monotonic() + SETTLE
         for sock in watched:
             if sock in self.spaces:
@@ -259,6 +268,10 @@ class Session:
                 view = capture.dissect(frame)
                 if view is not None and self.sig.leg(view) == REPLY:
                     return True
+            if self.stopped is None and (frame.netns, frame.ifname, frame.outgoing) == self.stops_at:
+                self.stopped = now
+        if self.stopped is not None and now - self.stopped > QUIET:
+            return True
         return self._arp_gave_up()
 
     def _arp_gave_up(self) -> bool:
