@@ -231,3 +231,11 @@ def test_counter_deltas():
     before = parse_save_counters("*filter\n:FORWARD DROP [3:100]\n[5:300] -A FORWARD -j DOCKER-USER\nCOMMIT\n")
     after = parse_save_counters("*filter\n:FORWARD DROP [4:140]\n[6:360] -A FORWARD -j DOCKER-USER\nCOMMIT\n")
     assert delta(before, after) == {("filter", "FORWARD", None): 1, ("filter", "FORWARD", 1): 1}
+
+
+def test_live_trace_without_root_says_so(monkeypatch):
+    from netlab.errors import NetlabError
+    from netlab.trace import session
+    monkeypatch.setattr(session.os, "geteuid", lambda: 1000)
+    with pytest.raises(NetlabError, match="needs root.*--predict"):
+        session.trace("demo", "a1", "a2")
