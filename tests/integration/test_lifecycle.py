@@ -269,7 +269,9 @@ def test_killed_agent_is_reported_and_restarted_without_duplicates(make_lab):
     path, _ = make_lab(f"name: {lab}\ncontainers:\n  srv: {{command: \"sleep 3000 & sleep 3000\"}}\n")
     from netlab.agent import control
     from netlab.kernel.processes import in_namespaces
-    before = in_namespaces([f"{lab}-srv"])
+    deadline = time.monotonic() + 20
+    while len(before := in_namespaces([f"{lab}-srv"])) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)          # `ip netns exec` enters the namespace a moment after `up` returns
     assert len(before) >= 2      # the shell and its backgrounded grandchild
     os.kill(control.pid(lab), 9)
     time.sleep(0.3)
