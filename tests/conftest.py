@@ -1,7 +1,7 @@
 """Shared test fixtures.
 
 The whole suite must leave the machine's own namespace as it found it: `machine_guard`
-snapshots links, addresses, routes, iptables, nftables and ip_forward at the start of a
+snapshots links, addresses, routes, iptables, nftables and network sysctls at the start of a
 session and compares at the end. `make_lab` brings a lab up from YAML text and, after the
 test, takes it down and asserts nothing of it is left anywhere."""
 from __future__ import annotations
@@ -30,15 +30,22 @@ def machine_snapshot() -> dict[str, str]:
         return "\n".join(re.sub(r"\[\d+:\d+\]", "", line) for line in text.splitlines()
                          if not line.startswith("#"))
 
-    with open("/proc/sys/net/ipv4/ip_forward") as f:
-        forward = f.read()
+    sysctls = []
+    for key in ("net/ipv4/ip_forward", "net/ipv4/conf/all/forwarding", "net/ipv4/conf/all/route_localnet",
+                "net/ipv4/ip_local_port_range", "net/bridge/bridge-nf-call-iptables",
+                "net/ipv6/conf/all/disable_ipv6", "net/ipv4/neigh/default/gc_thresh3"):
+        try:
+            with open(f"/proc/sys/{key}") as f:
+                sysctls.append(f"{key}={f.read().strip()}")
+        except OSError:
+            sysctls.append(f"{key}: absent")
     return {
         "links": re.sub(r"\s+", " ", _run("ip", "-o", "link", "show")),
         "addresses": _run("ip", "-o", "addr", "show"),
         "routes": _run("ip", "route", "show", "table", "all"),
         "iptables": no_counters(_run("iptables-save")),
         "nft": _run("nft", "list", "ruleset"),
-        "ip_forward": forward,
+        "sysctls": "\n".join(sysctls),
     }
 
 

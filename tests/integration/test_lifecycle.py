@@ -282,3 +282,24 @@ def test_killed_agent_is_reported_and_restarted_without_duplicates(make_lab):
     after = in_namespaces([f"{lab}-srv"])
     assert not set(before) & set(after), "processes of the killed agent survived next to the new ones"
     assert netlab("verify", lab).returncode == 0
+
+
+def test_two_labs_with_the_same_names_never_collide(tmp_path):
+    """Same container and network names, same subnets: each lab's objects live in its own
+    namespaces, so both work at once and taking one down leaves the other intact."""
+    from netlab.lifecycle import down, up
+    body = "networks: {app: {subnet: 10.66.0.0/24}}\ncontainers:\n  web: {networks: [app]}\n  db: {networks: [app]}\n"
+    labs = ("lctwina", "lctwinb")
+    try:
+        for lab in labs:
+            (tmp_path / f"{lab}.yaml").write_text(f"name: {lab}\n{body}")
+            up(str(tmp_path / f"{lab}.yaml"), say=lambda m: None)
+        for lab in labs:
+            assert pings(lab, "web", "10.66.0.3")
+        down(labs[0], say=lambda m: None)
+        assert not leftovers(labs[0])
+        assert pings(labs[1], "web", "10.66.0.3")
+    finally:
+        for lab in labs:
+            down(lab, say=lambda m: None)
+    assert not leftovers(labs[1])
