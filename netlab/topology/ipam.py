@@ -99,9 +99,13 @@ class AddressAllocator:
         return True
 
     def next(self) -> IPv4Address | None:
+        # A lab never frees an address while it loads, so the lowest free one is never below
+        # the last one handed out: resume there (a rescan from the start made 10,000
+        # containers on one network quadratic).
         last = int(self.range.broadcast_address)
-        for value in range(int(self.range.network_address), last + 1):
-            addr = IPv4Address(value)
+        while self.cursor <= last:
+            addr = IPv4Address(self.cursor)
+            self.cursor += 1
             if addr not in self.used:
                 self.used.add(addr)
                 return addr

@@ -30,10 +30,11 @@ class PortSpecError(ValueError):
 
 def _range(text: str, what: str) -> tuple[int, int]:
     lo, _, hi = text.partition("-")
+    for digits in (lo, hi or lo):   # int() of thousands of digits raises ValueError
+        if len(digits.lstrip("0")) > 5 or not 1 <= int(digits) <= 65535:
+            shown = digits if len(digits) <= 12 else digits[:9] + "..."
+            raise PortSpecError(f"{what} port {shown} is out of range 1-65535")
     a, b = int(lo), int(hi or lo)
-    for p in (a, b):
-        if not 1 <= p <= 65535:
-            raise PortSpecError(f"{what} port {p} is out of range 1-65535")
     if b < a:
         raise PortSpecError(f"{what} port range {text} is reversed; write {b}-{a}")
     return a, b
@@ -74,6 +75,7 @@ def parse_expose(spec: str | int) -> list[tuple[int, str]]:
 
 
 Port = tuple[int, str]     # (number, protocol), what Docker writes as "80/tcp"
+GO_MAX_INSERTION = 12      # sort.Sort uses insertion sort up to this length
 
 
 def daemon_order(exposed: Iterable[Port], wanted: Sequence[tuple[Port, int, T]]) -> list[tuple[Port, list[T]]]:
@@ -100,7 +102,14 @@ def daemon_order(exposed: Iterable[Port], wanted: Sequence[tuple[Port, int, T]])
     for port in sorted(set(exposed) | set(bindings), key=lambda p: f"{p[0]}/{p[1]}"):
         for host_port, payload in bindings.get(port) or [(0, None)]:
             entries.append((port, host_port, payload))
-    _insertion_sort(entries, _sort_port_map_less)
+    if len(entries) <= GO_MAX_INSERTION:
+        _insertion_sort(entries, _sort_port_map_less)
+    else:
+        # Go sorts longer slices with pdqsort, and feeds it a map walk that is random beyond 8
+        # keys: Docker has no reproducible order here. Sort by what Less means (higher host
+        # port, higher port, tcp first) in O(n log n): swap for swap, `expose: ["1-65535"]`
+        # took hours.
+        entries.sort(key=lambda e: (-e[1], -e[0][0], e[0][1] != "tcp"))
     out: dict[Port, list[T]] = {}
     for port, _, payload in entries:
         out.setdefault(port, [])

@@ -17,6 +17,7 @@ from .source import Source
 DRIVERS = ("bridge", "macvlan", "overlay")
 BUILTIN_NETWORKS = ("bridge", "host", "none")
 TEST_NETS = tuple(IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
+ANY = IPv4Address("0.0.0.0")
 EPHEMERAL = (32768, 60999)          # net.ipv4.ip_local_port_range of a fresh namespace
 MACVLAN_MODES = ("bridge", "vepa", "private", "passthru")
 BRIDGE_OPTS = (
@@ -34,6 +35,7 @@ DRIVER_OPTS = {
     "macvlan": ("parent", "macvlan_mode", "shim", "com.docker.network.driver.mtu"),
     "overlay": ("com.docker.network.driver.mtu", "com.docker.network.driver.overlay.vxlanid_list"),
 }
+DOCKER_NAME_RULE = "must be letters, digits, '_', '.' or '-', starting with a letter or digit"
 TRUE = ("1", "t", "T", "TRUE", "true", "True")       # Go's strconv.ParseBool
 FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
@@ -49,7 +51,7 @@ def load_file(path: str) -> Topology:
 
 
 def resolve(src: Source) -> Topology:
-    shape = check_shape(src)
+    shape = src.problems + check_shape(src)
     if shape and not isinstance(src.data, dict):
         raise TopologyError(shape)
     r = _Resolver(src)
@@ -71,12 +73,42 @@ class _Stop(Exception):
     """Later checks depend on this one; stop and report what was found."""
 
 
-def _suggest(name: str, known) -> str:
-    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+SUGGEST_BUDGET = 200_000   # names looked at per file for did-you-mean hints
+MAX_LISTED = 12            # names listed when there is no close match
+
+
+def _suggest(name: str, known, budget: list[int] | None = None) -> str:
+    """'; did you mean X?' or a few known names. `budget` bounds the work for one file: a hint
+    costs a pass over the names, and 10,000 bad references to 10,000 containers must not take
+    minutes; once it is spent, messages go without hints."""
+    if budget is not None:
+        if budget[0] < len(known):
+            return ""
+        budget[0] -= len(known)
+    known = sorted(str(k) for k in known)  # sorted: the message must not depend on set order
+    close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
     if close:
         return f"; did you mean {close[0]!r}?"
-    known = list(known)
+    if len(known) > MAX_LISTED:
+        return f"; known: {', '.join(known[:MAX_LISTED])} and {len(known) - MAX_LISTED} more"
     return f"; known: {', '.join(known)}" if known else ""
+
+
+def _number(text: str) -> int | None:
+    """A decimal number in ASCII digits, or None: "²".isdigit() is true but int() refuses it,
+    and int() of thousands of digits raises."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
+def _get(mapping: dict, key: str, default):
+    """mapping[key], or `default` when the key is missing or null (`key:` with no value)."""
+    value = mapping.get(key)
+    return default if value is None else value
+
+
+def _portlike(value) -> bool:
+    """A value ports.py can parse: a string or an integer, and `true` is not 1 here."""
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
 
 
 def _mapping(value) -> dict:
@@ -92,13 +124,20 @@ class _Resolver:
         self.src = src
         self.data = _mapping(src.data)
         self.diags: list[Diagnostic] = []
+        self.budget = [SUGGEST_BUDGET]
 
     def err(self, path: str, message: str) -> None:
         self.diags.append(self.src.diag(path, message))
 
+    def suggest(self, name, known) -> str:
+        return _suggest(name, known, self.budget)
+
     # ---- small parsers that report instead of raising --------------------------------
     def net(self, value, path: str) -> IPv4Network | None:
         if not isinstance(value, str):
+            return None
+        if "/" not in value and self._is_addr(value):   # IPv4Network would read it as a /32
+            self.err(path, f"{value!r} has no prefix length; write a CIDR such as {value}/24")
             return None
         try:
             return IPv4Network(value)
@@ -137,9 +176,10 @@ class _Resolver:
     def run(self) -> Topology:
         name = self.data.get("name")
         if name is None:
-            self.err("name", "missing: every lab needs a name of 1-8 characters [a-z0-9]")
+            self.err("name", "missing: every lab needs a `name:` of 1-8 characters [a-z0-9], "
+                             "such as `name: demo`")
             name = "lab"
-        elif isinstance(name, str) and not naming.LAB_NAME.match(name):
+        elif isinstance(name, str) and not naming.LAB_NAME.fullmatch(name):
             self.err("name", f"{name!r} is not a valid lab name: use 1-8 characters of [a-z0-9] "
                              "(it prefixes every namespace the lab makes)")
         self.lab = name if isinstance(name, str) else "lab"
@@ -197,6 +237,9 @@ class _Resolver:
             a = self.addr(value, path)
             if a is None:
                 continue
+            if a in out:
+                self.err(path, f"{a} is listed twice")
+                continue
             if not any(a in n for n in TEST_NETS):
                 self.err(path, f"{a} is not a TEST-NET address; stand-in internet hosts must be in "
                                "192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24 so that lab traffic "
@@ -215,10 +258,11 @@ class _Resolver:
                                                               bip.network.broadcast_address):
                     self.err(f"{path}.bip", f"{raw['bip']!r} must be a gateway address with its "
                                             "prefix, such as 172.17.0.1/16")
+                    bip = None
             except ValueError:
                 self.err(f"{path}.bip", f"{raw['bip']!r} is not an address with prefix such as 172.17.0.1/16")
         fixed = self.net(raw.get("fixed-cidr"), f"{path}.fixed-cidr")
-        if fixed is not None:
+        if fixed is not None and (bip is not None or "bip" not in raw):  # else: bip's error says it
             base = bip.network if bip else IPv4Network("172.17.0.0/16")
             if not fixed.subnet_of(base):
                 self.err(f"{path}.fixed-cidr", f"{fixed} is not inside the default bridge subnet {base}")
@@ -259,7 +303,8 @@ class _Resolver:
 
     def read_hosts(self) -> dict[str, Host]:
         raw = self.data.get("hosts")
-        raw = {"node1": None} if raw is None else _mapping(raw)
+        # not a mapping (the schema said so): go on with the default host, not with none
+        raw = raw if isinstance(raw, dict) else {"node1": None}
         if not raw and isinstance(self.data.get("hosts"), dict):
             self.err("hosts", "no hosts: list at least one, or leave `hosts:` out for node1")
         hosts: dict[str, Host] = {}
@@ -267,7 +312,7 @@ class _Resolver:
         wanted: dict[str, IPv4Address | None] = {}
         for name, spec in raw.items():
             path = f"hosts.{name}"
-            if not naming.HOST_NAME.match(str(name)) or len(str(name)) > naming.MAX_HOST_NAME:
+            if not naming.HOST_NAME.fullmatch(str(name)) or len(str(name)) > naming.MAX_HOST_NAME:
                 self.err(path, f"host name {name!r} must be 1-{naming.MAX_HOST_NAME} characters of "
                                f"[a-z0-9-] starting with a letter or digit (it names the underlay "
                                f"port {naming.underlay_port(str(name))!r}, and interface names are "
@@ -282,7 +327,7 @@ class _Resolver:
                 elif a in taken:
                     owner = "the underlay gateway" if a == self.underlay.gateway else \
                         f"host {next(n for n, x in wanted.items() if x == a)!r}"
-                    self.err(f"{path}.address", f"{a} is already used by {owner}")
+                    self.err(f"{path}.address", f"{a} is already used by {owner}; give each host its own address")
                 taken.add(a)
             wanted[name] = a
         base = int(self.underlay.subnet.network_address) + 105
@@ -307,14 +352,17 @@ class _Resolver:
             path = f"networks.{name}"
             spec = _mapping(spec)
             if name in BUILTIN_NETWORKS:
-                self.err(path, f"{name!r} is one of Docker's built-in networks (bridge, host, none); "
-                               "configure the default bridge through a host's `daemon:` instead")
+                how = "configure the default bridge through a host's `daemon:`" if name == "bridge" else \
+                    f"use `network_mode: {name}` on a container, and another name for a network"
+                self.err(path, f"{name!r} is one of Docker's built-in networks (bridge, host, none); {how}")
                 continue
-            if not naming.DOCKER_NAME.match(str(name)):
-                self.err(path, f"network name {name!r} must match [a-zA-Z0-9][a-zA-Z0-9_.-]*")
-            driver = spec.get("driver", "bridge")
-            if driver not in DRIVERS:
-                self.err(f"{path}.driver", f"unknown driver {driver!r}{_suggest(driver, DRIVERS)}")
+            if not naming.DOCKER_NAME.fullmatch(str(name)):
+                self.err(path, f"network name {name!r} {DOCKER_NAME_RULE}")
+            driver = _get(spec, "driver", "bridge")
+            if not isinstance(driver, str):
+                driver = "bridge"   # the schema reported the type
+            elif driver not in DRIVERS:
+                self.err(f"{path}.driver", f"unknown driver {driver!r}{self.suggest(driver, DRIVERS)}")
                 driver = "bridge"
             subnet = self.net(spec.get("subnet"), f"{path}.subnet")
             gateway = self.addr(spec.get("gateway"), f"{path}.gateway")
@@ -327,7 +375,8 @@ class _Resolver:
             if subnet is not None:
                 if gateway is not None and (gateway not in subnet or gateway in (
                         subnet.network_address, subnet.broadcast_address)):
-                    self.err(f"{path}.gateway", f"gateway {gateway} is not a usable address of subnet {subnet}")
+                    self.err(f"{path}.gateway", f"gateway {gateway} is not a usable address of subnet {subnet}; "
+                                                f"use one inside it, such as {first_host(subnet)}")
                 if ip_range is not None and not ip_range.subnet_of(subnet):
                     self.err(f"{path}.ip_range", f"ip_range {ip_range} is not inside subnet {subnet}")
             opts = {}
@@ -335,48 +384,65 @@ class _Resolver:
                 opath = f"{path}.driver_opts.{key}"
                 known = DRIVER_OPTS[driver]
                 if key not in known:
-                    self.err(opath, f"unknown option {key!r} for the {driver} driver{_suggest(key, known)}")
+                    other = next((d for d, keys in DRIVER_OPTS.items() if key in keys), None)
+                    self.err(opath, f"option {key!r} is for the {other} driver, not {driver}; the {driver} "
+                                    f"driver takes {', '.join(known)}" if other else
+                             f"unknown option {key!r} for the {driver} driver{self.suggest(key, known)}")
                     continue
                 opts[key] = str(value).lower() if isinstance(value, bool) else str(value)
             self.check_options(driver, opts, path)
-            hosts = _listing(spec.get("hosts")) or None
-            for i, h in enumerate(hosts or []):
-                if h not in self.hosts:
-                    self.err(f"{path}.hosts[{i}]", f"unknown host {h!r}{_suggest(h, self.hosts)}")
+            listed = _listing(spec.get("hosts"))
+            for i, h in enumerate(listed):
+                if isinstance(h, str) and h not in self.hosts:
+                    self.err(f"{path}.hosts[{i}]", f"unknown host {h!r}{self.suggest(h, self.hosts)}")
+            hosts = [h for h in listed if isinstance(h, str)] or None   # others: the schema said
             out[str(name)] = dict(driver=driver, subnet=subnet, gateway=gateway, ip_range=ip_range,
                                   internal=spec.get("internal") is True, options=opts, hosts=hosts,
                                   explicit_hosts=hosts is not None)
         return out
 
     def check_options(self, driver: str, opts: dict, path: str) -> None:
+        """Report bad option values and drop them: segment() then reads only valid ones."""
         p = f"{path}.driver_opts."
+        bad = []
         for key in ("com.docker.network.bridge.enable_icc", "com.docker.network.bridge.enable_ip_masquerade",
                     "com.docker.network.bridge.inhibit_ipv4", "shim"):
-            if key in opts:
+            if key in opts and opts[key] not in TRUE + FALSE:
                 self.flag(opts[key], p + key, True)
+                bad.append(key)
         if "com.docker.network.driver.mtu" in opts:
-            v = opts["com.docker.network.driver.mtu"]
-            if not v.isdigit() or not 68 <= int(v) <= 65535:
-                self.err(p + "com.docker.network.driver.mtu", f"MTU {v!r} must be a number from 68 to 65535")
+            v = _number(opts["com.docker.network.driver.mtu"])
+            if v is None or not 68 <= v <= 65535:
+                self.err(p + "com.docker.network.driver.mtu",
+                         f"MTU {opts['com.docker.network.driver.mtu']!r} must be a number from 68 to 65535")
+                bad.append("com.docker.network.driver.mtu")
         for key in ("com.docker.network.bridge.host_binding_ipv4", "com.docker.network.host_ipv4"):
-            if key in opts:
-                self.addr(opts[key], p + key)
-        name = opts.get("com.docker.network.bridge.name")
-        if name is not None:
-            if not naming.IFNAME.match(name) or len(name) > naming.IFNAMSIZ or name in (".", ".."):
-                self.err(p + "com.docker.network.bridge.name",
-                         f"bridge name {name!r} is not a Linux interface name (1-{naming.IFNAMSIZ} "
-                         "characters, no spaces, '/' or ':')")
-            elif name in ("docker0", "eth0", "lo"):
-                self.err(p + "com.docker.network.bridge.name", f"bridge name {name!r} is already used on every host")
+            if key in opts and self.addr(opts[key], p + key) is None:
+                bad.append(key)
+        for key in ("com.docker.network.bridge.name", "parent"):
+            name = opts.get(key)
+            if name is None:
+                continue
+            if not naming.IFNAME.fullmatch(name) or len(name) > naming.IFNAMSIZ or name in (".", ".."):
+                what = "bridge name" if key != "parent" else "parent interface"
+                self.err(p + key, f"{what} {name!r} is not a Linux interface name (1-{naming.IFNAMSIZ} "
+                                  "characters, no spaces, '/' or ':')")
+                bad.append(key)
+            elif key != "parent" and name in ("docker0", "eth0", "lo"):
+                self.err(p + key, f"bridge name {name!r} is already used on every host; choose another")
+                bad.append(key)
         prefix = opts.get("com.docker.network.container_iface_prefix")
-        if prefix is not None and (not naming.IFNAME.match(prefix) or len(prefix) > naming.IFNAMSIZ - 2):
+        if prefix is not None and (not naming.IFNAME.fullmatch(prefix) or len(prefix) > naming.IFNAMSIZ - 2):
             self.err(p + "com.docker.network.container_iface_prefix",
-                     f"prefix {prefix!r} leaves no room for the interface number within "
-                     f"{naming.IFNAMSIZ} characters")
+                     f"prefix {prefix!r} must be 1-{naming.IFNAMSIZ - 2} characters, no spaces, '/' or ':' "
+                     f"(the interface number follows it, within {naming.IFNAMSIZ} characters)")
+            bad.append("com.docker.network.container_iface_prefix")
         mode = opts.get("macvlan_mode")
         if mode is not None and mode not in MACVLAN_MODES:
             self.err(p + "macvlan_mode", f"macvlan mode {mode!r} is not one of {', '.join(MACVLAN_MODES)}")
+            bad.append("macvlan_mode")
+        for key in bad:
+            opts.pop(key, None)
 
     def check_names(self) -> None:
         """Hosts, containers and `outside` share one namespace prefix, so their names must differ."""
@@ -385,9 +451,9 @@ class _Resolver:
             owners.setdefault(h, f"host {h!r}")
         for name in self.containers_raw:
             path = f"containers.{name}"
-            if not naming.DOCKER_NAME.match(str(name)) or len(str(name)) > naming.MAX_CONTAINER_NAME:
-                self.err(path, f"container name {name!r} must match [a-zA-Z0-9][a-zA-Z0-9_.-]* "
-                               f"and have at most {naming.MAX_CONTAINER_NAME} characters")
+            if not naming.DOCKER_NAME.fullmatch(str(name)) or len(str(name)) > naming.MAX_CONTAINER_NAME:
+                self.err(path, f"container name {name!r} {DOCKER_NAME_RULE}, "
+                               f"at most {naming.MAX_CONTAINER_NAME} characters")
             if name in owners:
                 self.err(path, f"name {name!r} is already taken by {owners[name]}; hosts, containers "
                                "and `outside` need distinct names (each gets namespace "
@@ -402,25 +468,30 @@ class _Resolver:
         for name, spec in self.containers_raw.items():
             path = f"containers.{name}"
             spec = _mapping(spec)
-            host = spec.get("host", only_host)
-            if host is None:
-                self.err(path, f"which host? this lab has {len(self.hosts)}: set `host:` to one of "
-                               f"{', '.join(self.hosts)}")
+            host = _get(spec, "host", only_host)
+            if not isinstance(host, (str, type(None))):
+                host = None         # the schema reported the type
+            elif host is None:
+                if self.hosts:      # none at all is reported once, at `hosts`
+                    self.err(path, f"which host? this lab has {len(self.hosts)}: set `host:` to one of "
+                                   f"{', '.join(self.hosts)}")
             elif host not in self.hosts:
-                self.err(f"{path}.host", f"unknown host {host!r}{_suggest(host, self.hosts)}")
+                self.err(f"{path}.host", f"unknown host {host!r}{self.suggest(host, self.hosts)}")
                 host = None
-            mode = spec.get("network_mode", "bridge")
+            mode = _get(spec, "network_mode", "bridge")
             shares = None
             if isinstance(mode, str) and mode.startswith("container:"):
                 shares = mode.split(":", 1)[1]
                 mode = "container"
                 if shares not in self.containers_raw:
                     self.err(f"{path}.network_mode", f"unknown container {shares!r}"
-                                                     f"{_suggest(shares, self.containers_raw)}")
+                                                     f"{self.suggest(shares, self.containers_raw)}")
                     shares = None
                 elif shares == name:
                     self.err(f"{path}.network_mode", "a container cannot share its own namespace")
                     shares = None
+            elif not isinstance(mode, str):
+                mode = "bridge"     # the schema reported the type
             elif mode not in ("bridge", "host", "none"):
                 self.err(f"{path}.network_mode", f"{mode!r} is not a network mode; use bridge, host, "
                                                  "none or container:<name> (user networks go under `networks:`)")
@@ -429,8 +500,10 @@ class _Resolver:
             if mode == "container":
                 for key in ("ports", "hostname", "links", "publish_all"):
                     if spec.get(key):
-                        self.err(f"{path}.{key}", f"`{key}` conflicts with network_mode container:; "
-                                                  f"the namespace belongs to {shares!r}")
+                        owner = f" ({shares!r})" if shares else ""
+                        self.err(f"{path}.{key}", f"`{key}` cannot be combined with `network_mode: "
+                                                  f"container:...`; set it on the container that owns "
+                                                  f"the namespace{owner}")
             specs[str(name)] = dict(spec=spec, host=host, mode=mode, shares=shares, nets=nets, path=path)
         self.check_sharing(specs)
         self.check_links(specs)
@@ -448,7 +521,7 @@ class _Resolver:
             return [("bridge", {})]
         items = [(n, {}) for n in raw] if isinstance(raw, list) else \
             [(n, _mapping(v)) for n, v in _mapping(raw).items()]
-        if not items:
+        if not items and isinstance(raw, (list, dict)):
             self.err(f"{path}.networks", "an empty list; leave `networks` out to use the default bridge, "
                                          "or use `network_mode: none`")
         seen = set()
@@ -465,7 +538,7 @@ class _Resolver:
                 self.err(npath, f"{net!r} is a network mode, not a network to join: use `network_mode: {net}`")
                 continue
             if net != "bridge" and net not in self.networks:
-                self.err(npath, f"unknown network {net!r}{_suggest(net, list(self.networks) + ['bridge'])}")
+                self.err(npath, f"unknown network {net!r}{self.suggest(net, list(self.networks) + ['bridge'])}")
                 continue
             if net != "bridge" and host is not None:
                 hosts = self.networks[net]["hosts"]
@@ -482,8 +555,8 @@ class _Resolver:
                     self.err(f"{npath}.ipv4_address", "a user specified IP address needs a network with an "
                                                       "explicit `subnet` (Docker 20.10 refuses it otherwise)")
             for j, alias in enumerate(_listing(ep.get("aliases"))):
-                if isinstance(alias, str) and not naming.DOCKER_NAME.match(alias):
-                    self.err(f"{npath}.aliases[{j}]", f"alias {alias!r} is not a valid DNS name")
+                if isinstance(alias, str) and not naming.DOCKER_NAME.fullmatch(alias):
+                    self.err(f"{npath}.aliases[{j}]", f"alias {alias!r} {DOCKER_NAME_RULE}")
             out.append((net, ep | {"_path": npath}))
         return out
 
@@ -513,10 +586,10 @@ class _Resolver:
                     continue
                 target, _, alias = link.partition(":")
                 if target not in specs:
-                    self.err(lpath, f"unknown container {target!r}{_suggest(target, specs)}")
+                    self.err(lpath, f"unknown container {target!r}{self.suggest(target, specs)}")
                     continue
-                if alias and not naming.DOCKER_NAME.match(alias):
-                    self.err(lpath, f"alias {alias!r} is not a valid name")
+                if alias and not naming.DOCKER_NAME.fullmatch(alias):
+                    self.err(lpath, f"alias {alias!r} {DOCKER_NAME_RULE}")
                 t = specs[target]
                 if t["host"] != s["host"]:
                     self.err(lpath, f"{target!r} runs on another host; links work within one host only")
@@ -543,7 +616,8 @@ class _Resolver:
             names = nets if isinstance(nets, list) else list(_mapping(nets))
             for n in names:
                 if isinstance(n, str):
-                    users.setdefault(n, set()).add(raw.get("host", next(iter(self.hosts), None)))
+                    host = _get(raw, "host", next(iter(self.hosts), None))
+                    users.setdefault(n, set()).add(host if isinstance(host, str) else None)
         segments: dict[str, dict[str, Segment]] = {h: {} for h in self.hosts}
         overlay_alloc = SubnetAllocator(DEFAULT_GLOBAL_POOLS)
         explicit_overlay = [n["subnet"] for n in self.networks.values()
@@ -629,11 +703,11 @@ class _Resolver:
 
     def segment(self, net: str, n: dict, host: str, subnet: IPv4Network, vni: int) -> Segment:
         o = n["options"]
-        mtu_opt = o.get("com.docker.network.driver.mtu", "")
+        mtu_opt = _number(o.get("com.docker.network.driver.mtu", ""))
         default_mtu = 1450 if n["driver"] == "overlay" else 1500
-        mtu = int(mtu_opt) if mtu_opt.isdigit() else default_mtu
-        if n["driver"] == "overlay" and mtu_opt.isdigit():
-            mtu = int(mtu_opt) - 50
+        mtu = mtu_opt if mtu_opt is not None else default_mtu
+        if n["driver"] == "overlay" and mtu_opt is not None:
+            mtu = mtu_opt - 50
         if n["driver"] == "bridge":
             device = o.get("com.docker.network.bridge.name") or naming.user_bridge(self.lab, net)
         elif n["driver"] == "macvlan":
@@ -646,8 +720,8 @@ class _Resolver:
             network=net, host=host, driver=n["driver"], subnet=subnet,
             gateway=n["gateway"] or first_host(subnet), ip_range=n["ip_range"], device=device,
             internal=n["internal"],
-            icc=self.flag(o.get("com.docker.network.bridge.enable_icc"), "", True),
-            masquerade=self.flag(o.get("com.docker.network.bridge.enable_ip_masquerade"), "", True),
+            icc=o.get("com.docker.network.bridge.enable_icc", "true") in TRUE,
+            masquerade=o.get("com.docker.network.bridge.enable_ip_masquerade", "true") in TRUE,
             mtu=mtu, host_binding_ipv4=IPv4Address(hb) if hb else IPv4Address("0.0.0.0"),
             is_default=False, options=tuple(sorted(o.items())),
             network_id=naming.network_id(self.lab, net), vni=vni,
@@ -667,6 +741,7 @@ class _Resolver:
             return allocators[key]
 
         # static addresses are reserved before any automatic one (see README: IPAM)
+        static: dict[tuple, str] = {}       # (allocator, address) -> the container that asked
         for name, s in specs.items():
             for net, ep in s["nets"]:
                 seg = segments.get(s["host"], {}).get(net)
@@ -674,11 +749,19 @@ class _Resolver:
                     if seg is not None and "ipv4_address" in ep else None
                 if a is None:
                     continue
-                if a not in seg.subnet or a in (seg.subnet.network_address, seg.subnet.broadcast_address):
-                    self.err(f"{ep['_path']}.ipv4_address", f"{a} is not a usable address of {net}'s subnet {seg.subnet}")
+                if a not in seg.subnet:
+                    self.err(f"{ep['_path']}.ipv4_address", f"{a} is outside the subnet {seg.subnet} of {net!r}; "
+                                                           "pick an address inside it")
+                elif a in (seg.subnet.network_address, seg.subnet.broadcast_address):
+                    self.err(f"{ep['_path']}.ipv4_address", f"{a} is the network or broadcast address of "
+                                                           f"the subnet {seg.subnet} of {net!r}; pick another")
                 elif not allocator(seg).reserve(a):
-                    what = "the gateway" if a == seg.gateway else "another container"
-                    self.err(f"{ep['_path']}.ipv4_address", f"{a} is already used by {what} on {net!r}")
+                    what = "the gateway" if a == seg.gateway else \
+                        f"container {static.get((id(allocator(seg)), a), '?')!r}"
+                    self.err(f"{ep['_path']}.ipv4_address", f"{a} is already used by {what} on {net!r}; "
+                                                           "pick another")
+                else:
+                    static[(id(allocator(seg)), a)] = name
         ports = _PortAllocator(self)
         containers = []
         for name, s in specs.items():
@@ -723,6 +806,8 @@ class _Resolver:
             hostname = spec.get("hostname") if isinstance(spec.get("hostname"), str) else cid[:12]
             exposed: list[tuple[int, str]] = []
             for i, e in enumerate(_listing(spec.get("expose"))):
+                if not _portlike(e):
+                    continue        # the schema reported the type
                 try:
                     exposed += parse_expose(e)
                 except PortSpecError as err:
@@ -771,25 +856,29 @@ class _Resolver:
             src, dst = e.get("from"), e.get("to")
             for key, value in (("from", src), ("to", dst)):
                 if value is None:
-                    self.err(path, f"missing `{key}`")
+                    self.err(path, f"missing `{key}`: each expectation needs `from` and `to` (a container, "
+                                   "a host or `outside`; `to` may also be an address or HOST:PORT)")
             if isinstance(src, str) and src not in names:
-                self.err(f"{path}.from", f"unknown container, host or outside {src!r}{_suggest(src, names)}")
-            proto = e.get("proto", "icmp")
-            if proto not in ("icmp", "tcp", "udp"):
+                self.err(f"{path}.from", f"unknown container, host or outside {src!r}{self.suggest(src, names)}")
+            proto = _get(e, "proto", "icmp")
+            if isinstance(proto, str) and proto not in ("icmp", "tcp", "udp"):
                 self.err(f"{path}.proto", f"protocol {proto!r} is not one of icmp, tcp, udp")
             port = e.get("port")
+            if isinstance(port, int) and not 1 <= port <= 65535:
+                self.err(f"{path}.port", f"port {port} is out of range 1-65535")
             if isinstance(dst, str):
                 target, sep, p = dst.rpartition(":") if ":" in dst else (dst, "", "")
                 if sep:
-                    if not p.isdigit() or not 1 <= int(p) <= 65535:
+                    number = _number(p)
+                    if number is None or not 1 <= number <= 65535:
                         self.err(f"{path}.to", f"port {p!r} in {dst!r} is not a number from 1 to 65535")
                     elif proto == "icmp" and "proto" not in e:
                         proto = "tcp"
-                    if port is None and p.isdigit():
-                        port = int(p)
+                    if port is None and number is not None:
+                        port = number
                 if target not in names and not self._is_addr(target):
                     self.err(f"{path}.to", f"{target!r} is not a container, a host, `outside` or an "
-                                           f"IPv4 address{_suggest(target, names)}")
+                                           f"IPv4 address{self.suggest(target, names)}")
             if proto in ("tcp", "udp") and port is None:
                 self.err(path, f"a {proto} expectation needs a port: `to: NAME:PORT` or `port:`")
             if isinstance(src, str) and isinstance(dst, str):
@@ -812,13 +901,20 @@ class _PortAllocator:
     def __init__(self, r: _Resolver):
         self.r = r
         self.owner: dict[tuple, str] = {}
+        # (host, port, proto) -> host IPs bound: 0.0.0.0 clashes with every IP, and a scan of
+        # `owner` per lookup made 10,000 published ports take minutes
+        self.ips: dict[tuple, list[IPv4Address]] = {}
         self.last: dict[tuple, int] = {}
+        self.full: set[tuple] = set()       # (host, ip, proto) with no ephemeral port left
+        self.failed: set = set()            # what was reported already: one error per spec
 
     def taken(self, host: str, ip: IPv4Address, port: int, proto: str) -> str | None:
-        for (h, oip, oport, oproto), who in self.owner.items():
-            if h == host and oport == port and oproto == proto and (
-                    oip == ip or IPv4Address("0.0.0.0") in (oip, ip)):
-                return who
+        ips = self.ips.get((host, port, proto))
+        if not ips:
+            return None
+        for other in (ip, ANY) if ip != ANY else ips[:1]:
+            if (host, other, port, proto) in self.owner:
+                return self.owner[(host, other, port, proto)]
         return None
 
     def bind(self, name: str, s: dict, host: Host, seg: Segment | None, exposed,
@@ -828,6 +924,8 @@ class _PortAllocator:
         wanted = []     # ((port, proto), host port as requested, (path, ip, host ports to try))
         for i, spec in enumerate(_listing(s["spec"].get("ports"))):
             path = f"{s['path']}.ports[{i}]"
+            if not _portlike(spec):
+                continue            # the schema reported the type
             try:
                 req = parse_port(spec)
             except PortSpecError as e:
@@ -857,13 +955,15 @@ class _PortAllocator:
         return out, [port for port, _ in order]
 
     def allocate(self, name: str, host: Host, path, ip, tries, cp: int, proto: str) -> PortBinding | None:
+        if path in self.failed:
+            return None             # reported once; the rest of a failed range adds nothing
         if tries is None:
             return PortBinding(ip, self.ephemeral(host.name, ip, proto, name), cp, proto)
         if len(tries) > 1:
             free = next((p for p in tries if not self.taken(host.name, ip, p, proto)), None)
             if free is None:
                 self.r.err(path, f"every host port in {tries[0]}-{tries[-1]}/{proto} "
-                                 f"on {ip} is already allocated")
+                                 f"on {ip} is already allocated; widen the range")
                 return None
             tries = range(free, free + 1)
         who = self.taken(host.name, ip, tries[0], proto)
@@ -878,16 +978,22 @@ class _PortAllocator:
 
     def claim(self, host: str, ip, port: int, proto: str, who: str) -> None:
         self.owner[(host, ip, port, proto)] = who
+        self.ips.setdefault((host, port, proto), []).append(ip)
 
     def ephemeral(self, host: str, ip, proto: str, who: str) -> int:
         key = (host, ip, proto)
         lo, hi = EPHEMERAL
-        start = self.last.get(key, lo - 1) + 1
-        for step in range(hi - lo + 1):
-            p = lo + (start - lo + step) % (hi - lo + 1)
-            if not self.taken(host, ip, p, proto):
-                self.last[key] = p
-                self.claim(host, ip, p, proto, who)
-                return p
-        self.r.err(f"containers.{who}", f"no ephemeral host port left on {ip}/{proto}")
+        if key not in self.full:   # nothing is freed while loading: once full, always full
+            start = self.last.get(key, lo - 1) + 1
+            for step in range(hi - lo + 1):
+                p = lo + (start - lo + step) % (hi - lo + 1)
+                if not self.taken(host, ip, p, proto):
+                    self.last[key] = p
+                    self.claim(host, ip, p, proto, f"container {who!r}")
+                    return p
+            self.full.add(key)
+        if (key, who) not in self.failed:
+            self.failed.add((key, who))
+            self.r.err(f"containers.{who}", f"no ephemeral host port left on {ip}/{proto} "
+                                            f"(range {lo}-{hi} on host {host!r}); publish fewer ports")
         return 0

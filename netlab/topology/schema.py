@@ -4,6 +4,7 @@ Only shape lives here; meaning (addresses, references, overlaps) is checked in r
 Every problem is reported, not just the first, each at its line and key path."""
 from __future__ import annotations
 
+import datetime
 import difflib
 from dataclasses import dataclass
 
@@ -126,7 +127,9 @@ def _describe(value) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return type(value).__name__
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return f"the date {value} (put it in quotes to make it text)"
+    return f"a value of type {type(value).__name__}"
 
 
 def _unknown(key, known) -> str:

@@ -13,15 +13,22 @@ from ..errors import Diagnostic, TopologyError
 MAX_BYTES = 16 * 1024 * 1024
 MAX_NODES = 2_000_000
 MAX_DEPTH = 64
+# Aliases may repeat what is written, within limits: a file expands to at most ALIAS_RATIO
+# times its own nodes (and at least ALIAS_FLOOR values). A billion laughs stops after about
+# 0.1 s, while 10,000 containers that each merge `<<: *defaults` still load.
+ALIAS_RATIO = 10
+ALIAS_FLOOR = 100_000
 
 
 @dataclass
 class Source:
-    """A parsed lab file: its data and the line of each key path ("a.b[0].c")."""
+    """A parsed lab file: its data and the line of each key path ("a.b[0].c"), plus the
+    problems found while reading it that did not stop the reading (duplicate keys)."""
 
     file: str
     data: object
     lines: dict[str, int] = field(default_factory=dict)
+    problems: list[Diagnostic] = field(default_factory=list)
 
     def line(self, path: str) -> int:
         """Line of `path`, or of its nearest ancestor that has one."""
@@ -33,7 +40,36 @@ class Source:
         return self.lines.get("", 1)
 
     def diag(self, path: str, message: str) -> Diagnostic:
-        return Diagnostic(self.file, self.line(path), path, message)
+        return Diagnostic(self.file, self.line(path), shown(path), shown(message))
+
+
+def shown(text: str) -> str:
+    """Text with control and invisible characters escaped: a name may hold a newline, and
+    one diagnostic must stay one line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int):
+        super().__init__(line)
+        self.line = line
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that stops at MAX_DEPTH nesting while scanning: PyYAML's scanner is quadratic
+    in flow depth (3,000 `[` took a minute) and its composer recurses once per level."""
+
+    def fetch_flow_collection_start(self, TokenClass):
+        self.check_depth()
+        super().fetch_flow_collection_start(TokenClass)
+
+    def add_indent(self, column):
+        self.check_depth()
+        return super().add_indent(column)
+
+    def check_depth(self):
+        if self.flow_level + len(self.indents) >= MAX_DEPTH:
+            raise _TooDeep(self.get_mark().line + 1)
 
 
 def _child(path: str, key: object) -> str:
@@ -42,37 +78,115 @@ def _child(path: str, key: object) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
+MERGE = "tag:yaml.org,2002:merge"
+COLLECTIONS = {f"tag:yaml.org,2002:{t}" for t in ("map", "omap", "pairs", "set", "seq")}
+# tags the resolver gives plain scalars by their look: if constructing one fails
+# ("2001-13-45", "0b_"), the text was only shaped like a date or number; keep it as text
+IMPLICIT = {f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "null", "timestamp")}
+
+
 class _Converter:
-    def __init__(self, src: Source):
+    def __init__(self, src: Source, root: yaml.Node):
         self.src = src
         self.count = 0
+        self.limit = min(MAX_NODES, max(ALIAS_FLOOR, ALIAS_RATIO * _distinct(root)))
         self.loader = yaml.SafeLoader("")
 
-    def convert(self, node: yaml.Node, path: str, depth: int) -> object:
+    def tick(self, path: str) -> None:
         self.count += 1
-        if self.count > MAX_NODES:
-            raise _Abort(path, f"the document expands to more than {MAX_NODES} values "
-                               "(anchors/aliases that multiply?); write it out plainly")
+        if self.count > self.limit:
+            raise _Abort(_top(path), f"the document expands to more than {self.limit} values "
+                                     "(anchors/aliases that multiply?); write it out plainly")
+
+    def convert(self, node: yaml.Node, path: str, depth: int) -> object:
+        self.tick(path)
         if depth > MAX_DEPTH:
-            raise _Abort(path, f"nested deeper than {MAX_DEPTH} levels")
+            raise _Abort(_top(path), f"nested deeper than {MAX_DEPTH} levels; a lab file needs only a few",
+                         node.start_mark.line + 1)
         self.src.lines.setdefault(path, node.start_mark.line + 1)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in COLLECTIONS:
+            self.bad_tag(node, path)    # `!!python/object/apply:os.system [id]` and the like
         if isinstance(node, yaml.MappingNode):
-            out: dict = {}
-            for knode, vnode in node.value:
-                if not isinstance(knode, yaml.ScalarNode):
-                    raise _Abort(path, "a mapping key must be a plain value", knode.start_mark.line + 1)
-                key = self.loader.construct_scalar(knode)
-                kpath = _child(path, key)
-                if key in out:
-                    raise _Abort(kpath, "this key appears twice in the same mapping", knode.start_mark.line + 1)
-                self.src.lines[kpath] = knode.start_mark.line + 1
-                out[key] = self.convert(vnode, kpath, depth + 1)
-            return out
+            return self.mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(v, _child(path, i), depth + 1) for i, v in enumerate(node.value)]
         if node.tag == "tag:yaml.org,2002:int" and ":" in node.value:
             return node.value  # YAML 1.1 sexagesimal: "22:22" is a port mapping, not 1342
-        return self.loader.construct_object(node, deep=False)
+        try:
+            return self.loader.construct_object(node, deep=False)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+            if node.tag not in IMPLICIT:
+                self.bad_tag(node, path)
+            return node.value
+
+    def bad_tag(self, node: yaml.Node, path: str) -> None:
+        """Report a tag a lab file has no use for, and read on as if it were not there."""
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        self.src.problems.append(Diagnostic(self.src.file, node.start_mark.line + 1, shown(path),
+                                            shown(f"cannot read the value tagged {tag}; remove the tag")))
+
+    def mapping(self, node: yaml.MappingNode, path: str, depth: int) -> dict:
+        out: dict = {}
+        first: dict = {}    # key -> line, for keys written in this mapping (not merged in)
+        for knode, vnode, merged in self.pairs(node, path, 0):
+            if not isinstance(knode, yaml.ScalarNode):
+                raise _Abort(path, "a mapping key must be a plain name, not a list or mapping",
+                             knode.start_mark.line + 1)
+            key = self.loader.construct_scalar(knode)
+            kpath = _child(path, key)
+            line = knode.start_mark.line + 1
+            if key in out:
+                if not merged:  # report it, keep the first, read on: all errors at once
+                    self.src.problems.append(Diagnostic(
+                        self.src.file, line, shown(kpath), f"{key!r} appears twice in this mapping (first "
+                                                           f"on line {first[key]}); remove or rename one"))
+                continue
+            if not merged:
+                first[key] = line
+            self.src.lines[kpath] = line
+            out[key] = self.convert(vnode, kpath, depth + 1)
+        return out
+
+    def pairs(self, node: yaml.MappingNode, path: str, depth: int) -> list[tuple]:
+        """(key, value, merged) nodes with YAML merge keys (`<<: *base`) applied as PyYAML's
+        flatten_mapping does: the mapping's own keys first, so they win over merged ones."""
+        if depth > MAX_DEPTH:
+            raise _Abort(_top(path), "`<<` merges nest too deeply (does an anchor merge itself?)",
+                         node.start_mark.line + 1)
+        own, merged = [], []
+        for knode, vnode in node.value:
+            if knode.tag != MERGE:
+                own.append((knode, vnode, False))
+                continue
+            for sub in vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]:
+                if not isinstance(sub, yaml.MappingNode):
+                    raise _Abort(path, "`<<` merges a mapping (such as *base) or a list of them",
+                                 knode.start_mark.line + 1)
+                for k, v, _ in self.pairs(sub, path, depth + 1):
+                    self.tick(path)
+                    merged.append((k, v, True))
+        return own + merged
+
+
+def _distinct(root: yaml.Node) -> int:
+    """Nodes written in the document, each alias counted once: the size before expansion."""
+    seen, todo = set(), [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            todo += [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            todo += node.value
+    return len(seen)
+
+
+def _top(path: str) -> str:
+    """The top-level key of a path: a bomb's or a deep nest's full path says nothing useful."""
+    cut = min((i for i in (path.find("."), path.find("[")) if i > 0), default=len(path))
+    return path[:cut]
 
 
 class _Abort(Exception):
@@ -84,35 +198,70 @@ class _Abort(Exception):
 def parse_text(text: str | bytes, file: str = "<string>") -> Source:
     """Parse one YAML document; raise TopologyError with a located message on any failure."""
     src = Source(file, None)
+    if len(text) > MAX_BYTES:
+        raise TopologyError([Diagnostic(file, 1, "", f"the file is larger than {MAX_BYTES >> 20} MiB; "
+                                                     "a lab file is a few kilobytes")])
     if isinstance(text, bytes):
-        if len(text) > MAX_BYTES:
-            raise TopologyError([Diagnostic(file, 0, "", f"the file is larger than {MAX_BYTES >> 20} MiB")])
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as e:
             raise TopologyError([Diagnostic(file, text[: e.start].count(b"\n") + 1, "",
-                                            "the file is not UTF-8 text")]) from None
+                                            "the file is not UTF-8 text; save it as UTF-8")]) from None
     if "\x00" in text:
         raise TopologyError([Diagnostic(file, text[: text.index("\x00")].count("\n") + 1, "",
                                         "the file contains a NUL byte: it is not a YAML text file")])
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
+    except _TooDeep as e:
+        raise TopologyError([Diagnostic(file, e.line, "", f"nested deeper than {MAX_DEPTH} levels; "
+                                                          "a lab file needs only a few")]) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else 0
-        raise TopologyError([Diagnostic(file, line, "", f"YAML syntax: {e.problem or e.context}")]) from None
+        line = mark.line + 1 if mark else 1
+        raise TopologyError([Diagnostic(file, line, "", _syntax(e))]) from None
+    except yaml.reader.ReaderError as e:
+        bad = chr(e.character) if isinstance(e.character, int) else "\x00"
+        at = max(text.find(bad), 0)
+        raise TopologyError([Diagnostic(file, text[:at].count("\n") + 1, "",
+                                        f"the file contains a control character (U+{ord(bad):04X}, column "
+                                        f"{at - text.rfind(chr(10), 0, at)}) that YAML does not allow; "
+                                        "remove it")]) from None
     except yaml.YAMLError as e:
-        raise TopologyError([Diagnostic(file, 0, "", f"YAML syntax: {e}")]) from None
+        raise TopologyError([Diagnostic(file, 1, "", f"YAML syntax: {str(e).splitlines()[0]}")]) from None
     if node is None:
-        raise TopologyError([Diagnostic(file, 1, "", "the file is empty; a lab needs at least `name:`")])
-    conv = _Converter(src)
+        raise TopologyError([Diagnostic(file, 1, "", "the file is empty; a lab needs at least "
+                                                     "`name:` (for example `name: demo`)")])
+    conv = _Converter(src, node)
     try:
         src.data = conv.convert(node, "", 0)
     except _Abort as e:
-        raise TopologyError([Diagnostic(file, e.at or src.line(e.path), e.path, e.message)]) from None
-    except (yaml.YAMLError, ValueError, TypeError) as e:
-        raise TopologyError([Diagnostic(file, 0, "", f"YAML value: {e}")]) from None
+        raise TopologyError(src.problems + [Diagnostic(file, e.at or src.line(e.path), shown(e.path),
+                                                       e.message)]) from None
     return src
+
+
+def _syntax(e: yaml.MarkedYAMLError) -> str:
+    """PyYAML's message, with the line where the broken construct began and a hint."""
+    problem, context = e.problem or e.context or "unreadable", e.context or ""
+    if "'\\t'" in problem:
+        return "YAML syntax: a tab character; YAML indents with spaces only"
+    if problem == "but found another document":
+        return "YAML syntax: a second document (after `---`); a lab file holds one"
+    hint = ""
+    if problem.startswith("mapping values are not allowed"):
+        hint = "; put a value that contains ': ' in quotes"
+    elif "cannot start any token" in problem:
+        hint = "; put the value in quotes"
+    elif "<block end>" in problem:
+        hint = "; check the indentation"
+    begun = e.context_mark.line + 1 if e.context_mark else 0
+    if context and begun and e.problem_mark and begun != e.problem_mark.line + 1:
+        if context.startswith("while "):
+            what = context.split(" ", 2)[-1]
+            hint += f" (in {what} that starts on line {begun})"
+        else:
+            return f"YAML syntax: {context} on line {begun}, {problem} here"
+    return f"YAML syntax: {problem}{hint}"
 
 
 def parse_file(path: str) -> Source:

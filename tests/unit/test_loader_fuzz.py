@@ -1,0 +1,288 @@
+"""Fuzzing the pure loader: whatever the bytes, `load_text` returns a Topology or raises a
+TopologyError whose every diagnostic has a line and a message, and never anything else.
+
+NETLAB_FUZZ_EXAMPLES sets the number of examples (500 by default, about half a minute on
+two cores); a bench run can ask for 20000."""
+from __future__ import annotations
+
+import copy
+import os
+import time
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from netlab.errors import TopologyError
+from netlab.topology import Topology, load_text
+from netlab.topology.resolve import _Resolver, _Stop
+from netlab.topology.schema import check_shape
+from netlab.topology.source import parse_text
+
+EXAMPLES = int(os.environ.get("NETLAB_FUZZ_EXAMPLES", "500"))
+
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                       HealthCheck.filter_too_much, HealthCheck.large_base_example])
+
+# Valid labs that between them use every key of the schema: the seeds the mutations start from.
+BASES = [
+    {"name": "demo", "outside": {"addresses": ["203.0.113.10"]},
+     "networks": {"mynet": {"subnet": "192.168.0.0/16", "gateway": "192.168.0.1"}},
+     "containers": {"web": {"ports": ["8080:80"], "command": "python3 -m http.server 80"},
+                    "a1": {"networks": ["mynet"]}, "a2": {"networks": ["mynet"]}, "solo": {}},
+     "expect": [{"from": "a1", "to": "a2", "ok": True},
+                {"from": "outside", "to": "node1:8080", "proto": "tcp", "ok": True}]},
+    {"name": "multi", "underlay": {"subnet": "10.10.101.0/24", "gateway": "10.10.101.254", "mtu": 1500},
+     "hosts": {"node1": {"address": "10.10.101.105",
+                         "daemon": {"bip": "172.30.0.1/16", "fixed-cidr": "172.30.5.0/24", "icc": False,
+                                    "ip-masq": True, "iptables": True, "ip-forward": True,
+                                    "userland-proxy": False, "mtu": 1400, "ip": "127.0.0.1",
+                                    "default-address-pools": [{"base": "10.200.0.0/16", "size": 24}],
+                                    "dns": ["192.0.2.53"], "dns-search": ["lab"], "dns-opts": ["ndots:1"]}},
+               "node2": {"address": "10.10.101.106"}},
+     "networks": {"ov": {"driver": "overlay", "hosts": ["node1", "node2"]},
+                  "mv": {"driver": "macvlan", "subnet": "10.10.101.0/24", "gateway": "10.10.101.254",
+                         "ip_range": "10.10.101.128/26",
+                         "driver_opts": {"parent": "eth0", "macvlan_mode": "bridge"}},
+                  "br": {"subnet": "10.1.0.0/24", "ip_range": "10.1.0.128/25", "internal": True,
+                         "driver_opts": {"com.docker.network.bridge.name": "br-lab",
+                                         "com.docker.network.bridge.enable_icc": "false",
+                                         "com.docker.network.driver.mtu": "1400",
+                                         "com.docker.network.container_iface_prefix": "net"}}},
+     "containers": {"a": {"host": "node1", "networks": {"ov": {"aliases": ["alpha"]},
+                                                        "br": {"ipv4_address": "10.1.0.10"}}},
+                    "b": {"host": "node2", "networks": ["ov"], "ports": ["127.0.0.1::53/udp", "9000-9002:9000-9002"],
+                          "publish_all": True, "expose": [81, "82/udp"], "hostname": "bee"},
+                    "c": {"host": "node1", "network_mode": "container:a"},
+                    "d": {"host": "node1", "links": ["e:db"]},
+                    "e": {"host": "node1", "network_mode": "bridge"},
+                    "h": {"host": "node2", "network_mode": "host"},
+                    "n": {"host": "node2", "network_mode": "none"}},
+     "expect": [{"from": "a", "to": "b", "ok": True}, {"from": "d", "to": "10.10.101.106", "port": 9000,
+                                                        "proto": "udp", "ok": False}]},
+]
+
+# what a name or value may turn into: shell metacharacters, unicode, YAML look-alikes
+NASTY = st.sampled_from([
+    "", " ", "-", "a b", "$(reboot)", "`id`", "a;rm -rf /", "x|y", "a&&b", "<x>", "'", '"', "\\",
+    "\n", "\t", "*", "?", "~", "!", "#", "%", "@", "a:b", "container:", "container:a", "a/b", "..",
+    "é", "名前", "ﬁ", "\u200b", "\U0001f600", "Ａ", "²", "٣", "null", "~", "yes", "on", "0x1F", "1e3",
+    "22:22", "0b_", "._", "2001-13-45", "2001-01-01", "00080", "9" * 30, "a" * 300, "<<", "&a", "*a",
+    "eth0", "docker0", "lo", "bridge", "host", "none", "outside", "node1",
+])
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=True),
+                    st.text(max_size=30), NASTY)
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                       st.dictionaries(st.one_of(st.text(max_size=8), NASTY),
+                                                                       inner, max_size=4)),
+                      max_leaves=12)
+
+
+def _paths(node, prefix=()):
+    """Every (path to a container, key) in a document of dicts and lists."""
+    out = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out.append((prefix, k))
+            out += _paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out.append((prefix, i))
+            out += _paths(v, prefix + (i,))
+    return out
+
+
+def _at(doc, path):
+    for k in path:
+        doc = doc[k]
+    return doc
+
+
+@st.composite
+def mutated(draw):
+    """A valid lab with keys dropped, renamed, added or retyped, then dumped as YAML and
+    possibly damaged as text (lines doubled, so keys appear twice; lines cut; bytes spliced)."""
+    doc = copy.deepcopy(draw(st.sampled_from(BASES)))
+    for _ in range(draw(st.integers(1, 6))):
+        paths = _paths(doc)
+        if not paths:
+            break
+        parent_path, key = draw(st.sampled_from(paths))
+        parent = _at(doc, parent_path)
+        op = draw(st.sampled_from(["drop", "retype", "rename", "add", "name"]))
+        if op == "drop":
+            del parent[key]
+        elif op == "retype":
+            parent[key] = draw(VALUES)
+        elif op == "rename" and isinstance(parent, dict):
+            parent[draw(st.one_of(NASTY, st.text(max_size=12)))] = parent.pop(key)
+        elif op == "add" and isinstance(parent, dict):
+            parent[draw(st.one_of(NASTY, st.text(max_size=12)))] = draw(VALUES)
+        elif op == "name":
+            parent[key] = draw(NASTY)
+    text = yaml.safe_dump(doc, default_flow_style=draw(st.sampled_from([False, None, True])),
+                          allow_unicode=draw(st.booleans()), sort_keys=False, width=10**6)
+    lines = text.splitlines(keepends=True)
+    for _ in range(draw(st.integers(0, 3))):
+        if not lines:
+            break
+        i = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.sampled_from(["double", "cut", "splice"]))
+        if op == "double":
+            lines.insert(i, lines[i])
+        elif op == "cut":
+            del lines[i]
+        else:
+            j = draw(st.integers(0, len(lines[i])))
+            lines[i] = lines[i][:j] + draw(st.one_of(NASTY, st.text(max_size=5))) + lines[i][j:]
+    return "".join(lines)
+
+
+@st.composite
+def deep(draw):
+    n = draw(st.integers(1, 3000))
+    kind = draw(st.sampled_from(["flow-list", "flow-map", "block", "alias", "merge"]))
+    if kind == "flow-list":
+        return "name: deep\ncontainers: " + "[" * n + "]" * n + "\n"
+    if kind == "flow-map":
+        return "name: deep\ncontainers: " + "{a: " * n + "1" + "}" * n + "\n"
+    if kind == "block":
+        return "name: deep\nhosts:\n" + "".join("  " * (i + 1) + "a:\n" for i in range(min(n, 400)))
+    if kind == "alias":   # the billion laughs: each level refers to the previous one k times
+        k, levels = draw(st.integers(2, 10)), draw(st.integers(1, 12))
+        lines = ["name: lol", 'l0: &l0 ["lol"]']
+        lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * k) + "]" for i in range(1, levels + 1)]
+        return "\n".join(lines) + "\n"
+    k, levels = draw(st.integers(2, 10)), draw(st.integers(1, 12))
+    lines = ["name: merge", "b0: &b0 {x: 1}"]
+    lines += [f"b{i}: &b{i} {{<<: [" + ", ".join([f"*b{i - 1}"] * k) + "]}" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+PORT = st.integers(-5, 70000)
+
+
+@st.composite
+def port_spec(draw):
+    a, c = draw(PORT), draw(PORT)
+    # ranges mostly short (reversed, off by one, ...); HUGE below brings the long ones
+    b, d = (x + draw(st.sampled_from([0, 1, 2, 20, -1, -30, 70000])) for x in (a, c))
+    proto = draw(st.sampled_from(["", "/tcp", "/udp", "/sctp", "/icmp", "/TCP", "/"]))
+    ip = draw(st.sampled_from(["", "127.0.0.1:", "0.0.0.0:", "10.10.101.105:", "999.0.0.1:"]))
+    return draw(st.sampled_from([
+        f"{a}", f"{a}-{b}", f"{a}:{c}", f"{a}-{b}:{c}-{d}", f"{a}-{b}:{c}", f"{ip}{a}:{c}{proto}",
+        f"{ip}:{c}{proto}", f"{a}{proto}", f"{a}-{b}:{c}-{d}{proto}",
+    ]))
+
+
+# whole-range specs: 65,535 bindings take about a second, so one now and then
+HUGE = st.sampled_from(["1-65535", "1-65535:1-65535", "32768-60999", "1-65535:80", "1024-65535/udp"])
+
+
+@st.composite
+def many_ports(draw):
+    n = draw(st.integers(1, 40))
+    containers = {}
+    for i in range(n):
+        c = {"ports": draw(st.lists(port_spec(), max_size=4))}
+        if draw(st.booleans()):
+            c["expose"] = draw(st.lists(st.one_of(port_spec(), PORT), max_size=3))
+            c["publish_all"] = True
+        containers[f"c{i}"] = c
+    if draw(st.integers(0, 15)) == 0:
+        c = containers[f"c{draw(st.integers(0, n - 1))}"]
+        c.setdefault(draw(st.sampled_from(["ports", "expose"])), []).append(draw(HUGE))
+        c["publish_all"] = draw(st.booleans())
+    return yaml.safe_dump({"name": "ports", "containers": containers})
+
+
+@st.composite
+def many_containers(draw):
+    n = draw(st.sampled_from([50, 200, 1000, 2000]))
+    nets = draw(st.integers(0, 40))
+    lines = ["name: many", "networks:"] + [f"  n{j}: {{}}" for j in range(nets)] + ["containers:"]
+    for i in range(n):
+        kind = draw(st.sampled_from(["plain", "net", "share", "ports", "bad"])) if i < 200 else "plain"
+        if kind == "net" and nets:
+            lines.append(f"  c{i}: {{networks: [n{i % nets}]}}")
+        elif kind == "share" and i:
+            lines.append(f"  c{i}: {{network_mode: 'container:c{i - 1}'}}")
+        elif kind == "ports":
+            lines.append(f"  c{i}: {{ports: ['{8000 + i}:80', '80']}}")
+        elif kind == "bad":
+            lines.append(f"  c{i}: {{networks: [nope{i}], links: [x{i}]}}")
+        else:
+            lines.append(f"  c{i}: {{}}")
+    return "\n".join(lines) + "\n"
+
+
+TEXTS = st.one_of(
+    mutated(), mutated(), mutated(), mutated(),
+    deep(), many_ports(), many_containers(),
+    st.binary(max_size=300),
+    st.text(max_size=300),
+    st.text(alphabet="{}[]:,-&*!|>'\"%@`#? \n\tabc019", max_size=200),
+)
+
+
+def check(text: str | bytes) -> Topology | TopologyError:
+    try:
+        topo = load_text(text, "fuzz.yaml")
+    except TopologyError as e:
+        assert e.diagnostics, "a TopologyError with nothing in it"
+        for d in e.diagnostics:
+            assert isinstance(d.line, int) and d.line >= 1, f"no line: {d}"
+            assert d.message.strip(), f"no message: {d}"
+            assert "\n" not in d.message, f"a message over several lines: {d}"
+        return e
+    assert isinstance(topo, Topology)
+    return topo
+
+
+def check_resolver_survives(text: str | bytes) -> None:
+    """Stricter than the contract: even with shape errors, the semantic pass must not crash.
+    `resolve` hides such a crash behind the shape errors, but the errors the pass would have
+    found after it are then lost, and every error of a file is to be reported at once."""
+    try:
+        src = parse_text(text, "fuzz.yaml")
+    except TopologyError:
+        return
+    if not isinstance(src.data, dict) or not (src.problems or check_shape(src)):
+        return                  # without shape errors, load_text already let a crash through
+    try:
+        _Resolver(src).run()
+    except _Stop:
+        pass
+
+
+@FUZZ
+@given(TEXTS)
+def test_loader_never_crashes(text):
+    check(text)
+    check_resolver_survives(text)
+
+
+def test_ten_thousand_containers_load_in_bounded_time():
+    lines = ["name: big", "networks:", "  n1: {subnet: 10.128.0.0/16}", "containers:"]
+    for i in range(10_000):
+        lines.append(f"  c{i}: {{networks: [n1], ports: ['{10000 + i}:80', '80']}}" if i % 2 else f"  c{i}: {{}}")
+    started = time.monotonic()
+    topo = load_text("\n".join(lines) + "\n", "big.yaml")
+    elapsed = time.monotonic() - started
+    assert len(topo.containers) == 10_000
+    assert topo.container("c9999").attachment("n1").address.ip.exploded == "10.128.19.137"
+    # generous: about 2 s here; quadratic allocation took minutes
+    assert elapsed < 60, f"10,000 containers took {elapsed:.1f} s"
+
+
+def test_ten_thousand_bad_references_are_reported_in_bounded_time():
+    lines = ["name: big", "containers:"]
+    lines += [f"  c{i}: {{networks: [nope], links: [x{i}]}}" for i in range(10_000)]
+    started = time.monotonic()
+    with pytest.raises(TopologyError) as err:
+        load_text("\n".join(lines) + "\n", "big.yaml")
+    elapsed = time.monotonic() - started
+    assert len(err.value.diagnostics) == 20_000
+    assert elapsed < 60, f"20,000 errors took {elapsed:.1f} s"
