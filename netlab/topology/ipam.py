@@ -60,6 +60,7 @@ class SubnetAllocator:
         self.allocated: list[IPv4Network] = []
         self.reserved = list(reserved)   # routes of the host: never picked automatically
         self.start = 0
+        self.full = False   # nothing is freed while a lab loads: once full, always full
 
     def overlaps(self, net: IPv4Network) -> IPv4Network | None:
         return next((a for a in self.allocated if a.overlaps(net)), None)
@@ -69,6 +70,8 @@ class SubnetAllocator:
         self.allocated.append(net)
 
     def auto(self) -> IPv4Network | None:
+        if self.full:       # a scan of 65,536 candidates per network took minutes
+            return None
         n = len(self.candidates)
         for step in range(n):
             i = (self.start + step) % n
@@ -78,6 +81,7 @@ class SubnetAllocator:
             self.allocated.append(net)
             self.start = i + 1
             return net
+        self.full = True
         return None
 
 

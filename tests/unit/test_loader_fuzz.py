@@ -202,13 +202,14 @@ def many_ports(draw):
 def many_containers(draw):
     n = draw(st.sampled_from([50, 200, 1000, 2000]))
     nets = draw(st.integers(0, 40))
+    rnd = draw(st.randoms(use_true_random=False))   # one draw per lab, not one per container
     lines = ["name: many", "networks:"] + [f"  n{j}: {{}}" for j in range(nets)] + ["containers:"]
     for i in range(n):
-        kind = draw(st.sampled_from(["plain", "net", "share", "ports", "bad"])) if i < 200 else "plain"
+        kind = rnd.choice(["plain", "net", "share", "ports", "bad"]) if i < 200 else "plain"
         if kind == "net" and nets:
             lines.append(f"  c{i}: {{networks: [n{i % nets}]}}")
         elif kind == "share" and i:
-            lines.append(f"  c{i}: {{network_mode: 'container:c{i - 1}'}}")
+            lines.append(f"  c{i}: {{network_mode: 'container:c{rnd.randrange(i)}'}}")
         elif kind == "ports":
             lines.append(f"  c{i}: {{ports: ['{8000 + i}:80', '80']}}")
         elif kind == "bad":
@@ -286,3 +287,18 @@ def test_ten_thousand_bad_references_are_reported_in_bounded_time():
     elapsed = time.monotonic() - started
     assert len(err.value.diagnostics) == 20_000
     assert elapsed < 60, f"20,000 errors took {elapsed:.1f} s"
+
+
+def test_exhausted_address_pools_are_reported_in_bounded_time():
+    # every automatic subnet would overlap `big`: each of 200 networks is told so, without
+    # each one scanning the pool's 65,536 candidates again
+    text = ("name: pools\nhosts:\n  node1:\n    daemon:\n"
+            "      bip: 172.17.0.1/16\n      default-address-pools: [{base: 11.0.0.0/8, size: 24}]\n"
+            "networks:\n  big: {subnet: 11.0.0.0/8}\n" + "".join(f"  n{i}: {{}}\n" for i in range(200)))
+    started = time.monotonic()
+    with pytest.raises(TopologyError) as err:
+        load_text(text, "pools.yaml")
+    elapsed = time.monotonic() - started
+    assert len(err.value.diagnostics) == 200
+    assert "no free address pool left" in err.value.diagnostics[0].message
+    assert elapsed < 60, f"200 exhausted networks took {elapsed:.1f} s"
