@@ -5,11 +5,12 @@ import hashlib
 import re
 
 IFNAMSIZ = 15          # usable characters of a Linux interface name
-LAB_NAME = re.compile(r"^[a-z0-9]{1,8}$")
+# \Z, not $: `$` also matches before a final newline, and "demo\n" is no name
+LAB_NAME = re.compile(r"^[a-z0-9]{1,8}\Z")
 # Docker's rule for container and network names (daemon/names.go)
-DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-HOST_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-IFNAME = re.compile(r"^[^\s/:]+$")
+DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
+HOST_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
+IFNAME = re.compile(r"^[^\s/:]+\Z")
 UNDERLAY_PORT_PREFIX = "u-"      # the outside side of a host's underlay veth
 MAX_HOST_NAME = IFNAMSIZ - len(UNDERLAY_PORT_PREFIX)
 MAX_CONTAINER_NAME = 63          # it becomes a DNS label and a netns file name
