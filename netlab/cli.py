@@ -76,9 +76,15 @@ IN_PLACE = click.option("--in-place", "in_place", is_flag=True,
                              "refused in the machine's initial namespace unless NETLAB_ALLOW_ROOT_NS=1")
 
 
-def _up(file, firewall=None, host=None, in_place=False):
-    from .lifecycle import up
-    result = up(file, say=lambda m: click.echo(m, err=True), firewall=firewall, host=host, in_place=in_place)
+@main.command()
+@click.argument("file")
+@FIREWALL
+@HOST
+@IN_PLACE
+def up(file, firewall, host, in_place):
+    """Build the lab (idempotent: a second run changes nothing). Alias: apply."""
+    from .lifecycle import up as build
+    result = build(file, say=lambda m: click.echo(m, err=True), firewall=firewall, host=host, in_place=in_place)
     if not result.changed:
         click.echo(f"lab {result.lab}: no changes")
     else:
@@ -89,32 +95,6 @@ def _up(file, firewall=None, host=None, in_place=False):
         click.echo(f"note: {note}")
 
 
-def _down(target):
-    from .lifecycle import down
-    removed = down(target, say=lambda m: click.echo(m, err=True))
-    click.echo(f"removed {len(removed)} namespaces" if removed else "nothing of that lab was left")
-
-
-@main.command()
-@click.argument("file")
-@FIREWALL
-@HOST
-@IN_PLACE
-def up(file, firewall, host, in_place):
-    """Build the lab (idempotent: a second run changes nothing). Alias: apply."""
-    _up(file, firewall, host, in_place)
-
-
-@main.command()
-@click.argument("file")
-@FIREWALL
-@HOST
-@IN_PLACE
-def apply(file, firewall, host, in_place):
-    """Same as `up`."""
-    _up(file, firewall, host, in_place)
-
-
 @main.command()
 @click.argument("target", metavar="FILE|LAB")
 @HOST
@@ -122,16 +102,14 @@ def apply(file, firewall, host, in_place):
 def down(target, host, in_place):
     """Remove everything the lab owns; works without the file. Alias: teardown.
     With --host/--in-place: what that `up` recorded, and in the adopted namespace only what it made."""
-    _down(target)
+    from .lifecycle import down as remove
+    removed = remove(target, say=lambda m: click.echo(m, err=True))
+    click.echo(f"removed {len(removed)} namespaces" if removed else "nothing of that lab was left")
 
 
-@main.command()
-@click.argument("target", metavar="FILE|LAB")
-@HOST
-@IN_PLACE
-def teardown(target, host, in_place):
-    """Same as `down`."""
-    _down(target)
+# the brief's words and Compose's words for the same two verbs
+main.add_command(up, "apply")
+main.add_command(down, "teardown")
 
 
 @main.command(name="ls")
