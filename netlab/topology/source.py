@@ -218,7 +218,7 @@ def parse_text(text: str | bytes, file: str = "<string>") -> Source:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
-        raise TopologyError([Diagnostic(file, line, "", _syntax(e))]) from None
+        raise TopologyError([Diagnostic(file, line, "", shown(_syntax(e)))]) from None
     except yaml.reader.ReaderError as e:
         bad = chr(e.character) if isinstance(e.character, int) else "\x00"
         at = max(text.find(bad), 0)
@@ -227,7 +227,7 @@ def parse_text(text: str | bytes, file: str = "<string>") -> Source:
                                         f"{at - text.rfind(chr(10), 0, at)}) that YAML does not allow; "
                                         "remove it")]) from None
     except yaml.YAMLError as e:
-        raise TopologyError([Diagnostic(file, 1, "", f"YAML syntax: {str(e).splitlines()[0]}")]) from None
+        raise TopologyError([Diagnostic(file, 1, "", shown(f"YAML syntax: {str(e).splitlines()[0]}"))]) from None
     if node is None:
         raise TopologyError([Diagnostic(file, 1, "", "the file is empty; a lab needs at least "
                                                      "`name:` (for example `name: demo`)")])
