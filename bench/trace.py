@@ -11,9 +11,9 @@ Targets (issue 6): live `netlab trace` <= 1.0 s median; `--predict` <= 0.3 s. Ne
 the live cases; the lab (topologies/demo.yaml renamed `trbench`) is taken down in a finally
 block.
 
-Python's bytecode cache is on, as on any machine netlab is installed on; a sandbox that sets
-PYTHONDONTWRITEBYTECODE=1 recompiles every netlab module on every run (about 0.1 s more of
-CPU): `--no-bytecode-cache` measures that way."""
+The runs may write Python's bytecode cache, as on any machine netlab is installed on (the
+warm-up run does): an environment with PYTHONDONTWRITEBYTECODE=1 and no cache yet would
+recompile every netlab module on every run, about 0.2 s more."""
 from __future__ import annotations
 
 import argparse
@@ -63,12 +63,8 @@ def medians(cases: dict[str, list[str]], runs: int) -> dict[str, tuple[float, fl
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=11)
-    ap.add_argument("--no-bytecode-cache", action="store_true", help="recompile netlab on every run")
     args = ap.parse_args()
-    if args.no_bytecode_cache:
-        ENV["PYTHONDONTWRITEBYTECODE"] = "1"
-    else:
-        ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+    ENV.pop("PYTHONDONTWRITEBYTECODE", None)
     demo = os.path.join(TOP, "topologies", "demo.yaml")
     with open(demo) as f:
         text = f.read().replace("name: demo", f"name: {LAB}", 1)
@@ -92,8 +88,7 @@ def main() -> None:
                 subprocess.run(NETLAB + ["down", LAB], capture_output=True)
     base = result["baseline: netlab --help"][0]
     print(f"netlab trace on the demo lab: median of {args.runs} runs per case (fresh process each; "
-          f"bytecode cache {'off' if args.no_bytecode_cache else 'on'}; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs)")
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     print(f"  {'case':34} {'wall':>8}  {'cpu':>7}  {'wall/baseline':>13}")
     for name, (t, cpu) in result.items():
         target = TARGET_PREDICT if "--predict" in name else TARGET_LIVE if name.startswith("live") else None
