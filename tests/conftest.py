@@ -106,3 +106,37 @@ def make_lab(tmp_path):
         down(lab, say=lambda m: None)
         left = leftovers(lab)
         assert not left, f"lab {lab} left: {left}"
+
+
+def _stale_test_labs(this_run: str) -> list[str]:
+    """Labs a killed earlier test run left (their file lies in another pytest temp dir)."""
+    import json
+    import tempfile
+    stale = []
+    root = "/run/netlab"
+    for lab in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        try:
+            with open(f"{root}/{lab}/state.json") as f:
+                path = json.load(f).get("file", "")
+        except (OSError, ValueError):
+            continue
+        if path.startswith(f"{tempfile.gettempdir()}/pytest-of-") and not path.startswith(this_run):
+            stale.append(lab)
+    return stale
+
+
+def pytest_sessionstart(session):
+    """Before any worker starts: take down what a killed test run left, so that its lab
+    names (the same as this run's) cannot collide. Only labs built from pytest temp files."""
+    if not ROOT or hasattr(session.config, "workerinput"):
+        return
+    from netlab.lifecycle import down
+    this_run = str(session.config._tmp_path_factory.getbasetemp())
+    for lab in _stale_test_labs(this_run):
+        down(lab, say=lambda m: None)
+    oracle = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                          "shared", "tools", "docker-oracle")
+    pinned = os.listdir("/run/netns") if os.path.isdir("/run/netns") else []
+    for name in sorted({n for n in pinned if re.match(r"^nl[a-z]-[a-z0-9_]+$", n)}):
+        if os.path.exists(oracle):
+            subprocess.run([oracle, "down", name], capture_output=True)
