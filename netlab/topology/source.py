@@ -4,6 +4,8 @@ The composer gives nodes with marks; converting them ourselves lets us bound the
 (anchors and aliases can expand exponentially: a "YAML bomb") and keep `path -> line`."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 import yaml
@@ -228,6 +230,12 @@ def parse_text(text: str | bytes, file: str = "<string>") -> Source:
                                         "remove it")]) from None
     except yaml.YAMLError as e:
         raise TopologyError([Diagnostic(file, 1, "", shown(f"YAML syntax: {str(e).splitlines()[0]}"))]) from None
+    except (ValueError, OverflowError):
+        # PyYAML's scanner lets chr() fail on a "\U" escape beyond U+10FFFF
+        bad = re.search(r"\\U[0-9A-Fa-f]{8}", text)
+        line = text[:bad.start()].count("\n") + 1 if bad else 1
+        raise TopologyError([Diagnostic(file, line, "", "YAML syntax: an escape sequence names a character "
+                                                        "beyond U+10FFFF; write the character itself")]) from None
     if node is None:
         raise TopologyError([Diagnostic(file, 1, "", "the file is empty; a lab needs at least "
                                                      "`name:` (for example `name: demo`)")])
