@@ -62,8 +62,13 @@ def same_packet(p: PacketView, o: PacketView) -> bool:
 
 def comparable(r: RuleHit) -> bool:
     """Not the NAT chains of a VXLAN outer packet: they run once per VTEP-to-VTEP flow, and
-    whether this packet opened that flow depends on traffic before the trace."""
+    whether this packet opened that flow depends on traffic before the trace. Nor a built-in
+    chain's ACCEPT policy: it passes the packet on unchanged, and whether the kernel reports
+    it (nat chains see only a connection's first packet) depends on conntrack state from
+    before the trace."""
     p = r.packet
+    if r.kind == "policy" and r.verdict == "accept":
+        return False
     return not (r.table == "nat" and p is not None and p.proto == "udp" and VXLAN_PORT in (p.dport, p.sport))
 
 
