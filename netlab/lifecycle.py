@@ -193,6 +193,8 @@ def down(file_or_lab: str, say=print) -> list[str]:
             if ns.startswith(f"{lab}-") and ns not in names and _mark_of(ns) == mark:
                 names.add(ns)
         adopted = inplace.check_release(st.plan if st else None)    # --in-place: not ours
+        for ns in names - set(adopted):
+            netns.clear_stale(ns)      # a pin file whose mount a kill -9 interrupted
         present = sorted(n for n in names if netns.exists(n) and n not in adopted)
         processes.kill_in(present)
         for ns in present:
