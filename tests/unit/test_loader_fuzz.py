@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import os
-import time
 
 import pytest
 import yaml
@@ -265,40 +264,31 @@ def test_loader_never_crashes(text):
     check_resolver_survives(text)
 
 
-def test_ten_thousand_containers_load_in_bounded_time():
+def test_ten_thousand_containers_load():
+    # how the time scales with N is measured by bench/load.py, not asserted here
     lines = ["name: big", "networks:", "  n1: {subnet: 10.128.0.0/16}", "containers:"]
     for i in range(10_000):
         lines.append(f"  c{i}: {{networks: [n1], ports: ['{10000 + i}:80', '80']}}" if i % 2 else f"  c{i}: {{}}")
-    started = time.monotonic()
     topo = load_text("\n".join(lines) + "\n", "big.yaml")
-    elapsed = time.monotonic() - started
     assert len(topo.containers) == 10_000
     assert topo.container("c9999").attachment("n1").address.ip.exploded == "10.128.19.137"
-    # generous: about 2 s here; quadratic allocation took minutes
-    assert elapsed < 60, f"10,000 containers took {elapsed:.1f} s"
 
 
-def test_ten_thousand_bad_references_are_reported_in_bounded_time():
+def test_ten_thousand_bad_references_are_all_reported():
     lines = ["name: big", "containers:"]
     lines += [f"  c{i}: {{networks: [nope], links: [x{i}]}}" for i in range(10_000)]
-    started = time.monotonic()
     with pytest.raises(TopologyError) as err:
         load_text("\n".join(lines) + "\n", "big.yaml")
-    elapsed = time.monotonic() - started
     assert len(err.value.diagnostics) == 20_000
-    assert elapsed < 60, f"20,000 errors took {elapsed:.1f} s"
 
 
-def test_exhausted_address_pools_are_reported_in_bounded_time():
+def test_exhausted_address_pools_are_each_reported():
     # every automatic subnet would overlap `big`: each of 200 networks is told so, without
     # each one scanning the pool's 65,536 candidates again
     text = ("name: pools\nhosts:\n  node1:\n    daemon:\n"
             "      bip: 172.17.0.1/16\n      default-address-pools: [{base: 11.0.0.0/8, size: 24}]\n"
             "networks:\n  big: {subnet: 11.0.0.0/8}\n" + "".join(f"  n{i}: {{}}\n" for i in range(200)))
-    started = time.monotonic()
     with pytest.raises(TopologyError) as err:
         load_text(text, "pools.yaml")
-    elapsed = time.monotonic() - started
     assert len(err.value.diagnostics) == 200
     assert "no free address pool left" in err.value.diagnostics[0].message
-    assert elapsed < 60, f"200 exhausted networks took {elapsed:.1f} s"
