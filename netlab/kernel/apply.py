@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from ..plan.diff import Change, LinkView, Observed, canonical_iptables
 from ..plan.items import Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route, Sysctl, Veth
@@ -77,6 +78,10 @@ def firewall_prints(plan: Plan, flavour: str, known: dict[str, str]) -> dict[str
             for i in plan.of(Firewall) if netns.exists(i.netns)}
 
 
+BACKGROUND = (Firewall, EtcFile)
+FILE_WRITERS = 16       # each write waits on the filesystem's journal (~1 ms here); many overlap
+
+
 class Executor:
     """Carries out changes in order; processes are handed to the agent afterwards."""
 
@@ -91,20 +96,39 @@ class Executor:
         getattr(self, f"_{change.action}_{item.kind}")(item)
 
     def run_all(self, changes: list[Change], before_step=lambda step: None) -> None:
-        """In order, except that rule sets (independent, one process per namespace) are
-        written together; `before_step` is called with each change's index first."""
-        walls: list[tuple[str, str]] = []
-        for step, change in enumerate(changes):
-            before_step(step)
-            if isinstance(change.item, Firewall) and change.action != "delete":
-                walls.append((change.item.netns, change.item.text))
-                continue
-            if walls:
-                iptables.restore_many(walls, self.flavour)
-                walls = []
-            self.run(change)
-        if walls:
-            iptables.restore_many(walls, self.flavour)
+        """In order, except rule sets and /etc/netns files: they depend only on their
+        namespace (iptables names interfaces, it does not need them), so each is written in
+        the background as soon as its namespace exists, and the iptables-restore processes
+        and the journal-bound file writes overlap the netlink work. All are written before
+        this returns; the first failure is raised then. `before_step` is called with each
+        change's index first."""
+        later: dict[str, list[Change]] = {}
+        for change in changes:
+            if isinstance(change.item, BACKGROUND) and change.action != "delete":
+                later.setdefault(change.item.netns, []).append(change)
+        made = {c.item.name for c in changes if isinstance(c.item, Netns) and c.action != "delete"}
+        with iptables.Restorer(self.flavour) as restorer, ThreadPoolExecutor(FILE_WRITERS) as files:
+            written = []
+
+            def start(ns: str) -> None:
+                for change in later.pop(ns, []):
+                    if isinstance(change.item, Firewall):
+                        restorer.submit(ns, change.item.text)
+                    else:
+                        written.append(files.submit(self.run, change))
+
+            for ns in [ns for ns in later if ns not in made]:
+                start(ns)
+            for step, change in enumerate(changes):
+                before_step(step)
+                if isinstance(change.item, BACKGROUND) and change.action != "delete":
+                    continue
+                self.run(change)
+                if isinstance(change.item, Netns) and change.action != "delete":
+                    start(change.item.name)
+            errors = [e for e in (f.exception() for f in written) if e is not None]
+            if errors:
+                raise errors[0]
 
     # ---- create / update ------------------------------------------------------------
     def _create_netns(self, item: Netns) -> None:
@@ -272,7 +296,8 @@ class Executor:
 
 def remove_etc(ns: str) -> None:
     d = netns.etc_dir(ns)
-    for name in ("hosts", "resolv.conf"):
+    # a temporary file too: an `up` killed between writing one and renaming it leaves it
+    for name in ("hosts", "resolv.conf", ".hosts.tmp", ".resolv.conf.tmp"):
         try:
             os.unlink(f"{d}/{name}")
         except FileNotFoundError:

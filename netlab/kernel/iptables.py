@@ -51,12 +51,36 @@ def save_many(namespaces: list[str], flavour: str = "nft") -> dict[str, str]:
         return dict(zip(namespaces, pool.map(lambda ns: save(ns, flavour), namespaces)))
 
 
-def restore_many(texts: list[tuple[str, str]], flavour: str = "nft") -> None:
-    """(netns, restore text) pairs; python-iptables (legacy) is process-global, so serial."""
-    if flavour == "legacy":
-        for ns, text in texts:
-            restore(ns, text, flavour)
-        return
-    with ThreadPoolExecutor(PARALLEL) as pool:
-        for _ in pool.map(lambda pair: restore(pair[0], pair[1], flavour), texts):
-            pass
+class Restorer:
+    """Rule sets written in the background, PARALLEL at a time, while the caller goes on with
+    other work (the netlink changes of an `up`): each is one process on the other core.
+    `wait` returns when all are written and raises the first failure. Legacy rules go through
+    python-iptables, which is process-global: they are written at once, in the caller."""
+
+    def __init__(self, flavour: str = "nft"):
+        self.flavour = flavour
+        self._pool = ThreadPoolExecutor(PARALLEL) if flavour != "legacy" else None
+        self._pending = []
+
+    def submit(self, ns: str, text: str) -> None:
+        if self._pool is None:
+            restore(ns, text, self.flavour)
+        else:
+            self._pending.append(self._pool.submit(restore, ns, text, self.flavour))
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, []
+        errors = [e for e in (f.exception() for f in pending) if e is not None]
+        if errors:
+            raise errors[0]
+
+    def __enter__(self) -> Restorer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if exc[0] is None:
+                self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
