@@ -20,8 +20,17 @@ class _Group(click.Group):
             click.echo(str(e), err=True)
             sys.exit(e.exit_code)
         except KeyboardInterrupt:
-            click.echo("interrupted; `netlab down` removes whatever was built", err=True)
-            sys.exit(130)
+            verb = ctx.invoked_subcommand
+            if verb in ("up", "apply"):
+                click.echo("interrupted: the lab may be partly built; `netlab up FILE` again finishes it, "
+                           "`netlab down LAB` removes it", err=True)
+            else:
+                click.echo("interrupted", err=True)
+            # every `finally` has run by now; exit without the interpreter's teardown, where
+            # half-closed event loops of the interrupted netlink work print "Exception ignored"
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -101,9 +110,10 @@ def up(file, firewall, host, in_place):
 @IN_PLACE
 def down(target, host, in_place):
     """Remove everything the lab owns; works without the file. Alias: teardown.
-    With --host/--in-place: what that `up` recorded, and in the adopted namespace only what it made."""
+    With --host/--in-place: checked against what `up --host H [--in-place]` built here; in an
+    adopted namespace only what the lab made is taken out."""
     from .lifecycle import down as remove
-    removed = remove(target, say=lambda m: click.echo(m, err=True))
+    removed = remove(target, say=lambda m: click.echo(m, err=True), host=host, in_place=in_place)
     click.echo(f"removed {len(removed)} namespaces" if removed else "nothing of that lab was left")
 
 
@@ -122,9 +132,12 @@ def ls_():
         return
     click.echo(f"{'LAB':10} {'STATUS':10} {'CONTAINERS':>10} {'NETNS':>6} {'AGENT':6} FILE")
     for lab in labs:
-        status = "up" if lab.complete else "partial"
+        status = "damaged" if not lab.readable else "up" if lab.complete else "partial"
         click.echo(f"{lab.name:10} {status:10} {lab.containers:>10} {lab.namespaces:>6} "
                    f"{'yes' if lab.agent else 'no':6} {lab.file}")
+    if any(not lab.readable for lab in labs):
+        click.echo("damaged: the state file cannot be read; `netlab down LAB` removes the lab by its marks",
+                   err=True)
 
 
 @main.command()
@@ -187,7 +200,8 @@ def verify(lab):
 @click.argument("dst")
 @click.option("--proto", type=click.Choice(["icmp", "tcp", "udp"]), default=None,
               help="the probe's protocol (default: icmp, or tcp with a port)")
-@click.option("--port", type=int, default=None, help="destination port (tcp, udp); or DST as HOST:PORT")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, metavar="1-65535",
+              help="destination port (tcp, udp); or DST as HOST:PORT")
 @click.option("--json", "as_json", is_flag=True, help="the trace as JSON (docs/trace-json.md)")
 @click.option("--predict", is_flag=True, help="walk the plan only: no root, no probe (FILE or LAB)")
 @click.option("--pcap", default=None, metavar="FILE", help="every captured copy, one pcapng interface per hop")
@@ -206,7 +220,8 @@ def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules):
 @click.option("--trace", "trace_", nargs=2, metavar="SRC DST", default=None,
               help="draw the path of one probe from SRC to DST on the lab")
 @click.option("--proto", type=click.Choice(["icmp", "tcp", "udp"]), default=None, help="the probe's protocol")
-@click.option("--port", type=int, default=None, help="destination port (tcp, udp)")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, metavar="1-65535",
+              help="destination port (tcp, udp)")
 @click.option("--predict", is_flag=True, help="for a live LAB: draw the predicted path (no probe sent)")
 @click.option("-o", "--output", required=True, metavar="OUT", help="out.svg, out.png, out.dot or out.html")
 def graph(target, trace_, proto, port, predict, output):

@@ -180,13 +180,21 @@ def lab_name(file_or_lab: str) -> str:
     return file_or_lab
 
 
-def down(file_or_lab: str, say=print) -> list[str]:
-    """Remove everything the lab owns; returns the namespaces removed."""
+def down(file_or_lab: str, say=print, host: str | None = None, in_place: bool = False) -> list[str]:
+    """Remove everything the lab owns; returns the namespaces removed. `host` / `in_place`
+    state what `up --host H [--in-place]` built here, and are checked against the record."""
     require_root()
     lab = lab_name(file_or_lab)
     with state.locked(lab, say=say):
         agent.stop(lab)
-        st = state.load(lab)
+        try:
+            st = state.load(lab)
+        except state.UnreadableState as e:
+            say(f"lab {lab!r}: its state file is unreadable ({e.why}); removing what carries "
+                f"the mark {naming.owner_mark(lab)!r}")
+            st = None
+        if host is not None or in_place:
+            _check_part(lab, st, host, in_place)
         names = {i.name for i in st.plan.of(Netns)} if st else set()
         mark = naming.owner_mark(lab)
         for ns in netns.listed():
@@ -209,6 +217,21 @@ def down(file_or_lab: str, say=print) -> list[str]:
     return present
 
 
+def _check_part(lab: str, st: state.LabState | None, host: str | None, in_place: bool) -> None:
+    """`down --host H` removes what `up --host H` built: refused when this machine holds more
+    (or other) parts of the lab than H, rather than removing them all or only some."""
+    if st is None:
+        return
+    built = sorted(i.name[len(lab) + 1:] for i in st.plan.of(Netns) if i.role in ("host", "outside"))
+    # a host's part brings the lab's `outside` along unless outside is a machine of its own
+    if host is not None and [h for h in built if h != "outside"] != ([] if host == "outside" else [host]):
+        raise LabError(f"lab {lab!r} holds {', '.join(built) or 'no host'} here, not only {host!r}: "
+                       f"`down --host {host}` takes down what `up --host {host}` built; "
+                       f"`netlab down {lab}` removes the whole lab")
+    if in_place and not any(i.adopted for i in st.plan.of(Netns)):
+        raise LabError(f"lab {lab!r} was not built with --in-place here; `netlab down {lab}` removes it")
+
+
 def _mark_of(ns: str) -> str | None:
     try:
         return read_netns(ns).marked
@@ -224,12 +247,18 @@ class LabInfo:
     containers: int
     namespaces: int
     agent: bool
+    readable: bool = True       # false: its state file is damaged (`down` still removes it)
 
 
 def ls() -> list[LabInfo]:
     out = []
     for lab in state.labs():
-        st = state.load(lab)
+        try:
+            st = state.load(lab)
+        except state.UnreadableState:
+            out.append(LabInfo(lab, "?", False, 0, sum(1 for n in netns.listed() if n.startswith(f"{lab}-")),
+                               agent.pid(lab) is not None, readable=False))
+            continue
         if st is None:
             continue
         ns = [i.name for i in st.plan.of(Netns)]

@@ -66,13 +66,24 @@ def load(lab: str) -> LabState | None:
     try:
         with open(f"{lab_dir(lab)}/state.json") as f:
             d = json.load(f)
+        if not isinstance(d, dict):
+            raise TypeError(f"a JSON {type(d).__name__}, not an object")
+        return LabState(d["lab"], d["file"], Plan.from_dict(d["plan"]), d.get("complete", False),
+                        d.get("firewall", "nft"), d.get("prints", {}))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as e:
-        raise LabError(f"lab {lab!r}: its state file is unreadable ({e}); `netlab down {lab}` "
-                       "sweeps by ownership mark without it") from None
-    return LabState(d["lab"], d["file"], Plan.from_dict(d["plan"]), d.get("complete", False),
-                    d.get("firewall", "nft"), d.get("prints", {}))
+    except (OSError, ValueError, LookupError, TypeError, AttributeError) as e:
+        # damaged or edited by hand: whatever shape it has, it is reported, never a traceback
+        raise UnreadableState(lab, f"{type(e).__name__}: {e}") from None
+
+
+class UnreadableState(LabError):
+    """state.json exists but cannot be read back: `down` sweeps by mark instead."""
+
+    def __init__(self, lab: str, why: str):
+        super().__init__(f"lab {lab!r}: its state file is unreadable ({why}); "
+                         f"`netlab down {lab}` removes the lab by its ownership marks")
+        self.why = why
 
 
 def labs() -> list[str]:

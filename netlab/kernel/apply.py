@@ -135,8 +135,7 @@ class Executor:
         if item.adopted:
             netns.adopt(item.name)      # --in-place: pin the namespace we run in; its lo stays as it is
             return
-        netns.create(item.name)
-        self.nl.mark_netns(item.name, self.mark)
+        netns.create(item.name, self.mark)
 
     def _create_bridge(self, item: Bridge) -> None:
         self.nl.add_bridge(item.netns, item.name, item.mac, item.mtu, self.mark)

@@ -175,9 +175,6 @@ class Netlink:
                 if e.code not in (ENOENT, ENODEV):
                     raise
 
-    def mark_netns(self, ns: str, alias: str) -> None:
-        self.ipr(ns).link("set", index=1, state="up", ifalias=alias)
-
     # ---- addresses and routes ------------------------------------------------------------
     def add_address(self, ns: str, dev: str, cidr: str) -> None:
         addr, _, plen = cidr.partition("/")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import socket
+import struct
 
 from ..errors import KernelError
 
@@ -15,6 +17,7 @@ CLONE_NEWNS = 0x00020000
 MS_BIND = 4096
 MNT_DETACH = 2
 RUN = "/run/netns"
+RTM_NEWLINK, NLMSG_ERROR, NLM_F_REQUEST, NLM_F_ACK, IFLA_IFALIAS, IFF_UP = 16, 2, 1, 4, 20, 1
 ETC = "/etc/netns"
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -74,8 +77,24 @@ def _mount_run() -> None:
     _check(_libc.mount(b"none", RUN.encode(), None, MS_SHARED | MS_REC, None), "share /run/netns")
 
 
-def create(name: str) -> None:
-    """Make and pin a new namespace; the calling thread ends where it started."""
+def _mark_lo(mark: str) -> None:
+    """`lo` up with the ifalias `mark`, in the namespace this thread is in: one RTM_NEWLINK."""
+    alias = mark.encode() + b"\0"
+    attr = struct.pack("=HH", 4 + len(alias), IFLA_IFALIAS) + alias
+    attr += b"\0" * (-len(attr) % 4)
+    body = struct.pack("=BxHiII", 0, 0, 1, IFF_UP, IFF_UP) + attr          # ifinfomsg for index 1
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE) as sock:
+        sock.send(struct.pack("=LHHLL", 16 + len(body), RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, 1, 0) + body)
+        reply = sock.recv(4096)
+    err = -struct.unpack_from("=i", reply, 16)[0] if struct.unpack_from("=H", reply, 4)[0] == NLMSG_ERROR else 0
+    if err:
+        raise KernelError(f"mark lo: {os.strerror(err)}")
+
+
+def create(name: str, mark: str | None = None) -> None:
+    """Make and pin a new namespace, its `lo` up and marked with `mark` before the pin
+    appears (so no one, not even a `kill -9` at the wrong moment, sees it unmarked); the
+    calling thread ends where it started."""
     _mount_run()
     target = path(name)
     fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_RDONLY, 0o444)
@@ -83,6 +102,8 @@ def create(name: str) -> None:
     home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     try:
         _check(_libc.unshare(CLONE_NEWNET), f"unshare for netns {name}")
+        if mark is not None:
+            _mark_lo(mark)
         _check(_libc.mount(b"/proc/thread-self/ns/net", target.encode(), b"none", MS_BIND, None),
                f"pin netns {name}")
     except Exception:

@@ -74,6 +74,44 @@ class _Loader(yaml.SafeLoader):
             raise _TooDeep(self.get_mark().line + 1)
 
 
+class _Fallback(Exception):
+    """The fast path gives up; the pure loader runs and says precisely what is wrong."""
+
+
+_CParser = getattr(getattr(yaml, "_yaml", None), "CParser", None)
+
+
+if _CParser is not None:
+    class _FastLoader(yaml.composer.Composer, _CParser, yaml.resolver.Resolver):
+        """libyaml's scanner and parser (4-5x faster than PyYAML's) under PyYAML's own
+        composer, which counts the depth as it goes. Used only for files that load cleanly:
+        on any error the pure loader runs again for its messages and line numbers."""
+
+        def __init__(self, stream):
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self.depth = 0
+
+        def compose_node(self, parent, index):
+            self.depth += 1
+            if self.depth >= MAX_DEPTH:
+                raise _Fallback
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+
+def _compose(text: str):
+    if _CParser is not None:
+        try:
+            return yaml.compose(text, Loader=_FastLoader)
+        except Exception:       # noqa: BLE001 -- anything at all: the pure loader says what
+            pass
+    return yaml.compose(text, Loader=_Loader)
+
+
 def _child(path: str, key: object) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -213,7 +251,7 @@ def parse_text(text: str | bytes, file: str = "<string>") -> Source:
         raise TopologyError([Diagnostic(file, text[: text.index("\x00")].count("\n") + 1, "",
                                         "the file contains a NUL byte: it is not a YAML text file")])
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = _compose(text)
     except _TooDeep as e:
         raise TopologyError([Diagnostic(file, e.line, "", f"nested deeper than {MAX_DEPTH} levels; "
                                                           "a lab file needs only a few")]) from None

@@ -35,10 +35,17 @@ def resolve(topo: Topology, wiring: Wiring, src: str, dst: str, proto: str | Non
     if proto is not None and proto not in PROTOS:
         raise TraceError(f"--proto must be one of {', '.join(PROTOS)}, not {proto!r}")
     where = endpoint(topo, src)
+    if port is not None and not 0 < port < 65536:
+        raise TraceError(f"port {port}: a port is a number from 1 to 65535")
+    if dst.count(":") > 1:
+        raise TraceError(f"{dst!r} looks like an IPv6 address: netlab traces IPv4, as Docker's networks "
+                         "use by default")
     host_part, sep, port_part = dst.rpartition(":")
     if sep:
         if not port_part.isdigit() or not 0 < int(port_part) < 65536:
             raise TraceError(f"{dst!r}: the port after ':' must be a number from 1 to 65535")
+        if not host_part:
+            raise TraceError(f"{dst!r} names a port but no destination: write CONTAINER:PORT or ADDRESS:PORT")
         if port is not None and port != int(port_part):
             raise TraceError(f"{dst!r} names port {port_part} but --port says {port}")
         dst, port = host_part, int(port_part)
@@ -48,12 +55,24 @@ def resolve(topo: Topology, wiring: Wiring, src: str, dst: str, proto: str | Non
     if proto != "icmp" and port is None:
         raise TraceError(f"{proto} needs a destination port: --port N or HOST:PORT")
     dst_ip = _address(topo, wiring, src, dst, where.netns)
+    _traceable(dst_ip)
     found = wiring.space(where.netns).route(dst_ip)
     holders = wiring.holders(dst_ip)
     return Probe(src, dst if not sep else f"{dst}:{port}", proto, where.netns,
                  wiring.space(where.netns).owner, dst_ip, port,
                  found.src if found.kind != "unreachable" else None,
                  holders[0][0] if len(holders) == 1 else None)
+
+
+def _traceable(ip: IPv4Address) -> None:
+    """A trace follows one packet from one namespace to one destination across interfaces."""
+    if ip.is_loopback or ip.is_unspecified:
+        raise TraceError(f"{ip} never leaves the namespace it is sent in, so there is no path to trace; "
+                         "trace to one of the source's own addresses to see local delivery, or "
+                         "`netlab exec LAB SRC -- ping` to see that it answers")
+    if ip.is_multicast or ip == IPv4Address("255.255.255.255"):
+        raise TraceError(f"{ip} is a broadcast or multicast address: a trace follows one packet to one "
+                         "destination; name a container, a host or a unicast address")
 
 
 def _address(topo: Topology, wiring: Wiring, src: str, dst: str, src_ns: str) -> IPv4Address:

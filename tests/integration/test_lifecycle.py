@@ -303,3 +303,27 @@ def test_two_labs_with_the_same_names_never_collide(tmp_path):
         for lab in labs:
             down(lab, say=lambda m: None)
     assert not leftovers(labs[1])
+
+
+@pytest.mark.parametrize("case, junk", list(enumerate(['{"lab": "lcdmg", "fi', "[]", "null",
+                                                         '{"lab": "lcdmg", "file": "x", "plan": {}}'])))
+def test_a_damaged_state_file_is_listed_and_down_still_removes_the_lab(tmp_path, case, junk):
+    lab = f"lcdmg{case}"        # cases may run side by side
+    f = tmp_path / "lab.yaml"
+    f.write_text(f"name: {lab}\nnetworks: {{n: {{}}}}\ncontainers:\n  a: {{networks: [n]}}\n"
+                 "  b: {networks: [n], command: 'sleep 300'}\n")
+    try:
+        netlab("up", str(f))
+        with open(f"/run/netlab/{lab}/state.json", "w") as state_file:
+            state_file.write(junk)
+        listed = netlab("ls")
+        assert any(line.split()[:2] == [lab, "damaged"] for line in listed.stdout.splitlines()), listed.stdout
+        refused = netlab("up", str(f), check=False)
+        assert refused.returncode == 1 and "state file is unreadable" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        removed = netlab("down", lab)
+        assert "removed 4 namespaces" in removed.stdout, removed.stdout + removed.stderr
+        assert "Traceback" not in removed.stderr
+    finally:
+        netlab("down", lab, check=False)
+    assert not leftovers(lab)

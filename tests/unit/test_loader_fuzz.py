@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netlab.errors import TopologyError
-from netlab.topology import Topology, load_text
+from netlab.topology import Topology, load_text, source
 from netlab.topology.resolve import _Resolver, _Stop
 from netlab.topology.schema import check_shape
 from netlab.topology.source import parse_text
@@ -257,11 +257,55 @@ def check_resolver_survives(text: str | bytes) -> None:
         pass
 
 
+def check_fast_yaml_agrees(text: str | bytes) -> None:
+    """libyaml's parser is used when it succeeds: what it composes must be what PyYAML's pure
+    loader composes (same tags, values and lines), or files would mean different things.
+    (libyaml accepts a little more, such as a tab after a value; then there is nothing to compare.)"""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+    try:
+        fast = yaml.compose(text, Loader=source._FastLoader)
+    except Exception:           # noqa: BLE001 -- the pure loader takes over then
+        return
+    try:
+        pure = yaml.compose(text, Loader=source._Loader)
+    except Exception:           # noqa: BLE001
+        return
+    assert same_tree(fast, pure)
+
+
+def same_tree(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    if type(a) is not type(b) or a.tag != b.tag or a.start_mark.line != b.start_mark.line:
+        return False
+    if isinstance(a, yaml.ScalarNode):
+        return a.value == b.value
+    pairs = zip(a.value, b.value)
+    if isinstance(a, yaml.MappingNode):
+        pairs = ((x, y) for (k1, v1), (k2, v2) in pairs for x, y in ((k1, k2), (v1, v2)))
+    return len(a.value) == len(b.value) and all(same_tree(x, y) for x, y in pairs)
+
+
 @FUZZ
 @given(TEXTS)
 def test_loader_never_crashes(text):
     check(text)
     check_resolver_survives(text)
+    check_fast_yaml_agrees(text)
+
+
+def test_fast_yaml_agrees_on_the_example_labs():
+    examples = [os.path.join(root, f) for top in ("topologies", "notebooks", "tests")
+                for root, _, files in os.walk(os.path.join(os.path.dirname(__file__), "..", "..", top))
+                for f in files if f.endswith(".yaml")]
+    assert len(examples) > 20
+    for path in examples:
+        with open(path, "rb") as f:
+            check_fast_yaml_agrees(f.read())
 
 
 def test_ten_thousand_containers_load():

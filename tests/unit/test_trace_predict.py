@@ -143,6 +143,18 @@ def test_unknown_names_are_clear_errors():
         predict_trace(DEMO, "a1", "web", proto="tcp")
 
 
+@pytest.mark.parametrize("dst, port, says", [
+    ("web", 70000, "from 1 to 65535"), ("web", 0, "from 1 to 65535"), ("web", -5, "from 1 to 65535"),
+    ("127.0.0.1", None, "never leaves the namespace"), ("0.0.0.0", None, "never leaves the namespace"),
+    ("255.255.255.255", None, "broadcast or multicast"), ("224.0.0.1", None, "broadcast or multicast"),
+    ("::1", None, "IPv6"), (":80", None, "no destination"), ("web:0", None, "from 1 to 65535"),
+])
+def test_destinations_a_trace_cannot_follow_are_clear_errors(dst, port, says):
+    from netlab.errors import NetlabError
+    with pytest.raises(NetlabError, match=says):
+        predict_trace(DEMO, "a1", dst, port=port, proto="tcp" if port is not None else None)
+
+
 # ---- the evaluator ---------------------------------------------------------------------
 def test_rule_parsing_and_matching():
     r = parse_rule("DOCKER", 3, "! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80")
