@@ -113,8 +113,10 @@ def down(target, host, in_place):
     With --host/--in-place: checked against what `up --host H [--in-place]` built here; in an
     adopted namespace only what the lab made is taken out."""
     from .lifecycle import down as remove
+    from .lifecycle import lab_name
     removed = remove(target, say=lambda m: click.echo(m, err=True), host=host, in_place=in_place)
-    click.echo(f"removed {len(removed)} namespaces" if removed else "nothing of that lab was left")
+    click.echo(f"removed {len(removed)} namespaces" if removed else
+               f"nothing of lab {lab_name(target)!r} was left (`netlab ls` lists the labs here)")
 
 
 # the brief's words and Compose's words for the same two verbs
@@ -159,13 +161,32 @@ def exec_(lab, name, command):
     from .lifecycle import require_root, snapshot_topology
     from .targets import endpoint
     require_root()
+    from .errors import LabError
+    from .kernel import netns
     target = endpoint(snapshot_topology(lab), name)
+    if not netns.exists(target.netns):
+        raise LabError(f"{name}'s namespace {target.netns} is gone (deleted outside netlab); "
+                       f"`netlab verify {lab}` shows the drift and `netlab up FILE` repairs it")
+    _exit_unless_runnable(command[0])
     argv = ["ip", "netns", "exec", target.netns, *command]
     sys.stdout.flush()
     try:
         os.execvp(argv[0], argv)
     except OSError as e:
         raise click.ClickException(f"cannot run ip netns exec: {e.strerror}")
+
+
+def _exit_unless_runnable(program: str) -> None:
+    """127 and 126 as a shell (and `docker run`) give them: ip's own exit status for a failed
+    exec is 1, which cannot be told from the command's."""
+    import shutil
+    found = program if "/" in program else shutil.which(program)
+    if found is None or not os.path.exists(found):
+        click.echo(f"netlab exec: {program}: command not found", err=True)
+        sys.exit(127)
+    if os.path.isdir(found) or not os.access(found, os.X_OK):
+        click.echo(f"netlab exec: {program}: permission denied (not an executable file)", err=True)
+        sys.exit(126)
 
 
 @main.command()
@@ -178,12 +199,15 @@ def verify(lab):
     topo = snapshot_topology(lab)
     outcomes = check(topo)
     problems = agent_problems(topo) + [f"drift: {c}" for c in drift(lab)]
-    click.echo(f"{'FROM':12} {'TO':22} {'PROTO':6} {'EXPECT':7} {'SEEN':7} RESULT")
+    rows = [("FROM", "TO", "PROTO", "EXPECT", "SEEN", "RESULT")]
     for o in outcomes:
         e = o.expectation
-        click.echo(f"{e.source:12} {e.target + ' ' + o.target if e.target != o.target.split(':')[0] else o.target:22.22} "
-                   f"{e.proto:6} {'ok' if e.ok else 'blocked':7} {'ok' if o.seen else 'blocked':7} "
-                   f"{'pass' if o.ok else 'FAIL'}")
+        to = o.target if e.target == o.target.split(":")[0] else f"{e.target} ({o.target})"
+        seen = f"- ({o.missing} is missing)" if o.missing else "ok" if o.seen else "blocked"
+        rows.append((e.source, to, e.proto, "ok" if e.ok else "blocked", seen, "pass" if o.ok else "FAIL"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows if outcomes else []:
+        click.echo(" ".join(f"{cell:{w}}" for cell, w in zip(r, widths)) + " " + r[5])
     for p in problems:
         click.echo(f"problem: {p}")
     for n in agent_notes(topo):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import inplace, state
 from .agent import control as agent
-from .errors import KernelError, LabError
+from .errors import KernelError, LabError, TopologyError
 from .kernel import netns, processes
 from .kernel.apply import Executor, firewall_prints, observe, remove_etc
 from .kernel.links import Netlink
@@ -24,6 +24,7 @@ from .plan.plan import Plan
 from .plan.planner import build_plan
 from .state import SNAPSHOT, snapshot_topology  # noqa: F401 (re-exported: lifecycle.snapshot_topology)
 from .topology import Topology, load_file
+from .topology.source import parse_file
 from .topology import naming
 
 # Crash-safety tests set this to die by SIGKILL just before the N-th change of an `up`.
@@ -100,7 +101,7 @@ def up(path: str, say=print, firewall: str | None = None, host: str | None = Non
 
 def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str) -> UpResult:
     prev = state.load(topo.name)
-    if prev is not None and prev.file != path:
+    if prev is not None and not _same_file(prev.file, path):
         raise LabError(f"lab {topo.name!r} is already up from {prev.file}; take it down first "
                        f"(`netlab down {topo.name}`) or give this lab another name")
     if prev is not None and prev.firewall != flavour:
@@ -166,15 +167,33 @@ def drift(lab: str) -> list[Change]:
     require_root()
     st = state.load(lab)
     if st is None:
-        raise LabError(f"no lab named {lab!r} is up (see `netlab ls`)")
+        raise state.not_up(lab)
     with Netlink() as nl:
         seen = observe(nl, st.plan, st.plan, agent.observed(lab), st.firewall, st.prints if st.complete else None)
     return diff(st.plan, st.plan, seen)
 
 
+def _same_file(recorded: str, path: str) -> bool:
+    """The lab's own file, under another name (a symlink) or moved since (the recorded one is
+    gone); another existing file that happens to use the same lab name is refused."""
+    return (recorded == path or not os.path.exists(recorded)
+            or os.path.realpath(recorded) == os.path.realpath(path))
+
+
 def lab_name(file_or_lab: str) -> str:
+    """For `down`, which needs only the name: a file that no longer validates (edited since
+    `up`) still names its lab when its `name:` is readable."""
     if os.path.isfile(file_or_lab):
-        return load_file(file_or_lab).name
+        try:
+            return load_file(file_or_lab).name
+        except TopologyError:
+            try:
+                name = parse_file(file_or_lab).data.get("name")
+            except (TopologyError, AttributeError):
+                name = None
+            if isinstance(name, str) and naming.LAB_NAME.match(name):
+                return name
+            raise
     if not naming.LAB_NAME.match(file_or_lab):
         raise LabError(f"{file_or_lab!r} is neither a lab file nor a lab name")
     return file_or_lab

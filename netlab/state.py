@@ -32,9 +32,16 @@ def snapshot_topology(lab: str):
         with open(path, "rb") as f:
             text = f.read()
     except FileNotFoundError:
-        raise LabError(f"no lab named {lab!r} is up (see `netlab ls`)") from None
+        raise not_up(lab) from None
     st = load(lab)
     return load_text(text, st.file if st else path)
+
+
+def not_up(lab: str) -> LabError:
+    """The error for a LAB argument that names no lab here (or a FILE that does not exist)."""
+    if "/" in lab or lab.endswith((".yaml", ".yml")):
+        return LabError(f"{lab}: no such lab file (and no lab of that name is up)")
+    return LabError(f"no lab named {lab!r} is up (see `netlab ls`)")
 
 
 def log_dir(lab: str) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from . import probe
+from . import probe, state
 from .agent import control as agent
 from .dnscheck import dns_problems
 from .errors import LabError
+from .kernel import netns
 from .topology.model import Expectation, Topology
 from .targets import address, endpoint
 
@@ -17,10 +18,11 @@ class Outcome:
     expectation: Expectation
     target: str                 # address[:port] probed
     seen: bool
+    missing: str | None = None  # the source's namespace, when it is gone (not probed)
 
     @property
     def ok(self) -> bool:
-        return self.seen == self.expectation.ok
+        return self.missing is None and self.seen == self.expectation.ok
 
 
 def check(topo: Topology) -> list[Outcome]:
@@ -36,7 +38,11 @@ def check(topo: Topology) -> list[Outcome]:
             targets.append(dst)
         else:
             raise LabError(f"expect line {e.line}: verify can check icmp and tcp, not {e.proto}")
-    return [Outcome(e, t, seen) for e, t, seen in zip(topo.expect, targets, probe.run_all(probes))]
+    # a namespace deleted behind netlab's back is drift (reported as such), not a probe error
+    runnable = [i for i, p in enumerate(probes) if netns.exists(p[1])]
+    seen = dict(zip(runnable, probe.run_all([probes[i] for i in runnable])))
+    return [Outcome(e, t, seen.get(i, False), None if i in seen else probes[i][1])
+            for i, (e, t) in enumerate(zip(topo.expect, targets))]
 
 
 def agent_problems(topo: Topology) -> list[str]:
@@ -44,7 +50,19 @@ def agent_problems(topo: Topology) -> list[str]:
     if agent.pid(topo.name) is None:
         return ["the lab's agent is not running (commands, DNS and proxies are down); "
                 "`netlab up` restarts it"]
-    return dns_problems(topo)
+    return dns_problems(topo) + command_problems(topo)
+
+
+def command_problems(topo: Topology) -> list[str]:
+    """A `command:` that keeps ending: its exit status and where its output went."""
+    out = []
+    for name, p in sorted(agent.status(topo.name).get("processes", {}).items()):
+        if p.get("pid") is None and p.get("last_exit") is not None:
+            code = p["last_exit"]
+            how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+            out.append(f"{name}: `{p['command']}` is not running ({how}, restarted {p.get('restarts', 0)} "
+                       f"times); its output is in {state.log_dir(topo.name)}/{name}.log")
+    return out
 
 
 def agent_notes(topo: Topology) -> list[str]:

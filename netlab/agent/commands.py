@@ -46,6 +46,7 @@ class Child:
     restarts: int = 0
     task: asyncio.Task | None = None
     stopping: bool = False
+    last_exit: int | None = None        # its exit status the last time it ended
 
 
 @dataclass
@@ -73,7 +74,7 @@ class Commands:
             if child.proc is None:
                 await self.start(child)
                 self.changed.set()
-            await child.proc.wait()
+            child.last_exit = await child.proc.wait()
             child.proc = None
             self.changed.set()
             if child.stopping:
@@ -118,5 +119,5 @@ class Commands:
         return {"processes": {
             n: {"netns": c.item.netns, "command": c.item.command,
                 "pid": c.proc.pid if c.proc and c.proc.returncode is None else None,
-                "restarts": c.restarts}
+                "restarts": c.restarts, "last_exit": c.last_exit}
             for n, c in self.children.items()}}

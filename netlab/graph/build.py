@@ -136,14 +136,14 @@ def _vxlan(g: nx.Graph, wiring: Wiring, vx: Iface) -> None:
 def live_graph(lab: str) -> nx.Graph:
     """The lab as last brought up, with what its namespaces hold now (needs root to read them)."""
     from .. import state
-    from ..errors import KernelError, LabError
+    from ..errors import KernelError
     from ..kernel import netns
     from ..kernel.observe import read_netns
     from ..lifecycle import snapshot_topology
 
     st = state.load(lab)
     if st is None:
-        raise LabError(f"no lab named {lab!r} is up (see `netlab ls`)")
+        raise state.not_up(lab)
     g = topology_graph(snapshot_topology(lab), st.plan)
     g.graph["source"] = "live"
     for ns, info in g.graph["namespaces"].items():

@@ -5,7 +5,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from ..plan.diff import Change, LinkView, Observed, canonical_iptables
-from ..plan.items import Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route, Sysctl, Veth
+from ..plan.items import Address, Bridge, EtcFile, Firewall, Netns, Process, Route, Sysctl, Veth
 from ..plan.items import Fdb, Macvlan, Neighbour, Vlan, Vxlan
 from ..plan.plan import Plan
 from ..topology import naming

@@ -80,7 +80,7 @@ def _lab(lab: str):
     """The lab as built: its topology, the plan that was applied, the iptables backend."""
     st = state.load(lab)
     if st is None:
-        raise LabError(f"no lab named {lab!r} is up (see `netlab ls`)")
+        raise state.not_up(lab)
     return state.snapshot_topology(lab), st.plan, st.firewall
 
 

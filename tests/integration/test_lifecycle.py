@@ -192,6 +192,16 @@ def test_same_name_other_file_is_refused(make_lab, tmp_path):
     proc = netlab("up", str(other), check=False)
     assert proc.returncode == 1 and f"already up from {path}" in proc.stderr
     assert not os.path.exists(f"/run/netns/{lab}-b")
+    # the lab's own file under another name, or moved, is the same lab
+    link = tmp_path / "link.yaml"
+    link.symlink_to(path)
+    assert "no changes" in netlab("up", str(link)).stdout
+    moved = tmp_path / "moved.yaml"
+    os.rename(path, moved)
+    assert "no changes" in netlab("up", str(moved)).stdout
+    # an edited file that no longer validates still names the lab for `down`
+    moved.write_text(f"name: {lab}\nnetworks: {{n: {{subnet: not-a-subnet}}}}\n")
+    assert "removed" in netlab("down", str(moved)).stdout
 
 
 def test_invalid_file_creates_nothing(tmp_path):
@@ -327,3 +337,44 @@ def test_a_damaged_state_file_is_listed_and_down_still_removes_the_lab(tmp_path,
     finally:
         netlab("down", lab, check=False)
     assert not leftovers(lab)
+
+
+def test_a_namespace_deleted_behind_netlabs_back_is_drift_in_verify(make_lab):
+    lab = "lcgone"
+    path, _ = make_lab(f"name: {lab}\ncontainers:\n  a: {{}}\n  b: {{}}\n"
+                       "expect:\n  - {from: a, to: b}\n  - {from: b, to: a}\n")
+    subprocess.run(["ip", "netns", "del", f"{lab}-a"], check=True)
+    report = netlab("verify", lab, check=False)
+    assert report.returncode == 1 and "Traceback" not in report.stderr
+    rows = report.stdout.splitlines()
+    assert rows[1].split()[:2] == ["a", "b"] and f"({lab}-a is missing)" in rows[1] and rows[1].endswith("FAIL")
+    assert rows[2].split()[:2] == ["b", "a"] and rows[2].endswith("FAIL")      # probed: a is gone
+    assert f"drift: create   netns {lab}-a (container)" in report.stdout
+    netlab("up", path)
+    assert netlab("verify", lab).stdout.endswith("2 passed, 0 failed\n")
+
+
+def test_exec_passes_exit_statuses_through_as_a_shell_would(make_lab, tmp_path):
+    lab = "lcexec"
+    make_lab(f"name: {lab}\ncontainers:\n  a: {{}}\n")
+    text = tmp_path / "notes.txt"
+    text.write_text("not a program\n")
+    text.chmod(0o644)
+    assert in_ns(lab, "a", "sh", "-c", "exit 3").returncode == 3
+    missing = in_ns(lab, "a", "no-such-command-here")
+    assert missing.returncode == 127 and "command not found" in missing.stderr
+    assert in_ns(lab, "a", str(text)).returncode == 126
+    assert in_ns(lab, "nobody", "true").returncode == 1
+
+
+def test_verify_says_why_a_command_is_not_running(make_lab):
+    lab = "lcexit"
+    make_lab(f"name: {lab}\ncontainers:\n  a: {{command: 'echo starting; exit 3'}}\n")
+    deadline = time.monotonic() + 10
+    while "exit status 3" not in (report := netlab("verify", lab, check=False)).stdout:
+        assert time.monotonic() < deadline, report.stdout
+        time.sleep(0.2)
+    assert report.returncode == 1
+    assert f"its output is in /run/netlab/{lab}/log/a.log" in report.stdout
+    with open(f"/run/netlab/{lab}/log/a.log") as f:
+        assert "starting" in f.read()
