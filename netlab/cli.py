@@ -272,10 +272,16 @@ def doctor():
 
 @main.command()
 @click.option("--keep", is_flag=True, help="leave the lab up afterwards")
-def demo(keep):
-    """The built-in lab: up, show, ping, verify, down."""
+@click.option("-o", "--output", default=None, metavar="OUT",
+              help="where to draw the traced path (.svg, .png, .dot, .html; default: netlab-demo-trace.svg "
+                   "in the temporary directory)")
+def demo(keep, output):
+    """The built-in lab: up, show, ping, verify, trace one packet, draw it, down."""
     from .demo import run_demo
-    run_demo(keep=keep, echo=click.echo)
+    if output is not None:
+        from .graph import format_of
+        format_of(output)               # a wrong suffix fails before anything is built
+    run_demo(keep=keep, echo=click.echo, picture=output)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""`netlab demo`: the built-in lab after the seed walkthrough — up, look, ping, verify, down."""
+"""`netlab demo`: the built-in lab after the seed walkthrough — up, look, ping, verify, trace
+one packet, draw its path, down."""
 from __future__ import annotations
 
-import socket
-import time
 import os
+import socket
+import tempfile
+import time
 
 from . import probe
 from .kernel import netns
@@ -33,7 +35,11 @@ def http_get(ns: str, address: str, port: int) -> str:
         sock.close()
 
 
-def run_demo(keep: bool = False, echo=print) -> None:
+def default_picture() -> str:
+    return os.path.join(tempfile.gettempdir(), "netlab-demo-trace.svg")
+
+
+def run_demo(keep: bool = False, echo=print, picture: str | None = None) -> None:
     path = demo_file()
     echo(f"== netlab demo: building the built-in lab ({path})")
     t0 = time.perf_counter()
@@ -43,6 +49,7 @@ def run_demo(keep: bool = False, echo=print) -> None:
         topo = snapshot_topology(result.lab)
         _show(topo, echo)
         _pings(topo, echo)
+        _trace_and_draw(topo, echo, picture or default_picture())
     finally:
         if not keep:
             removed = down(result.lab, say=echo)
@@ -89,3 +96,24 @@ def _pings(topo, echo) -> None:
         e = o.expectation
         echo(f"   {'pass' if o.ok else 'FAIL'}  {e.source} -> {o.target} {e.proto}: "
              f"expected {'ok' if e.ok else 'blocked'}, saw {'ok' if o.seen else 'blocked'}")
+
+
+def _trace_and_draw(topo, echo, picture: str) -> None:
+    """What netlab is for: one packet to the published port, every hop, rule and rewrite,
+    observed beside the prediction; then the lab and that path drawn."""
+    from .errors import NetlabError
+    from .graph import live_graph, save, trace_graph
+    from .trace.report import render
+    from .trace.session import trace
+    host = topo.hosts[0]
+    echo(f"== netlab trace {topo.name} outside {host.name}:8080 (the published port: DNAT to web:80)")
+    t = trace(topo.name, "outside", f"{host.name}:8080")
+    for line in render(t).splitlines():
+        echo(f"   {line}")
+    try:
+        lab = live_graph(topo.name)
+        save(picture, lab, trace_graph(t, lab))
+    except NetlabError as e:               # a picture is a bonus: the demo goes on without it
+        echo(f"== netlab graph: not drawn ({e})")
+        return
+    echo(f"== netlab graph: the lab and this packet's path are drawn in {picture}")

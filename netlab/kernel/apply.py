@@ -113,7 +113,7 @@ class Executor:
             def start(ns: str) -> None:
                 for change in later.pop(ns, []):
                     if isinstance(change.item, Firewall):
-                        restorer.submit(ns, change.item.text)
+                        restorer.submit(ns, change.item.text, fresh=change.action == "create")
                     else:
                         written.append(files.submit(self.run, change))
 
@@ -187,10 +187,11 @@ class Executor:
 
     _create_sysctl = _update_sysctl
 
-    def _update_firewall(self, item: Firewall) -> None:
+    def _create_firewall(self, item: Firewall) -> None:
         iptables.restore(item.netns, item.text, self.flavour)
 
-    _create_firewall = _update_firewall
+    def _update_firewall(self, item: Firewall) -> None:
+        iptables.replace(item.netns, item.text, self.flavour)
 
     def _update_etcfile(self, item: EtcFile) -> None:
         d = netns.etc_dir(item.netns)
@@ -230,7 +231,8 @@ class Executor:
         pass   # a value left as it is harms nothing; Docker does not reset them either
 
     def _delete_firewall(self, item: Firewall) -> None:
-        pass   # only happens with its host, whose namespace goes too
+        # the diff asks only while the namespace stays (its host no longer wants Docker's rules)
+        iptables.replace(item.netns, "", self.flavour)
 
     def _delete_etcfile(self, item: EtcFile) -> None:
         try:

@@ -4,6 +4,7 @@ One `iptables-restore` per host, run inside the namespace (`ip netns exec` seman
 not needed for iptables: only the network namespace matters)."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,47 @@ def restore(ns: str, text: str, flavour: str = "nft") -> None:
     _run(ns, [_binary("iptables-nft-restore")], text)
 
 
+BUILT_IN = {"filter": ("INPUT", "FORWARD", "OUTPUT"), "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
+            "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"), "raw": ("PREROUTING", "OUTPUT")}
+
+
+def _blocks(text: str) -> list[tuple[str, str]]:
+    return re.findall(r"^\*(\w+)\n(.*?)^COMMIT", text, re.M | re.S)
+
+
+def _chains(body: str) -> list[str]:
+    return re.findall(r"^:(\S+) - ", body, re.M)
+
+
+def replacing(current: str, text: str, flavour: str = "nft") -> str:
+    """Restore input that leaves exactly `text`'s rule set where `current` (iptables-save
+    output) is now: a table `text` does not name keeps only its built-in chains, empty, policy
+    ACCEPT (as in a fresh namespace), and a user chain it does not declare goes.
+    iptables-nft-restore keeps undeclared user chains, so those are declared and deleted
+    (`-X`) in the same transaction; the legacy backend deletes them itself."""
+    now = {table: _chains(body) for table, body in _blocks(current)}
+    out = []
+    for table, body in _blocks(text):
+        gone = [c for c in now.get(table, ()) if c not in set(_chains(body))] if flavour != "legacy" else []
+        out.append(f"*{table}\n{body}" + "".join(f":{c} - [0:0]\n" for c in gone)
+                   + "".join(f"-X {c}\n" for c in gone) + "COMMIT\n")
+    for table, chains in now.items():
+        if table in BUILT_IN and table not in {t for t, _ in _blocks(text)}:
+            gone = chains if flavour != "legacy" else []
+            out.append(f"*{table}\n" + "".join(f":{c} ACCEPT [0:0]\n" for c in BUILT_IN[table])
+                       + "".join(f":{c} - [0:0]\n" for c in gone) + "".join(f"-X {c}\n" for c in gone)
+                       + "COMMIT\n")
+    return "".join(out)
+
+
+def replace(ns: str, text: str, flavour: str = "nft") -> None:
+    """`text` as the namespace's whole rule set, whatever it holds now (an update: a host
+    switched to `iptables: false`, or rules changed behind netlab's back)."""
+    restore_text = replacing(save(ns, flavour), text, flavour)
+    if restore_text:
+        restore(ns, restore_text, flavour)
+
+
 def save(ns: str, flavour: str = "nft") -> str:
     return _run(ns, [_binary(f"iptables-{flavour}-save")])
 
@@ -62,11 +104,13 @@ class Restorer:
         self._pool = ThreadPoolExecutor(PARALLEL) if flavour != "legacy" else None
         self._pending = []
 
-    def submit(self, ns: str, text: str) -> None:
+    def submit(self, ns: str, text: str, fresh: bool = True) -> None:
+        """`fresh`: the namespace holds no rules yet (a plain restore); else `replace`."""
+        write = restore if fresh else replace
         if self._pool is None:
-            restore(ns, text, self.flavour)
+            write(ns, text, self.flavour)
         else:
-            self._pending.append(self._pool.submit(restore, ns, text, self.flavour))
+            self._pending.append(self._pool.submit(write, ns, text, self.flavour))
 
     def wait(self) -> None:
         pending, self._pending = self._pending, []

@@ -71,18 +71,27 @@ def answered(sock: socket.socket, name: str = "a2", tries: int = 5) -> bool:
     """A valid query gets its answer. UDP may drop it when a burst of 64 KiB junk has just
     filled a buffer, and a loaded machine may not run the agent for a while, so it is asked
     up to `tries` times (each waits for a second of silence), as a stub resolver would:
-    what this test catches is a resolver that stopped, not a slow one."""
+    what this test catches is a resolver that stopped, not a slow one. Replies to the junk
+    sent before share the socket, and one in ~65,000 has our ID: only a reply to this very
+    question (ID, name and type) counts."""
     for _ in range(tries):
-        query = DNSRecord.question(name).pack()
-        sock.send(query)
+        query = DNSRecord.question(name)
+        sock.send(query.pack())
         while True:
             try:
                 reply = sock.recv(65535)
             except socket.timeout:
                 break
-            if reply[:2] == query[:2]:
+            if reply[:2] != query.pack()[:2]:
+                continue
+            try:
                 r = DNSRecord.parse(reply)
-                return r.header.rcode == RCODE.NOERROR and bool(r.rr) and r.rr[0].rtype == QTYPE.A
+            except Exception:       # noqa: BLE001 -- a reply to junk that happens to share the ID
+                continue
+            if (r.q.qname, r.q.qtype) != (query.q.qname, query.q.qtype):
+                continue
+            if r.header.rcode == RCODE.NOERROR and r.rr and r.rr[0].rtype == QTYPE.A:
+                return True
     return False
 
 

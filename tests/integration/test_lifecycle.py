@@ -378,3 +378,26 @@ def test_verify_says_why_a_command_is_not_running(make_lab):
     assert f"its output is in /run/netlab/{lab}/log/a.log" in report.stdout
     with open(f"/run/netlab/{lab}/log/a.log") as f:
         assert "starting" in f.read()
+
+
+def test_iptables_false_then_true_then_false_follows_the_file(make_lab):
+    lab = "lciptf"
+    text = ("name: " + lab + "\nhosts:\n  node1: {{daemon: {{iptables: {flag}}}}}\n"
+            "containers:\n  a: {{ports: ['8080:80']}}\n")
+    path, _ = make_lab(text.format(flag="true"))
+
+    def host_rules() -> str:
+        return subprocess.run(["ip", "netns", "exec", f"{lab}-node1", "iptables-save"],
+                              capture_output=True, text=True, check=True).stdout
+
+    assert "-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT" in host_rules()
+    with open(path, "w") as f:
+        f.write(text.format(flag="false"))
+    assert "iptables" in netlab("up", path).stdout
+    assert "DOCKER" not in host_rules()
+    assert "no changes" in netlab("up", path).stdout
+    with open(path, "w") as f:
+        f.write(text.format(flag="true"))
+    netlab("up", path)
+    assert "--dport 8080 -j DNAT" in host_rules()
+    assert "no changes" in netlab("up", path).stdout
