@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ..plan.diff import Change, LinkView, Observed, canonical_iptables
@@ -112,8 +113,10 @@ class Executor:
 
             def start(ns: str) -> None:
                 for change in later.pop(ns, []):
-                    if isinstance(change.item, Firewall):
-                        restorer.submit(ns, change.item.text, fresh=change.action == "create")
+                    if isinstance(change.item, Firewall) and change.action == "create":
+                        restorer.submit(iptables.restore, ns, change.item.text)
+                    elif isinstance(change.item, Firewall):
+                        restorer.submit(iptables.replace, ns, change.item.text, clear=self._own_tables(ns))
                     else:
                         written.append(files.submit(self.run, change))
 
@@ -191,7 +194,12 @@ class Executor:
         iptables.restore(item.netns, item.text, self.flavour)
 
     def _update_firewall(self, item: Firewall) -> None:
-        iptables.replace(item.netns, item.text, self.flavour)
+        iptables.replace(item.netns, item.text, self.flavour, clear=self._own_tables(item.netns))
+
+    def _own_tables(self, ns: str) -> set[str] | None:
+        """Tables an update may empty: all in a namespace the lab made (marked); in an adopted
+        one (--in-place: a VM's own) only those the new rule set names."""
+        return None if read_netns(ns).marked == self.mark else set()
 
     def _update_etcfile(self, item: EtcFile) -> None:
         d = netns.etc_dir(item.netns)
@@ -232,7 +240,7 @@ class Executor:
 
     def _delete_firewall(self, item: Firewall) -> None:
         # the diff asks only while the namespace stays (its host no longer wants Docker's rules)
-        iptables.replace(item.netns, "", self.flavour)
+        iptables.replace(item.netns, "", self.flavour, clear=set(re.findall(r"^\*(\w+)$", item.text, re.M)))
 
     def _delete_etcfile(self, item: EtcFile) -> None:
         try:

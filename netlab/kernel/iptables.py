@@ -55,12 +55,13 @@ def _chains(body: str) -> list[str]:
     return re.findall(r"^:(\S+) - ", body, re.M)
 
 
-def replacing(current: str, text: str, flavour: str = "nft") -> str:
+def replacing(current: str, text: str, flavour: str = "nft", clear: set[str] | None = None) -> str:
     """Restore input that leaves exactly `text`'s rule set where `current` (iptables-save
     output) is now: a table `text` does not name keeps only its built-in chains, empty, policy
     ACCEPT (as in a fresh namespace), and a user chain it does not declare goes.
     iptables-nft-restore keeps undeclared user chains, so those are declared and deleted
-    (`-X`) in the same transaction; the legacy backend deletes them itself."""
+    (`-X`) in the same transaction; the legacy backend deletes them itself. `clear`: the
+    tables outside `text` that may be emptied (None: all; an adopted VM namespace keeps its own)."""
     now = {table: _chains(body) for table, body in _blocks(current)}
     out = []
     for table, body in _blocks(text):
@@ -68,7 +69,7 @@ def replacing(current: str, text: str, flavour: str = "nft") -> str:
         out.append(f"*{table}\n{body}" + "".join(f":{c} - [0:0]\n" for c in gone)
                    + "".join(f"-X {c}\n" for c in gone) + "COMMIT\n")
     for table, chains in now.items():
-        if table in BUILT_IN and table not in {t for t, _ in _blocks(text)}:
+        if table in BUILT_IN and table not in {t for t, _ in _blocks(text)} and (clear is None or table in clear):
             gone = chains if flavour != "legacy" else []
             out.append(f"*{table}\n" + "".join(f":{c} ACCEPT [0:0]\n" for c in BUILT_IN[table])
                        + "".join(f":{c} - [0:0]\n" for c in gone) + "".join(f"-X {c}\n" for c in gone)
@@ -76,10 +77,10 @@ def replacing(current: str, text: str, flavour: str = "nft") -> str:
     return "".join(out)
 
 
-def replace(ns: str, text: str, flavour: str = "nft") -> None:
+def replace(ns: str, text: str, flavour: str = "nft", clear: set[str] | None = None) -> None:
     """`text` as the namespace's whole rule set, whatever it holds now (an update: a host
     switched to `iptables: false`, or rules changed behind netlab's back)."""
-    restore_text = replacing(save(ns, flavour), text, flavour)
+    restore_text = replacing(save(ns, flavour), text, flavour, clear)
     if restore_text:
         restore(ns, restore_text, flavour)
 
@@ -104,13 +105,12 @@ class Restorer:
         self._pool = ThreadPoolExecutor(PARALLEL) if flavour != "legacy" else None
         self._pending = []
 
-    def submit(self, ns: str, text: str, fresh: bool = True) -> None:
-        """`fresh`: the namespace holds no rules yet (a plain restore); else `replace`."""
-        write = restore if fresh else replace
+    def submit(self, write, *args, **kw) -> None:
+        """`restore` or `replace` and their arguments; the flavour is this restorer's."""
         if self._pool is None:
-            write(ns, text, self.flavour)
+            write(*args, flavour=self.flavour, **kw)
         else:
-            self._pending.append(self._pool.submit(write, ns, text, self.flavour))
+            self._pending.append(self._pool.submit(write, *args, flavour=self.flavour, **kw))
 
     def wait(self) -> None:
         pending, self._pending = self._pending, []

@@ -47,3 +47,10 @@ def test_nothing_to_take_out():
     assert replacing("", NEW, "nft") == NEW
     assert replacing(NEW, NEW, "nft") == NEW
     assert replacing("", "", "nft") == ""
+
+
+def test_tables_outside_the_clear_set_are_left_alone():
+    # an adopted namespace (a VM's own) keeps the tables the new rule set does not name
+    out = replacing(NOW, NEW, "nft", clear=set())
+    assert "*nat" not in out and "-X DOCKER\n" in out
+    assert "*nat" in replacing(NOW, "", "nft", clear={"nat"}) and "*filter" not in replacing(NOW, "", "nft", clear={"nat"})
