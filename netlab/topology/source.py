@@ -103,8 +103,15 @@ if _CParser is not None:
                 self.depth -= 1
 
 
+def fits_fast_path(text: str) -> bool:
+    """libyaml reads a tag differently from PyYAML in corners (`!` on an empty value resolves
+    to null there, to a string in PyYAML, as the spec has it); lab files use no tags, so any
+    `!` at all sends the file to the pure loader."""
+    return _CParser is not None and "!" not in text
+
+
 def _compose(text: str):
-    if _CParser is not None:
+    if fits_fast_path(text):
         try:
             return yaml.compose(text, Loader=_FastLoader)
         except Exception:       # noqa: BLE001 -- anything at all: the pure loader says what

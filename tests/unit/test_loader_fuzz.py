@@ -266,6 +266,8 @@ def check_fast_yaml_agrees(text: str | bytes) -> None:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
             return
+    if not source.fits_fast_path(text):
+        return
     try:
         fast = yaml.compose(text, Loader=source._FastLoader)
     except Exception:           # noqa: BLE001 -- the pure loader takes over then
