@@ -104,9 +104,9 @@ if _CParser is not None:
 
 
 def fits_fast_path(text: str) -> bool:
-    """libyaml reads a tag differently from PyYAML in corners (`!` on an empty value resolves
-    to null there, to a string in PyYAML, as the spec has it); lab files use no tags, so any
-    `!` at all sends the file to the pure loader."""
+    """libyaml and PyYAML resolve tags differently in corners (`!` on an empty value: a
+    string from libyaml's events, null from PyYAML's parser); lab files use no tags, so any
+    `!` at all sends the file to the pure loader, whose reading the error path shares."""
     return _CParser is not None and "!" not in text
 
 
