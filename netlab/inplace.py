@@ -104,7 +104,7 @@ def remember(lab: str, plan: Plan, flavour: str) -> None:
     for ns in names:
         netns.adopt(ns)
         rules = [i.text for i in plan.of(Firewall) if i.netns == ns]
-        tables = re.findall(r"^\*(\w+)$", "".join(rules), re.M)
+        tables = iptables.tables_of("".join(rules))
         before = iptables.save(ns, flavour) if tables else None
         entry = saved.setdefault(ns, {"iptables": before, "tables": tables, "sysctls": {}})
         for item in plan.of(Sysctl):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ..plan.diff import Change, LinkView, Observed, canonical_iptables
@@ -240,7 +239,7 @@ class Executor:
 
     def _delete_firewall(self, item: Firewall) -> None:
         # the diff asks only while the namespace stays (its host no longer wants Docker's rules)
-        iptables.replace(item.netns, "", self.flavour, clear=set(re.findall(r"^\*(\w+)$", item.text, re.M)))
+        iptables.replace(item.netns, "", self.flavour, clear=set(iptables.tables_of(item.text)))
 
     def _delete_etcfile(self, item: EtcFile) -> None:
         try:

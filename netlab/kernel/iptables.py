@@ -51,8 +51,18 @@ def _blocks(text: str) -> list[tuple[str, str]]:
     return re.findall(r"^\*(\w+)\n(.*?)^COMMIT", text, re.M | re.S)
 
 
+def tables_of(text: str) -> list[str]:
+    """The tables a restore text (or iptables-save output) names, in order."""
+    return re.findall(r"^\*(\w+)$", text, re.M)
+
+
 def _chains(body: str) -> list[str]:
     return re.findall(r"^:(\S+) - ", body, re.M)
+
+
+def _dropped(chains) -> str:
+    """Restore lines that delete user chains (declared first: -X needs them to exist)."""
+    return "".join(f":{c} - [0:0]\n" for c in chains) + "".join(f"-X {c}\n" for c in chains)
 
 
 def replacing(current: str, text: str, flavour: str = "nft", clear: set[str] | None = None) -> str:
@@ -63,17 +73,18 @@ def replacing(current: str, text: str, flavour: str = "nft", clear: set[str] | N
     (`-X`) in the same transaction; the legacy backend deletes them itself. `clear`: the
     tables outside `text` that may be emptied (None: all; an adopted VM namespace keeps its own)."""
     now = {table: _chains(body) for table, body in _blocks(current)}
+    nft = flavour != "legacy"
+    wanted = _blocks(text)
     out = []
-    for table, body in _blocks(text):
-        gone = [c for c in now.get(table, ()) if c not in set(_chains(body))] if flavour != "legacy" else []
-        out.append(f"*{table}\n{body}" + "".join(f":{c} - [0:0]\n" for c in gone)
-                   + "".join(f"-X {c}\n" for c in gone) + "COMMIT\n")
+    for table, body in wanted:
+        kept = set(_chains(body))
+        gone = [c for c in now.get(table, ()) if c not in kept] if nft else []
+        out.append(f"*{table}\n{body}{_dropped(gone)}COMMIT\n")
+    named = {table for table, _ in wanted}
     for table, chains in now.items():
-        if table in BUILT_IN and table not in {t for t, _ in _blocks(text)} and (clear is None or table in clear):
-            gone = chains if flavour != "legacy" else []
-            out.append(f"*{table}\n" + "".join(f":{c} ACCEPT [0:0]\n" for c in BUILT_IN[table])
-                       + "".join(f":{c} - [0:0]\n" for c in gone) + "".join(f"-X {c}\n" for c in gone)
-                       + "COMMIT\n")
+        if table in BUILT_IN and table not in named and (clear is None or table in clear):
+            policies = "".join(f":{c} ACCEPT [0:0]\n" for c in BUILT_IN[table])
+            out.append(f"*{table}\n{policies}{_dropped(chains if nft else [])}COMMIT\n")
     return "".join(out)
 
 
