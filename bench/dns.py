@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from dnslib import RCODE, DNSRecord  # noqa: E402
 
 from netlab.kernel import netns  # noqa: E402
-from netlab.lifecycle import down, up  # noqa: E402
+from netlab.app.lifecycle import down, up  # noqa: E402
 
 LAB = "dnbench"
 LAB_FILE = f"""

@@ -31,7 +31,7 @@ def main() -> None:
     profiled = {int(k): v for k, v in (p.split("=", 1) for p in args.profile)}
 
     t0 = time.perf_counter()
-    from netlab.lifecycle import down, up
+    from netlab.app.lifecycle import down, up
     out = {"import_s": time.perf_counter() - t0, "steps": []}
 
     def quiet(_msg):   # lock-wait messages; the benchmark runs alone per lab

@@ -13,7 +13,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from netlab.errors import TopologyError  # noqa: E402
-from netlab.topology import load_text  # noqa: E402
+from netlab.model import load_text  # noqa: E402
 
 
 def containers(n: int) -> str:

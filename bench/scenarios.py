@@ -49,7 +49,7 @@ def startup(ctx: Context, repeat: int = 5) -> None:
     """Interpreter start-up and the imports of `netlab up`: what every CLI figure carries on
     top of the work (the API figures do not)."""
     bare = min(run_measured([sys.executable, "-c", "pass"]).wall_s for _ in range(repeat))
-    imports = min(ctx.nl.python("import netlab.cli, netlab.lifecycle").wall_s for _ in range(repeat))
+    imports = min(ctx.nl.python("import netlab.cli, netlab.app.lifecycle").wall_s for _ in range(repeat))
     ctx.sections["start-up"].append(Row(
         f"start-up: python + imports of `netlab up` (best of {repeat})", "", f"{imports:.3f} s", "",
         f"`python -c pass` {bare:.3f} s", f"{imports / bare:.1f} x", ""))

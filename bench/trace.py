@@ -100,7 +100,7 @@ def main() -> None:
 
 def _wait_for_web() -> None:
     """The published web server starts with the lab's agent; the TCP case needs it up."""
-    from netlab.probe import tcp_connect
+    from netlab.kernel.probe import tcp_connect
     for _ in range(100):
         if tcp_connect(f"{LAB}-outside", "10.10.101.105", 8080, timeout=0.2):
             return

@@ -2,9 +2,9 @@
 
 The Python API that the CLI and notebooks share:
 
-    from netlab.topology import load_file      # validate (pure)
+    from netlab.model import load_file      # validate (pure)
     from netlab.plan.planner import build_plan # what `up` would build (pure)
-    from netlab.lifecycle import up, down, ls  # build, change and remove labs (root)
+    from netlab.app.lifecycle import up, down, ls  # build, change and remove labs (root)
     netlab.Lab, netlab.Trace                   # a lab and a trace as notebooks show them
 """
 
@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     """`netlab.Lab` and `netlab.Trace` load on first use, so `import netlab` stays light."""
     if name == "Lab":
-        from .lab import Lab
+        from .app.lab import Lab
         return Lab
     if name == "Trace":
         from .trace.model import Trace

@@ -42,7 +42,7 @@ def main():
 @click.argument("file")
 def validate(file):
     """Check a lab file; report every problem as FILE:LINE: key.path: message."""
-    from .topology import load_file
+    from .model import load_file
     topo = load_file(file)
     click.echo(f"{file}: ok (lab {topo.name}: {len(topo.hosts)} hosts, "
                f"{len({s.network for s in topo.segments})} networks, {len(topo.containers)} containers)")
@@ -55,7 +55,7 @@ def plan(file, as_json):
     """The kernel objects and rules `up` would create (no root needed)."""
     from .plan.planner import build_plan
     from .plan.render import render_plan
-    from .topology import load_file
+    from .model import load_file
     p = build_plan(load_file(file))
     click.echo(p.to_json() if as_json else render_plan(p))
 
@@ -65,8 +65,8 @@ def plan(file, as_json):
 @click.option("--host", "host", default=None, help="only this host")
 def rules(file, host):
     """Each host's iptables-save text, as Docker 20.10 would leave it (no root needed)."""
-    from .firewall.lab import lab_rules
-    from .topology import load_file
+    from .plan.firewall.lab import lab_rules
+    from .model import load_file
     topo = load_file(file)
     names = [h.name for h in topo.hosts]
     if host is not None and host not in names:
@@ -92,7 +92,7 @@ IN_PLACE = click.option("--in-place", "in_place", is_flag=True,
 @IN_PLACE
 def up(file, firewall, host, in_place):
     """Build the lab (idempotent: a second run changes nothing). Alias: apply."""
-    from .lifecycle import up as build
+    from .app.lifecycle import up as build
     result = build(file, say=lambda m: click.echo(m, err=True), firewall=firewall, host=host, in_place=in_place)
     if not result.changed:
         click.echo(f"lab {result.lab}: no changes")
@@ -112,8 +112,8 @@ def down(target, host, in_place):
     """Remove everything the lab owns; works without the file. Alias: teardown.
     With --host/--in-place: checked against what `up --host H [--in-place]` built here; in an
     adopted namespace only what the lab made is taken out."""
-    from .lifecycle import down as remove
-    from .lifecycle import lab_name
+    from .app.lifecycle import down as remove
+    from .app.lifecycle import lab_name
     removed = remove(target, say=lambda m: click.echo(m, err=True), host=host, in_place=in_place)
     click.echo(f"removed {len(removed)} namespaces" if removed else
                f"nothing of lab {lab_name(target)!r} was left (`netlab ls` lists the labs here)")
@@ -127,7 +127,7 @@ main.add_command(down, "teardown")
 @main.command(name="ls")
 def ls_():
     """Labs present on this machine."""
-    from .lifecycle import ls
+    from .app.lifecycle import ls
     labs = ls()
     if not labs:
         click.echo("no labs")
@@ -147,8 +147,8 @@ def ls_():
 @click.argument("name", required=False)
 def inspect(lab, name):
     """JSON shaped like `docker network inspect` / `docker container inspect`."""
-    from .inspect import inspect_lab
-    from .lifecycle import snapshot_topology
+    from .model.inspect import inspect_lab
+    from .app.lifecycle import snapshot_topology
     click.echo(json.dumps(inspect_lab(snapshot_topology(lab), name), indent=4))
 
 
@@ -158,8 +158,8 @@ def inspect(lab, name):
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_(lab, name, command):
     """Run COMMAND in a container, a host or `outside` (as `ip netns exec` does)."""
-    from .lifecycle import require_root, snapshot_topology
-    from .targets import endpoint
+    from .app.lifecycle import require_root, snapshot_topology
+    from .model.targets import endpoint
     require_root()
     from .errors import LabError
     from .kernel import netns
@@ -193,8 +193,8 @@ def _exit_unless_runnable(program: str) -> None:
 @click.argument("lab")
 def verify(lab):
     """Check the lab file's `expect:` entries; exit 1 on any mismatch."""
-    from .lifecycle import drift, require_root, snapshot_topology
-    from .verify import agent_notes, agent_problems, check
+    from .app.lifecycle import drift, require_root, snapshot_topology
+    from .app.verify import agent_notes, agent_problems, check
     require_root()
     topo = snapshot_topology(lab)
     outcomes = check(topo)
@@ -261,8 +261,8 @@ def graph(target, trace_, proto, port, predict, output):
 @main.command()
 def doctor():
     """What this kernel and machine offer, and what each missing feature would disable."""
-    from .doctor import report
-    from .lifecycle import require_root
+    from .app.doctor import report
+    from .app.lifecycle import require_root
     require_root()
     text, core_ok = report()
     click.echo(text, nl=False)
@@ -277,7 +277,7 @@ def doctor():
                    "in the temporary directory)")
 def demo(keep, output):
     """The built-in lab: up, show, ping, verify, trace one packet, draw it, down."""
-    from .demo import run_demo
+    from .app.demo import run_demo
     if output is not None:
         from .graph import format_of
         format_of(output)               # a wrong suffix fails before anything is built

@@ -90,7 +90,7 @@ def leftovers(lab: str) -> list[str]:
 @pytest.fixture
 def make_lab(tmp_path):
     """make_lab(yaml_text) -> (path, UpResult); taken down and checked after the test."""
-    from netlab.lifecycle import down, up
+    from netlab.app.lifecycle import down, up
 
     made: list[str] = []
 
@@ -108,32 +108,62 @@ def make_lab(tmp_path):
         assert not left, f"lab {lab} left: {left}"
 
 
+OWNER = ".netlab-owner-pid"     # in a run's pytest temp dir: the pid of its controlling pytest
+
+
+def _run_alive(run_dir: str) -> bool:
+    """Whether the pytest run that owns this temp dir is still running (another developer's
+    or worker's run on the same machine must not lose its labs to our sweep)."""
+    try:
+        with open(os.path.join(run_dir, OWNER)) as f:
+            pid = int(f.read())
+    except (OSError, ValueError):
+        return False
+    return os.path.exists(f"/proc/{pid}")
+
+
 def _stale_test_labs(this_run: str) -> list[str]:
-    """Labs a killed earlier test run left (their file lies in another pytest temp dir)."""
+    """Labs a killed earlier test run left (their file lies in another pytest temp dir
+    whose run is over)."""
     import json
     import tempfile
     stale = []
     root = "/run/netlab"
+    prefix = f"{tempfile.gettempdir()}/pytest-of-"
     for lab in sorted(os.listdir(root)) if os.path.isdir(root) else []:
         try:
             with open(f"{root}/{lab}/state.json") as f:
                 path = json.load(f).get("file", "")
         except (OSError, ValueError):
             continue
-        if path.startswith(f"{tempfile.gettempdir()}/pytest-of-") and not path.startswith(this_run):
+        if not path.startswith(prefix) or path.startswith(this_run):
+            continue
+        run_dir = "/".join(path.split("/")[:4])         # /tmp/pytest-of-USER/pytest-N
+        if not _run_alive(run_dir):
             stale.append(lab)
     return stale
 
 
+def _other_runs_alive(this_run: str) -> bool:
+    parent = os.path.dirname(this_run)
+    return any(_run_alive(os.path.join(parent, d)) for d in os.listdir(parent)
+               if os.path.join(parent, d) != this_run) if os.path.isdir(parent) else False
+
+
 def pytest_sessionstart(session):
     """Before any worker starts: take down what a killed test run left, so that its lab
-    names (the same as this run's) cannot collide. Only labs built from pytest temp files."""
+    names (the same as this run's) cannot collide. Only labs built from pytest temp files
+    of runs that are over; a run still going keeps its labs and its reference Docker."""
     if not ROOT or hasattr(session.config, "workerinput"):
         return
-    from netlab.lifecycle import down
+    from netlab.app.lifecycle import down
     this_run = str(session.config._tmp_path_factory.getbasetemp())
+    with open(os.path.join(this_run, OWNER), "w") as f:
+        f.write(str(os.getpid()))
     for lab in _stale_test_labs(this_run):
         down(lab, say=lambda m: None)
+    if _other_runs_alive(this_run):
+        return
     oracle = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                           "shared", "tools", "docker-oracle")
     pinned = os.listdir("/run/netns") if os.path.isdir("/run/netns") else []

@@ -9,7 +9,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 
-from .. import state
+from ..app import state
 from ..kernel import processes
 from ..plan.items import Process
 from ..plan.plan import Plan

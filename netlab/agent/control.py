@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from .. import state
+from ..app import state
 
 STATUS = "agent.json"
 PIDFILE = "agent.pid"

@@ -7,7 +7,7 @@ import json
 import os
 import signal
 
-from .. import state
+from ..app import state
 from ..plan.plan import Plan
 from . import control
 from .commands import Commands, reap_orphans

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from ..plan.items import Address, Bridge, Veth
 from ..plan.plan import Plan
-from ..topology import naming
-from ..topology.model import Attachment, Container, Segment, Topology
+from ..model import naming
+from ..model.topology import Attachment, Container, Segment, Topology
 
 
 def bridge_mac(topo: Topology, seg: Segment) -> str:

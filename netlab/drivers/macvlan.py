@@ -8,9 +8,9 @@ from ipaddress import IPv4Address
 
 from ..plan.items import Address, Macvlan, Route, Vlan
 from ..plan.plan import Plan
-from ..topology import naming
-from ..topology.macvlan import split_parent, wants_shim
-from ..topology.model import Attachment, Container, Host, Segment, Topology
+from ..model import naming
+from ..model.macvlan import split_parent, wants_shim
+from ..model.topology import Attachment, Container, Host, Segment, Topology
 
 
 def plan_segment(plan: Plan, topo: Topology, seg: Segment) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ..plan.items import Address, Bridge, Fdb, Neighbour, Netns, Veth, Vxlan
 from ..plan.plan import Plan
-from ..topology import naming
-from ..topology.model import Attachment, Container, Segment, Topology
+from ..model import naming
+from ..model.topology import Attachment, Container, Segment, Topology
 from .bridge import bridge_mac
 
 BRIDGE = "br0"

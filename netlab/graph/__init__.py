@@ -26,8 +26,8 @@ __all__ = ["FORMATS", "GraphError", "draw", "engine", "for_target", "format_of",
 def lab_graph(target) -> nx.Graph:
     """The topology graph of a lab file, a Topology, or (by name) a lab that is up."""
     from ..plan.planner import build_plan
-    from ..topology import load_file
-    from ..topology.model import Topology
+    from ..model import load_file
+    from ..model.topology import Topology
     if isinstance(target, Topology):
         return topology_graph(target, build_plan(target))
     if os.path.isfile(target):
@@ -51,7 +51,7 @@ def for_target(target: str, src: str | None = None, dst: str | None = None, prot
     if is_file:
         t = predict_trace(target, src, dst, proto=proto, port=port)
     elif predict:
-        from ..lifecycle import snapshot_topology
+        from ..app.lifecycle import snapshot_topology
         t = predict_trace(snapshot_topology(target), src, dst, proto=proto, port=port)
     else:
         t = live_trace(target, src, dst, proto=proto, port=port)
@@ -107,11 +107,11 @@ def save(path: str, topology: nx.Graph | None = None, trace: nx.MultiDiGraph | N
 # ---- what Jupyter calls (Trace._repr_svg_ / _repr_html_) ----------------------------------
 def _known_lab(lab: str) -> nx.Graph | None:
     """The lab's graph when it is up here (so a trace is drawn on it), else None."""
-    from .. import state
+    from ..app import state
     try:
         if state.load(lab) is None:
             return None
-        from ..loop import off_loop
+        from ..app.loop import off_loop
         return off_loop(live_graph, lab)
     except (LabError, OSError):
         return None

@@ -9,8 +9,8 @@ from __future__ import annotations
 import networkx as nx
 
 from ..plan.plan import Plan
-from ..topology import naming
-from ..topology.model import Topology
+from ..model import naming
+from ..model.topology import Topology
 from ..trace.model import DELIVERED, REQUEST, Hop, Trace
 from ..trace.wiring import LOOPBACK, Iface, Wiring, from_plan
 from .schema import DROP, ENCAPSULATED, HOW
@@ -135,11 +135,11 @@ def _vxlan(g: nx.Graph, wiring: Wiring, vx: Iface) -> None:
 
 def live_graph(lab: str) -> nx.Graph:
     """The lab as last brought up, with what its namespaces hold now (needs root to read them)."""
-    from .. import state
+    from ..app import state
     from ..errors import KernelError
     from ..kernel import netns
     from ..kernel.observe import read_netns
-    from ..lifecycle import snapshot_topology
+    from ..app.lifecycle import snapshot_topology
 
     st = state.load(lab)
     if st is None:

@@ -8,7 +8,7 @@ from ..plan.diff import Change, LinkView, Observed, canonical_iptables
 from ..plan.items import Address, Bridge, EtcFile, Firewall, Netns, Process, Route, Sysctl, Veth
 from ..plan.items import Fdb, Macvlan, Neighbour, Vlan, Vxlan
 from ..plan.plan import Plan
-from ..topology import naming
+from ..model import naming
 from . import iptables, netns, nft_dump
 from .links import Netlink
 from .observe import read_netns

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .items import (DNS_ITEMS, Address, Bridge, EtcFile, Firewall, Item, Netns, Process, Proxy, Route, Sysctl,
-                    Veth)
+from .items import (DNS_ITEMS, Address, Bridge, EtcFile, Firewall, Item, Netns, Process, Proxy, Route, Sysctl, Veth)
 from .items import Fdb, Macvlan, Neighbour, Vlan, Vxlan
 from .plan import Plan
 

@@ -1,7 +1,7 @@
 """/etc/hosts and /etc/resolv.conf as dockerd writes them for a container or a host."""
 from __future__ import annotations
 
-from ..topology.model import Container, Host, Topology
+from ..model.topology import Container, Host, Topology
 
 HOSTS_HEADER = ("127.0.0.1\tlocalhost\n"
                 "::1\tlocalhost ip6-localhost ip6-loopback\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 from ..errors import LabError
-from ..topology.model import Topology
+from ..model.topology import Topology
 from .items import Address, Bridge, Item, Macvlan, Netns, Route, Veth, Vlan
 from .plan import Plan
 

@@ -3,8 +3,8 @@ process the lab needs, in creation order."""
 from __future__ import annotations
 
 from ..drivers import SEGMENT_DRIVERS, macvlan
-from ..topology import naming
-from ..topology.model import Host, Topology
+from ..model import naming
+from ..model.topology import Host, Topology
 from . import etc
 from .dns import plan_dns
 from .items import Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route, Sysctl, Veth
@@ -56,7 +56,8 @@ def _host(plan: Plan, topo: Topology, host: Host) -> None:
 def _container(plan: Plan, topo: Topology, c) -> None:
     if c.mode in ("bridge", "none"):
         plan.add(Netns(c.netns, "container"))
-        plan.add(Sysctl(c.netns, "net/ipv6/conf/all/disable_ipv6", "1"))
+        for path, value in topo.host(c.host).engine.container_sysctls:
+            plan.add(Sysctl(c.netns, path, value))
         hairpin = not topo.host(c.host).daemon.userland_proxy
         for att in c.attachments:
             SEGMENT_DRIVERS[att.driver].plan_endpoint(plan, topo, c, att, hairpin)
@@ -86,8 +87,8 @@ def _proxies(plan: Plan, topo: Topology, c) -> None:
 
 
 def _firewall(plan: Plan, topo: Topology, host: Host) -> None:
-    from ..firewall.docker import host_ruleset, host_sysctls
-    from ..firewall.render import render_restore
+    from .firewall.programs import host_ruleset, host_sysctls
+    from .firewall.render import render_restore
 
     for path, value in host_sysctls(topo, host.name):
         plan.add(Sysctl(host.netns, path, value))

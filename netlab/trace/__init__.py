@@ -39,9 +39,9 @@ def for_target(target: str, src: str, dst: str, proto: str | None = None, port: 
             raise TraceError("--pcap needs a live trace: a prediction captures nothing")
         if os.path.isfile(target):
             return predict_trace(target, src, dst, proto=proto, port=port)
-        from ..state import snapshot_topology
+        from ..app.state import snapshot_topology
         return predict_trace(snapshot_topology(target), src, dst, proto=proto, port=port)
     if os.path.isfile(target):
-        from ..topology import load_file
+        from ..model import load_file
         target = load_file(target).name
     return trace(target, src, dst, proto=proto, port=port, pcap=pcap)

@@ -14,8 +14,7 @@ from ipaddress import IPv4Address
 from .capture import Frame
 from .conntrack import CtEvent
 from .counters import Snapshot
-from .model import (DELIVERED, DROPPED, IN, INFERRED, LOST, NO_PATH, OBSERVED, OUT, REPLY, REQUEST, Hop,
-                    NatRewrite, Outcome, PacketView, RuleHit, Trace)
+from .model import (DELIVERED, DROPPED, IN, INFERRED, LOST, NO_PATH, OBSERVED, OUT, REPLY, REQUEST, Hop, NatRewrite, Outcome, PacketView, RuleHit, Trace)
 from .nftrace import TABLE_PREFIX, RuleRef, TraceEvent, rule_text
 from .walk import drop_detail, drop_reason
 from .iptables import Decision, parse_rule

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network
 
-from ..firewall.model import Ruleset
+from ..plan.firewall.model import Ruleset
 from .model import PacketView
 
 TERMINAL = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "drop"}

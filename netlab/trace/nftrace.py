@@ -11,11 +11,9 @@ import os
 import struct
 from dataclasses import dataclass, replace
 
-from ..firewall.model import Ruleset
+from ..plan.firewall.model import Ruleset
 from .model import PacketView
-from .nfnetlink import (NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_INET,
-                        NFPROTO_IPV4, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST, Requester,
-                        attr, attr_list, attrs, be32, message, nest, s32, strz, text, u32, u64)
+from .nfnetlink import (NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_INET, NFPROTO_IPV4, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST, Requester, attr, attr_list, attrs, be32, message, nest, s32, strz, text, u32, u64)
 from .signature import Signature
 
 NFNLGRP_NFTRACE = 9

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from ..plan.planner import build_plan
 from ..plan.plan import Plan
-from ..topology import load_file
-from ..topology.model import Topology
+from ..model import load_file
+from ..model.topology import Topology
 from .listeners import listens
 from .model import DELIVERED, PREDICTED, REPLY, Outcome, PacketView, Trace
 from .target import Probe, resolve

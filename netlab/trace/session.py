@@ -14,7 +14,7 @@ import socket
 import time
 from dataclasses import dataclass, replace
 
-from .. import state
+from ..app import state
 from ..errors import KernelError, LabError
 from ..kernel import netns
 from . import capture, conntrack, counters, nftrace

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 from ..errors import LabError
-from ..targets import address, endpoint
-from ..topology.model import Topology
+from ..model.targets import address, endpoint
+from ..model.topology import Topology
 from .wiring import Wiring
 
 PROTOS = ("icmp", "tcp", "udp")

@@ -12,7 +12,7 @@ from ipaddress import IPv4Address
 
 from ..plan.plan import Plan
 from .iptables import HOOK_TABLES, Context, Decision, HookResult, run_hook
-from .model import DELIVERED, DROPPED, IN, NO_PATH, OUT, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, PacketView, RuleHit
+from .model import (DELIVERED, DROPPED, IN, NO_PATH, OUT, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, PacketView, RuleHit)
 from .wiring import Iface, Wiring
 
 MAX_HOPS = 64

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from netlab import probe, targets
-from netlab.topology import load_file
+from netlab.kernel import probe
+from netlab.model import targets
+from netlab.model import load_file
 
 from oracle import Oracle, scenario, unavailable
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from netlab.firewall import hairpin_ports, host_ruleset, host_sysctls, normalize, parse_save, render
-from netlab.topology import load_text
+from netlab.plan.firewall import hairpin_ports, host_ruleset, host_sysctls, normalize, parse_save, render
+from netlab.model import load_text
 
 from oracle import GOLDEN, NOT_RUNNABLE, SCENARIOS, Oracle, Scenario, netns_exists, unavailable
 

@@ -23,7 +23,7 @@ def run(*args: str, **env) -> subprocess.CompletedProcess:
 
 def killed_up(path: str, step: int) -> int:
     """`up` in a forked child (imports already warm) that SIGKILLs itself before `step`."""
-    from netlab.lifecycle import CRASH_HOOK, up
+    from netlab.app.lifecycle import CRASH_HOOK, up
 
     def child():
         os.environ[CRASH_HOOK] = str(step)
@@ -42,9 +42,9 @@ def test_kill_at_fifty_steps(tmp_path):
                  "  web: {ports: ['8080:80'], command: 'sleep 1000'}\n"
                  "  a: {networks: [n1, n2]}\n  b: {networks: [n2]}\n  c: {network_mode: 'container:a'}\n"
                  "  d: {network_mode: none}\n  e: {}\n")
-    from netlab.lifecycle import down, up
+    from netlab.app.lifecycle import down, up
     from netlab.plan.planner import build_plan
-    from netlab.topology import load_file
+    from netlab.model import load_file
     steps = len(build_plan(load_file(str(f))).items)
     points = sorted({round(i * (steps - 1) / (POINTS - 1)) for i in range(POINTS)})
     assert len(points) >= min(POINTS, steps)

@@ -56,7 +56,7 @@ def getent(lab: str, container: str, *names: str) -> dict[str, list[str]]:
 
 
 def dnsquery(lab: str, container: str, *args: str) -> tuple[int, list[str]]:
-    proc = netlab("exec", lab, container, "--", sys.executable, "-m", "netlab.dnsquery", *args, check=False)
+    proc = netlab("exec", lab, container, "--", sys.executable, "-m", "netlab.kernel.dnsquery", *args, check=False)
     return proc.returncode, proc.stdout.split("\n")
 
 
@@ -66,7 +66,7 @@ def agent_status(lab: str) -> dict:
 
 
 def ip_of(lab: str, container: str, network: str) -> str:
-    from netlab.lifecycle import snapshot_topology
+    from netlab.app.lifecycle import snapshot_topology
     return str(snapshot_topology(lab).container(container).attachment(network).address.ip)
 
 
@@ -75,7 +75,7 @@ def test_names_resolve_where_docker_resolves_them(make_lab):
     make_lab(NAMES.format(lab=lab))
     a1, a2f, a2b, b1 = (ip_of(lab, "a1", "front"), ip_of(lab, "a2", "front"), ip_of(lab, "a2", "back"),
                         ip_of(lab, "b1", "back"))
-    from netlab.lifecycle import snapshot_topology
+    from netlab.app.lifecycle import snapshot_topology
     a2_id = snapshot_topology(lab).container("a2").short_id
 
     seen = getent(lab, "a1", "a2", "web", "shared", "A2HOST", a2_id, "a2.front", "l1", "b1", "a2.back",
@@ -112,7 +112,7 @@ def test_python_queries_see_dockers_answers(make_lab):
     make_lab(NAMES.format(lab=lab))
     a1, a2 = ip_of(lab, "a1", "front"), ip_of(lab, "a2", "front")
     # round robin: 40 answers in one process; all in one order would be a 1 in 2^39 chance
-    script = ("from netlab.dnsquery import ask, nameserver\n"
+    script = ("from netlab.kernel.dnsquery import ask, nameserver\n"
               "for _ in range(40): print(' '.join(str(rr.rdata) for rr in ask(nameserver(), 'shared').rr))")
     out = netlab("exec", lab, "a1", "--", sys.executable, "-c", script).stdout.splitlines()
     orders = {tuple(line.split()) for line in out}
@@ -131,7 +131,7 @@ def test_python_queries_see_dockers_answers(make_lab):
 def test_files_and_container_nat_rules(make_lab):
     lab = "dnfil"
     make_lab(NAMES.format(lab=lab))
-    from netlab.lifecycle import snapshot_topology
+    from netlab.app.lifecycle import snapshot_topology
     from netlab.plan.dns import resolver_ports, resolver_rules
     from netlab.plan.diff import canonical_iptables
     topo = snapshot_topology(lab)
@@ -213,7 +213,7 @@ def test_upstreams_that_do_not_answer_mean_servfail_not_silence(make_lab):
 def test_queries_from_outside_its_namespace_never_reach_it(make_lab):
     lab = "dnout"
     make_lab(f"name: {lab}\nnetworks: {{n: {{}}}}\ncontainers:\n  a1: {{networks: [n]}}\n  a2: {{networks: [n]}}\n")
-    from netlab.dnsquery import ask
+    from netlab.kernel.dnsquery import ask
     from netlab.plan.dns import resolver_ports
     udp, tcp = resolver_ports(lab, "a1")
     a1 = ip_of(lab, "a1", "n")

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import needs_root
-from netlab.dnsquery import ask, nameserver
+from netlab.kernel.dnsquery import ask, nameserver
 from netlab.plan.diff import canonical_iptables
 from oracle import Oracle, unavailable
 
@@ -108,7 +108,7 @@ class DockerSide:
 
 class LabSide:
     def __init__(self, lab: str):
-        from netlab.lifecycle import snapshot_topology
+        from netlab.app.lifecycle import snapshot_topology
         self.topo = snapshot_topology(lab)
         self.ids = {c.name: c.short_id for c in self.topo.containers}
         self.ips = {c.name: {a.network: str(a.address.ip) for a in c.attachments} for c in self.topo.containers}

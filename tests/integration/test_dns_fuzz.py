@@ -16,7 +16,7 @@ import pytest
 from dnslib import QTYPE, RCODE, DNSRecord
 
 from conftest import needs_root
-from netlab.dnsquery import ask
+from netlab.kernel.dnsquery import ask
 from netlab.kernel import netns
 from netlab.plan.dns import resolver_ports
 

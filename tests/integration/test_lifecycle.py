@@ -59,7 +59,7 @@ def test_three_networks_eight_containers(make_lab):
     lab = "lc3n"
     path, result = make_lab(THREE_NETS.format(lab=lab))
     assert result.changed
-    from netlab.lifecycle import snapshot_topology
+    from netlab.app.lifecycle import snapshot_topology
     topo = snapshot_topology(lab)
     ip = {c.name: {a.network: str(a.address.ip) for a in c.attachments} for c in topo.containers}
 
@@ -119,7 +119,7 @@ def test_rerun_changed_file_touches_only_the_difference(make_lab, tmp_path):
 def test_drift_is_repaired(make_lab):
     lab = "lcdrift"
     path, _ = make_lab(f"name: {lab}\ncontainers:\n  a: {{}}\n  b: {{}}\n")
-    from netlab.lifecycle import snapshot_topology
+    from netlab.app.lifecycle import snapshot_topology
     b = snapshot_topology(lab).container("b")
     veth = b.attachments[0].host_ifname
     subprocess.run(["ip", "-n", f"{lab}-node1", "link", "del", veth], check=True)
@@ -217,7 +217,7 @@ def test_not_root_is_one_clear_line(tmp_path):
     f = tmp_path / "lab.yaml"
     f.write_text("name: lcuser\n")
     # modules are loaded as root (the interpreter lives under /root); then the user changes
-    drop = ("import os, sys, netlab.cli, netlab.lifecycle, netlab.topology.resolve; os.setuid(65534); "
+    drop = ("import os, sys, netlab.cli, netlab.app.lifecycle, netlab.model.resolve; os.setuid(65534); "
             "sys.argv = ['netlab', 'up', sys.argv[1]]; netlab.cli.main()")
     proc = subprocess.run([sys.executable, "-c", drop, str(f)], capture_output=True, text=True)
     assert proc.returncode == 1
@@ -255,7 +255,7 @@ def test_second_up_waits_for_the_lock(tmp_path):
     lab = "lclock"
     f = tmp_path / "lab.yaml"
     f.write_text(f"name: {lab}\ncontainers:\n" + "".join(f"  c{i}: {{}}\n" for i in range(5)))
-    from netlab import state
+    from netlab.app import state
     try:
         with state.locked(lab):
             proc = subprocess.Popen(NETLAB + ["up", str(f)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -297,7 +297,7 @@ def test_killed_agent_is_reported_and_restarted_without_duplicates(make_lab):
 def test_two_labs_with_the_same_names_never_collide(tmp_path):
     """Same container and network names, same subnets: each lab's objects live in its own
     namespaces, so both work at once and taking one down leaves the other intact."""
-    from netlab.lifecycle import down, up
+    from netlab.app.lifecycle import down, up
     body = "networks: {app: {subnet: 10.66.0.0/24}}\ncontainers:\n  web: {networks: [app]}\n  db: {networks: [app]}\n"
     labs = ("lctwina", "lctwinb")
     try:

@@ -66,8 +66,8 @@ def test_reachability_matrix_and_modes(make_lab):
     # ... which needs bridge mode: a (bridge-mode) shim cannot talk to vepa children either
     assert not ping(lab, "node3", "10.10.101.160")
     # no host rules for macvlan (Docker writes none): the same rules as a host without it
-    from netlab.firewall.docker import host_ruleset
-    from netlab.lifecycle import snapshot_topology
+    from netlab.plan.firewall.docker import host_ruleset
+    from netlab.app.lifecycle import snapshot_topology
     topo = snapshot_topology(lab)
     assert host_ruleset(topo, "node1") == host_ruleset(topo, "node2")
 
@@ -89,7 +89,7 @@ def test_passthru_takes_the_parent_over(make_lab, tmp_path):
     eth0 = subprocess.run(["ip", "-n", f"{lab}-node1", "-o", "link", "show", "eth0"], capture_output=True, text=True)
     assert "02:42:0a:0a:65:c0" in eth0.stdout
     assert ping(lab, "outside", "10.10.101.192")
-    from netlab.lifecycle import up
+    from netlab.app.lifecycle import up
     assert not up(path, say=lambda m: None).changed
     # a second container on the same passthru parent: refused before anything is built
     bad = tmp_path / "two.yaml"

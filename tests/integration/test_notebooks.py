@@ -38,7 +38,7 @@ def test_notebook_runs(path):
     try:
         client.execute()
     finally:
-        from netlab.lifecycle import down
+        from netlab.app.lifecycle import down
         down(lab, say=lambda m: None)       # a failed cell must not leave the lab either
     left = leftovers(lab)
     assert not left, f"{name}: lab {lab} left {left}"

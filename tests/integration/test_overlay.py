@@ -106,7 +106,7 @@ def test_overlay_across_two_hosts(make_lab):
     assert not rule.startswith("[0:"), rule
 
     # a rerun changes nothing; a lost FDB entry is drift that `up` puts back
-    from netlab.lifecycle import up
+    from netlab.app.lifecycle import up
     assert not up(path, say=lambda m: None).changed
     sh(sandbox1, "bridge", "fdb", "del", "02:42:0a:00:00:03", "dev", "vxlan0", "dst", "10.10.101.106", "self")
     assert ping(b1, "10.0.0.3").returncode != 0

@@ -129,7 +129,7 @@ def agrees(t) -> None:
 
 def listening(lab: str, src: str, address: str, port: int) -> None:
     """Wait for a container's server (the agent starts it right after `up`)."""
-    from netlab.probe import tcp_connect
+    from netlab.kernel.probe import tcp_connect
     for _ in range(100):
         if tcp_connect(f"{lab}-{src}", address, port, timeout=0.2):
             return
@@ -143,7 +143,7 @@ def veth(topo, container: str, network: str) -> str:
 
 # ---- the cases -----------------------------------------------------------------------
 def test_bridge_cases_on_one_host(make_lab):
-    from netlab.lifecycle import snapshot_topology
+    from netlab.app.lifecycle import snapshot_topology
     lab = "tr1"
     make_lab(ONE_HOST.format(lab=lab))
     topo = snapshot_topology(lab)
@@ -201,7 +201,7 @@ def test_bridge_cases_on_one_host(make_lab):
 
 
 def test_hairpin_without_the_userland_proxy(make_lab):
-    from netlab.lifecycle import snapshot_topology
+    from netlab.app.lifecycle import snapshot_topology
     lab = "tr2"
     make_lab(NO_PROXY.format(lab=lab))
     port = veth(snapshot_topology(lab), "web", "bridge")
@@ -273,7 +273,7 @@ def test_cli_json_and_predict(make_lab):
 def test_legacy_backend_rules_come_from_counters(tmp_path):
     """iptables-legacy rules are invisible to nftrace: counter deltas name them instead."""
     from conftest import leftovers
-    from netlab.lifecycle import down, up
+    from netlab.app.lifecycle import down, up
     lab = "tr6"
     path = tmp_path / "lab.yaml"
     path.write_text(ONE_HOST.format(lab=lab))

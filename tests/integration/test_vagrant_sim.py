@@ -153,7 +153,7 @@ def test_vagrant_flow_in_namespaces(tmp_path):
 
 def test_in_place_refuses_the_machines_own_namespace(tmp_path):
     """Run here, in the machine's namespace, --in-place must refuse before touching anything."""
-    from netlab.inplace import is_initial
+    from netlab.app.inplace import is_initial
     if not is_initial():
         pytest.skip("the tests do not run in the machine's initial namespace here")
     env = {k: v for k, v in os.environ.items() if k != "NETLAB_ALLOW_ROOT_NS"}

@@ -9,7 +9,7 @@ from netlab.plan.dns import resolver_ports, resolver_rules
 from netlab.plan.items import DnsNames, Firewall, Resolver, StandinDNS
 from netlab.plan.plan import Plan
 from netlab.plan.planner import build_plan
-from netlab.topology import load_text
+from netlab.model import load_text
 
 LAB = """
 name: dp

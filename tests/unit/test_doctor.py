@@ -1,5 +1,5 @@
 """The doctor's report explains each missing feature and what needs it."""
-from netlab.doctor import report
+from netlab.app.doctor import report
 from netlab.kernel.features import Probe
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from netlab.firewall.iptables import Iptables
-from netlab.firewall.libnetwork import APPEND, DELETE, INSERT, ensure_jump_rule, program_rule
+from netlab.plan.firewall.iptables import Iptables
+from netlab.plan.firewall.libnetwork import APPEND, DELETE, INSERT, ensure_jump_rule, program_rule
 
 
 def rules(ipt: Iptables, table: str, chain: str) -> tuple[str, ...]:

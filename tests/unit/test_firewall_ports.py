@@ -2,8 +2,8 @@
 port-mapping rules, the link rules, and the hand-out of ephemeral host ports."""
 from __future__ import annotations
 
-from netlab.topology import load_text
-from netlab.topology.ports import daemon_order
+from netlab.model import load_text
+from netlab.model.ports import daemon_order
 
 
 def order(*wanted, exposed=()):

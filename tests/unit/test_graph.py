@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from netlab import graph
 from netlab.cli import main
 from netlab.graph.schema import DROP, LINKS, TOPOLOGY_EDGES
-from netlab.trace.predict import predict_trace as predict   # (the package attribute can be the module)
+from netlab.trace.predict import predict_trace as predict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO = os.path.join(ROOT, "topologies", "demo.yaml")

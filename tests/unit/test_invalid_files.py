@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from netlab.errors import TopologyError
-from netlab.topology import load_file
+from netlab.model import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "golden" / "invalid"

@@ -11,7 +11,7 @@ from netlab.errors import LabError, TopologyError
 
 
 def test_lab_from_text_is_renamed_and_written(monkeypatch, tmp_path):
-    monkeypatch.setattr("netlab.lab.LAB_DIR", str(tmp_path))
+    monkeypatch.setattr("netlab.app.lab.LAB_DIR", str(tmp_path))
     lab = netlab.Lab(yaml="name: whatever\ncontainers:\n  a: {}\n", name="nbzz")
     assert lab.name == "nbzz" and lab.file == os.path.join(str(tmp_path), "nbzz.yaml")
     assert "name: nbzz" in open(lab.file).read()
@@ -20,7 +20,7 @@ def test_lab_from_text_is_renamed_and_written(monkeypatch, tmp_path):
 
 
 def test_bad_text_is_refused_before_writing(monkeypatch, tmp_path):
-    monkeypatch.setattr("netlab.lab.LAB_DIR", str(tmp_path))
+    monkeypatch.setattr("netlab.app.lab.LAB_DIR", str(tmp_path))
     with pytest.raises(TopologyError):
         netlab.Lab(yaml="containers:\n  a: {networks: [nosuch]}\n", name="nbzx")
     assert not os.listdir(tmp_path)

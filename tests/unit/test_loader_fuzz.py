@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netlab.errors import TopologyError
-from netlab.topology import Topology, load_text, source
-from netlab.topology.resolve import _Resolver, _Stop
-from netlab.topology.schema import check_shape
-from netlab.topology.source import parse_text
+from netlab.model import Topology, load_text, source
+from netlab.model.resolve import _Resolver, _Stop
+from netlab.model.schema import check_shape
+from netlab.model.source import parse_text
 
 EXAMPLES = int(os.environ.get("NETLAB_FUZZ_EXAMPLES", "500"))
 # `make test` runs the same 500 examples each time, so a red run is reproducible and CI does

@@ -8,9 +8,9 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 import pytest
 
-from netlab.topology import load_text
-from netlab.topology.model import PortBinding
-from netlab.topology.source import parse_text
+from netlab.model import load_text
+from netlab.model.topology import PortBinding
+from netlab.model.source import parse_text
 
 ANY = IPv4Address("0.0.0.0")
 LOCAL = IPv4Address("127.0.0.1")

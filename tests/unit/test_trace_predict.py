@@ -11,8 +11,8 @@ from dataclasses import replace
 
 import pytest
 
-from netlab.firewall.render import parse_save
-from netlab.topology import load_text
+from netlab.plan.firewall.render import parse_save
+from netlab.model import load_text
 from netlab.trace.compare import compare
 from netlab.trace.counters import delta, parse_save_counters
 from netlab.trace.iptables import Context, parse_rule, run_hook

@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def test_vagrantfile_matches_the_overlay_example():
-    from netlab.topology import load_file
+    from netlab.model import load_file
     with open(os.path.join(ROOT, "Vagrantfile")) as f:
         text = f.read()
     vms = dict(re.findall(r'"([a-z0-9]+)" => "([0-9.]+)"', re.search(r"VMS = \{(.*?)\}", text, re.S).group(1)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-from .model import Container, Host, Segment, Underlay
+from .topology import Container, Host, Segment, Underlay
 
 Problem = tuple[str, str]
 

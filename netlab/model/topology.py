@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
+from ..engine import DEFAULT, Engine
+
 
 @dataclass(frozen=True)
 class Pool:
@@ -40,6 +42,7 @@ class Host:
     netns: str
     address: IPv4Address
     daemon: Daemon
+    engine: Engine = DEFAULT         # the dockerd version whose behaviour this host shows
 
 
 @dataclass(frozen=True)

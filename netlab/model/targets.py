@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
-from .errors import LabError
-from .topology.model import Topology
+from ..errors import LabError
+from .topology import Topology
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,15 @@ import subprocess
 from pyroute2 import IPRoute
 
 from . import state
-from .errors import LabError
-from .kernel import iptables, netns
-from .kernel.apply import Executor
-from .kernel.links import Netlink
-from .plan.diff import RANK, Change
-from .plan.items import Address, Bridge, Firewall, Macvlan, Netns, Route, Sysctl, Veth, Vlan
-from .plan.part import OUTSIDE, host_part
-from .plan.plan import Plan
-from .topology.model import Topology
+from ..errors import LabError
+from ..kernel import iptables, netns
+from ..kernel.apply import Executor
+from ..kernel.links import Netlink
+from ..plan.diff import RANK, Change
+from ..plan.items import Address, Bridge, Firewall, Macvlan, Netns, Route, Sysctl, Veth, Vlan
+from ..plan.part import OUTSIDE, host_part
+from ..plan.plan import Plan
+from ..model.topology import Topology
 
 ALLOW = "NETLAB_ALLOW_ROOT_NS"
 SAVED = "inplace.json"

@@ -10,8 +10,8 @@ import shutil
 import time
 from dataclasses import dataclass, field
 
-from .errors import LabError
-from .plan.plan import Plan
+from ..errors import LabError
+from ..plan.plan import Plan
 
 ROOT = os.environ.get("NETLAB_RUN", "/run/netlab")
 
@@ -26,7 +26,7 @@ SNAPSHOT = "lab.yaml"           # the lab file as last brought up
 def snapshot_topology(lab: str):
     """The lab as it was last brought up (the file may have changed since). Here rather
     than in lifecycle so that readers (trace, graph, inspect) need no kernel-writing code."""
-    from .topology import load_text
+    from ..model import load_text
     path = f"{lab_dir(lab)}/{SNAPSHOT}"
     try:
         with open(path, "rb") as f:

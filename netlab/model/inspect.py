@@ -2,9 +2,9 @@
 `docker container inspect` (the Networks, IPAM, Containers and NetworkSettings parts)."""
 from __future__ import annotations
 
-from .errors import LabError
-from .topology import naming
-from .topology.model import Container, Segment, Topology
+from ..errors import LabError
+from . import naming
+from .topology import Container, Segment, Topology
 
 
 def _endpoint_id(topo: Topology, c: Container, network: str) -> str:

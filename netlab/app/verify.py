@@ -4,13 +4,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from . import probe, state
-from .agent import control as agent
+from ..kernel import probe
+from . import state
+from ..agent import control as agent
 from .dnscheck import dns_problems
-from .errors import LabError
-from .kernel import netns
-from .topology.model import Expectation, Topology
-from .targets import address, endpoint
+from ..errors import LabError
+from ..kernel import netns
+from ..model.topology import Expectation, Topology
+from ..model.targets import address, endpoint
 
 
 @dataclass(frozen=True)

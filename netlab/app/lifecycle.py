@@ -12,20 +12,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from . import inplace, state
-from .agent import control as agent
-from .errors import KernelError, LabError, TopologyError
-from .kernel import netns, processes
-from .kernel.apply import Executor, firewall_prints, observe, remove_etc
-from .kernel.links import Netlink
-from .kernel.observe import read_netns
-from .plan.diff import Change, diff
-from .plan.items import Netns
-from .plan.plan import Plan
-from .plan.planner import build_plan
-from .state import SNAPSHOT, snapshot_topology  # noqa: F401 (re-exported: lifecycle.snapshot_topology)
-from .topology import Topology, load_file
-from .topology.source import parse_file
-from .topology import naming
+from ..agent import control as agent
+from ..errors import KernelError, LabError, TopologyError
+from ..kernel import netns, processes
+from ..kernel.apply import Executor, firewall_prints, observe, remove_etc
+from ..kernel.links import Netlink
+from ..kernel.observe import read_netns
+from ..plan.diff import Change, diff
+from ..plan.items import Netns
+from ..plan.plan import Plan
+from ..plan.planner import build_plan
+from .state import SNAPSHOT, snapshot_topology
+from ..model import Topology, load_file
+from ..model.source import parse_file
+from ..model import naming
 
 # Crash-safety tests set this to die by SIGKILL just before the N-th change of an `up`.
 CRASH_HOOK = "NETLAB_KILL_BEFORE_STEP"
@@ -69,7 +69,7 @@ def firewall_flavour(asked: str | None = None) -> str:
 
 def require_kernel(plan: Plan) -> None:
     """Links of a kind this kernel cannot make fail here, before anything is made."""
-    from .kernel.features import LINK_FEATURES, missing_link_kinds
+    from ..kernel.features import LINK_FEATURES, missing_link_kinds
     missing = missing_link_kinds({i.kind for i in plan.items})
     if not missing:
         return

@@ -6,11 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from dnslib import RCODE
 
-from .agent import control as agent
-from .dnsquery import ask
-from .kernel import netns
-from .plan.dns import RESOLVER_IP, uses_embedded_dns
-from .topology.model import Container, Topology
+from ..agent import control as agent
+from ..kernel.dnsquery import ask
+from ..kernel import netns
+from ..plan.dns import RESOLVER_IP, uses_embedded_dns
+from ..model.topology import Container, Topology
 
 
 def _check(c: Container) -> str | None:

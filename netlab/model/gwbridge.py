@@ -6,7 +6,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from . import naming
 from .ipam import first_host
-from .model import Attachment, Segment
+from .topology import Attachment, Segment
 
 # what `docker swarm init/join` gives it (§7): icc off, masquerade on, a fixed bridge name
 OPTIONS = (("com.docker.network.bridge.enable_icc", "false"),

@@ -2,8 +2,8 @@
 `# host NAME` when the lab has several hosts (iptables-save ignores `#` lines)."""
 from __future__ import annotations
 
-from ..topology.model import Topology
-from .docker import host_ruleset
+from ...model.topology import Topology
+from .programs import host_ruleset
 from .render import render
 
 

@@ -3,7 +3,7 @@ setup_ip_tables.go`, `bridge.go` createNetwork, `iptables.go` ProgramChain), ste
 and verb by verb: most are inserted at the top, so later networks end up above earlier ones."""
 from __future__ import annotations
 
-from ..topology.model import Daemon, Segment
+from ...model.topology import Daemon, Segment
 from .daemon import DOCKER, ISOLATION_1, ISOLATION_2
 from .iptables import Iptables
 from .libnetwork import APPEND, FILTER, INSERT, NAT, ensure_jump_rule, program_rule

@@ -7,9 +7,9 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from ..errors import Diagnostic, TopologyError
 from . import gwbridge, macvlan, naming
-from .ipam import DEFAULT_GLOBAL_POOLS, DEFAULT_LOCAL_POOLS, AddressAllocator, SubnetAllocator, first_host
-from .model import (Attachment, Container, Daemon, Expectation, Host, Link, Pool, PortBinding,
-                    Segment, Topology, Underlay)
+from ..engine import DEFAULT as DEFAULT_ENGINE
+from .ipam import AddressAllocator, SubnetAllocator, first_host, global_pools, local_pools
+from .topology import (Attachment, Container, Daemon, Expectation, Host, Link, Pool, PortBinding, Segment, Topology, Underlay)
 from .ports import PortSpecError, daemon_order, parse_expose, parse_port
 from .schema import check_shape
 from .source import Source
@@ -619,7 +619,7 @@ class _Resolver:
                     host = _get(raw, "host", next(iter(self.hosts), None))
                     users.setdefault(n, set()).add(host if isinstance(host, str) else None)
         segments: dict[str, dict[str, Segment]] = {h: {} for h in self.hosts}
-        overlay_alloc = SubnetAllocator(DEFAULT_GLOBAL_POOLS)
+        overlay_alloc = SubnetAllocator(global_pools(DEFAULT_ENGINE))
         explicit_overlay = [n["subnet"] for n in self.networks.values()
                             if n["driver"] == "overlay" and n["subnet"] is not None]
         for s in explicit_overlay:
@@ -635,7 +635,7 @@ class _Resolver:
                 overlay_subnets[net] = subnet
         for hname, host in self.hosts.items():
             d = host.daemon
-            pools = d.default_address_pools or DEFAULT_LOCAL_POOLS
+            pools = d.default_address_pools or local_pools(host.engine)
             alloc = SubnetAllocator(pools, reserved=(self.underlay.subnet,))
             path = f"hosts.{hname}.daemon"
             owner: dict[IPv4Network, str] = {}
@@ -704,7 +704,7 @@ class _Resolver:
     def segment(self, net: str, n: dict, host: str, subnet: IPv4Network, vni: int) -> Segment:
         o = n["options"]
         mtu_opt = _number(o.get("com.docker.network.driver.mtu", ""))
-        default_mtu = 1450 if n["driver"] == "overlay" else 1500
+        default_mtu = self.hosts[host].engine.overlay_mtu if n["driver"] == "overlay" else 1500
         mtu = mtu_opt if mtu_opt is not None else default_mtu
         if n["driver"] == "overlay" and mtu_opt is not None:
             mtu = mtu_opt - 50

@@ -1,5 +1,6 @@
-"""Docker 20.10's iptables rules for a lab's hosts, as data (pure: no root, no kernel)."""
-from .docker import hairpin_ports, host_ruleset, host_sysctls
+"""The firewall rules each engine writes for a lab's hosts, as data (pure: no root, no kernel)."""
+from .docker import hairpin_ports
+from .programs import host_ruleset, host_sysctls
 from .lab import lab_rules
 from .model import Chain, Ruleset, Table
 from .render import normalize, parse_save, render, render_restore

@@ -12,7 +12,7 @@ import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from .kernel import netns
+from . import netns
 
 
 def _checksum(data: bytes) -> int:

@@ -1,7 +1,7 @@
 """`netlab doctor`: what this machine offers, and which netlab features need what is missing."""
 from __future__ import annotations
 
-from .kernel.features import Probe, probe_all
+from ..kernel.features import Probe, probe_all
 
 NEEDED_BY = {
     "netns": "everything: every host, container and `outside` is a network namespace",

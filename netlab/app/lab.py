@@ -17,7 +17,7 @@ import re
 import subprocess
 import tempfile
 
-from .errors import LabError
+from ..errors import LabError
 from .loop import off_loop
 
 LAB_DIR = os.path.join(tempfile.gettempdir(), "netlab-labs")
@@ -41,7 +41,7 @@ class Lab:
             self.file = os.path.abspath(file)
         else:
             self.file = self._write(text, name)
-        from .topology import load_file
+        from ..model import load_file
         self.topology = load_file(self.file)
         self.name = self.topology.name
         self.result = None
@@ -52,7 +52,7 @@ class Lab:
         if name is not None:
             line = f"name: {name}"
             text = NAME_LINE.sub(line, text, count=1) if NAME_LINE.search(text) else f"{line}\n{text}"
-        from .topology import load_text
+        from ..model import load_text
         lab = load_text(text.encode(), "<lab text>").name      # a bad file fails here, nothing written
         os.makedirs(LAB_DIR, exist_ok=True)
         path = os.path.join(LAB_DIR, f"{lab}.yaml")
@@ -111,7 +111,7 @@ class Lab:
         """Run a shell command in a container, a host or `outside` (as `netlab exec` does);
         its output (stdout and stderr) as text."""
         from .lifecycle import require_root
-        from .targets import endpoint
+        from ..model.targets import endpoint
         require_root()
         ns = endpoint(self.topology, name).netns
         proc = subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", command], capture_output=True,
@@ -122,7 +122,7 @@ class Lab:
 
     def rules(self, host: str | None = None) -> str:
         """Each host's iptables-save text as Docker 20.10 leaves it (from the file)."""
-        from .firewall.lab import lab_rules
+        from ..plan.firewall.lab import lab_rules
         return lab_rules(self.topology, host)
 
     def verify(self):
@@ -132,22 +132,22 @@ class Lab:
 
     def trace(self, src: str, dst: str, proto: str | None = None, port: int | None = None):
         """One probe through the live lab, observed, with the prediction beside it."""
-        from .trace.session import trace
+        from ..trace.session import trace
         return off_loop(trace, self.name, src, dst, proto=proto, port=port)
 
     def predict(self, src: str, dst: str, proto: str | None = None, port: int | None = None):
         """The path the plan says a probe takes (no probe is sent)."""
-        from .trace.predict import predict_trace     # (netlab.trace.predict is also a module)
+        from ..trace.predict import predict_trace
         return predict_trace(self.topology, src, dst, proto=proto, port=port)
 
     def graph(self):
         """The topology graph (networkx): live when the lab is up, else from the file."""
-        from . import graph
+        from .. import graph
         return off_loop(graph.lab_graph, self.name if self.is_up else self.topology)
 
     def draw(self, path: str, trace=None) -> str:
         """Save the lab's picture (and a trace's path on it) as .svg, .png, .dot or .html."""
-        from . import graph
+        from .. import graph
         g = self.graph()
         return graph.save(path, g, graph.trace_graph(trace, g) if trace is not None else None)
 
@@ -155,11 +155,11 @@ class Lab:
         return f"Lab({self.name!r}, file={self.file!r}, {'up' if self.is_up else 'down'})"
 
     def _repr_svg_(self) -> str:
-        from . import graph
+        from .. import graph
         return graph.svg(self.graph())
 
     def _repr_html_(self) -> str:
-        from . import graph
-        from .graph.webpage import fragment
+        from .. import graph
+        from ..graph.webpage import fragment
         g = self.graph()
         return fragment(graph.svg(g), g, None, styled=True)

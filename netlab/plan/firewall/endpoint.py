@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-from ..topology.model import Container, PortBinding, Segment
+from ...model.topology import Container, PortBinding, Segment
 from .daemon import DOCKER
 from .iptables import Iptables
 from .libnetwork import APPEND, FILTER, MANGLE, NAT, program_rule

@@ -1,24 +1,23 @@
-"""Address management as dockerd 20.10 does it: pools in Docker's order, a rotating start
+"""Address management as dockerd does it: the engine's pools in Docker's order, a rotating start
 index for automatic subnets, lowest-free addresses for endpoints."""
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
-from .model import Pool
+from ..engine import Engine
+from .topology import Pool
 
-# ipamutils/utils.go: the local-scope default pools, in this order
-DEFAULT_LOCAL_POOLS = (
-    Pool(IPv4Network("172.17.0.0/16"), 16),
-    Pool(IPv4Network("172.18.0.0/16"), 16),
-    Pool(IPv4Network("172.19.0.0/16"), 16),
-    Pool(IPv4Network("172.20.0.0/14"), 16),
-    Pool(IPv4Network("172.24.0.0/14"), 16),
-    Pool(IPv4Network("172.28.0.0/14"), 16),
-    Pool(IPv4Network("192.168.0.0/16"), 20),
-)
-# swarm's global scope: 10.0.0.0/8 in /24s; ingress takes 10.0.0.0/24 first
-DEFAULT_GLOBAL_POOLS = (Pool(IPv4Network("10.0.0.0/8"), 24),)
 MAX_CANDIDATES = 1 << 16
+
+
+def local_pools(engine: Engine) -> tuple[Pool, ...]:
+    """The pools automatic local-scope (bridge, macvlan) subnets come from, in order."""
+    return tuple(Pool(base, size) for base, size in engine.local_pools)
+
+
+def global_pools(engine: Engine) -> tuple[Pool, ...]:
+    """The swarm's global-scope pools (overlay networks)."""
+    return tuple(Pool(base, size) for base, size in engine.global_pools)
 
 
 class _Candidates:

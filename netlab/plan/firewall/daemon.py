@@ -2,7 +2,7 @@
 chain that libnetwork's controller re-arranges after every network it creates."""
 from __future__ import annotations
 
-from ..topology.model import Daemon
+from ...model.topology import Daemon
 from .iptables import Iptables
 from .libnetwork import FILTER, NAT, add_return_rule, ensure_jump_rule
 

@@ -7,9 +7,9 @@ import socket
 import tempfile
 import time
 
-from . import probe
-from .kernel import netns
-from .kernel.iptables import save
+from ..kernel import probe
+from ..kernel import netns
+from ..kernel.iptables import save
 from .lifecycle import down, snapshot_topology, up
 from .verify import check
 
@@ -101,10 +101,10 @@ def _pings(topo, echo) -> None:
 def _trace_and_draw(topo, echo, picture: str) -> None:
     """What netlab is for: one packet to the published port, every hop, rule and rewrite,
     observed beside the prediction; then the lab and that path drawn."""
-    from .errors import NetlabError
-    from .graph import live_graph, save, trace_graph
-    from .trace.report import render
-    from .trace.session import trace
+    from ..errors import NetlabError
+    from ..graph import live_graph, save, trace_graph
+    from ..trace.report import render
+    from ..trace.session import trace
     host = topo.hosts[0]
     echo(f"== netlab trace {topo.name} outside {host.name}:8080 (the published port: DNAT to web:80)")
     t = trace(topo.name, "outside", f"{host.name}:8080")

@@ -1,7 +1,7 @@
 """A small DNS client: one query to the nameserver of /etc/resolv.conf (or a given server),
 over UDP or TCP, from the current namespace or from a lab namespace.
 
-`python -m netlab.dnsquery NAME [-t TYPE] [--tcp] [--server IP]`, run through
+`python -m netlab.kernel.dnsquery NAME [-t TYPE] [--tcp] [--server IP]`, run through
 `netlab exec LAB CONTAINER -- ...`, asks as a container's own resolver library would: it
 prints `RCODE` and one `TYPE VALUE TTL` line per answer; exit 0 with answers, 1 when the
 reply is empty or an error, 2 when nothing answered."""
@@ -13,7 +13,7 @@ import sys
 
 from dnslib import QTYPE, RCODE, DNSError, DNSRecord
 
-from .kernel import netns
+from . import netns
 
 
 def nameserver(resolv_conf: str = "/etc/resolv.conf") -> str:
@@ -70,7 +70,7 @@ def _read(sock: socket.socket, n: int) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m netlab.dnsquery", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m netlab.kernel.dnsquery", description=__doc__.split("\n\n")[0])
     p.add_argument("name")
     p.add_argument("-t", "--type", default="A", help="query type (A, AAAA, PTR, MX, ...)")
     p.add_argument("--tcp", action="store_true")

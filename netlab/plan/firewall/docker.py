@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..topology.model import Container, Daemon, Segment, Topology
+from ...model.topology import Container, Daemon, Segment, Topology
 from .bridge import create_bridge_network
 from .daemon import arrange_user_filter_rule, configure_bridge_driver
 from .endpoint import program_external_connectivity

@@ -1,0 +1,22 @@
+"""The shape of an engine profile."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One dockerd version's networking behaviour, as the lab needs it."""
+
+    name: str                                   # as a lab file names it: "20.10"
+    # IPAM (ipamutils/utils.go): automatic subnets come from these pools, in this order
+    local_pools: tuple[tuple[IPv4Network, int], ...]
+    global_pools: tuple[tuple[IPv4Network, int], ...]
+    firewall: str                               # the rule program, in plan/firewall/programs.py
+    backend: str                                # what it programs: "iptables" or "nftables"
+    # routing: whether a container on an --internal bridge network gets a default route
+    internal_default_route: bool
+    # sysctls dockerd writes in every container namespace it makes (paths under /proc/sys)
+    container_sysctls: tuple[tuple[str, str], ...]
+    overlay_mtu: int                            # default MTU of an overlay network

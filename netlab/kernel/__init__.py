@@ -1,0 +1,10 @@
+"""Everything that touches the kernel: network namespaces, netlink, iptables and nftables,
+sysctls, processes, probes and DNS queries from inside a lab namespace, and the adoption of
+a namespace netlab did not make (`--in-place`). The pure layers (model, plan) never import
+this package; app and trace use it.
+
+Submodules are imported by name (`from netlab.kernel import netns`): importing the package
+loads none of them, so a command pays only for what it uses."""
+
+__all__ = ["apply", "dnsquery", "features", "iptables", "iptables_legacy", "links", "netns",
+           "nft_dump", "observe", "observe_l2", "probe", "processes", "rtnl_dump"]
