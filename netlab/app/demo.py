@@ -15,7 +15,7 @@ from .verify import check
 
 
 def demo_file() -> str:
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "demo.yaml")
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "demo.yaml")
 
 
 def http_get(ns: str, address: str, port: int) -> str:
