@@ -8,7 +8,7 @@ from .items import (DNS_ITEMS, Address, Bridge, EtcFile, Firewall, Item, Netns, 
 from .items import Fdb, Macvlan, Neighbour, Vlan, Vxlan
 from .plan import Plan
 
-RANK = {Netns: 0, Bridge: 1, Veth: 2, Vlan: 2.1, Vxlan: 2.2, Macvlan: 2.3, Address: 3, Neighbour: 4.1, Fdb: 4.2, Route: 4, Sysctl: 5, Firewall: 6, EtcFile: 7, Process: 8,
+RANK: dict[type[Item], float] = {Netns: 0, Bridge: 1, Veth: 2, Vlan: 2.1, Vxlan: 2.2, Macvlan: 2.3, Address: 3, Neighbour: 4.1, Fdb: 4.2, Route: 4, Sysctl: 5, Firewall: 6, EtcFile: 7, Process: 8,
         Proxy: 9, **{kind: 10 for kind in DNS_ITEMS}}
 
 
@@ -56,7 +56,7 @@ class Change:
         return f"{self.action:8} {self.item.describe()}{why}"
 
 
-def canonical_iptables(text: str, tables=("filter", "nat")) -> str:
+def canonical_iptables(text: str, tables: tuple[str, ...] = ("filter", "nat")) -> str:
     """iptables-save text without counters, comments or tables we do not manage, tables in
     name order (iptables-legacy-save lists them in another order than the nft flavour)."""
     blocks: dict[str, list[str]] = {}
@@ -179,35 +179,35 @@ def _problem(item: Item, seen: Observed) -> tuple[str, str] | None:
     if isinstance(item, Address):
         return None if (item.netns, item.dev, item.cidr) in seen.addresses else ("create", "missing")
     if isinstance(item, Route):
-        now = seen.routes.get((item.netns, item.dst))
-        if now == (item.gateway, item.dev):
+        route = seen.routes.get((item.netns, item.dst))
+        if route == (item.gateway, item.dev):
             return None
-        return ("create", "missing") if now is None else ("update", f"is via {now[0]} dev {now[1]}")
+        return ("create", "missing") if route is None else ("update", f"is via {route[0]} dev {route[1]}")
     if isinstance(item, Sysctl):
-        now = seen.sysctls.get((item.netns, item.path))
-        return None if now == item.value else ("update", f"is {now}")
+        value = seen.sysctls.get((item.netns, item.path))
+        return None if value == item.value else ("update", f"is {value}")
     if isinstance(item, Firewall):
-        now = seen.firewall.get(item.netns)
-        if now == canonical_iptables(item.text):
+        rules = seen.firewall.get(item.netns)
+        if rules == canonical_iptables(item.text):
             return None
-        return ("update", "rules differ" if now else "no rules")
+        return ("update", "rules differ" if rules else "no rules")
     if isinstance(item, EtcFile):
-        now = seen.etc.get((item.netns, item.name))
-        return None if now == item.content else ("update", "missing" if now is None else "content differs")
+        content = seen.etc.get((item.netns, item.name))
+        return None if content == item.content else ("update", "missing" if content is None else "content differs")
     if isinstance(item, Process):
-        now = seen.processes.get(item.name)
-        if now is None:
+        process = seen.processes.get(item.name)
+        if process is None:
             return ("create", "not running")
-        if (now[0], now[1]) != (item.netns, item.command):
+        if (process[0], process[1]) != (item.netns, item.command):
             return ("recreate", "command changed")
-        return None if now[2] else ("recreate", "not running")
+        return None if process[2] else ("recreate", "not running")
     if isinstance(item, Proxy):
         return None if item.key in seen.proxies else ("create", "not listening")
     if isinstance(item, DNS_ITEMS):
-        now = seen.dns.get(item.key)
-        if now is None:
+        digest = seen.dns.get(item.key)
+        if digest is None:
             return ("create", "not served")
-        return None if now == item.digest else ("update", "the agent serves an older version")
+        return None if digest == item.digest else ("update", "the agent serves an older version")
     return None
 
 

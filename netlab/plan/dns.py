@@ -67,7 +67,7 @@ def endpoint_names(c: Container, network: str) -> list[str]:
     """The names one endpoint registers (daemon updateNetworkConfig): the container name, its
     network aliases, the short ID, and the hostname when it is not the name."""
     att = c.attachment(network)
-    names = [c.name, *att.aliases]
+    names = [c.name, *(att.aliases if att else ())]
     for extra in (c.short_id, c.hostname):
         if extra != c.name and extra not in names:
             names.append(extra)

@@ -3,6 +3,8 @@ bridge driver's ProgramExternalConnectivity on the container's gateway endpoint
 (20.10 `iptables.go` Forward and Link, `drivers/bridge/link.go`). All are appended."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ipaddress import IPv4Address
 
 from ...model.topology import Container, PortBinding, Segment
@@ -31,7 +33,8 @@ def forward(ipt: Iptables, br: str, b: PortBinding, cip: IPv4Address, hairpin: b
                      f"{match} --sport {b.container_port} -j CHECKSUM --checksum-fill")
 
 
-def link(ipt: Iptables, br: str, parent: IPv4Address, child: IPv4Address, ports) -> None:
+def link(ipt: Iptables, br: str, parent: IPv4Address, child: IPv4Address,
+         ports: Iterable[tuple[int, str]]) -> None:
     """Let `parent` reach the exposed ports of `child` across an icc=false bridge."""
     for port, proto in ports:
         match = f"-i {br} -o {br} -p {proto} -m {proto}"

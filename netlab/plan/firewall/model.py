@@ -4,6 +4,8 @@ A rule is its iptables-save text after `-A CHAIN ` (`-o docker0 -j DOCKER`), so 
 rule sets compare equal exactly when iptables-save would print them the same."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from dataclasses import dataclass
 
 # The built-in chains of each table, in the order the kernel (and so iptables-save) lists them.
@@ -50,7 +52,7 @@ class Ruleset:
         return next((t for t in self.tables if t.name == name), None)
 
 
-def save_order(table: str, chains) -> tuple[Chain, ...]:
+def save_order(table: str, chains: Iterable[Chain]) -> tuple[Chain, ...]:
     """Chains as iptables-save prints them: built-ins in kernel order, then user chains
     sorted by name (iptables-nft sorts its chain cache so as to match the legacy tool)."""
     kernel = BUILTIN_CHAINS.get(table, ())
@@ -61,6 +63,6 @@ def save_order(table: str, chains) -> tuple[Chain, ...]:
     return tuple(builtin + user)
 
 
-def table_order(tables) -> tuple[Table, ...]:
+def table_order(tables: Iterable[Table]) -> tuple[Table, ...]:
     rank = {name: i for i, name in enumerate(TABLE_ORDER)}
     return tuple(sorted(tables, key=lambda t: rank.get(t.name, len(rank))))

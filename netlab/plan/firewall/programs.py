@@ -28,7 +28,7 @@ def program_for(engine: Engine) -> FirewallProgram:
     program = PROGRAMS.get(engine.firewall)
     if program is None:     # a profile naming a program nobody registered: a netlab bug
         raise LookupError(f"engine {engine.name}: no firewall program {engine.firewall!r}")
-    return program  # type: ignore[return-value]
+    return program
 
 
 def host_ruleset(topo: Topology, host: str) -> Ruleset:
