@@ -233,7 +233,7 @@ def verify(lab):
 def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules):
     """Follow one probe from SRC (a container, a host, `outside`) to DST (a container, an
     address, a name, HOST:PORT): hops, rules, NAT, outcome; live beside the prediction."""
-    from .trace import for_target
+    from .app.tracing import for_target
     from .trace.report import render
     t = for_target(target, src, dst, proto, port, predict, pcap)
     click.echo(json.dumps(t.to_dict(), indent=1) if as_json else render(t, all_rules), nl=as_json)
@@ -251,9 +251,10 @@ def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules):
 def graph(target, trace_, proto, port, predict, output):
     """Draw the lab (a file: no root; a live lab: as it is now), and a probe's path on it."""
     from . import graph as pictures
+    from .app.observe_lab import graph_for
     pictures.format_of(output)          # a wrong suffix fails before any work
     src, dst = trace_ or (None, None)
-    topology, path = pictures.for_target(target, src, dst, proto, port, predict)
+    topology, path = graph_for(target, src, dst, proto, port, predict)
     fmt = pictures.save(output, topology, path)
     click.echo(f"wrote {output} ({fmt}" + ("" if fmt in ("dot",) else f", drawn with {pictures.engine()}") + ")")
 

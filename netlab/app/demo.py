@@ -102,12 +102,13 @@ def _trace_and_draw(topo, echo, picture: str) -> None:
     """What netlab is for: one packet to the published port, every hop, rule and rewrite,
     observed beside the prediction; then the lab and that path drawn."""
     from ..errors import NetlabError
-    from ..graph import live_graph, save, trace_graph
+    from ..graph import save, trace_graph
     from ..trace.report import render
-    from ..trace.session import trace
+    from .observe_lab import live_graph
+    from .tracing import live_trace
     host = topo.hosts[0]
     echo(f"== netlab trace {topo.name} outside {host.name}:8080 (the published port: DNAT to web:80)")
-    t = trace(topo.name, "outside", f"{host.name}:8080")
+    t = live_trace(topo.name, "outside", f"{host.name}:8080")
     for line in render(t).splitlines():
         echo(f"   {line}")
     try:

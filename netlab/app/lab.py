@@ -132,8 +132,8 @@ class Lab:
 
     def trace(self, src: str, dst: str, proto: str | None = None, port: int | None = None):
         """One probe through the live lab, observed, with the prediction beside it."""
-        from ..trace.session import trace
-        return off_loop(trace, self.name, src, dst, proto=proto, port=port)
+        from .tracing import live_trace
+        return off_loop(live_trace, self.name, src, dst, proto=proto, port=port)
 
     def predict(self, src: str, dst: str, proto: str | None = None, port: int | None = None):
         """The path the plan says a probe takes (no probe is sent)."""
@@ -142,8 +142,8 @@ class Lab:
 
     def graph(self):
         """The topology graph (networkx): live when the lab is up, else from the file."""
-        from .. import graph
-        return off_loop(graph.lab_graph, self.name if self.is_up else self.topology)
+        from .observe_lab import lab_graph
+        return off_loop(lab_graph, self.name if self.is_up else self.topology)
 
     def draw(self, path: str, trace=None) -> str:
         """Save the lab's picture (and a trace's path on it) as .svg, .png, .dot or .html."""

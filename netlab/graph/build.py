@@ -2,8 +2,8 @@
 
 The topology graph is read from the plan, through the same interface model the tracer
 walks (trace/wiring.py), so the picture shows exactly the objects `up` makes. A live
-graph adds what the kernel holds now: each namespace present or not, each interface up,
-down or missing."""
+graph adds what the kernel holds now (observed_graph): each namespace present or not, each
+interface up, down or missing — read by the app layer and given here as plain data."""
 from __future__ import annotations
 
 import networkx as nx
@@ -133,29 +133,22 @@ def _vxlan(g: nx.Graph, wiring: Wiring, vx: Iface) -> None:
                 g.add_edge(me, node_id(other), kind="tunnel", label=f"VNI {vx.vni}", vni=vx.vni)
 
 
-def live_graph(lab: str) -> nx.Graph:
-    """The lab as last brought up, with what its namespaces hold now (needs root to read them)."""
-    from ..app import state
-    from ..errors import KernelError
-    from ..kernel import netns
-    from ..kernel.observe import read_netns
-    from ..app.lifecycle import snapshot_topology
+# interface name -> up, for each namespace of the lab; None: the namespace is missing (or
+# could not be read). The app layer reads it from the kernel (netlab.app.observe_lab).
+Observed = dict[str, "dict[str, bool] | None"]
 
-    st = state.load(lab)
-    if st is None:
-        raise state.not_up(lab)
-    g = topology_graph(snapshot_topology(lab), st.plan)
+
+def observed_graph(g: nx.Graph, observed: Observed) -> nx.Graph:
+    """A topology graph marked with what the kernel holds now: each namespace present or not,
+    each interface up, down or missing. Changes `g` and returns it."""
     g.graph["source"] = "live"
     for ns, info in g.graph["namespaces"].items():
-        try:
-            links = read_netns(ns).links if netns.exists(ns) else None
-        except (OSError, KernelError):
-            links = None
+        links = observed.get(ns)
         info["present"] = links is not None
-        for node, data in g.nodes(data=True):
+        for _, data in g.nodes(data=True):
             if data["netns"] == ns:
-                link = (links or {}).get(data["ifname"])
-                data["state"] = "missing" if link is None else ("up" if link.up else "down")
+                up = (links or {}).get(data["ifname"])
+                data["state"] = "missing" if up is None else ("up" if up else "down")
     return g
 
 

@@ -14,9 +14,10 @@ import socket
 import struct
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..kernel import netns
+from .evidence import Frame
 from .model import PacketView
 
 ETH_P_ALL = 0x0003
@@ -53,21 +54,6 @@ def _scapy():
     import scapy.layers.l2 as l2
     import scapy.layers.vxlan as vxlan
     return inet, l2, vxlan
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One captured copy of a frame on one interface."""
-
-    netns: str
-    ifname: str
-    outgoing: bool
-    time_ns: int                # kernel receive/transmit timestamp
-    data: bytes
-
-    @property
-    def node(self) -> str:
-        return f"{self.netns}/{self.ifname}"
 
 
 class Capture:
@@ -166,19 +152,6 @@ class _Ring:
 
 
 # ---- dissection ----------------------------------------------------------------------
-def is_ipv4(frame: Frame) -> bool:
-    return frame.data[12:14] == b"\x08\x00"
-
-
-def arp_request(frame: Frame) -> tuple[str, str, int] | None:
-    """(sender IP, target IP, op) of an ARP frame, without scapy."""
-    d = frame.data
-    if d[12:14] != b"\x08\x06" or len(d) < 42:
-        return None
-    op = struct.unpack_from("!H", d, 20)[0]
-    return socket.inet_ntoa(d[28:32]), socket.inet_ntoa(d[38:42]), op
-
-
 def dissect(frame: Frame) -> PacketView | None:
     inet, l2, vxlan = _scapy()
     pkt = l2.Ether(frame.data)

@@ -7,53 +7,13 @@ from __future__ import annotations
 
 import socket
 import struct
-from dataclasses import dataclass
 
+from .evidence import IPS_DST_NAT, IPS_SRC_NAT, CtEvent, Tuple  # noqa: F401 (re-exported)
 from .nfnetlink import NFNL_SUBSYS_CTNETLINK, attrs, u32
 
 GROUPS = (1, 2)                 # NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE
-IPS_SRC_NAT, IPS_DST_NAT = 0x10, 0x20
 NLM_F_CREATE = 0x400
 PROTOS = {1: "icmp", 6: "tcp", 17: "udp"}
-
-
-@dataclass(frozen=True)
-class Tuple:
-    proto: str
-    src: str
-    dst: str
-    sport: int | None = None     # or the ICMP id
-    dport: int | None = None
-
-    def flow(self) -> str:
-        if self.proto in ("tcp", "udp"):
-            return f"{self.src}:{self.sport} > {self.dst}:{self.dport}"
-        return f"{self.src} > {self.dst}"
-
-    def reverse(self) -> Tuple:
-        return Tuple(self.proto, self.dst, self.src, self.dport, self.sport)
-
-
-@dataclass(frozen=True)
-class CtEvent:
-    netns: str
-    order: int
-    new: bool
-    orig: Tuple
-    reply: Tuple
-    status: int
-
-    @property
-    def snat(self) -> bool:
-        return bool(self.status & IPS_SRC_NAT)
-
-    @property
-    def dnat(self) -> bool:
-        return bool(self.status & IPS_DST_NAT)
-
-    def key(self) -> int | None:
-        """The probe's key as this entry shows it: the echo id, or the original source port."""
-        return self.orig.sport
 
 
 def is_conntrack(msg_type: int) -> bool:

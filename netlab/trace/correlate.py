@@ -8,38 +8,16 @@ the evidence implies is marked `inferred`."""
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from ipaddress import IPv4Address
 
-from .capture import Frame
-from .conntrack import CtEvent
-from .counters import Snapshot
+from .evidence import TABLE_PREFIX, Evidence, Frame, TraceEvent, arp_request, rule_text
 from .model import (DELIVERED, DROPPED, IN, INFERRED, LOST, NO_PATH, OBSERVED, OUT, REPLY, REQUEST, Hop, NatRewrite, Outcome, PacketView, RuleHit, Trace)
-from .nftrace import TABLE_PREFIX, RuleRef, TraceEvent, rule_text
 from .walk import drop_detail, drop_reason
 from .iptables import Decision, parse_rule
-from .signature import Signature
-from .target import Probe
 from .wiring import Wiring
 
 BRIDGED_DNAT = "bridged-dnat"      # a copy on the bridge device itself, see _via
-
-
-@dataclass
-class Evidence:
-    probe: Probe
-    signature: Signature
-    frames: list[tuple[Frame, PacketView | None]] = field(default_factory=list)
-    events: list[TraceEvent] = field(default_factory=list)
-    conntrack: list[CtEvent] = field(default_factory=list)
-    ifnames: dict[str, dict[int, str]] = field(default_factory=dict)
-    rule_refs: dict[str, dict[tuple[str, str, int], RuleRef]] = field(default_factory=dict)
-    counters: dict[str, Snapshot] = field(default_factory=dict)     # deltas, per netns
-    traced: set[str] = field(default_factory=set)                  # netns with a trace table
-    send_error: int | None = None                                  # errno of the probe's send
-    connect: str | None = None                                     # tcp: SA, RA, or an errno name
-    table: str = ""                                                # our trace table's name
-    flavour: str = "nft"
 
 
 def correlate(ev: Evidence, wiring: Wiring, predicted: Trace | None = None) -> Trace:
@@ -421,7 +399,6 @@ def _unexplained(ev: Evidence, wiring: Wiring, request: list[Hop], predicted: Tr
 
 def _unanswered_arp(ev: Evidence) -> tuple[Frame, str] | None:
     """An ARP request whose target never answered, from the probe's path."""
-    from .capture import arp_request
     asked, answered = {}, set()
     for frame, _ in sorted(ev.frames, key=lambda f: f[0].time_ns):      # the first asker: the sender
         arp = arp_request(frame)

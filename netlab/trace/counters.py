@@ -11,9 +11,8 @@ import shutil
 import subprocess
 
 from ..kernel import netns
-from .nftrace import RuleRef
+from .evidence import RuleRef, Snapshot
 
-Snapshot = dict[tuple[str, str, int | None], int]
 _COUNTED = re.compile(r"^\[(\d+):\d+\]\s+-A\s+(\S+)")
 _POLICY = re.compile(r"^:(\S+)\s+(ACCEPT|DROP)\s+\[(\d+):\d+\]")
 

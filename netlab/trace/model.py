@@ -15,6 +15,7 @@ rename fields."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Any, Callable
 
 SCHEMA = "netlab-trace/1"
 
@@ -241,8 +242,24 @@ class Trace(_Data):
     # Jupyter draws a trace: its path on the lab when the lab is up here, else the path alone
     def _repr_svg_(self) -> str:
         from ..graph import trace_svg
-        return trace_svg(self)
+        return trace_svg(self, _lab_graph(self.lab))
 
     def _repr_html_(self) -> str:
         from ..graph import trace_html
-        return trace_html(self)
+        return trace_html(self, _lab_graph(self.lab))
+
+
+# ---- the lab a trace is drawn on ----------------------------------------------------------
+# Whether a lab is up here, and what its namespaces hold, is read from the kernel: neither
+# trace nor graph does that. The app layer gives the lookup (netlab/app/__init__.py installs
+# it whenever any of netlab.app is imported: a Lab, a live trace, the CLI).
+_lab_graphs: list[Callable[[str], Any]] = []
+
+
+def set_lab_graphs(lookup: Callable[[str], Any]) -> None:
+    """`lookup(lab)`: the graph of the lab of that name when it is up here, else None."""
+    _lab_graphs[:] = [lookup]
+
+
+def _lab_graph(lab: str) -> Any:
+    return _lab_graphs[0](lab) if _lab_graphs else None

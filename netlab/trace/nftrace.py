@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from ..plan.firewall.model import Ruleset
+from .evidence import TABLE_PREFIX, RuleRef, TraceEvent, rule_text  # noqa: F401 (re-exported)
 from .model import PacketView
 from .nfnetlink import (NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_INET, NFPROTO_IPV4, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST, Requester, attr, attr_list, attrs, be32, message, nest, s32, strz, text, u32, u64)
 from .signature import Signature
 
 NFNLGRP_NFTRACE = 9
-TABLE_PREFIX = "netlab_trace_"
 VXLAN_PORT = 4789
 PRIORITY = -350         # before raw (-300), conntrack (-200) and DNAT (-100)
 
@@ -141,23 +140,6 @@ def list_tables(req: Requester) -> list[str]:
 
 
 # ---- events --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TraceEvent:
-    netns: str
-    order: int                      # arrival order in this netns
-    id: int
-    family: int
-    table: str
-    chain: str
-    kind: str                       # rule | return | policy
-    verdict: str
-    target: str | None = None       # the chain of a jump or goto
-    handle: int | None = None
-    iif: int | None = None
-    oif: int | None = None
-    packet: PacketView | None = None
-
-
 def is_trace(msg_type: int) -> bool:
     return msg_type == nft(NFT_MSG_TRACE)
 
@@ -204,14 +186,6 @@ def tcp_flags(bits: int) -> str:
 
 
 # ---- rule handles -> iptables-save text ----------------------------------------------
-@dataclass(frozen=True)
-class RuleRef:
-    table: str
-    chain: str
-    position: int                   # 1-based, in iptables-save order
-    packets: int | None             # the rule's counter, when it has one
-
-
 def dump_rules(req: Requester) -> tuple[dict[tuple[str, str, int], RuleRef], dict[tuple[str, str], int]]:
     """Every iptables-nft (family ip) rule by (table, chain, handle), and the policy
     counter of every built-in chain by (table, chain)."""
@@ -236,12 +210,3 @@ def _counter(expressions: bytes | None) -> int | None:
         if text(e.get(1)) == "counter":
             return u64(attrs(e.get(2, b"")).get(2))
     return None
-
-
-def rule_text(ruleset: Ruleset, table: str, chain: str, position: int) -> str | None:
-    """`-A CHAIN <rule>` as iptables-save prints it, from the lab's rule set."""
-    t = ruleset.table(table)
-    c = t.chain(chain) if t else None
-    if c is None or not 1 <= position <= len(c.rules):
-        return None
-    return f"-A {chain} {c.rules[position - 1]}"

@@ -14,12 +14,14 @@ import socket
 import time
 from dataclasses import dataclass, replace
 
-from ..app import state
 from ..errors import KernelError, LabError
 from ..kernel import netns
 from . import capture, conntrack, counters, nftrace
+from ..model.topology import Topology
+from ..plan.plan import Plan
 from .compare import compare
-from .correlate import Evidence, correlate
+from .correlate import correlate
+from .evidence import Evidence, Frame, Snapshot, arp_request, is_ipv4
 from .model import DELIVERED, IN, REPLY, REQUEST, Trace
 from .nfnetlink import Requester, messages, open_socket
 from .predict import predict_probe
@@ -43,16 +45,23 @@ class _Netns:
     table: bool = False
 
 
-def trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | None = None,
-          pcap: str | None = None, timeout: float = TIMEOUT) -> Trace:
-    """Trace one probe from SRC to DST in the live lab LAB; the prediction rides along."""
+def check_can_trace(pcap: str | None = None) -> None:
+    """What a live trace needs before anything is read: root, and a writable --pcap
+    directory. Starts scapy's import in the background too."""
     if os.geteuid() != 0:
         raise LabError("a live trace needs root (it listens inside the lab's namespaces); "
                        "`netlab trace FILE SRC DST --predict` needs none")
     capture.warm()
     if pcap and not os.access(os.path.dirname(os.path.abspath(pcap)), os.W_OK):
         raise TraceError(f"--pcap {pcap}: its directory is missing or not writable")
-    topo, plan, flavour = _lab(lab)
+
+
+def trace(topo: Topology, plan: Plan, flavour: str, src: str, dst: str, proto: str | None = None,
+          port: int | None = None, pcap: str | None = None, timeout: float = TIMEOUT) -> Trace:
+    """Trace one probe from SRC to DST in the live lab built from TOPO and PLAN (with the
+    iptables backend FLAVOUR); the prediction rides along. The app layer reads these from
+    the lab's state (netlab.app.tracing.live_trace)."""
+    check_can_trace(pcap)
     wiring = from_plan(topo, plan)
     probe = resolve(topo, wiring, src, dst, proto, port)
     sig = Signature.fresh(probe.proto)
@@ -76,14 +85,6 @@ def trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | No
     return replace(observed, predicted=predicted, differences=tuple(compare(predicted, observed, nftrace_sees)))
 
 
-def _lab(lab: str):
-    """The lab as built: its topology, the plan that was applied, the iptables backend."""
-    st = state.load(lab)
-    if st is None:
-        raise state.not_up(lab)
-    return state.snapshot_topology(lab), st.plan, st.firewall
-
-
 class Session:
     def __init__(self, wiring: Wiring, probe: Probe, sig: Signature, flavour: str = "nft",
                  predicted: Trace | None = None):
@@ -98,7 +99,7 @@ class Session:
         self.capture = capture.Capture()
         self.table = nftrace.table_name()
         self.evidence = Evidence(probe, sig, table=self.table, flavour=flavour)
-        self.before: dict[str, counters.Snapshot] = {}
+        self.before: dict[str, Snapshot] = {}
         self.order = 0
         self.checked = 0                        # frames already looked at for the reply
         self.sender: socket.socket | None = None
@@ -112,7 +113,7 @@ class Session:
             self.count_after()
         finally:
             self.close()
-        self.evidence.frames = [(f, capture.dissect(f) if capture.is_ipv4(f) else None) for f in self.capture.frames]
+        self.evidence.frames = [(f, capture.dissect(f) if is_ipv4(f) else None) for f in self.capture.frames]
         return self.evidence
 
     # ---- set-up and take-down ---------------------------------------------------------
@@ -264,7 +265,7 @@ class Session:
         src = self.probe.netns
         new, self.checked = self.capture.frames[self.checked:], len(self.capture.frames)
         for frame in new:
-            if frame.netns == src and not frame.outgoing and capture.is_ipv4(frame):
+            if frame.netns == src and not frame.outgoing and is_ipv4(frame):
                 view = capture.dissect(frame)
                 if view is not None and self.sig.leg(view) == REPLY:
                     return True
@@ -275,14 +276,14 @@ class Session:
         return self._arp_gave_up()
 
     def _arp_gave_up(self) -> bool:
-        asked = [f for f in self.capture.frames if f.outgoing and (a := capture.arp_request(f)) and a[2] == 1]
+        asked = [f for f in self.capture.frames if f.outgoing and (a := arp_request(f)) and a[2] == 1]
         if not asked:
             return False
-        answered = any((a := capture.arp_request(f)) and a[2] == 2 for f in self.capture.frames)
+        answered = any((a := arp_request(f)) and a[2] == 2 for f in self.capture.frames)
         return not answered and time.time_ns() - asked[0].time_ns > ARP_PATIENCE * 1e9
 
 
-def _pcap_frames(ev: Evidence, trace: Trace) -> list[tuple[capture.Frame, str]]:
+def _pcap_frames(ev: Evidence, trace: Trace) -> list[tuple[Frame, str]]:
     """The probe's copies (and its reply's), in time order, each with its hop as a comment."""
     hops = {}
     for leg in (REQUEST, REPLY):

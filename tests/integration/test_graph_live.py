@@ -23,13 +23,14 @@ containers:
 
 def test_live_graph_shows_what_the_kernel_holds(make_lab, tmp_path):
     from netlab import graph
+    from netlab.app.observe_lab import lab_graph
     make_lab(LAB.replace("{name}", "grlive"))
-    g = graph.lab_graph("grlive")
+    g = lab_graph("grlive")
     assert g.graph["source"] == "live"
     assert all(info["present"] for info in g.graph["namespaces"].values())
     assert {d["state"] for _, d in g.nodes(data=True)} == {"up"}
     subprocess.run(["ip", "netns", "exec", "grlive-a", "ip", "link", "del", "eth0"], check=True)
-    g = graph.lab_graph("grlive")
+    g = lab_graph("grlive")
     (peer,) = [n for n in g["grlive-a/eth0"]]
     assert g.nodes["grlive-a/eth0"]["state"] == g.nodes[peer]["state"] == "missing"
     assert "(missing)" in graph.draw(g, None, "svg").decode()

@@ -247,7 +247,8 @@ def test_counter_deltas():
 
 def test_live_trace_without_root_says_so(monkeypatch):
     from netlab.errors import NetlabError
+    from netlab.app.tracing import live_trace
     from netlab.trace import session
     monkeypatch.setattr(session.os, "geteuid", lambda: 1000)
     with pytest.raises(NetlabError, match="needs root.*--predict"):
-        session.trace("demo", "a1", "a2")
+        live_trace("demo", "a1", "a2")

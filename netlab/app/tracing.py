@@ -1,0 +1,41 @@
+"""Traces as the CLI and notebooks ask for them: a live trace of a lab that is up here (its
+topology, plan and iptables backend read from the lab's state), or a prediction from a file
+or from a lab's snapshot. The one place that decides between them (`for_target`)."""
+from __future__ import annotations
+
+import os
+
+from ..trace.model import Trace
+from . import state
+
+__all__ = ["for_target", "live_trace"]
+
+
+def live_trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | None = None,
+               pcap: str | None = None, timeout: float | None = None) -> Trace:
+    """Inject one probe in the live lab LAB and report what happened, beside the prediction."""
+    from ..trace import session
+    session.check_can_trace(pcap)       # root first: before the lab's state is read
+    st = state.load(lab)
+    if st is None:
+        raise state.not_up(lab)
+    return session.trace(state.snapshot_topology(lab), st.plan, st.firewall, src, dst, proto=proto,
+                         port=port, pcap=pcap, timeout=session.TIMEOUT if timeout is None else timeout)
+
+
+def for_target(target: str, src: str, dst: str, proto: str | None = None, port: int | None = None,
+               predict: bool = False, pcap: str | None = None) -> Trace:
+    """TARGET as the CLI takes it. With `predict`: a FILE (no root) or a LAB's snapshot,
+    walked from the plan. Without: the live LAB (or the lab a FILE names) is traced."""
+    from ..trace.predict import predict_trace
+    if predict:
+        if pcap:
+            from ..trace.target import TraceError
+            raise TraceError("--pcap needs a live trace: a prediction captures nothing")
+        if os.path.isfile(target):
+            return predict_trace(target, src, dst, proto=proto, port=port)
+        return predict_trace(state.snapshot_topology(target), src, dst, proto=proto, port=port)
+    if os.path.isfile(target):
+        from ..model import load_file
+        target = load_file(target).name
+    return live_trace(target, src, dst, proto=proto, port=port, pcap=pcap)
