@@ -9,6 +9,7 @@ The Python API that the CLI and notebooks share:
 """
 
 __version__ = "0.1.0"
+__all__ = ["Lab", "Trace", "__version__"]
 
 
 def __getattr__(name: str):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import atexit
 import os
 import re
-import subprocess
 import tempfile
 
 from ..errors import LabError
@@ -110,12 +109,12 @@ class Lab:
     def run(self, name: str, command: str, check: bool = False) -> str:
         """Run a shell command in a container, a host or `outside` (as `netlab exec` does);
         its output (stdout and stderr) as text."""
-        from .lifecycle import require_root
+        from ..kernel.processes import run_shell
         from ..model.targets import endpoint
+        from .lifecycle import require_root
         require_root()
         ns = endpoint(self.topology, name).netns
-        proc = subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", command], capture_output=True,
-                              text=True, timeout=60)
+        proc = run_shell(ns, command, timeout=60)
         if check and proc.returncode != 0:
             raise LabError(f"{name}: `{command}` exited {proc.returncode}: {proc.stderr.strip()}")
         return proc.stdout + proc.stderr

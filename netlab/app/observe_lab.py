@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-import networkx as nx
-
 from .. import graph
 from ..errors import KernelError, LabError
 from ..model.topology import Topology
@@ -33,7 +31,7 @@ def observe_links(namespaces: Iterable[str]) -> graph.Observed:
     return out
 
 
-def live_graph(lab: str) -> nx.Graph:
+def live_graph(lab: str) -> graph.LabGraph:
     """The lab as last brought up, with what its namespaces hold now (needs root to read them)."""
     st = state.load(lab)
     if st is None:
@@ -42,14 +40,14 @@ def live_graph(lab: str) -> nx.Graph:
     return graph.observed_graph(g, observe_links(g.graph["namespaces"]))
 
 
-def lab_graph(target: Topology | str) -> nx.Graph:
+def lab_graph(target: Topology | str) -> graph.LabGraph:
     """The topology graph of a lab file, a Topology, or (by name) a lab that is up."""
     if isinstance(target, Topology) or os.path.isfile(target):
         return graph.lab_graph(target)
     return live_graph(target)
 
 
-def known_lab_graph(lab: str) -> nx.Graph | None:
+def known_lab_graph(lab: str) -> graph.LabGraph | None:
     """The lab's graph when it is up here (so a trace is drawn on it), else None."""
     try:
         if state.load(lab) is None:
@@ -60,7 +58,7 @@ def known_lab_graph(lab: str) -> nx.Graph | None:
 
 
 def graph_for(target: str, src: str | None = None, dst: str | None = None, proto: str | None = None,
-              port: int | None = None, predict: bool = False) -> tuple[nx.Graph, nx.MultiDiGraph | None]:
+              port: int | None = None, predict: bool = False) -> tuple[graph.LabGraph, graph.PathGraph | None]:
     """What `netlab graph FILE|LAB [--trace SRC DST]` draws: a file's lab and its predicted
     path (no root), or a live lab and a live trace (root), or its predicted path (--predict)."""
     is_file = os.path.isfile(target)

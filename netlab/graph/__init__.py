@@ -24,7 +24,10 @@ from .build import Observed, observed_graph, topology_graph, trace_graph
 from .render import FORMATS, GraphError, engine, inline_svg, render
 from .scene import Scene, lab_scene, trace_scene
 
-__all__ = ["FORMATS", "GraphError", "Observed", "draw", "engine", "format_of", "html", "lab_graph",
+LabGraph = nx.Graph                 # a lab: interfaces and their links (schema.py)
+PathGraph = nx.MultiDiGraph         # one probe's way: one edge per hop
+
+__all__ = ["FORMATS", "GraphError", "LabGraph", "Observed", "PathGraph", "draw", "engine", "format_of", "html", "lab_graph",
            "observed_graph", "save", "scene", "svg", "topology_graph", "trace_graph", "trace_html", "trace_svg"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 
 from . import netns
@@ -47,3 +48,10 @@ def _alive(p: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def run_shell(ns: str, command: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`sh -c COMMAND` in namespace NS as `ip netns exec` runs it (/etc/netns/NS bound over
+    /etc), its stdout and stderr captured as text."""
+    return subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", command], capture_output=True, text=True,
+                          timeout=timeout)
