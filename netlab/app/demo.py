@@ -7,8 +7,7 @@ import socket
 import tempfile
 import time
 
-from ..kernel import probe
-from ..kernel import netns
+from ..kernel import netns, probe
 from ..kernel.iptables import save
 from .lifecycle import down, snapshot_topology, up
 from .verify import check

@@ -27,8 +27,9 @@ from .scene import Scene, lab_scene, trace_scene
 LabGraph = nx.Graph                 # a lab: interfaces and their links (schema.py)
 PathGraph = nx.MultiDiGraph         # one probe's way: one edge per hop
 
-__all__ = ["FORMATS", "GraphError", "LabGraph", "Observed", "PathGraph", "draw", "engine", "format_of", "html", "lab_graph",
-           "observed_graph", "save", "scene", "svg", "topology_graph", "trace_graph", "trace_html", "trace_svg"]
+__all__ = ["FORMATS", "GraphError", "LabGraph", "Observed", "PathGraph", "draw", "engine", "format_of", "html",
+           "lab_graph", "observed_graph", "save", "scene", "svg", "topology_graph", "trace_graph", "trace_html",
+           "trace_svg"]
 
 
 def lab_graph(target: Topology | str) -> nx.Graph:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ..plan.plan import Plan
 from ..model import naming
 from ..model.topology import Topology
+from ..plan.plan import Plan
 from ..trace.model import DELIVERED, REQUEST, Hop, Trace
 from ..trace.wiring import LOOPBACK, Iface, Wiring, from_plan
 from .schema import DROP, ENCAPSULATED, HOW

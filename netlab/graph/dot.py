@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from .scene import CLUSTER_FILL, Box, Cluster, Line, Scene
+from .shapes import CLUSTER_FILL, Box, Cluster, Line, Scene
 
 FONT = "DejaVu Sans"
 MONO = "DejaVu Sans Mono"

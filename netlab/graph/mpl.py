@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from .scene import CLUSTER_FILL, Box, Cluster, Scene
+from .shapes import CLUSTER_FILL, Box, Cluster, Scene
 
 LINE_H, PAD, GAP, LABEL_H = 14.0, 8.0, 22.0, 30.0
 FONT = "DejaVu Sans"

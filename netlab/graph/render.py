@@ -8,7 +8,7 @@ import subprocess
 
 from ..errors import NetlabError
 from .dot import to_dot
-from .scene import Scene
+from .shapes import Scene
 
 FORMATS = ("svg", "png", "dot", "html")
 ENGINE = "NETLAB_GRAPH_ENGINE"      # `matplotlib` forces the fallback (tests, comparisons)

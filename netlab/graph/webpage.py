@@ -9,7 +9,7 @@ from html import escape
 
 import networkx as nx
 
-from .scene import LEG_COLOUR
+from .shapes import LEG_COLOUR
 
 STYLE = """
 .netlab { font-family: "DejaVu Sans", sans-serif; font-size: 13px; color: #222; }

@@ -7,14 +7,25 @@ the NAT tuples, counters stand in for nftrace where it is blind. What no source 
 the evidence implies is marked `inferred`."""
 from __future__ import annotations
 
-import errno
 from dataclasses import replace
-from ipaddress import IPv4Address
 
-from .evidence import TABLE_PREFIX, Evidence, Frame, TraceEvent, arp_request, rule_text
-from .model import (DELIVERED, DROPPED, IN, INFERRED, LOST, NO_PATH, OBSERVED, OUT, REPLY, REQUEST, Hop, NatRewrite, Outcome, PacketView, RuleHit, Trace)
-from .walk import drop_detail, drop_reason
-from .iptables import Decision, parse_rule
+from .evidence import TABLE_PREFIX, Evidence, Frame, TraceEvent, rule_text
+from .iptables import parse_rule
+from .model import (
+    IN,
+    INFERRED,
+    OBSERVED,
+    OUT,
+    REPLY,
+    REQUEST,
+    Hop,
+    NatRewrite,
+    PacketView,
+    RuleHit,
+    Trace,
+)
+from .outcome import observed_outcome
+from .outcome import owner as _owner
 from .wiring import Wiring
 
 BRIDGED_DNAT = "bridged-dnat"      # a copy on the bridge device itself, see _via
@@ -27,7 +38,7 @@ def correlate(ev: Evidence, wiring: Wiring, predicted: Trace | None = None) -> T
     notes: list[str] = []
     rules += _counter_rules(ev, wiring, rules, notes)
     nat = _nat(ev, wiring, hops, rules)
-    outcome = _outcome(ev, wiring, hops, rules, predicted)
+    outcome = observed_outcome(ev, wiring, hops, rules, predicted)
     p = ev.probe
     probe_view = next((h.packet for h in hops if h.leg == REQUEST), None) or \
         (predicted.probe if predicted else PacketView(str(p.src_ip), str(p.dst_ip), p.proto))
@@ -127,10 +138,6 @@ def _macvlan_link(wiring: Wiring, prev: Hop, ns: str, ifname: str) -> bool:
                for m in wiring.macvlans_on(ns, ifname) + wiring.macvlans_on(prev.netns, prev.ifname))
 
 
-def _owner(wiring: Wiring, ns: str) -> str:
-    return wiring.spaces[ns].owner if ns in wiring.spaces else ns
-
-
 # ---- rules ---------------------------------------------------------------------------
 def _rules(ev: Evidence, wiring: Wiring, hops: list[Hop]) -> list[RuleHit]:
     header: dict[tuple[str, int], PacketView] = {}
@@ -160,7 +167,7 @@ def _event_leg(ev: Evidence, pkt: PacketView | None) -> str | None:
         return leg
     # a header that cannot show the key (an ICMP error, whose quote the event cuts off; a
     # VXLAN outer header): ours if a captured copy with the same IP header is ours
-    for frame, view in ev.frames:
+    for _, view in ev.frames:
         if view is None:
             continue
         for copy in (view, view.outer):
@@ -209,7 +216,7 @@ def _counter_rules(ev: Evidence, wiring: Wiring, rules: list[RuleHit], notes: li
         if not moved or any(r.netns == ns for r in rules):
             continue
         space = wiring.spaces.get(ns)
-        for (table, chain, position), n in sorted(moved.items(), key=lambda x: (x[0][0], x[0][1], x[0][2] or 1 << 20)):
+        for (table, chain, position), _ in sorted(moved.items(), key=lambda x: (x[0][0], x[0][1], x[0][2] or 1 << 20)):
             if position is None:
                 t = space.ruleset.table(table) if space and space.ruleset else None
                 c = t.chain(chain) if t else None
@@ -290,126 +297,3 @@ def _nat_from_captures(wiring: Wiring, hops: list[Hop], known: set[str]) -> list
                 out.append(NatRewrite(a.netns, kind, before.flow(), after.flow(), leg, None, None, None,
                                       _owner(wiring, a.netns), OBSERVED, "capture"))
     return out
-
-
-# ---- outcome -------------------------------------------------------------------------
-REPLY_NAMES = {0: "echo-reply", 3: "unreachable", 11: "time-exceeded"}
-
-
-def _reply_name(view: PacketView) -> str:
-    if view.proto == "tcp":
-        return view.tcp_flags or "tcp"
-    if view.proto == "icmp":
-        if view.icmp_type == 3 and view.icmp_code == 3:
-            return "port-unreachable"
-        if view.icmp_type == 3 and view.icmp_code in (0, 1):
-            return {0: "net-unreachable", 1: "host-unreachable"}[view.icmp_code]
-        return REPLY_NAMES.get(view.icmp_type, f"icmp {view.icmp_type}")
-    return view.proto
-
-
-def _outcome(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[RuleHit],
-             predicted: Trace | None) -> Outcome:
-    src_ns = ev.probe.netns
-    request = [h for h in hops if h.leg == REQUEST]
-    reply = [h for h in hops if h.leg == REPLY]
-    reply_name = _reply_name(reply[0].packet) if reply else (ev.connect if ev.connect in ("SA", "RA") else None)
-    back = [h for h in reply if h.netns == src_ns and h.direction == IN]
-    reply_status = DELIVERED if back else (None if reply_name is None else _leg_fate(rules, REPLY))
-    if ev.send_error is not None:
-        reason = {errno.ENETUNREACH: "no-route", errno.EHOSTUNREACH: "no-route",
-                  errno.EPERM: "rule"}.get(ev.send_error, "unknown")
-        drop = _drop(rules, REQUEST)
-        return _with_drop(Outcome(NO_PATH, reason, src_ns, None, reply=None, owner=_owner(wiring, src_ns),
-                                  detail=f"the probe could not be sent: {errno.errorcode.get(ev.send_error, ev.send_error)}",
-                                  source=OBSERVED, evidence="socket"), drop, wiring)
-    drop = _drop(rules, REQUEST)
-    if drop is not None:
-        return _with_drop(Outcome(DROPPED, drop_reason(_decision(drop)), drop.netns, drop.oif or drop.iif,
-                                  reply=reply_name, reply_status=reply_status, owner=drop.owner,
-                                  source=OBSERVED, evidence=drop.evidence), drop, wiring)
-    arrived = _arrival(wiring, request)
-    if arrived is not None or reply:
-        where = arrived or request[-1] if request else None
-        ns = where.netns if where else reply[0].netns
-        detail = f"delivered to {_owner(wiring, ns)}" + (f" ({where.node})" if where else "")
-        if reply and not back:
-            detail += f"; its {reply_name} was lost after {reply[-1].node}"
-        return Outcome(DELIVERED, None, ns, where.ifname if where else None, reply=reply_name,
-                       reply_status=reply_status, detail=detail, owner=_owner(wiring, ns), source=OBSERVED,
-                       evidence="capture")
-    return _unexplained(ev, wiring, request, predicted)
-
-
-def _arrival(wiring: Wiring, request: list[Hop]) -> Hop | None:
-    """Where the request arrived for good: the last interface it came in through in a
-    namespace that owns its destination (a DNAT on the way moves that destination on)."""
-    found = None
-    for h in request:
-        space = wiring.spaces.get(h.netns)
-        if h.direction == IN and space and IPv4Address(h.packet.dst) in space.local and h.packet.outer is None:
-            found = h
-    return found
-
-
-def _drop(rules: list[RuleHit], leg: str) -> RuleHit | None:
-    return next((r for r in rules if r.leg == leg and r.verdict == "drop"), None)
-
-
-def _leg_fate(rules: list[RuleHit], leg: str) -> str:
-    return DROPPED if _drop(rules, leg) else LOST
-
-
-def _decision(hit: RuleHit) -> Decision:
-    rule = parse_rule(hit.chain, hit.position or 0, hit.rule.split(" ", 2)[2]) if hit.rule else None
-    return Decision(hit.table, hit.chain, hit.kind, hit.verdict, rule)
-
-
-def _with_drop(outcome: Outcome, drop: RuleHit | None, wiring: Wiring) -> Outcome:
-    if drop is None:
-        return outcome
-    return replace(outcome, table=drop.table, chain=drop.chain, rule=drop.rule,
-                   detail=drop_detail(_decision(drop), drop.owner))
-
-
-def _unexplained(ev: Evidence, wiring: Wiring, request: list[Hop], predicted: Trace | None) -> Outcome:
-    """No delivery and no netfilter drop: an unanswered ARP, or a loss the plan explains."""
-    src_ns = ev.probe.netns
-    asked = _unanswered_arp(ev)
-    last = request[-1] if request else None
-    status = DROPPED if last is not None else NO_PATH
-    if asked is not None:
-        frame, target = asked
-        reason, detail = "no-neighbour", f"no neighbour answers for {target} on {_owner(wiring, frame.netns)}'s {frame.ifname}"
-        if predicted is not None and predicted.outcome.reason == "macvlan-host-isolation":
-            reason, detail = predicted.outcome.reason, predicted.outcome.detail
-        return Outcome(status, reason, frame.netns, frame.ifname, owner=_owner(wiring, frame.netns),
-                       detail=detail, source=OBSERVED, evidence="capture")
-    if predicted is not None and predicted.outcome.status in (DROPPED, NO_PATH) and predicted.outcome.reason \
-            in ("forwarding-disabled", "no-route", "no-neighbour", "macvlan-host-isolation", "unknown"):
-        p = predicted.outcome
-        return Outcome(status, p.reason, p.netns, p.ifname, owner=p.owner, detail=p.detail + " (from the plan: "
-                       "nothing in the kernel said why)", source=INFERRED, evidence="plan")
-    where = last.netns if last else src_ns
-    return Outcome(LOST if last else NO_PATH, "unknown", where, last.ifname if last else None,
-                   owner=_owner(wiring, where),
-                   detail=(f"lost after {last.node}: no netfilter verdict, no ICMP error" if last
-                           else "the probe was never seen on any interface"), source=OBSERVED, evidence="capture")
-
-
-def _unanswered_arp(ev: Evidence) -> tuple[Frame, str] | None:
-    """An ARP request whose target never answered, from the probe's path."""
-    asked, answered = {}, set()
-    for frame, _ in sorted(ev.frames, key=lambda f: f[0].time_ns):      # the first asker: the sender
-        arp = arp_request(frame)
-        if arp is None:
-            continue
-        sender, target, op = arp
-        if op == 1 and frame.outgoing:
-            asked.setdefault(target, frame)
-        elif op == 2:
-            answered.add(sender)
-    for target, frame in asked.items():
-        if target not in answered:
-            return frame, target
-    return None

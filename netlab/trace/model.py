@@ -14,8 +14,9 @@ The JSON schema (`Trace.to_dict()`) is documented in docs/trace-json.md; extend 
 rename fields."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable
+from typing import Any
 
 SCHEMA = "netlab-trace/1"
 

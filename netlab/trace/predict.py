@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..plan.planner import build_plan
-from ..plan.plan import Plan
 from ..model import load_file
 from ..model.topology import Topology
+from ..plan.plan import Plan
+from ..plan.planner import build_plan
 from .listeners import listens
 from .model import DELIVERED, PREDICTED, REPLY, Outcome, PacketView, Trace
 from .target import Probe, resolve
 from .walk import TTL, End, Walk
 from .wiring import Wiring, from_plan
+
 
 # ---- the prediction ------------------------------------------------------------------
 def answer(walk: Walk, ns: str, pkt: PacketView) -> tuple[PacketView | None, str]:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 
 from ..errors import KernelError, LabError
 from ..kernel import netns
-from . import capture, conntrack, counters, nftrace
 from ..model.topology import Topology
 from ..plan.plan import Plan
+from . import capture, conntrack, counters, nftrace
 from .compare import compare
 from .correlate import correlate
 from .evidence import Evidence, Frame, Snapshot, arp_request, is_ipv4

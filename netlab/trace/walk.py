@@ -12,33 +12,24 @@ from ipaddress import IPv4Address
 
 from ..plan.plan import Plan
 from .iptables import HOOK_TABLES, Context, Decision, HookResult, run_hook
-from .model import (DELIVERED, DROPPED, IN, NO_PATH, OUT, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, PacketView, RuleHit)
+from .model import DELIVERED, DROPPED, IN, NO_PATH, OUT, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, PacketView, RuleHit
+from .nat import (
+    Conn,
+    dnat,
+    drop_detail,
+    drop_reason,
+    flow_key,
+    flow_text,
+    is_error,
+    restore_destination,
+    restore_source,
+    reverse,
+    snat,
+)
 from .wiring import Iface, Wiring
 
 MAX_HOPS = 64
 TTL = 64
-
-
-@dataclass
-class Conn:
-    """A conntrack entry: the tuple as first seen, and the one replies will carry."""
-
-    orig: tuple
-    reply: tuple
-
-
-def flow_key(pkt: PacketView) -> tuple:
-    if pkt.proto in ("tcp", "udp"):
-        return (pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport)
-    return (pkt.proto, pkt.src, pkt.icmp_id, pkt.dst, pkt.icmp_id)
-
-
-def reverse(key: tuple) -> tuple:
-    return (key[0], key[3], key[4], key[1], key[2])
-
-
-def is_error(pkt: PacketView) -> bool:
-    return pkt.proto == "icmp" and pkt.icmp_type in (3, 11) and pkt.quoted is not None
 
 
 class End(Exception):
@@ -122,7 +113,7 @@ class Walk:
     def rewrite(self, ns: str, kind: str, before: PacketView, after: PacketView, rule: str | None,
                 conn: Conn | None) -> None:
         self.nat.append(NatRewrite(ns, kind, before.flow(), after.flow(), self.leg, rule,
-                                   _flow_text(conn.orig) if conn else None, None, self.owner(ns),
+                                   flow_text(conn.orig) if conn else None, None, self.owner(ns),
                                    PREDICTED, "plan"))
 
     def undo_snat(self, ns: str, pkt: PacketView, conn: Conn | None) -> PacketView:
@@ -382,62 +373,3 @@ class Walk:
                         self.ip_in(space.name, vx.name, inner)
                     return True
         return False
-
-
-# ---- NAT helpers ---------------------------------------------------------------------
-def _split(target: str) -> tuple[str, int | None]:
-    host, _, port = target.partition(":")
-    port = port.split("-")[0]
-    return host, int(port) if port else None
-
-
-def dnat(pkt: PacketView, target: str) -> PacketView:
-    host, port = _split(target)
-    return replace(pkt, dst=host or pkt.dst, dport=port if port is not None and pkt.dport is not None else pkt.dport)
-
-
-def snat(pkt: PacketView, source: str) -> PacketView:
-    host, port = _split(source)
-    return replace(pkt, src=host or pkt.src, sport=port if port is not None and pkt.sport is not None else pkt.sport)
-
-
-def restore_destination(pkt: PacketView, conn: Conn) -> PacketView:
-    """A reply's destination back to the original source (and an ICMP error's quote)."""
-    _, src, sport, _, _ = conn.orig
-    pkt = replace(pkt, dst=src, dport=sport if pkt.dport is not None else pkt.dport)
-    if is_error(pkt):
-        pkt = replace(pkt, quoted=replace(pkt.quoted, src=src, sport=sport if pkt.quoted.sport is not None else None))
-    return pkt
-
-
-def restore_source(pkt: PacketView, conn: Conn) -> PacketView:
-    """A reply's source back to the address the request was sent to."""
-    _, _, _, dst, dport = conn.orig
-    pkt = replace(pkt, src=dst, sport=dport if pkt.sport is not None else pkt.sport)
-    if is_error(pkt):
-        pkt = replace(pkt, quoted=replace(pkt.quoted, dst=dst, dport=dport if pkt.quoted.dport is not None else None))
-    return pkt
-
-
-def _flow_text(key: tuple) -> str:
-    proto, src, sport, dst, dport = key
-    ports = (sport, dport) if proto in ("tcp", "udp") else (None, None)
-    return PacketView(src, dst, proto, *ports).flow()
-
-
-# ---- outcome wording -------------------------------------------------------------------
-def drop_reason(d: Decision) -> str:
-    if d.kind == "policy":
-        return "policy"
-    return "isolation" if d.chain.startswith("DOCKER-ISOLATION") else "rule"
-
-
-def drop_detail(d: Decision, owner: str) -> str:
-    if d.kind == "policy":
-        return f"{owner}: {d.table} {d.chain} policy DROP (no rule accepted it)"
-    why = ""
-    if d.chain.startswith("DOCKER-ISOLATION"):
-        why = ": Docker keeps networks apart"
-    elif d.rule and " -o " in d.rule.text and d.rule.text.endswith("-j DROP") and d.chain == "FORWARD":
-        why = ": inter-container communication is off on that network (icc=false)"
-    return f"{owner}: dropped by {d.table} {d.rule.text if d.rule else d.chain}{why}"

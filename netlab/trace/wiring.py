@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
+from ..model.topology import Topology
 from ..plan.firewall.model import Ruleset
 from ..plan.firewall.render import parse_save
 from ..plan.plan import Plan
-from ..model.topology import Topology
 
 LOOPBACK = IPv4Interface("127.0.0.1/8")
 

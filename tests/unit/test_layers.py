@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "netlab"
 
 TRACE_PURE = tuple(f"netlab.trace.{m}" for m in (
     "walk", "predict", "correlate", "compare", "model", "report", "iptables", "wiring", "target",
-    "signature", "listeners", "evidence"))
+    "signature", "listeners", "evidence", "nat", "outcome"))
 TRACE_LIVE = tuple(f"netlab.trace.{m}" for m in ("session", "capture", "nftrace", "conntrack", "counters",
                                                 "nfnetlink"))
 SHELL = ("netlab.kernel", "netlab.app", "netlab.cli", "netlab.agent")
@@ -26,7 +26,8 @@ SHELL = ("netlab.kernel", "netlab.app", "netlab.cli", "netlab.agent")
 RULES: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
     (("netlab.model", "netlab.plan", "netlab.engine", "netlab.drivers"),
      SHELL + ("netlab.trace", "netlab.graph"), "the pure core never reaches the kernel, the app or the pictures"),
-    (("netlab.graph",), SHELL + TRACE_LIVE, "graph is given observed data; it reads no kernel (only trace's pure modules)"),
+    (("netlab.graph",), SHELL + TRACE_LIVE,
+     "graph is given observed data; it reads no kernel (only trace's pure modules)"),
     (TRACE_PURE, SHELL + TRACE_LIVE, "trace's pure part imports no kernel, not even through trace's live modules"),
 ]
 # third-party libraries (and the stdlib's ctypes) and the only packages that may import them

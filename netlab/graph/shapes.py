@@ -1,0 +1,71 @@
+"""What a picture is made of, before any renderer lays it out: boxes (interfaces, rule
+tables, the drop point), clusters (namespaces inside hosts) and lines, with the palette both
+renderers share."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..trace.model import REPLY, REQUEST
+
+FILL = {"bridge": "#d6e6f5", "veth": "#ffffff", "vxlan": "#fde0c5", "macvlan": "#dcefd2",
+        "vlan": "#dcefd2", "lo": "#eeeeee", None: "#ffffff"}
+CLUSTER_FILL = {"outside": "#f4f4f4", "host": "#fbfbf2", "netns-host": "#fffbe6", "container": "#eef5fb",
+                "overlay": "#fdf1e6", "netns": "#ffffff"}
+LEG_COLOUR = {REQUEST: "#d62728", REPLY: "#1f77b4"}
+DIM = "#9a9a9a"
+INK = "#222222"
+VXLAN = "#e07b00"                   # a VXLAN device to the interface its outer packets use
+ROLE_LEVEL = {"outside": 0, "host": 1, "overlay": 2, "container": 3}
+# rows of the picture, top to bottom, as the seed's diagrams draw a lab: outside's bridge and
+# ports, a host's uplink, bridges and bridge ports, overlay sandboxes, containers
+TIER_BASE = {"outside": 0, "host": 3, "overlay": 6, "container": 9}
+
+
+@dataclass
+class Box:
+    """An interface (or the drop point, or a table of rules) as drawn."""
+
+    id: str
+    title: str
+    lines: list[str] = field(default_factory=list)
+    fill: str = "#ffffff"
+    border: str = INK
+    ink: str = INK
+    penwidth: float = 1.0
+    double: bool = False            # the probe arrived here
+    shape: str = "box"              # box | drop | note
+    tier: int | None = None         # the row it sits in (TIERS), None: wherever fits
+    rows: list[tuple[str, str, str]] = field(default_factory=list)   # note: (step, text, colour)
+
+
+@dataclass
+class Cluster:
+    id: str
+    label: str
+    kind: str                       # outside | host | netns-host | container | overlay | netns
+    boxes: list[str] = field(default_factory=list)
+    children: list[Cluster] = field(default_factory=list)
+
+
+@dataclass
+class Line:
+    """A link, or a step of the packet's path that follows no link."""
+
+    u: str
+    v: str
+    kind: str                       # a topology edge kind, or `path`
+    label: str = ""
+    colours: list[str] = field(default_factory=lambda: [INK])
+    style: str = "solid"            # solid | dashed | dotted | invis
+    arrows: str = "none"            # none | forward | both
+    constraint: bool = True         # shapes the layout (False: drawn over it)
+    penwidth: float = 1.0
+
+
+@dataclass
+class Scene:
+    title: str
+    boxes: dict[str, Box]
+    clusters: list[Cluster]
+    lines: list[Line]
+    caption: str = ""

@@ -1,0 +1,156 @@
+"""What became of the probe in a live trace (correlate's last step, pure): delivered, dropped
+by a rule or a policy, never sent, or lost — from the hops and rules already correlated, and,
+where the kernel said nothing, an unanswered ARP request or the plan's reason (`inferred`)."""
+from __future__ import annotations
+
+import errno
+from dataclasses import replace
+from ipaddress import IPv4Address
+
+from .evidence import Evidence, Frame, arp_request
+from .iptables import Decision, parse_rule
+from .model import (
+    DELIVERED,
+    DROPPED,
+    IN,
+    INFERRED,
+    LOST,
+    NO_PATH,
+    OBSERVED,
+    REPLY,
+    REQUEST,
+    Hop,
+    Outcome,
+    PacketView,
+    RuleHit,
+    Trace,
+)
+from .nat import drop_detail, drop_reason
+from .wiring import Wiring
+
+REPLY_NAMES = {0: "echo-reply", 3: "unreachable", 11: "time-exceeded"}
+
+
+def _reply_name(view: PacketView) -> str:
+    if view.proto == "tcp":
+        return view.tcp_flags or "tcp"
+    if view.proto == "icmp":
+        if view.icmp_type == 3 and view.icmp_code == 3:
+            return "port-unreachable"
+        if view.icmp_type == 3 and view.icmp_code in (0, 1):
+            return {0: "net-unreachable", 1: "host-unreachable"}[view.icmp_code]
+        return REPLY_NAMES.get(view.icmp_type, f"icmp {view.icmp_type}")
+    return view.proto
+
+
+def observed_outcome(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[RuleHit],
+             predicted: Trace | None) -> Outcome:
+    src_ns = ev.probe.netns
+    request = [h for h in hops if h.leg == REQUEST]
+    reply = [h for h in hops if h.leg == REPLY]
+    reply_name = _reply_name(reply[0].packet) if reply else (ev.connect if ev.connect in ("SA", "RA") else None)
+    back = [h for h in reply if h.netns == src_ns and h.direction == IN]
+    reply_status = DELIVERED if back else (None if reply_name is None else _leg_fate(rules, REPLY))
+    if ev.send_error is not None:
+        reason = {errno.ENETUNREACH: "no-route", errno.EHOSTUNREACH: "no-route",
+                  errno.EPERM: "rule"}.get(ev.send_error, "unknown")
+        drop = _drop(rules, REQUEST)
+        why = errno.errorcode.get(ev.send_error, ev.send_error)
+        return _with_drop(Outcome(NO_PATH, reason, src_ns, None, reply=None, owner=owner(wiring, src_ns),
+                                  detail=f"the probe could not be sent: {why}",
+                                  source=OBSERVED, evidence="socket"), drop, wiring)
+    drop = _drop(rules, REQUEST)
+    if drop is not None:
+        return _with_drop(Outcome(DROPPED, drop_reason(_decision(drop)), drop.netns, drop.oif or drop.iif,
+                                  reply=reply_name, reply_status=reply_status, owner=drop.owner,
+                                  source=OBSERVED, evidence=drop.evidence), drop, wiring)
+    arrived = _arrival(wiring, request)
+    if arrived is not None or reply:
+        where = arrived or request[-1] if request else None
+        ns = where.netns if where else reply[0].netns
+        detail = f"delivered to {owner(wiring, ns)}" + (f" ({where.node})" if where else "")
+        if reply and not back:
+            detail += f"; its {reply_name} was lost after {reply[-1].node}"
+        return Outcome(DELIVERED, None, ns, where.ifname if where else None, reply=reply_name,
+                       reply_status=reply_status, detail=detail, owner=owner(wiring, ns), source=OBSERVED,
+                       evidence="capture")
+    return _unexplained(ev, wiring, request, predicted)
+
+
+def _arrival(wiring: Wiring, request: list[Hop]) -> Hop | None:
+    """Where the request arrived for good: the last interface it came in through in a
+    namespace that owns its destination (a DNAT on the way moves that destination on)."""
+    found = None
+    for h in request:
+        space = wiring.spaces.get(h.netns)
+        if h.direction == IN and space and IPv4Address(h.packet.dst) in space.local and h.packet.outer is None:
+            found = h
+    return found
+
+
+def _drop(rules: list[RuleHit], leg: str) -> RuleHit | None:
+    return next((r for r in rules if r.leg == leg and r.verdict == "drop"), None)
+
+
+def _leg_fate(rules: list[RuleHit], leg: str) -> str:
+    return DROPPED if _drop(rules, leg) else LOST
+
+
+def _decision(hit: RuleHit) -> Decision:
+    rule = parse_rule(hit.chain, hit.position or 0, hit.rule.split(" ", 2)[2]) if hit.rule else None
+    return Decision(hit.table, hit.chain, hit.kind, hit.verdict, rule)
+
+
+def _with_drop(outcome: Outcome, drop: RuleHit | None, wiring: Wiring) -> Outcome:
+    if drop is None:
+        return outcome
+    return replace(outcome, table=drop.table, chain=drop.chain, rule=drop.rule,
+                   detail=drop_detail(_decision(drop), drop.owner))
+
+
+def _unexplained(ev: Evidence, wiring: Wiring, request: list[Hop], predicted: Trace | None) -> Outcome:
+    """No delivery and no netfilter drop: an unanswered ARP, or a loss the plan explains."""
+    src_ns = ev.probe.netns
+    asked = _unanswered_arp(ev)
+    last = request[-1] if request else None
+    status = DROPPED if last is not None else NO_PATH
+    if asked is not None:
+        frame, target = asked
+        reason = "no-neighbour"
+        detail = f"no neighbour answers for {target} on {owner(wiring, frame.netns)}'s {frame.ifname}"
+        if predicted is not None and predicted.outcome.reason == "macvlan-host-isolation":
+            reason, detail = predicted.outcome.reason, predicted.outcome.detail
+        return Outcome(status, reason, frame.netns, frame.ifname, owner=owner(wiring, frame.netns),
+                       detail=detail, source=OBSERVED, evidence="capture")
+    if predicted is not None and predicted.outcome.status in (DROPPED, NO_PATH) and predicted.outcome.reason \
+            in ("forwarding-disabled", "no-route", "no-neighbour", "macvlan-host-isolation", "unknown"):
+        p = predicted.outcome
+        return Outcome(status, p.reason, p.netns, p.ifname, owner=p.owner, detail=p.detail + " (from the plan: "
+                       "nothing in the kernel said why)", source=INFERRED, evidence="plan")
+    where = last.netns if last else src_ns
+    return Outcome(LOST if last else NO_PATH, "unknown", where, last.ifname if last else None,
+                   owner=owner(wiring, where),
+                   detail=(f"lost after {last.node}: no netfilter verdict, no ICMP error" if last
+                           else "the probe was never seen on any interface"), source=OBSERVED, evidence="capture")
+
+
+def _unanswered_arp(ev: Evidence) -> tuple[Frame, str] | None:
+    """An ARP request whose target never answered, from the probe's path."""
+    asked, answered = {}, set()
+    for frame, _ in sorted(ev.frames, key=lambda f: f[0].time_ns):      # the first asker: the sender
+        arp = arp_request(frame)
+        if arp is None:
+            continue
+        sender, target, op = arp
+        if op == 1 and frame.outgoing:
+            asked.setdefault(target, frame)
+        elif op == 2:
+            answered.add(sender)
+    for target, frame in asked.items():
+        if target not in answered:
+            return frame, target
+    return None
+
+
+def owner(wiring: Wiring, ns: str) -> str:
+    return wiring.spaces[ns].owner if ns in wiring.spaces else ns
