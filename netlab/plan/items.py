@@ -1,27 +1,16 @@
 """Desired kernel state as frozen data. Each item has a stable key (its identity in the
-kernel); two items with one key but different specs are a planning bug."""
+kernel); two items with one key but different specs are a planning bug. The base class is in
+item.py, the items the agent serves in served.py; every item is importable from here."""
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
+from .item import Item
+from .served import DNS_ITEMS, DnsNames, Process, Proxy, Resolver, Served, StandinDNS
 
-@dataclass(frozen=True)
-class Item:
-    kind = "item"
-
-    @property
-    def key(self) -> tuple:
-        raise NotImplementedError
-
-    def to_dict(self) -> dict:
-        # shallow: fields hold only strings, numbers and (nested) tuples of them; asdict's
-        # deep copy made saving a 1000-container plan take seconds
-        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in fields(self)}}
-
-    def describe(self) -> str:
-        raise NotImplementedError
+__all__ = ["DNS_ITEMS", "KINDS", "LINK_ITEMS", "Address", "Bridge", "DnsNames", "EtcFile", "Fdb", "Firewall", "Item",
+           "Macvlan", "Neighbour", "Netns", "Process", "Proxy", "Resolver", "Route", "Served", "StandinDNS", "Sysctl",
+           "Veth", "Vlan", "Vxlan", "item_from_dict"]
 
 
 @dataclass(frozen=True)
@@ -279,121 +268,8 @@ class EtcFile(Item):
         return f"{self.netns}: /etc/netns/{self.netns}/{self.name}"
 
 
-@dataclass(frozen=True)
-class Process(Item):
-    """A container's `command:`, run and restarted by the lab's agent."""
-
-    netns: str
-    name: str
-    command: str
-    kind = "process"
-
-    @property
-    def key(self):
-        return ("process", self.name)
-
-    def describe(self):
-        return f"{self.netns}: process {self.name}: {self.command}"
-
-
-@dataclass(frozen=True)
-class Proxy(Item):
-    """A published port as docker-proxy serves it from the host's own addresses; with the
-    userland proxy off, dockerd still holds the port (mode `hold`) so nothing else takes it."""
-
-    netns: str
-    proto: str
-    host_ip: str
-    host_port: int
-    container_ip: str
-    container_port: int
-    mode: str = "proxy"         # proxy | hold
-    kind = "proxy"
-
-    @property
-    def key(self):
-        return ("proxy", self.netns, self.proto, self.host_ip, self.host_port)
-
-    @property
-    def label(self) -> str:
-        return f"{self.proto}:{self.host_ip}:{self.host_port}"
-
-    def describe(self):
-        what = f"-> {self.container_ip}:{self.container_port}" if self.mode == "proxy" else "(held, no proxy)"
-        return f"{self.netns}: {'docker-proxy' if self.mode == 'proxy' else 'port'} {self.label} {what}"
-
-
-class Served:
-    """An item the lab's agent serves. The agent reports the digest of each one it holds, so
-    a changed item shows as a change until the agent has taken it."""
-
-    @property
-    def digest(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class Resolver(Served, Item):
-    """Docker's embedded DNS server of one container namespace: UDP and TCP sockets on
-    127.0.0.11 (the nat rules send :53 there), answering from the name tables of `networks`."""
-
-    netns: str
-    container: str
-    udp_port: int
-    tcp_port: int
-    networks: tuple[tuple[str, str], ...] = ()    # (network, DnsNames scope), in lookup order
-    links: tuple[tuple[str, str], ...] = ()       # (alias, container): legacy links, seen only here
-    upstreams: tuple[tuple[str, str], ...] = ()   # (server, netns to ask it from) for unknown names
-    ndots_set: bool = False                       # the daemon's dns-opts name ndots
-    kind = "resolver"
-
-    @property
-    def key(self):
-        return ("resolver", self.netns)
-
-    def describe(self):
-        return f"{self.netns}: embedded DNS 127.0.0.11 (udp {self.udp_port}, tcp {self.tcp_port})"
-
-
-@dataclass(frozen=True)
-class DnsNames(Served, Item):
-    """The names one network serves through the embedded DNS (per host for a local-scope
-    network): name -> addresses, and address -> container name for PTR."""
-
-    scope: str                                    # network, or network@host
-    network: str
-    names: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    reverse: tuple[tuple[str, str], ...] = ()
-    kind = "dnsnames"
-
-    @property
-    def key(self):
-        return ("dnsnames", self.scope)
-
-    def describe(self):
-        return f"agent: DNS names of {self.scope} ({len(self.names)} names)"
-
-
-@dataclass(frozen=True)
-class StandinDNS(Served, Item):
-    """The hosts' upstream DNS server in `outside`: it knows no names and says so at once
-    (authoritative NXDOMAIN), as a real upstream would for names that do not exist."""
-
-    netns: str
-    address: str
-    kind = "standin_dns"
-
-    @property
-    def key(self):
-        return ("standin_dns", self.netns, self.address)
-
-    def describe(self):
-        return f"{self.netns}: stand-in upstream DNS {self.address}:53"
-
-
-DNS_ITEMS = (Resolver, DnsNames, StandinDNS)
-KINDS = {cls.kind: cls for cls in (Netns, Bridge, Veth, *LINK_ITEMS, Neighbour, Fdb, Address, Route, Sysctl, Firewall, EtcFile, Process, Proxy,
-                                   *DNS_ITEMS)}
+KINDS = {cls.kind: cls for cls in (Netns, Bridge, Veth, *LINK_ITEMS, Neighbour, Fdb, Address, Route, Sysctl, Firewall,
+                                   EtcFile, Process, Proxy, *DNS_ITEMS)}
 
 
 def item_from_dict(d: dict) -> Item:

@@ -192,11 +192,15 @@ def from_plan(topo: Topology, plan: Plan) -> Wiring:
         elif kind == "fdb":
             space(item.netns).fdb[(item.dev, item.mac.lower())] = IPv4Address(item.dst)
     for s in spaces.values():
-        # the kernel's connected routes, one per address that is not a host address
-        for i in s.ifaces.values():
-            if i.kind == "lo":
-                continue
-            for a in i.addresses:
-                if a.network.prefixlen < 32:
-                    s.routes.append(RouteEntry(a.network, i.name, None, a.ip))
+        _connected_routes(s)
     return Wiring(topo.name, spaces)
+
+
+def _connected_routes(s: Space) -> None:
+    """The kernel's connected routes, one per address that is not a host address."""
+    for i in s.ifaces.values():
+        if i.kind == "lo":
+            continue
+        for a in i.addresses:
+            if a.network.prefixlen < 32:
+                s.routes.append(RouteEntry(a.network, i.name, None, a.ip))
