@@ -214,3 +214,16 @@ def test_libraries_and_kernel_tools_are_caught():
 def test_the_engine_imports_only_itself():
     found = violations(fake("netlab.engine.fake", "from ..errors import LabError\nfrom .profile import Engine\n"))
     assert [w for _, w, _ in found] == ["netlab.errors"]
+
+
+def test_importing_the_pure_modules_loads_no_kernel_code():
+    """The same contract at run time: loading the pure trace and the graph pulls in no kernel
+    module, no app module, no ctypes and no scapy."""
+    import subprocess
+    import sys
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in TRACE_PURE + ("netlab.graph",)) +
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith("
+            "('netlab.kernel', 'netlab.app', 'netlab.agent', 'ctypes', 'scapy', 'pyroute2', 'iptc')))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PACKAGE.parent).stdout.split()
+    assert out == []
