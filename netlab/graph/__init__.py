@@ -48,7 +48,7 @@ def scene(topology: nx.Graph | None = None, trace: nx.MultiDiGraph | None = None
     return trace_scene(trace)
 
 
-def draw(topology: nx.Graph | None = None, trace: nx.MultiDiGraph | None = None, fmt: str = "svg"):
+def draw(topology: nx.Graph | None = None, trace: nx.MultiDiGraph | None = None, fmt: str = "svg") -> bytes | str:
     """The picture as bytes (svg, png) or text (dot, html)."""
     if fmt == "html":
         return html(topology, trace)

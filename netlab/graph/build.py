@@ -12,7 +12,7 @@ from ..model import naming
 from ..model.topology import Topology
 from ..plan.plan import Plan
 from ..trace.model import DELIVERED, REQUEST, Hop, Trace
-from ..trace.wiring import LOOPBACK, Iface, Wiring, from_plan
+from ..trace.wiring import LOOPBACK, Iface, Space, Wiring, from_plan
 from .schema import DROP, ENCAPSULATED, HOW
 
 HOOKS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
@@ -114,7 +114,7 @@ def _links(g: nx.Graph, wiring: Wiring) -> None:
                 _vxlan(g, wiring, iface)
 
 
-def _remotes(space, iface: Iface) -> list[str]:
+def _remotes(space: Space, iface: Iface) -> list[str]:
     """A VXLAN device's remote VTEPs, from its static FDB entries."""
     return sorted({str(dst) for (dev, _), dst in space.fdb.items() if dev == iface.name})
 
@@ -200,7 +200,8 @@ def visits(hops: tuple[Hop, ...]) -> list[tuple[str, str, list[int]]]:
     return out
 
 
-def _stay(stays, hops, leg: str, ns: str, names: tuple) -> list[int] | None:
+def _stay(stays: list[tuple[str, str, list[int]]], hops: tuple[Hop, ...], leg: str, ns: str,
+          names: tuple) -> list[int] | None:
     """The stay in `ns` a decision belongs to: the one crossing the interfaces it names."""
     mine = [steps for stay_leg, stay_ns, steps in stays if stay_leg == leg and stay_ns == ns]
     for steps in mine:
@@ -227,7 +228,8 @@ def _attach(g: nx.MultiDiGraph, trace: Trace) -> None:
             node["nat"].append({"step": step, "nat": nat})
 
 
-def _place(g, trace: Trace, steps: list[int] | None, on_entry: bool):
+def _place(g: nx.MultiDiGraph, trace: Trace, steps: list[int] | None,
+           on_entry: bool) -> tuple[dict | None, int | None]:
     """The hop of a stay a decision is shown on: where the packet came in for PREROUTING
     and INPUT, where it went out (or was last seen) for the others. No stay (the probe
     never got out of the namespace): none here, the drop point takes them (_outcome)."""
@@ -237,7 +239,7 @@ def _place(g, trace: Trace, steps: list[int] | None, on_entry: bool):
     return g.nodes[trace.hops[step - 1].node], step
 
 
-def _outcome(g: nx.MultiDiGraph, trace: Trace, last: tuple[int, Hop] | None, topology) -> None:
+def _outcome(g: nx.MultiDiGraph, trace: Trace, last: tuple[int, Hop] | None, topology: nx.Graph | None) -> None:
     out = trace.outcome
     if out.status == DELIVERED:
         node = f"{out.netns}/{out.ifname}"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ..trace.model import REQUEST
+from ..trace.model import REQUEST, RuleHit
 from .schema import DROP
 from .shapes import DIM, INK, LEG_COLOUR, Box, Cluster, Line, Scene
+
+Hit = tuple[int | None, str, str]       # a step on a drawn link: its number (None: on the way), how, leg
 
 
 def draw_path(scene: Scene, trace: nx.MultiDiGraph, along_links: bool = True) -> None:
@@ -20,8 +22,8 @@ def draw_path(scene: Scene, trace: nx.MultiDiGraph, along_links: bool = True) ->
         if n not in touched:
             box.border, box.ink = "#c8c8c8", DIM
     lines = {(ln.u, ln.v): ln for ln in scene.lines}
-    marks: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
-    extra: dict[frozenset, list] = {}
+    marks: dict[tuple[str, str], list[Hit]] = {}
+    extra: dict[frozenset, list[tuple[str, str, dict]]] = {}
     for u, v, d in sorted(trace.edges(data=True), key=lambda e: e[2]["step"]):
         if v == DROP:
             continue
@@ -33,8 +35,8 @@ def draw_path(scene: Scene, trace: nx.MultiDiGraph, along_links: bool = True) ->
             marks.setdefault(key, []).append((d["step"] if i == len(path) - 1 else None, d["how"], d["leg"]))
     for key, hits in marks.items():
         _mark(lines[key], hits)
-    for hits in extra.values():
-        scene.lines.append(_extra(hits, constraint=not along_links))
+    for edges in extra.values():
+        scene.lines.append(_extra(edges, constraint=not along_links))
     _endpoints(scene, trace)
     _tables(scene, trace)
     _drop(scene, trace)
@@ -54,7 +56,7 @@ def _along(lines: dict, u: str, v: str, bridge: str | None, ns: str) -> list[tup
     return None
 
 
-def _steps_text(hits) -> str:
+def _steps_text(hits: list[Hit]) -> str:
     """`2, 12 bridged`, or `4 encapsulated, 18 decapsulated` when the steps differ."""
     steps = [(s, h) for s, h, _ in hits if s is not None]
     hows = list(dict.fromkeys(h for _, h in steps))
@@ -63,7 +65,7 @@ def _steps_text(hits) -> str:
     return "\n".join(f"{s} {h}" for s, h in steps)
 
 
-def _mark(line: Line, hits) -> None:
+def _mark(line: Line, hits: list[Hit]) -> None:
     legs = list(dict.fromkeys(leg for _, _, leg in hits))
     line.colours = [LEG_COLOUR[leg] for leg in legs]
     line.penwidth = 2.2
@@ -72,7 +74,7 @@ def _mark(line: Line, hits) -> None:
     line.label = f"{text}  ({line.label})" if line.label and text else text or line.label
 
 
-def _extra(hits, constraint: bool) -> Line:
+def _extra(hits: list[tuple[str, str, dict]], constraint: bool) -> Line:
     u, v, _ = hits[0]
     legs = list(dict.fromkeys(d["leg"] for _, _, d in hits))
     both = {(a, b) for a, b, _ in hits}
@@ -96,7 +98,7 @@ def _endpoints(scene: Scene, trace: nx.MultiDiGraph) -> None:
             box.lines = box.lines + [f"\u2714 delivered ({_first_step(d, REQUEST, trace)})"]
 
 
-def _first_step(d: dict, leg: str, trace) -> str:
+def _first_step(d: dict, leg: str, trace: nx.MultiDiGraph) -> str:
     hops = trace.graph["hops"]
     return next((str(s) for s in d["steps"] if hops[s - 1].leg == leg), "")
 
@@ -105,7 +107,7 @@ DECISIVE = ("accept", "drop")
 NAT_TARGETS = ("DNAT", "SNAT", "MASQUERADE", "REDIRECT")
 
 
-def decisive(rule) -> bool:
+def decisive(rule: RuleHit) -> bool:
     """The decisions a picture shows: verdicts and NAT; jumps, returns and policy ACCEPTs of
     the untouched nat chains are in the tables."""
     if rule.kind == "policy":
@@ -116,7 +118,7 @@ def decisive(rule) -> bool:
         any(f"-j {t}" in (rule.rule or "") for t in NAT_TARGETS)
 
 
-def rule_text(rule) -> str:
+def rule_text(rule: RuleHit) -> str:
     if rule.kind == "policy":
         return f"{rule.table} {rule.chain}: policy {rule.verdict.upper()}"
     return f"{rule.table} {(rule.rule or rule.chain).removeprefix('-A ')}"

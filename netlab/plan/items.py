@@ -4,6 +4,7 @@ item.py, the items the agent serves in served.py; every item is importable from 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from .item import Item
 from .served import DNS_ITEMS, DnsNames, Process, Proxy, Resolver, Served, StandinDNS
@@ -25,10 +26,10 @@ class Netns(Item):
     kind = "netns"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("netns", self.name)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"netns {self.name} ({self.role}{', this namespace' if self.adopted else ''})"
 
 
@@ -41,10 +42,10 @@ class Bridge(Item):
     kind = "bridge"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("link", self.netns, self.name)
 
-    def describe(self):
+    def describe(self) -> str:
         mtu = f" mtu {self.mtu}" if self.mtu else ""
         return f"{self.netns}: bridge {self.name}{mtu}"
 
@@ -65,14 +66,14 @@ class Veth(Item):
     kind = "veth"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("link", self.netns, self.name)
 
     @property
-    def peer_key(self):
+    def peer_key(self) -> tuple:
         return ("link", self.peer_netns, self.peer_name)
 
-    def describe(self):
+    def describe(self) -> str:
         master = f" master {self.master}" if self.master else ""
         return (f"{self.netns}: veth {self.name}{master} <-> {self.peer_netns}: {self.peer_name}"
                 f" mtu {self.mtu}" + (f" mac {self.peer_mac}" if self.peer_mac else ""))
@@ -97,10 +98,10 @@ class Vxlan(Item):
     kind = "vxlan"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("link", self.netns, self.name)
 
-    def describe(self):
+    def describe(self) -> str:
         master = f" master {self.master}" if self.master else ""
         return (f"{self.netns}: vxlan {self.name} id {self.vni} local {self.local} dstport {self.port}"
                 f" {'learning' if self.learning else 'nolearning'}{' proxy' if self.proxy else ''}"
@@ -121,10 +122,10 @@ class Macvlan(Item):
     kind = "macvlan"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("link", self.netns, self.name)
 
-    def describe(self):
+    def describe(self) -> str:
         where = "" if self.netns == self.parent_netns else f" (on {self.parent_netns}: {self.parent})"
         return (f"{self.netns}: macvlan {self.name} link {self.parent} mode {self.mode}"
                 f" mtu {self.mtu}" + (f" mac {self.mac}" if self.mac else "") + where)
@@ -141,10 +142,10 @@ class Vlan(Item):
     kind = "vlan"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("link", self.netns, self.name)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{self.netns}: vlan {self.name} link {self.parent} id {self.vid}"
 
 
@@ -159,10 +160,10 @@ class Neighbour(Item):
     kind = "neighbour"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("neighbour", self.netns, self.dev, self.ip)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{self.netns}: neigh {self.ip} lladdr {self.mac} dev {self.dev} nud permanent"
 
 
@@ -177,10 +178,10 @@ class Fdb(Item):
     kind = "fdb"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("fdb", self.netns, self.dev, self.mac)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{self.netns}: fdb {self.mac} dev {self.dev} dst {self.dst} self permanent"
 
 
@@ -195,10 +196,10 @@ class Address(Item):
     kind = "address"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("address", self.netns, self.dev, self.cidr)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{self.netns}: address {self.cidr} dev {self.dev}"
 
 
@@ -211,10 +212,10 @@ class Route(Item):
     kind = "route"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("route", self.netns, self.dst)
 
-    def describe(self):
+    def describe(self) -> str:
         via = f" via {self.gateway}" if self.gateway else ""
         return f"{self.netns}: route {self.dst}{via} dev {self.dev}"
 
@@ -227,10 +228,10 @@ class Sysctl(Item):
     kind = "sysctl"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("sysctl", self.netns, self.path)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{self.netns}: sysctl {self.path.replace('/', '.')}={self.value}"
 
 
@@ -243,10 +244,10 @@ class Firewall(Item):
     kind = "firewall"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("firewall", self.netns)
 
-    def describe(self):
+    def describe(self) -> str:
         n = sum(1 for line in self.text.splitlines() if line.startswith("-A "))
         return f"{self.netns}: iptables ({n} rules)"
 
@@ -261,10 +262,10 @@ class EtcFile(Item):
     kind = "etcfile"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("etcfile", self.netns, self.name)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{self.netns}: /etc/netns/{self.netns}/{self.name}"
 
 
@@ -278,6 +279,6 @@ def item_from_dict(d: dict) -> Item:
     return cls(**{k: _tuples(v) for k, v in d.items() if k in names})
 
 
-def _tuples(value):
+def _tuples(value: Any) -> Any:
     """JSON gives lists where the items hold tuples."""
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

@@ -20,10 +20,10 @@ class Process(Item):
     kind = "process"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("process", self.name)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{self.netns}: process {self.name}: {self.command}"
 
 
@@ -42,14 +42,14 @@ class Proxy(Item):
     kind = "proxy"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("proxy", self.netns, self.proto, self.host_ip, self.host_port)
 
     @property
     def label(self) -> str:
         return f"{self.proto}:{self.host_ip}:{self.host_port}"
 
-    def describe(self):
+    def describe(self) -> str:
         what = f"-> {self.container_ip}:{self.container_port}" if self.mode == "proxy" else "(held, no proxy)"
         return f"{self.netns}: {'docker-proxy' if self.mode == 'proxy' else 'port'} {self.label} {what}"
 
@@ -79,10 +79,10 @@ class Resolver(Served, Item):
     kind = "resolver"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("resolver", self.netns)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{self.netns}: embedded DNS 127.0.0.11 (udp {self.udp_port}, tcp {self.tcp_port})"
 
 
@@ -98,10 +98,10 @@ class DnsNames(Served, Item):
     kind = "dnsnames"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("dnsnames", self.scope)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"agent: DNS names of {self.scope} ({len(self.names)} names)"
 
 
@@ -115,10 +115,10 @@ class StandinDNS(Served, Item):
     kind = "standin_dns"
 
     @property
-    def key(self):
+    def key(self) -> tuple:
         return ("standin_dns", self.netns, self.address)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{self.netns}: stand-in upstream DNS {self.address}:53"
 
 

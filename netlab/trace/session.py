@@ -87,7 +87,7 @@ def trace(topo: Topology, plan: Plan, flavour: str, src: str, dst: str, proto: s
 
 class Session:
     def __init__(self, wiring: Wiring, probe: Probe, sig: Signature, flavour: str = "nft",
-                 predicted: Trace | None = None):
+                 predicted: Trace | None = None) -> None:
         self.wiring, self.probe, self.sig, self.flavour = wiring, probe, sig, flavour
         # where the prediction says a request that gets no answer stops: once seen there,
         # a short quiet is enough (a drop no rule names would otherwise wait the timeout)
