@@ -1,10 +1,24 @@
-"""The bridge driver: docker0 and user-defined bridges, one veth per endpoint."""
+"""The bridge driver: docker0 and user-defined bridges, one veth per endpoint, and the host
+rules createNetwork writes (plan/firewall/bridge.py)."""
 from __future__ import annotations
 
+from ipaddress import IPv4Network
+
+from ..engine import Engine
+from ..model import naming
+from ..model.context import number
+from ..model.ipam import first_host
+from ..model.parsebool import parse_bool
+from ..model.specs import NetworkSpec
+from ..model.topology import Attachment, Container, Daemon, Host, Segment, Topology
+from ..plan.firewall.bridge import create_bridge_network
+from ..plan.firewall.iptables import Iptables
 from ..plan.items import Address, Bridge, Veth
 from ..plan.plan import Plan
-from ..model import naming
-from ..model.topology import Attachment, Container, Segment, Topology
+from . import options as o
+from .base import BaseDriver, make_segment
+
+DEFAULT_MTU = 1500
 
 
 def bridge_mac(topo: Topology, seg: Segment) -> str:
@@ -13,15 +27,52 @@ def bridge_mac(topo: Topology, seg: Segment) -> str:
     return "02:42:" + ":".join(h[i:i + 2] for i in range(0, 8, 2))
 
 
-def plan_segment(plan: Plan, topo: Topology, seg: Segment) -> None:
-    ns = topo.host(seg.host).netns
-    plan.add(Bridge(ns, seg.device, bridge_mac(topo, seg)))
-    if seg.option("com.docker.network.bridge.inhibit_ipv4") not in ("true", "1", "True", "t"):
-        plan.add(Address(ns, seg.device, f"{seg.gateway}/{seg.subnet.prefixlen}"))
+class BridgeDriver(BaseDriver):
+    name = "bridge"
+    options = (
+        o.Option("com.docker.network.bridge.name", o.bridge_name),
+        o.Option("com.docker.network.bridge.enable_icc", o.boolean),
+        o.Option("com.docker.network.bridge.enable_ip_masquerade", o.boolean),
+        o.Option("com.docker.network.bridge.host_binding_ipv4", o.address),
+        o.MTU,
+        o.Option("com.docker.network.bridge.inhibit_ipv4", o.boolean),
+        o.Option("com.docker.network.host_ipv4", o.address),
+        o.Option("com.docker.network.container_iface_prefix", o.iface_prefix),
+    )
+    publishes_ports = True
+
+    def segment(self, lab: str, net: NetworkSpec, host: Host, subnet: IPv4Network, vni: int) -> Segment:
+        mtu = number(net.option("com.docker.network.driver.mtu"))
+        device = net.option("com.docker.network.bridge.name") or naming.user_bridge(lab, net.name)
+        return make_segment(lab, net, host, subnet, device=device, mtu=DEFAULT_MTU if mtu is None else mtu)
+
+    def has_gateway(self, seg: Segment, engine: Engine) -> bool:
+        return not seg.internal or engine.internal_default_route
+
+    def plan_segment(self, plan: Plan, topo: Topology, seg: Segment) -> None:
+        ns = topo.host(seg.host).netns
+        plan.add(Bridge(ns, seg.device, bridge_mac(topo, seg)))
+        if parse_bool(seg.option("com.docker.network.bridge.inhibit_ipv4")) is not True:
+            plan.add(Address(ns, seg.device, f"{seg.gateway}/{seg.subnet.prefixlen}"))
+
+    def plan_endpoint(self, plan: Plan, topo: Topology, c: Container, att: Attachment, hairpin: bool) -> None:
+        host_ns = topo.host(c.host).netns
+        plan.add(Veth(host_ns, att.host_ifname, c.netns, att.ifname, mtu=att.mtu, master=att.device,
+                      peer_mac=att.mac, hairpin=hairpin))
+        plan.add(Address(c.netns, att.ifname, str(att.address)))
+
+    def network_rules(self, ipt: Iptables, seg: Segment, daemon: Daemon) -> None:
+        create_bridge_network(ipt, seg, daemon)
 
 
-def plan_endpoint(plan: Plan, topo: Topology, c: Container, att: Attachment, hairpin: bool) -> None:
-    host_ns = topo.host(c.host).netns
-    plan.add(Veth(host_ns, att.host_ifname, c.netns, att.ifname, mtu=att.mtu, master=att.device,
-                  peer_mac=att.mac, hairpin=hairpin))
-    plan.add(Address(c.netns, att.ifname, str(att.address)))
+DRIVER = BridgeDriver()
+
+
+def default_segment(lab: str, host: Host, subnet: IPv4Network) -> Segment:
+    """docker0, the default bridge network, as the host's daemon.json shapes it."""
+    d = host.daemon
+    return Segment(
+        network="bridge", host=host.name, driver="bridge", subnet=subnet,
+        gateway=d.bip.ip if d.bip else first_host(subnet), ip_range=d.fixed_cidr, device="docker0",
+        internal=False, icc=d.icc, masquerade=d.ip_masq, mtu=d.mtu, host_binding_ipv4=d.ip,
+        is_default=True, network_id=naming.network_id(lab, "bridge"))

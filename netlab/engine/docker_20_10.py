@@ -24,4 +24,5 @@ DOCKER_20_10 = Engine(
     # no container has an IPv6 address in 20.10's default configuration
     container_sysctls=(("net/ipv6/conf/all/disable_ipv6", "1"),),
     overlay_mtu=1450,
+    overlay_first_vni=4096,
 )

@@ -20,3 +20,4 @@ class Engine:
     # sysctls dockerd writes in every container namespace it makes (paths under /proc/sys)
     container_sysctls: tuple[tuple[str, str], ...]
     overlay_mtu: int                            # default MTU of an overlay network
+    overlay_first_vni: int                      # swarm hands out VXLAN ids from here, in order

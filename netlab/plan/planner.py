@@ -2,12 +2,12 @@
 process the lab needs, in creation order."""
 from __future__ import annotations
 
-from ..drivers import SEGMENT_DRIVERS, macvlan
+from ..drivers import DRIVERS, MODES
 from ..model import naming
-from ..model.topology import Host, Topology
+from ..model.topology import Container, Host, Topology
 from . import etc
 from .dns import plan_dns
-from .items import Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route, Sysctl, Veth
+from .items import Address, Bridge, EtcFile, Firewall, Netns, Process, Route, Sysctl, Veth
 from .plan import Plan
 
 UNDERLAY_BRIDGE = "underlay"
@@ -44,46 +44,30 @@ def _outside(plan: Plan, topo: Topology) -> None:
 def _host(plan: Plan, topo: Topology, host: Host) -> None:
     plan.add(Netns(host.netns, "host"))
     plan.add(Veth(topo.outside_netns, naming.underlay_port(host.name), host.netns, "eth0",
-                  mtu=topo.underlay.mtu, master=UNDERLAY_BRIDGE, peer_mac=macvlan.nic_mac(topo, host) or underlay_mac(topo, host)))
+                  mtu=topo.underlay.mtu, master=UNDERLAY_BRIDGE, peer_mac=_nic_mac(topo, host)))
     plan.add(Address(host.netns, "eth0", f"{host.address}/{topo.underlay.subnet.prefixlen}"))
     plan.add(Route(host.netns, "default", str(topo.underlay.gateway), "eth0"))
     for seg in topo.segments_on(host.name):
-        SEGMENT_DRIVERS[seg.driver].plan_segment(plan, topo, seg)
+        DRIVERS[seg.driver].plan_segment(plan, topo, seg)
     plan.add(EtcFile(host.netns, "hosts", etc.host_hosts(topo, host)))
     plan.add(EtcFile(host.netns, "resolv.conf", etc.host_resolv(topo, host)))
 
 
-def _container(plan: Plan, topo: Topology, c) -> None:
-    if c.mode in ("bridge", "none"):
-        plan.add(Netns(c.netns, "container"))
-        for path, value in topo.host(c.host).engine.container_sysctls:
-            plan.add(Sysctl(c.netns, path, value))
-        hairpin = not topo.host(c.host).daemon.userland_proxy
-        for att in c.attachments:
-            SEGMENT_DRIVERS[att.driver].plan_endpoint(plan, topo, c, att, hairpin)
-        gw = c.attachment(c.gateway_network) if c.gateway_network else None
-        if gw is not None:
-            plan.add(Route(c.netns, "default", str(gw.gateway), gw.ifname))
+def _nic_mac(topo: Topology, host: Host) -> str:
+    """eth0's MAC: its own, unless a driver hands eth0 to a container that sets another."""
+    taken = (d.nic_mac(topo, host) for d in DRIVERS.values())
+    return next((mac for mac in taken if mac), None) or underlay_mac(topo, host)
+
+
+def _container(plan: Plan, topo: Topology, c: Container) -> None:
+    mode = MODES[c.mode]
+    mode.plan_namespace(plan, topo, c)
+    if mode.own_namespace:
         plan.add(EtcFile(c.netns, "hosts", etc.container_hosts(topo, c)))
         plan.add(EtcFile(c.netns, "resolv.conf", etc.container_resolv(topo, c)))
-    elif c.mode == "host" and c.exposed:
-        plan.notes.append(f"{c.name}: ports are not published in host network mode (Docker discards -p "
-                          "there too); its processes use the host's own ports")
     if c.command:
         plan.add(Process(c.netns, c.name, c.command))
-    if c.mode == "bridge" and c.gateway_network:
-        _proxies(plan, topo, c)
-
-
-def _proxies(plan: Plan, topo: Topology, c) -> None:
-    """One docker-proxy per binding (IPv4 only: the lab hosts have no IPv6 addresses)."""
-    host = topo.host(c.host)
-    target = c.attachment(c.gateway_network).address.ip
-    mode = "proxy" if host.daemon.userland_proxy else "hold"
-    for b in c.ports:
-        if b.proto == "sctp":
-            continue   # docker-proxy's sctp needs a kernel module this lab does not assume
-        plan.add(Proxy(host.netns, b.proto, str(b.host_ip), b.host_port, str(target), b.container_port, mode))
+    mode.plan_ports(plan, topo, c)
 
 
 def _firewall(plan: Plan, topo: Topology, host: Host) -> None:

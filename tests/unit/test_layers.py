@@ -59,7 +59,6 @@ PENDING: dict[tuple[str, str], str] = {
                                                    "kernel helper should build that (not yet owned)",
     ("netlab/trace/counters.py", "subprocess:iptables-legacy-save"): "legacy counter reading moves to kernel/ "
                                                                      "(kernel engineer)",
-    ("netlab/drivers/__init__.py", "__all__"): "the driver registry's public face (model/drivers engineer)",
 }
 
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from netlab.errors import TopologyError
 from netlab.model import Topology, load_text, source
-from netlab.model.resolve import _Resolver, _Stop
+from netlab.model.context import Context, Stop
+from netlab.model.resolve import run
 from netlab.model.schema import check_shape
 from netlab.model.source import parse_text
 
@@ -255,8 +256,8 @@ def check_resolver_survives(text: str | bytes) -> None:
     if not isinstance(src.data, dict) or not (src.problems or check_shape(src)):
         return                  # without shape errors, load_text already let a crash through
     try:
-        _Resolver(src).run()
-    except _Stop:
+        run(Context(src))
+    except Stop:
         pass
 
 

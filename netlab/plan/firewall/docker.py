@@ -5,21 +5,12 @@ host in file order, each container started in file order. The result is the fina
 the tables after those commands, so its order is Docker's without being written by hand."""
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ...model.topology import Container, Daemon, Segment, Topology
-from .bridge import create_bridge_network
+from ... import drivers
+from ...model.topology import Container, Topology
 from .daemon import arrange_user_filter_rule, configure_bridge_driver
 from .endpoint import program_external_connectivity
 from .iptables import Iptables
 from .model import Ruleset
-
-# The host rules each network driver writes when a network is created. macvlan writes none.
-# Overlay writes none for the overlay itself; its host rules belong to docker_gwbridge, a
-# bridge network created on swarm join, to be replayed through create_bridge_network too.
-NETWORK_RULES: dict[str, Callable[[Iptables, Segment, Daemon], None]] = {
-    "bridge": create_bridge_network,
-}
 
 
 def host_ruleset(topo: Topology, host: str) -> Ruleset:
@@ -29,9 +20,9 @@ def host_ruleset(topo: Topology, host: str) -> Ruleset:
     ipt = Iptables()
     configure_bridge_driver(ipt, daemon)
     for seg in topo.segments_on(host):
-        create = NETWORK_RULES.get(seg.driver)
-        if create is not None:
-            create(ipt, seg, daemon)
+        # each driver writes its own rules at network creation (Driver.network_rules): macvlan
+        # none, overlay none for itself (its docker_gwbridge is a bridge network)
+        drivers.DRIVERS[seg.driver].network_rules(ipt, seg, daemon)
         arrange_user_filter_rule(ipt)
     started: list[Container] = []
     for c in topo.containers_on(host):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from . import naming
-from .ipam import first_host
-from .topology import Attachment, Segment
+from ..model import naming
+from ..model.ipam import first_host
+from ..model.topology import Attachment, Segment
 
 # what `docker swarm init/join` gives it (§7): icc off, masquerade on, a fixed bridge name
 OPTIONS = (("com.docker.network.bridge.enable_icc", "false"),

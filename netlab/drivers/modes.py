@@ -1,0 +1,94 @@
+"""Network modes (`network_mode:`): how a container gets its network namespace. `bridge`
+joins networks through their drivers; `none` is a namespace with lo only; `host` runs in the
+host's namespace; `container:<name>` in another container's (nothing to make)."""
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..model.topology import Container, Topology
+from ..plan.items import Netns, Proxy, Route, Sysctl
+from ..plan.plan import Plan
+from .registry import DRIVERS
+
+
+class Mode(Protocol):
+    name: str
+    joins_networks: bool    # endpoints on the default bridge or user networks
+    own_namespace: bool     # a namespace made for the container, with its own /etc files
+
+    def plan_namespace(self, plan: Plan, topo: Topology, c: Container) -> None: ...
+
+    def plan_ports(self, plan: Plan, topo: Topology, c: Container) -> None: ...
+
+
+class NamespaceMode:
+    """`none`: a fresh namespace with dockerd's sysctls and whatever endpoints it has."""
+
+    name = "none"
+    joins_networks = False
+    own_namespace = True
+
+    def plan_namespace(self, plan: Plan, topo: Topology, c: Container) -> None:
+        plan.add(Netns(c.netns, "container"))
+        for path, value in topo.host(c.host).engine.container_sysctls:
+            plan.add(Sysctl(c.netns, path, value))
+        hairpin = not topo.host(c.host).daemon.userland_proxy
+        for att in c.attachments:
+            DRIVERS[att.driver].plan_endpoint(plan, topo, c, att, hairpin)
+        gw = c.attachment(c.gateway_network) if c.gateway_network else None
+        if gw is not None:
+            plan.add(Route(c.netns, "default", str(gw.gateway), gw.ifname))
+
+    def plan_ports(self, plan: Plan, topo: Topology, c: Container) -> None:
+        return None
+
+
+class BridgeMode(NamespaceMode):
+    """The default: endpoints on networks, and published ports through the gateway endpoint."""
+
+    name = "bridge"
+    joins_networks = True
+
+    def plan_ports(self, plan: Plan, topo: Topology, c: Container) -> None:
+        """One docker-proxy per binding (IPv4 only: the lab hosts have no IPv6 addresses)."""
+        gw = c.attachment(c.gateway_network) if c.gateway_network else None
+        if gw is None:
+            return
+        host = topo.host(c.host)
+        mode = "proxy" if host.daemon.userland_proxy else "hold"
+        for b in c.ports:
+            if b.proto == "sctp":
+                continue   # docker-proxy's sctp needs a kernel module this lab does not assume
+            plan.add(Proxy(host.netns, b.proto, str(b.host_ip), b.host_port, str(gw.address.ip),
+                           b.container_port, mode))
+
+
+class HostMode:
+    name = "host"
+    joins_networks = False
+    own_namespace = False
+
+    def plan_namespace(self, plan: Plan, topo: Topology, c: Container) -> None:
+        if c.exposed:
+            plan.notes.append(f"{c.name}: ports are not published in host network mode (Docker discards -p "
+                              "there too); its processes use the host's own ports")
+
+    def plan_ports(self, plan: Plan, topo: Topology, c: Container) -> None:
+        return None
+
+
+class ContainerMode:
+    """`container:<name>`: the other container's namespace already holds everything."""
+
+    name = "container"
+    joins_networks = False
+    own_namespace = False
+
+    def plan_namespace(self, plan: Plan, topo: Topology, c: Container) -> None:
+        return None
+
+    def plan_ports(self, plan: Plan, topo: Topology, c: Container) -> None:
+        return None
+
+
+MODES: dict[str, Mode] = {m.name: m for m in (BridgeMode(), NamespaceMode(), HostMode(), ContainerMode())}

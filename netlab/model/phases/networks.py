@@ -1,0 +1,89 @@
+"""`networks`: user-defined networks, checked; their subnets are allocated per host later
+(subnets.py), in file order. What a driver takes and refuses is the driver's (drivers/)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any
+
+from ... import drivers
+from .. import naming
+from ..context import DOCKER_NAME_RULE, Context, get, listing, mapping
+from ..ipam import first_host
+from ..specs import NetworkSpec
+from ..topology import Host
+
+BUILTIN_NETWORKS = ("bridge", "host", "none")
+
+
+def read_networks(ctx: Context, hosts: Mapping[str, Host]) -> dict[str, NetworkSpec]:
+    out: dict[str, NetworkSpec] = {}
+    for name, spec in mapping(ctx.data.get("networks")).items():
+        path = f"networks.{name}"
+        spec = mapping(spec)
+        if name in BUILTIN_NETWORKS:
+            how = "configure the default bridge through a host's `daemon:`" if name == "bridge" else \
+                f"use `network_mode: {name}` on a container, and another name for a network"
+            ctx.err(path, f"{name!r} is one of Docker's built-in networks (bridge, host, none); {how}")
+            continue
+        if not naming.DOCKER_NAME.fullmatch(str(name)):
+            ctx.err(path, f"network name {name!r} {DOCKER_NAME_RULE}")
+        driver = _driver(ctx, spec, path)
+        subnet, gateway, ip_range = _addressing(ctx, spec, path)
+        listed = listing(spec.get("hosts"))
+        for i, h in enumerate(listed):
+            if isinstance(h, str) and h not in hosts:
+                ctx.err(f"{path}.hosts[{i}]", f"unknown host {h!r}{ctx.suggest(h, hosts)}")
+        spans = tuple(h for h in listed if isinstance(h, str))     # others: the schema said
+        out[str(name)] = NetworkSpec(
+            name=str(name), driver=driver, subnet=subnet, gateway=gateway, ip_range=ip_range,
+            internal=spec.get("internal") is True, options=_options(ctx, driver, spec, path),
+            hosts=spans or None)
+    return out
+
+
+def _driver(ctx: Context, spec: dict[Any, Any], path: str) -> str:
+    driver = get(spec, "driver", "bridge")
+    if not isinstance(driver, str):
+        return "bridge"     # the schema reported the type
+    if driver not in drivers.DRIVERS:
+        ctx.err(f"{path}.driver", f"unknown driver {driver!r}{ctx.suggest(driver, tuple(drivers.DRIVERS))}")
+        return "bridge"
+    return driver
+
+
+def _addressing(ctx: Context, spec: dict[Any, Any], path: str) -> tuple[IPv4Network | None, IPv4Address | None, IPv4Network | None]:
+    subnet = ctx.net(spec.get("subnet"), f"{path}.subnet")
+    gateway = ctx.addr(spec.get("gateway"), f"{path}.gateway")
+    ip_range = ctx.net(spec.get("ip_range"), f"{path}.ip_range")
+    if "subnet" not in spec:
+        for key in ("gateway", "ip_range"):
+            if key in spec:
+                ctx.err(f"{path}.{key}", f"`{key}` needs an explicit `subnet` (as "
+                                         f"`docker network create --{key.replace('_', '-')}` does)")
+    if subnet is not None:
+        if gateway is not None and (gateway not in subnet or gateway in (
+                subnet.network_address, subnet.broadcast_address)):
+            ctx.err(f"{path}.gateway", f"gateway {gateway} is not a usable address of subnet {subnet}; "
+                                       f"use one inside it, such as {first_host(subnet)}")
+        if ip_range is not None and not ip_range.subnet_of(subnet):
+            ctx.err(f"{path}.ip_range", f"ip_range {ip_range} is not inside subnet {subnet}")
+    return subnet, gateway, ip_range
+
+
+def _options(ctx: Context, driver: str, spec: dict[Any, Any], path: str) -> tuple[tuple[str, str], ...]:
+    """driver_opts as strings, the keys checked against the driver's and the values by its
+    checks: a bad value is reported and dropped, so segments read valid ones only."""
+    known = tuple(o.key for o in drivers.DRIVERS[driver].options)
+    opts: dict[str, str] = {}
+    for key, value in mapping(spec.get("driver_opts")).items():
+        if key not in known:
+            other = next((d.name for d in drivers.DRIVERS.values() if key in (o.key for o in d.options)), None)
+            ctx.err(f"{path}.driver_opts.{key}",
+                    f"option {key!r} is for the {other} driver, not {driver}; the {driver} "
+                    f"driver takes {', '.join(known)}" if other else
+                    f"unknown option {key!r} for the {driver} driver{ctx.suggest(key, known)}")
+            continue
+        opts[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    checks = {o.key: o.check for o in drivers.DRIVERS[driver].options}
+    return tuple((k, v) for k, v in opts.items() if checks[k](ctx, v, f"{path}.driver_opts.{k}"))

@@ -1,0 +1,121 @@
+"""Published ports: host ports of one lab, allocated as dockerd's portallocator does."""
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+
+from ... import drivers
+from ..context import Context, portlike
+from ..ports import Port, PortSpecError, daemon_order, parse_port
+from ..specs import ContainerSpec
+from ..topology import Host, PortBinding, Segment
+
+ANY = IPv4Address("0.0.0.0")
+EPHEMERAL = (32768, 60999)          # net.ipv4.ip_local_port_range of a fresh namespace
+_Space = tuple[str, IPv4Address | None, str]        # (host, host IP, protocol)
+_Try = tuple[str, IPv4Address | None, range | None]  # (key path, host IP, host ports to try)
+
+
+class PortAllocator:
+    """Host ports of one lab: explicit bindings checked for clashes, ephemeral ones handed out
+    from the start of ip_local_port_range per (host, host IP, protocol), as portallocator does."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.owner: dict[tuple[str, IPv4Address | None, int, str], str] = {}
+        # (host, port, proto) -> host IPs bound: 0.0.0.0 clashes with every IP, and a scan of
+        # `owner` per lookup made 10,000 published ports take minutes
+        self.ips: dict[tuple[str, int, str], list[IPv4Address | None]] = {}
+        self.last: dict[_Space, int] = {}
+        self.full: set[_Space] = set()     # (host, ip, proto) with no ephemeral port left
+        self.failed: set[object] = set()          # what was reported already: one error per spec
+
+    def taken(self, host: str, ip: IPv4Address | None, port: int, proto: str) -> str | None:
+        ips = self.ips.get((host, port, proto))
+        if not ips:
+            return None
+        for other in (ip, ANY) if ip != ANY else ips[:1]:
+            if (host, other, port, proto) in self.owner:
+                return self.owner[(host, other, port, proto)]
+        return None
+
+    def bind(self, s: ContainerSpec, host: Host, seg: Segment | None, exposed: list[Port],
+             publish_all: bool) -> tuple[list[PortBinding], list[Port]]:
+        """The container's bindings and exposed ports, both in the order dockerd processes
+        them (ports.daemon_order): ephemeral host ports are handed out in that order."""
+        wanted: list[tuple[Port, int, _Try]] = []     # (port, host port as requested, what to try)
+        for i, spec in enumerate(s.ports):
+            path = f"{s.path}.ports[{i}]"
+            if not portlike(spec):
+                continue            # the schema reported the type
+            try:
+                req = parse_port(spec)  # type: ignore[arg-type]  # portlike: str or int
+            except PortSpecError as e:
+                self.ctx.err(path, str(e))
+                continue
+            ip = req.host_ip or (seg.host_binding_ipv4 if seg else None)
+            cports = range(req.container_range[0], req.container_range[1] + 1)
+            if req.host_range is None:
+                wanted += [((cp, req.proto), 0, (path, ip, None)) for cp in cports]
+            elif len(cports) == 1:
+                lo, hi = req.host_range
+                wanted.append(((cports[0], req.proto), lo, (path, ip, range(lo, hi + 1))))
+            else:
+                wanted += [((cp, req.proto), hp, (path, ip, range(hp, hp + 1)))
+                           for hp, cp in zip(range(req.host_range[0], req.host_range[1] + 1), cports)]
+        order = daemon_order(exposed, wanted)
+        out: list[PortBinding] = []
+        if seg is None or seg.internal or not drivers.DRIVERS[seg.driver].publishes_ports:
+            return out, [port for port, _ in order]   # no gateway endpoint, or an internal one: Docker maps nothing
+        for (cp, proto), requested in order:
+            if not requested and publish_all:
+                requested = [(None, seg.host_binding_ipv4, None)]
+            for path, ip, tries in requested:
+                b = self.allocate(s.name, host, path, ip, tries, cp, proto)
+                if b is not None:
+                    out.append(b)
+        return out, [port for port, _ in order]
+
+    def allocate(self, name: str, host: Host, path: str | None, ip: IPv4Address | None,
+                 tries: range | None, cp: int, proto: str) -> PortBinding | None:
+        if path in self.failed:
+            return None             # reported once; the rest of a failed range adds nothing
+        if tries is None:
+            return PortBinding(ip, self.ephemeral(host.name, ip, proto, name), cp, proto)
+        if len(tries) > 1:
+            free = next((p for p in tries if not self.taken(host.name, ip, p, proto)), None)
+            if free is None:
+                self.ctx.err(path, f"every host port in {tries[0]}-{tries[-1]}/{proto} "
+                                 f"on {ip} is already allocated; widen the range")
+                return None
+            tries = range(free, free + 1)
+        who = self.taken(host.name, ip, tries[0], proto)
+        if who:
+            if path not in self.failed:
+                self.failed.add(path)
+                self.ctx.err(path, f"Bind for {ip}:{tries[0]}/{proto} failed: port is already "
+                                 f"allocated to {who} on host {host.name!r}; publish another host port")
+            return None
+        self.claim(host.name, ip, tries[0], proto, f"container {name!r} ({path})")
+        return PortBinding(ip, tries[0], cp, proto)
+
+    def claim(self, host: str, ip: IPv4Address | None, port: int, proto: str, who: str) -> None:
+        self.owner[(host, ip, port, proto)] = who
+        self.ips.setdefault((host, port, proto), []).append(ip)
+
+    def ephemeral(self, host: str, ip: IPv4Address | None, proto: str, who: str) -> int:
+        key = (host, ip, proto)
+        lo, hi = EPHEMERAL
+        if key not in self.full:   # nothing is freed while loading: once full, always full
+            start = self.last.get(key, lo - 1) + 1
+            for step in range(hi - lo + 1):
+                p = lo + (start - lo + step) % (hi - lo + 1)
+                if not self.taken(host, ip, p, proto):
+                    self.last[key] = p
+                    self.claim(host, ip, p, proto, f"container {who!r}")
+                    return p
+            self.full.add(key)
+        if (key, who) not in self.failed:
+            self.failed.add((key, who))
+            self.ctx.err(f"containers.{who}", f"no ephemeral host port left on {ip}/{proto} "
+                                            f"(range {lo}-{hi} on host {host!r}); publish fewer ports")
+        return 0

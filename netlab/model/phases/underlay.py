@@ -1,0 +1,59 @@
+"""`name`, `underlay` and `outside`: the lab's own namespace prefix and the world around it."""
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+
+from .. import naming
+from ..context import Context, listing, mapping
+from ..topology import Underlay
+
+TEST_NETS = tuple(IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
+
+
+def read_name(ctx: Context) -> str:
+    name = ctx.data.get("name")
+    if name is None:
+        ctx.err("name", "missing: every lab needs a `name:` of 1-8 characters [a-z0-9], "
+                        "such as `name: demo`")
+        name = "lab"
+    elif isinstance(name, str) and not naming.LAB_NAME.fullmatch(name):
+        ctx.err("name", f"{name!r} is not a valid lab name: use 1-8 characters of [a-z0-9] "
+                        "(it prefixes every namespace the lab makes)")
+    return name if isinstance(name, str) else "lab"
+
+
+def read_underlay(ctx: Context) -> Underlay:
+    raw = mapping(ctx.data.get("underlay"))
+    subnet = ctx.net(raw.get("subnet"), "underlay.subnet") or Underlay.subnet
+    gateway = Underlay.gateway if "gateway" not in raw else ctx.addr(raw["gateway"], "underlay.gateway")
+    if "subnet" in raw and "gateway" not in raw:
+        gateway = IPv4Address(int(subnet.broadcast_address) - 1)
+    if gateway is not None and gateway not in subnet:
+        ctx.err("underlay.gateway" if "gateway" in raw else "underlay.subnet",
+                f"gateway {gateway} is outside the underlay subnet {subnet}")
+    mtu = raw.get("mtu", 1500)
+    if isinstance(mtu, int) and not 1280 <= mtu <= 9000:
+        ctx.err("underlay.mtu", f"MTU {mtu} is out of range 1280-9000")
+    return Underlay(subnet, gateway or Underlay.gateway, mtu if isinstance(mtu, int) else 1500)
+
+
+def read_outside(ctx: Context) -> tuple[IPv4Address, ...]:
+    raw = mapping(ctx.data.get("outside"))
+    if "addresses" not in raw:
+        return (IPv4Address("203.0.113.10"),)
+    out: list[IPv4Address] = []
+    for i, value in enumerate(listing(raw.get("addresses"))):
+        path = f"outside.addresses[{i}]"
+        a = ctx.addr(value, path)
+        if a is None:
+            continue
+        if a in out:
+            ctx.err(path, f"{a} is listed twice")
+            continue
+        if not any(a in n for n in TEST_NETS):
+            ctx.err(path, f"{a} is not a TEST-NET address; stand-in internet hosts must be in "
+                          "192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24 so that lab traffic "
+                          "can never be mistaken for (or leak to) real hosts")
+            continue
+        out.append(a)
+    return tuple(out)

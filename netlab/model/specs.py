@@ -1,0 +1,58 @@
+"""What the lab file asks for, checked but not yet allocated: the records passed between the
+resolution phases (networks before subnets, containers before addresses and ports)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv4Address
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """One user-defined network; its subnet is given here or allocated per host later."""
+
+    name: str
+    driver: str
+    subnet: IPv4Network | None
+    gateway: IPv4Address | None
+    ip_range: IPv4Network | None
+    internal: bool
+    options: tuple[tuple[str, str], ...]    # driver_opts with valid values only, in file order
+    hosts: tuple[str, ...] | None           # None: not listed in the file
+
+    def option(self, key: str, default: str = "") -> str:
+        return dict(self.options).get(key, default)
+
+    def has_option(self, key: str) -> bool:
+        return any(k == key for k, _ in self.options)
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    """A container's wish to join one network."""
+
+    network: str
+    path: str                               # its key path in the file, for messages
+    address_given: bool                     # `ipv4_address:` is present, even if empty
+    ipv4_address: object = None             # as written: the static-address pass checks it
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """A container as written, with its host, network mode and endpoints checked."""
+
+    name: str
+    path: str
+    host: str | None                        # None: unknown or not given (already reported)
+    mode: str                               # bridge | host | none | container
+    shares: str | None                      # network_mode: container:<shares>
+    endpoints: tuple[EndpointSpec, ...]
+    hostname: str | None
+    command: str | None
+    publish_all: bool
+    ports: tuple[object, ...]               # port specs as written
+    expose: tuple[object, ...]
+    links: tuple[object, ...]
+
+    def networks(self) -> set[str]:
+        return {ep.network for ep in self.endpoints}
