@@ -1,33 +1,24 @@
-"""A real Docker 20.10 engine in its own namespaces (../shared/tools/docker-oracle), to
-compare netlab against. Everything it makes is removed on exit, even when `up` fails."""
+"""A real Docker 20.10 engine in its own namespaces (engine_oracle.py, run in-process), to
+compare netlab against. Everything it makes is removed on exit, even when `up` fails.
+DOCKERD=/path/to/dockerd and CONTAINERD=/path/to/containerd choose another engine (or pass
+them to Oracle). NETLAB_DOCKER_ORACLE, the path of an external script, is gone with it."""
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import shutil
 import subprocess
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from pathlib import Path
 
-ORACLE = Path(os.environ.get("NETLAB_DOCKER_ORACLE",
-                             Path(__file__).resolve().parents[3] / "shared/tools/docker-oracle"))
-IMAGE = "busybox:lab"       # made by docker-oracle from busybox-static
+from engine_oracle import IMAGE, Engine, missing
+
 KEEP_RUNNING = "sleep 3600"
 
 
 def unavailable() -> str | None:
     """Why the oracle cannot run here, or None when it can."""
-    if os.geteuid() != 0:
-        return "needs root: docker-oracle makes network namespaces and runs dockerd"
-    if not ORACLE.exists():
-        return f"docker-oracle not found at {ORACLE} (set NETLAB_DOCKER_ORACLE)"
-    for tool, package in (("dockerd", "docker.io"), ("docker", "docker.io"),
-                          ("busybox", "busybox-static"), ("iptables-save", "iptables")):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed (apt-get install -y {package})"
-    return None
+    return missing()
 
 
 def netns_exists(name: str) -> bool:
@@ -37,20 +28,14 @@ def netns_exists(name: str) -> bool:
 class Oracle:
     """`with Oracle("nlo-x", "--icc=false") as docker:` runs dockerd in netns nlo-x."""
 
-    def __init__(self, netns: str, dockerd_args: str = ""):
+    def __init__(self, netns: str, dockerd_args: str = "", dockerd: str | None = None,
+                 containerd: str | None = None):
         self.netns = netns
-        self.dockerd_args = dockerd_args
-        self.env = dict(os.environ)
-        self.attached: list[str] = []
+        self.engine = Engine(netns, dockerd_args, dockerd=dockerd, containerd=containerd)
+        self.env = self.engine.env
 
     def __enter__(self) -> Oracle:
-        try:
-            out = self._oracle("up", DOCKERD_ARGS=self.dockerd_args)
-        except BaseException:
-            self._oracle("down", check=False)
-            raise
-        host = out.strip().rsplit("DOCKER_HOST=", 1)[1]
-        self.env["DOCKER_HOST"] = host
+        self.engine.up()        # takes down what it made and raises, naming the log, if it fails
         return self
 
     def __exit__(self, *exc) -> None:
@@ -63,16 +48,7 @@ class Oracle:
         except (RuntimeError, subprocess.TimeoutExpired):
             pass
         finally:
-            for name in self.attached:
-                subprocess.run(["ip", "netns", "del", name], capture_output=True)
-            self._oracle("down", check=False)
-
-    def _oracle(self, verb: str, check: bool = True, **env) -> str:
-        r = subprocess.run([str(ORACLE), verb, self.netns], capture_output=True, text=True,
-                           env={**os.environ, **env}, timeout=120)
-        if check and r.returncode != 0:
-            raise RuntimeError(f"docker-oracle {verb} {self.netns} failed: {r.stderr.strip()}")
-        return r.stdout
+            self.engine.down()
 
     def docker(self, command: str) -> str:
         """One docker CLI command; `{image}` stands for a long-running busybox container."""
@@ -87,8 +63,7 @@ class Oracle:
         probes netlab's namespaces by name probes Docker's the same way; removed on exit."""
         pid = self.docker(f"inspect -f {{{{.State.Pid}}}} {container}").strip()
         name = f"{self.netns}-c-{container}"
-        subprocess.run(["ip", "netns", "attach", name, pid], capture_output=True, text=True, check=True)
-        self.attached.append(name)
+        self.engine.pin(name, int(pid))
         return name
 
     def _in_netns(self, *command: str) -> str:

@@ -1,4 +1,4 @@
-"""Names against a real Docker 20.10 (../shared/tools/docker-oracle): the same networks,
+"""Names against a real Docker 20.10 (engine_oracle.py): the same networks,
 containers, aliases and links built both ways, in the same order, then compared: each
 container's resolv.conf and /etc/hosts (IDs and the host's own nameserver replaced by
 placeholders), the nat table of each container namespace (the resolver's ports replaced),
