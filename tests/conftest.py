@@ -144,12 +144,6 @@ def _stale_test_labs(this_run: str) -> list[str]:
     return stale
 
 
-def _other_runs_alive(this_run: str) -> bool:
-    parent = os.path.dirname(this_run)
-    return any(_run_alive(os.path.join(parent, d)) for d in os.listdir(parent)
-               if os.path.join(parent, d) != this_run) if os.path.isdir(parent) else False
-
-
 def pytest_sessionstart(session):
     """Before any worker starts: take down what a killed test run left, so that its lab
     names (the same as this run's) cannot collide. Only labs built from pytest temp files
@@ -162,11 +156,23 @@ def pytest_sessionstart(session):
         f.write(str(os.getpid()))
     for lab in _stale_test_labs(this_run):
         down(lab, say=lambda m: None)
-    if _other_runs_alive(this_run):
-        return
-    oracle = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                          "shared", "tools", "docker-oracle")
-    pinned = os.listdir("/run/netns") if os.path.isdir("/run/netns") else []
-    for name in sorted({n for n in pinned if re.match(r"^nl[a-z]-[a-z0-9_]+$", n)}):
-        if os.path.exists(oracle):
-            subprocess.run([oracle, "down", name], capture_output=True)
+    # reference Docker engines (tests/integration/engine_oracle.py) record the test process
+    # they belong to: only those whose process is gone are taken down, whatever else runs
+    try:
+        _engine_oracle().sweep()
+    except RuntimeError as e:
+        print(f"\nconftest: could not take down a stale reference engine: {e}")
+
+
+def _engine_oracle():
+    """tests/integration/engine_oracle.py, as the module the oracle tests import."""
+    import importlib.util
+    import sys
+    if "engine_oracle" not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "integration", "engine_oracle.py")
+        spec = importlib.util.spec_from_file_location("engine_oracle", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["engine_oracle"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["engine_oracle"]
