@@ -148,7 +148,7 @@ def test_reachability_matches_docker(case: str, make_lab):
             theirs = measure(cells, docker_side(docker, topo), topo)
     finally:
         left = [n for n in os.listdir("/run/netns") if n == name or n.startswith(f"{name}-")]
-        assert not left, f"docker-oracle left namespaces {left} behind"
+        assert not left, f"the engine oracle left namespaces {left} behind"
     wrong = [f"{case}: {cell}: Docker {d}, netlab {n}" for cell, d, n in zip(cells, theirs, ours) if d != n]
     assert not wrong, "\n".join(wrong)
 

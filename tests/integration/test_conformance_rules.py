@@ -47,7 +47,7 @@ def observe(case: Scenario, topo, host: str) -> Observed:
             return Observed(normalize(docker.iptables_save(), rename), sysctls, docker.hairpin_modes())
     finally:
         assert not netns_exists(netns) and not netns_exists(f"{netns}-ext"), \
-            f"docker-oracle left namespace {netns} behind"
+            f"the engine oracle left namespace {netns} behind"
 
 
 def _chain(table, name: str):

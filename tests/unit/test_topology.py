@@ -1,5 +1,5 @@
 """Good lab files: defaults, IPAM, gateway choice, ports and network modes come out as
-dockerd 20.10 would make them (docker-networking.md in ../shared/reference is the source
+dockerd 20.10 would make them (Docker 20.10's networking documentation is the source
 of each expectation)."""
 from __future__ import annotations
 
