@@ -29,7 +29,7 @@ def bridge_mac(topo: Topology, seg: Segment) -> str:
 
 class BridgeDriver(BaseDriver):
     name = "bridge"
-    options = (
+    options: tuple[o.Option, ...] = (
         o.Option("com.docker.network.bridge.name", o.bridge_name),
         o.Option("com.docker.network.bridge.enable_icc", o.boolean),
         o.Option("com.docker.network.bridge.enable_ip_masquerade", o.boolean),

@@ -41,7 +41,7 @@ def wants_shim(seg: Segment) -> bool:
 
 class MacvlanDriver(BaseDriver):
     name = "macvlan"
-    options = (
+    options: tuple[o.Option, ...] = (
         o.Option("parent", o.interface("parent interface")),
         o.Option("macvlan_mode", o.one_of("macvlan mode", MODES)),
         o.Option("shim", o.boolean),

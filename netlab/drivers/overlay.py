@@ -36,7 +36,7 @@ def endpoints(topo: Topology, network: str) -> list[tuple[Container, Attachment]
 
 class OverlayDriver(BaseDriver):
     name = "overlay"
-    options = (o.MTU, o.Option("com.docker.network.driver.overlay.vxlanid_list", o.any_text))
+    options: tuple[o.Option, ...] = (o.MTU, o.Option("com.docker.network.driver.overlay.vxlanid_list", o.any_text))
     global_scope = True
     publishes_ports = True
 

@@ -1,5 +1,5 @@
 """Loading and validating lab files (pure: no root, no kernel)."""
-from .topology import Topology
 from .resolve import load_file, load_text
+from .topology import Topology
 
 __all__ = ["Topology", "load_file", "load_text"]

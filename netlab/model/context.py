@@ -65,7 +65,7 @@ def listing(value: object) -> list[Any]:
 
 def is_addr(value: object) -> bool:
     try:
-        IPv4Address(value)  # type: ignore[arg-type]  # anything: a refusal is the answer
+        IPv4Address(value)     # anything: a refusal is the answer
         return True
     except ValueError:
         return False
@@ -74,7 +74,7 @@ def is_addr(value: object) -> bool:
 class Context:
     """The file being resolved and the problems found in it so far."""
 
-    def __init__(self, src: Source):
+    def __init__(self, src: Source) -> None:
         self.src = src
         self.data: dict[Any, Any] = mapping(src.data)
         self.diags: list[Diagnostic] = []

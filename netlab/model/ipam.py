@@ -24,7 +24,7 @@ class _Candidates:
     """The pools' subnets in order, made when asked for: the global pool alone holds 65,536
     /24s, and making them all on every load cost a tenth of a second per command."""
 
-    def __init__(self, pools: tuple[Pool, ...]):
+    def __init__(self, pools: tuple[Pool, ...]) -> None:
         self.spans: list[tuple[IPv4Network, int, int]] = []     # (pool, its size, how many)
         total = 0
         for pool in pools:
@@ -54,7 +54,7 @@ def candidates(pools: tuple[Pool, ...]) -> _Candidates:
 class SubnetAllocator:
     """One per address space (a host's local scope, or the lab's global scope)."""
 
-    def __init__(self, pools: tuple[Pool, ...], reserved: tuple[IPv4Network, ...] = ()):
+    def __init__(self, pools: tuple[Pool, ...], reserved: tuple[IPv4Network, ...] = ()) -> None:
         self.candidates = candidates(pools)
         self.allocated: list[IPv4Network] = []
         self.reserved = list(reserved)   # routes of the host: never picked automatically
@@ -87,7 +87,7 @@ class SubnetAllocator:
 class AddressAllocator:
     """Endpoints of one network on one host get the lowest free address of the range."""
 
-    def __init__(self, subnet: IPv4Network, ip_range: IPv4Network | None, gateway: IPv4Address):
+    def __init__(self, subnet: IPv4Network, ip_range: IPv4Network | None, gateway: IPv4Address) -> None:
         self.subnet = subnet
         self.range = ip_range or subnet
         self.used: set[IPv4Address] = {gateway}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from ipaddress import IPv4Address
 
 IFNAMSIZ = 15          # usable characters of a Linux interface name
 # \Z, not $: `$` also matches before a final newline, and "demo\n" is no name
@@ -67,6 +68,6 @@ def owner_mark(lab: str) -> str:
     return OWNER_MARK.format(lab=lab)
 
 
-def mac_for(address) -> str:
+def mac_for(address: IPv4Address) -> str:
     """Docker 20.10 gives bridge and macvlan endpoints 02:42 followed by the IPv4 bytes."""
     return "02:42:" + ":".join(f"{b:02x}" for b in address.packed)

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from typing import TypeVar
+from typing import Any, TypeVar
 
 PROTOS = ("tcp", "udp", "sctp")
 T = TypeVar("T")
@@ -118,13 +118,16 @@ def daemon_order(exposed: Iterable[Port], wanted: Sequence[tuple[Port, int, T]])
     return list(out.items())
 
 
-def _sort_port_map_less(a, b) -> bool:
+_Entry = tuple[Port, int, Any]
+
+
+def _sort_port_map_less(a: _Entry, b: _Entry) -> bool:
     (pa, proto_a), hpa, _ = a
     (pb, _), hpb, _ = b
     return hpa > hpb or pa > pb or (pa == pb and proto_a == "tcp")
 
 
-def _insertion_sort(items: list, less) -> None:
+def _insertion_sort(items: list[Any], less: Callable[[Any, Any], bool]) -> None:
     """Go's sort.insertionSort, swap for swap, so that a non-strict Less acts as in Go."""
     for i in range(1, len(items)):
         j = i

@@ -7,8 +7,18 @@ from .. import drivers
 from ..errors import TopologyError
 from . import naming
 from .context import Context, Stop
-from .phases import (allocate_subnets, attach, check_names, read_containers, read_expect, read_hosts,
-                     read_name, read_networks, read_outside, read_underlay)
+from .phases import (
+    allocate_subnets,
+    attach,
+    check_names,
+    read_containers,
+    read_expect,
+    read_hosts,
+    read_name,
+    read_networks,
+    read_outside,
+    read_underlay,
+)
 from .schema import check_shape
 from .source import Source
 from .topology import Topology

@@ -5,7 +5,6 @@ The composer gives nodes with marks; converting them ourselves lets us bound the
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 
 import yaml

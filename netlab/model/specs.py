@@ -3,7 +3,7 @@ resolution phases (networks before subnets, containers before addresses and port
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Network, IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 
 
 @dataclass(frozen=True)

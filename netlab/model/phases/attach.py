@@ -22,7 +22,7 @@ class Addresses:
     """The endpoint address allocators: one per network and host, or one per network for a
     global-scope network, each with what its driver must never hand out reserved."""
 
-    def __init__(self, ctx: Context, underlay: Underlay, hosts: Mapping[str, Host]):
+    def __init__(self, ctx: Context, underlay: Underlay, hosts: Mapping[str, Host]) -> None:
         self.ctx, self.underlay, self.hosts = ctx, underlay, hosts
         self.allocators: dict[tuple[str, ...], AddressAllocator] = {}
         self.static: dict[tuple[int, IPv4Address], str] = {}   # (allocator, address) -> who asked
@@ -65,7 +65,7 @@ def attach(ctx: Context, underlay: Underlay, hosts: Mapping[str, Host], specs: M
                                      if s.host is not None else None)
     ports = PortAllocator(ctx)
     containers = []
-    for name, s in specs.items():
+    for s in specs.values():
         if s.host is not None:
             containers.append(_container(ctx, hosts, specs, segments, addresses, ports, s))
     return containers
@@ -79,7 +79,7 @@ def _attachments(ctx: Context, s: ContainerSpec, host: Host, segs: dict[str, Seg
         if seg is None:
             continue
         if ep.address_given:
-            a = IPv4Address(ep.ipv4_address) if is_addr(ep.ipv4_address) else None  # type: ignore[arg-type]
+            a = IPv4Address(ep.ipv4_address) if is_addr(ep.ipv4_address) else None
         else:
             a = addresses.of(seg).next()
             if a is None:

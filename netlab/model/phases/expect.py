@@ -18,7 +18,7 @@ def read_expect(ctx: Context, hosts: Collection[str], containers: list[Container
         for key, value in (("from", src), ("to", dst)):
             if value is None:
                 ctx.err(path, f"missing `{key}`: each expectation needs `from` and `to` (a container, "
-                               "a host or `outside`; `to` may also be an address or HOST:PORT)")
+                              "a host or `outside`; `to` may also be an address or HOST:PORT)")
         if isinstance(src, str) and src not in names:
             ctx.err(f"{path}.from", f"unknown container, host or outside {src!r}{ctx.suggest(src, names)}")
         proto = get(e, "proto", "icmp")
@@ -39,7 +39,7 @@ def read_expect(ctx: Context, hosts: Collection[str], containers: list[Container
                     port = number
             if target not in names and not is_addr(target):
                 ctx.err(f"{path}.to", f"{target!r} is not a container, a host, `outside` or an "
-                                       f"IPv4 address{ctx.suggest(target, names)}")
+                                      f"IPv4 address{ctx.suggest(target, names)}")
         if proto in ("tcp", "udp") and port is None:
             ctx.err(path, f"a {proto} expectation needs a port: `to: NAME:PORT` or `port:`")
         if isinstance(src, str) and isinstance(dst, str):

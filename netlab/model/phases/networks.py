@@ -52,7 +52,10 @@ def _driver(ctx: Context, spec: dict[Any, Any], path: str) -> str:
     return driver
 
 
-def _addressing(ctx: Context, spec: dict[Any, Any], path: str) -> tuple[IPv4Network | None, IPv4Address | None, IPv4Network | None]:
+_Addressing = tuple[IPv4Network | None, IPv4Address | None, IPv4Network | None]    # subnet, gateway, ip_range
+
+
+def _addressing(ctx: Context, spec: dict[Any, Any], path: str) -> _Addressing:
     subnet = ctx.net(spec.get("subnet"), f"{path}.subnet")
     gateway = ctx.addr(spec.get("gateway"), f"{path}.gateway")
     ip_range = ctx.net(spec.get("ip_range"), f"{path}.ip_range")

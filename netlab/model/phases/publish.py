@@ -12,14 +12,14 @@ from ..topology import Host, PortBinding, Segment
 ANY = IPv4Address("0.0.0.0")
 EPHEMERAL = (32768, 60999)          # net.ipv4.ip_local_port_range of a fresh namespace
 _Space = tuple[str, IPv4Address | None, str]        # (host, host IP, protocol)
-_Try = tuple[str, IPv4Address | None, range | None]  # (key path, host IP, host ports to try)
+_Try = tuple[str, IPv4Address, range | None]  # (key path, host IP, host ports to try)
 
 
 class PortAllocator:
     """Host ports of one lab: explicit bindings checked for clashes, ephemeral ones handed out
     from the start of ip_local_port_range per (host, host IP, protocol), as portallocator does."""
 
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.owner: dict[tuple[str, IPv4Address | None, int, str], str] = {}
         # (host, port, proto) -> host IPs bound: 0.0.0.0 clashes with every IP, and a scan of
@@ -52,7 +52,7 @@ class PortAllocator:
             except PortSpecError as e:
                 self.ctx.err(path, str(e))
                 continue
-            ip = req.host_ip or (seg.host_binding_ipv4 if seg else None)
+            ip = req.host_ip or (seg.host_binding_ipv4 if seg else ANY)    # no seg: nothing is bound
             cports = range(req.container_range[0], req.container_range[1] + 1)
             if req.host_range is None:
                 wanted += [((cp, req.proto), 0, (path, ip, None)) for cp in cports]
@@ -68,14 +68,14 @@ class PortAllocator:
             return out, [port for port, _ in order]   # no gateway endpoint, or an internal one: Docker maps nothing
         for (cp, proto), requested in order:
             if not requested and publish_all:
-                requested = [(None, seg.host_binding_ipv4, None)]
+                requested = [(s.path, seg.host_binding_ipv4, None)]   # ephemeral: never refused
             for path, ip, tries in requested:
                 b = self.allocate(s.name, host, path, ip, tries, cp, proto)
                 if b is not None:
                     out.append(b)
         return out, [port for port, _ in order]
 
-    def allocate(self, name: str, host: Host, path: str | None, ip: IPv4Address | None,
+    def allocate(self, name: str, host: Host, path: str, ip: IPv4Address,
                  tries: range | None, cp: int, proto: str) -> PortBinding | None:
         if path in self.failed:
             return None             # reported once; the rest of a failed range adds nothing
@@ -85,7 +85,7 @@ class PortAllocator:
             free = next((p for p in tries if not self.taken(host.name, ip, p, proto)), None)
             if free is None:
                 self.ctx.err(path, f"every host port in {tries[0]}-{tries[-1]}/{proto} "
-                                 f"on {ip} is already allocated; widen the range")
+                                   f"on {ip} is already allocated; widen the range")
                 return None
             tries = range(free, free + 1)
         who = self.taken(host.name, ip, tries[0], proto)
@@ -93,7 +93,7 @@ class PortAllocator:
             if path not in self.failed:
                 self.failed.add(path)
                 self.ctx.err(path, f"Bind for {ip}:{tries[0]}/{proto} failed: port is already "
-                                 f"allocated to {who} on host {host.name!r}; publish another host port")
+                                   f"allocated to {who} on host {host.name!r}; publish another host port")
             return None
         self.claim(host.name, ip, tries[0], proto, f"container {name!r} ({path})")
         return PortBinding(ip, tries[0], cp, proto)

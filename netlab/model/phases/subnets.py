@@ -9,11 +9,12 @@ from ipaddress import IPv4Network
 from typing import Any
 
 from ... import drivers
-from ...engine import DEFAULT as DEFAULT_ENGINE, Engine
 from ...drivers import gwbridge
+from ...engine import DEFAULT as DEFAULT_ENGINE
+from ...engine import Engine
 from .. import naming
 from ..context import Context, Stop, get, mapping
-from ..ipam import SubnetAllocator, first_host, global_pools, local_pools
+from ..ipam import SubnetAllocator, global_pools, local_pools
 from ..specs import NetworkSpec
 from ..topology import Host, Segment, Underlay
 
@@ -93,7 +94,7 @@ class _HostSubnets:
     """One host's local address space: its pools, what took each subnet, its segments."""
 
     def __init__(self, ctx: Context, underlay: Underlay, host: Host, networks: Mapping[str, NetworkSpec],
-                 swarm: _Swarm, out: dict[str, Segment]):
+                 swarm: _Swarm, out: dict[str, Segment]) -> None:
         self.ctx, self.underlay, self.host, self.networks, self.swarm, self.out = \
             ctx, underlay, host, networks, swarm, out
         pools = host.daemon.default_address_pools or local_pools(host.engine)
