@@ -8,7 +8,7 @@ import tempfile
 import time
 
 from ..kernel import netns, probe
-from ..kernel.iptables import save
+from ..kernel.firewall import save
 from .lifecycle import down, snapshot_topology, up
 from .verify import check
 

@@ -7,41 +7,24 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
 
-from pyroute2 import IPRoute
-
-from . import state
 from ..errors import LabError
-from ..kernel import iptables, netns
+from ..kernel import netns
+from ..kernel.adopt import is_initial, nic_holding, put_back_tables
 from ..kernel.apply import Executor
-from ..kernel.links import Netlink
+from ..kernel.firewall import backend, tables_of
+from ..kernel.system import Kernel
+from ..model.topology import Topology
 from ..plan.diff import RANK, Change
 from ..plan.items import Address, Bridge, Firewall, Macvlan, Netns, Route, Sysctl, Veth, Vlan
 from ..plan.part import OUTSIDE, host_part
 from ..plan.plan import Plan
-from ..model.topology import Topology
+from . import state
 
 ALLOW = "NETLAB_ALLOW_ROOT_NS"
 SAVED = "inplace.json"
 # what the lab made inside an adopted namespace and takes out itself (the rest is restored)
 MADE_THERE = (Bridge, Veth, Vlan, Macvlan, Address, Route)
-BUILTIN = {"filter": ("INPUT", "FORWARD", "OUTPUT"), "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
-           "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"), "raw": ("PREROUTING", "OUTPUT")}
-
-
-def is_initial(ns_path: str = "/proc/thread-self/ns/net") -> bool:
-    """Whether `ns_path` is the machine's initial namespace, where init (1) and kthreadd (2)
-    live. If neither can be read, assume it is: the safe answer."""
-    me = os.stat(ns_path)
-    for pid in (1, 2):
-        try:
-            st = os.stat(f"/proc/{pid}/ns/net")
-        except OSError:
-            continue
-        return (st.st_dev, st.st_ino) == (me.st_dev, me.st_ino)
-    return True
 
 
 def _refuse_initial(what: str) -> None:
@@ -64,18 +47,17 @@ def part(topo: Topology, plan: Plan, host: str | None, in_place: bool) -> Plan:
         if is_initial():
             _refuse_initial("--in-place would build in")
         address = topo.underlay.gateway if host == OUTSIDE else topo.host(host).address
-        nic = nic_holding(str(address), host)
+        nic = underlay_nic(str(address), host)
     return host_part(topo, plan, host, in_place, nic)
 
 
-def nic_holding(address: str, host: str) -> str:
+def underlay_nic(address: str, host: str) -> str:
     """The interface of this namespace that holds `address`: the VM's underlay NIC."""
-    with IPRoute() as ipr:
-        for msg in ipr.get_addr(family=2):
-            if address in (msg.get_attr("IFA_LOCAL"), msg.get_attr("IFA_ADDRESS")):
-                return ipr.get_links(msg["index"])[0].get_attr("IFLA_IFNAME")
-    raise LabError(f"--in-place: {host}'s underlay address {address} is on no interface of this "
-                   "namespace; the VM's private network (the underlay) must carry it already")
+    nic = nic_holding(address)
+    if nic is None:
+        raise LabError(f"--in-place: {host}'s underlay address {address} is on no interface of this "
+                       "namespace; the VM's private network (the underlay) must carry it already")
+    return nic
 
 
 def adopted(plan: Plan | None) -> list[str]:
@@ -104,8 +86,8 @@ def remember(lab: str, plan: Plan, flavour: str) -> None:
     for ns in names:
         netns.adopt(ns)
         rules = [i.text for i in plan.of(Firewall) if i.netns == ns]
-        tables = iptables.tables_of("".join(rules))
-        before = iptables.save(ns, flavour) if tables else None
+        tables = tables_of("".join(rules))
+        before = backend(flavour).save(ns) if tables else None
         entry = saved.setdefault(ns, {"iptables": before, "tables": tables, "sysctls": {}})
         for item in plan.of(Sysctl):
             if item.netns == ns and item.path not in entry["sysctls"]:
@@ -129,29 +111,16 @@ def release(lab: str, plan: Plan, names: list[str], flavour: str) -> None:
     and sysctls, and unpin it; the namespace itself and all it had before stay."""
     saved = _load(lab)
     made = [i for i in plan.items if isinstance(i, MADE_THERE) and i.netns in names]
-    with Netlink() as nl:
-        executor = Executor(nl, lab, flavour)
+    with Kernel(backend(flavour)) as kernel:
+        executor = Executor(kernel, lab)
         for item in sorted(made, key=lambda i: -RANK[type(i)]):
             executor.run(Change("delete", item))
     for ns in names:
         entry = saved.get(ns, {"iptables": None, "tables": [], "sysctls": {}})
         if entry["iptables"] is not None:
-            _put_back_tables(ns, entry["iptables"], entry["tables"], flavour)
+            put_back_tables(backend(flavour), ns, entry["iptables"], entry["tables"])
         for path, value in entry["sysctls"].items():
             if value is not None:
                 netns.write_sysctl(ns, path, value)
         netns.delete(ns)
 
-
-def _put_back_tables(ns: str, before: str, written: list[str], flavour: str) -> None:
-    """The tables as saved; a table the lab wrote that did not exist before is emptied, and
-    with the nft backend removed, so iptables-save shows what it showed before."""
-    text = before if before.endswith("\n") or not before else before + "\n"
-    absent = [t for t in written if not re.search(rf"^\*{t}$", text, re.M)]
-    for table in absent:
-        text += f"*{table}\n" + "".join(f":{c} ACCEPT [0:0]\n" for c in BUILTIN.get(table, ())) + "COMMIT\n"
-    iptables.restore(ns, text, flavour)
-    if flavour == "nft":
-        with netns.entered(ns):
-            for table in absent:
-                subprocess.run(["nft", "delete", "table", "ip", table], capture_output=True)

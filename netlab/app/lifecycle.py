@@ -6,7 +6,6 @@ agent (re)load. A `down` needs only the lab's name: state file plus ownership ma
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,8 +15,11 @@ from ..agent import control as agent
 from ..errors import KernelError, LabError, TopologyError
 from ..kernel import netns, processes
 from ..kernel.apply import Executor, firewall_prints, observe, remove_etc
-from ..kernel.links import Netlink
+from ..kernel.firewall import FirewallBackend, default_name
+from ..kernel.firewall import backend as firewall_backend
 from ..kernel.observe import read_netns
+from ..kernel.system import Kernel
+from ..kernel.tools import find_tool
 from ..plan.diff import Change, diff
 from ..plan.items import Netns
 from ..plan.plan import Plan
@@ -47,24 +49,19 @@ def require_root() -> None:
         raise LabError("netlab needs root to make network namespaces; run it with sudo")
 
 
-def require_tools() -> None:
-    for tool, package in (("iptables-restore", "iptables"), ("ip", "iproute2")):
-        if not (shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")):
+def require_tools(backend: FirewallBackend) -> None:
+    for tool, package in backend.requires + (("ip", "iproute2"),):
+        if not find_tool(tool):
             raise KernelError(f"`{tool}` is not installed: netlab needs it (apt-get install {package})")
-
-
-FIREWALLS = ("nft", "legacy")
 
 
 def firewall_flavour(asked: str | None = None) -> str:
     """The backend asked for, else the one `iptables` itself uses here (nft on Debian 12),
     so that people see the lab's rules with the plain `iptables-save`."""
     if asked is not None:
-        if asked not in FIREWALLS:
-            raise LabError(f"unknown firewall backend {asked!r}; use {' or '.join(FIREWALLS)}")
+        firewall_backend(asked)      # an unknown name is refused here, before anything is made
         return asked
-    link = os.path.realpath(shutil.which("iptables") or "/usr/sbin/iptables")
-    return "legacy" if "legacy" in os.path.basename(link) else "nft"
+    return default_name()
 
 
 def require_kernel(plan: Plan) -> None:
@@ -91,8 +88,8 @@ def up(path: str, say=print, firewall: str | None = None, host: str | None = Non
     if host is not None or in_place:
         plan = inplace.part(topo, plan, host, in_place)
     require_kernel(plan)
-    require_tools()
     flavour = firewall_flavour(firewall)
+    require_tools(firewall_backend(flavour))
     with open(path, "rb") as f:
         text = f.read()
     with state.locked(topo.name, say=say):
@@ -110,8 +107,8 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
     if prev is not None and inplace.adopted(prev.plan) != inplace.adopted(plan):
         raise LabError(f"lab {topo.name!r} is up here as another part ({', '.join(inplace.adopted(prev.plan)) or 'not in place'}); "
                        f"take it down first (`netlab down {topo.name}`)")
-    with Netlink() as nl:
-        seen = observe(nl, plan, prev.plan if prev else None, agent.observed(topo.name), flavour,
+    with Kernel(firewall_backend(flavour)) as kernel:
+        seen = observe(kernel, plan, prev.plan if prev else None, agent.observed(topo.name),
                        prev.prints if prev and prev.complete else None)
         if seen.foreign:
             ns, why = next(iter(seen.foreign.items()))
@@ -124,7 +121,7 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
             intent = _merge(prev.plan, plan) if prev else plan
             state.LabState(topo.name, path, intent, complete=False, firewall=flavour).save()
             inplace.remember(topo.name, plan, flavour)     # --in-place: what the VM had before
-            executor = Executor(nl, topo.name, flavour)
+            executor = Executor(kernel, topo.name)
             crash_at = int(os.environ.get(CRASH_HOOK, "-1"))
             executor.run_all(changes, lambda step: step == crash_at and os.kill(os.getpid(), signal.SIGKILL))
     _write_snapshot(topo.name, text)
@@ -132,7 +129,7 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
         rewritten = {c.item.netns for c in changes if c.item.kind == "firewall"}
         reuse = {ns: fp for ns, fp in seen.firewall_prints.items() if ns not in rewritten}
         state.LabState(topo.name, path, plan, complete=True, firewall=flavour,
-                       prints=firewall_prints(plan, flavour, reuse)).save()
+                       prints=firewall_prints(kernel, plan, reuse)).save()
     if not settled or agent.pid(topo.name) is None:
         agent.ensure(topo.name)
     return UpResult(topo.name, changes, plan.notes)
@@ -168,8 +165,8 @@ def drift(lab: str) -> list[Change]:
     st = state.load(lab)
     if st is None:
         raise state.not_up(lab)
-    with Netlink() as nl:
-        seen = observe(nl, st.plan, st.plan, agent.observed(lab), st.firewall, st.prints if st.complete else None)
+    with Kernel(firewall_backend(st.firewall)) as kernel:
+        seen = observe(kernel, st.plan, st.plan, agent.observed(lab), st.prints if st.complete else None)
     return diff(st.plan, st.plan, seen)
 
 

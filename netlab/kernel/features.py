@@ -3,7 +3,6 @@ removed: each probe makes the object for real, since config files and module lis
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 
@@ -11,6 +10,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from . import netns
 from .links import Netlink
+from .tools import find_tool
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def _link(nl: Netlink, ns: str, name: str, **kw) -> Probe:
 
 
 def _cmd(ns: str, name: str, argv: list[str], package: str) -> Probe:
-    if not shutil.which(argv[0]) and not shutil.which(argv[0], path="/usr/sbin:/sbin"):
+    if not find_tool(argv[0]):
         return Probe(name, False, f"`{argv[0]}` is not installed (apt-get install {package})")
     with netns.entered(ns):
         proc = subprocess.run(argv, capture_output=True, text=True)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import socket
 import struct
 
+from ..kernel.netlink import attrs, u32
+from ..kernel.nfnetlink import NFNL_SUBSYS_CTNETLINK
 from .evidence import IPS_DST_NAT, IPS_SRC_NAT, CtEvent, Tuple  # noqa: F401 (re-exported)
-from .nfnetlink import NFNL_SUBSYS_CTNETLINK, attrs, u32
 
 GROUPS = (1, 2)                 # NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE
 NLM_F_CREATE = 0x400

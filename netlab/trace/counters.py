@@ -7,10 +7,9 @@ policy."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
-from ..kernel import netns
+from ..errors import KernelError
+from ..kernel.firewall import backend
 from .evidence import RuleRef, Snapshot
 
 _COUNTED = re.compile(r"^\[(\d+):\d+\]\s+-A\s+(\S+)")
@@ -25,12 +24,11 @@ def nft_snapshot(rules: dict[tuple, RuleRef], policies: dict[tuple[str, str], in
 
 
 def legacy_snapshot(ns: str) -> Snapshot:
-    """`iptables-legacy-save -c` inside the namespace, parsed."""
-    tool = shutil.which("iptables-legacy-save") or shutil.which("iptables-legacy-save", path="/usr/sbin:/sbin")
-    if tool is None:
+    """`iptables-legacy-save -c` inside the namespace, parsed; nothing where it cannot run."""
+    try:
+        text = backend("legacy").save(ns, counters=True)
+    except KernelError:
         return {}
-    with netns.entered(ns):
-        text = subprocess.run([tool, "-c"], capture_output=True, text=True).stdout
     return parse_save_counters(text)
 
 

@@ -23,7 +23,7 @@ from .compare import compare
 from .correlate import correlate
 from .evidence import Evidence, Frame, Snapshot, arp_request, is_ipv4
 from .model import DELIVERED, IN, REPLY, REQUEST, Trace
-from .nfnetlink import Requester, messages, open_socket
+from ..kernel.nfnetlink import Requester, messages, open_socket
 from .predict import predict_probe
 from .signature import Signature
 from .target import Probe, TraceError, resolve

@@ -27,7 +27,7 @@ containers:
 
 @pytest.mark.parametrize("backend", ["nft", "legacy"])
 def test_backend_writes_exactly_the_plan(tmp_path, backend):
-    from netlab.kernel.iptables import save
+    from netlab.kernel.firewall import save
     from netlab.app.lifecycle import down, up
     from netlab.plan.diff import canonical_iptables
     from netlab.plan.items import Firewall

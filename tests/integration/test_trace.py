@@ -99,7 +99,8 @@ def _children() -> set[str]:
 
 def trace_tables(lab: str) -> list[str]:
     """Every netlab trace table in any namespace of the lab."""
-    from netlab.trace import nfnetlink, nftrace
+    from netlab.kernel import nfnetlink
+    from netlab.trace import nftrace
     found = []
     for ns in sorted(os.listdir("/run/netns")):
         if not ns.startswith(f"{lab}-"):

@@ -1,7 +1,7 @@
 """The restore input that turns one rule set into another (pure text; no root)."""
 from __future__ import annotations
 
-from netlab.kernel.iptables import replacing
+from netlab.kernel.firewall import replacing
 
 NOW = """*nat
 :PREROUTING ACCEPT [0:0]

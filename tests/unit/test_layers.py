@@ -53,12 +53,8 @@ ALLOWED: dict[tuple[str, str], str] = {
 
 # Temporary: violations in files other work of issue 12 is still moving. Must end empty.
 PENDING: dict[tuple[str, str], str] = {
-    ("netlab/app/inplace.py", "pyroute2"): "in-place adoption's netlink work moves to kernel/ (kernel engineer)",
-    ("netlab/app/inplace.py", "subprocess:nft"): "`nft delete table` moves to kernel/ (kernel engineer)",
     ("netlab/agent/commands.py", "subprocess:ip"): "each container's command runs under `ip netns exec`: a "
                                                    "kernel helper should build that (not yet owned)",
-    ("netlab/trace/counters.py", "subprocess:iptables-legacy-save"): "legacy counter reading moves to kernel/ "
-                                                                     "(kernel engineer)",
 }
 
 

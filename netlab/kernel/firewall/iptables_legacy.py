@@ -1,5 +1,6 @@
-"""The legacy iptables backend, through python-iptables (libiptc): the same restore input
-as the nft backend, applied table by table, so both leave identical iptables-save output.
+"""The legacy iptables backend (`--firewall legacy`), through python-iptables (libiptc): the
+same restore input as the nft backend, applied table by table, so both leave identical
+iptables-save output.
 
 python-iptables keeps one Table object per name for the whole process, libiptc binds its
 socket to the namespace of the thread that initialises the handle, and building any rule
@@ -8,20 +9,21 @@ the target namespace first and closed before leaving it; a stale handle would cr
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
-from ..errors import KernelError
-from . import netns
+from ...errors import KernelError
+from ...plan.firewall.model import BUILTIN_CHAINS
+from .. import netns
+from .backend import FirewallBackend
+from .iptables_nft import binary, run_in
 
-BUILTIN = {"filter": ("INPUT", "FORWARD", "OUTPUT"),
-           "nat": ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
-           "mangle": ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")}
 BASE = {"-s": "src", "-d": "dst", "-i": "in_interface", "-o": "out_interface", "-p": "protocol"}
 
 
-def parse_restore(text: str) -> dict[str, dict]:
+def parse_restore(text: str) -> dict[str, dict[str, Any]]:
     """iptables-restore text -> {table: {"policies": {chain: policy}, "chains": [..], "rules": [(chain, args)]}}"""
-    tables: dict[str, dict] = {}
-    cur = None
+    tables: dict[str, dict[str, Any]] = {}
+    cur: dict[str, Any] = {}
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#") or line == "COMMIT":
@@ -42,7 +44,7 @@ def parse_restore(text: str) -> dict[str, dict]:
     return tables
 
 
-def build_rule(iptc, args: str):
+def build_rule(iptc: Any, args: str) -> Any:
     """One iptables-save rule (the part after `-A CHAIN`) as a python-iptables Rule."""
     rule = iptc.Rule()
     tokens = shlex.split(args)
@@ -81,7 +83,7 @@ def build_rule(iptc, args: str):
     return rule
 
 
-def restore(ns: str, text: str) -> None:
+def _restore(ns: str, text: str) -> None:
     try:
         import iptc
     except Exception as e:   # the library loads libiptc/libxtables at import
@@ -106,7 +108,7 @@ def restore(ns: str, text: str) -> None:
                 table.close()
 
 
-def _replace(iptc, table, spec: dict) -> None:
+def _replace(iptc: Any, table: Any, spec: dict[str, Any]) -> None:
     for chain in list(table.chains):
         chain.flush()
     for chain in list(table.chains):
@@ -114,7 +116,24 @@ def _replace(iptc, table, spec: dict) -> None:
             chain.delete()
     for chain in spec["chains"]:
         table.create_chain(chain)
-    for chain in BUILTIN.get(table.name, ()):
+    for chain in BUILTIN_CHAINS.get(table.name, ()):
         iptc.Chain(table, chain).set_policy(spec["policies"].get(chain, "ACCEPT"))
     for chain, args in spec["rules"]:
         iptc.Chain(table, chain).append_rule(build_rule(iptc, args))
+
+
+class IptablesLegacy(FirewallBackend):
+    name = "legacy"
+    requires = (("iptables-legacy-save", "iptables"),)
+    parallel = False            # python-iptables' tables are process-global
+    in_nftables = False
+    restore_keeps_chains = False    # _replace deletes every user chain first
+
+    def restore(self, ns: str, text: str) -> None:
+        _restore(ns, text)
+
+    def save(self, ns: str, counters: bool = False) -> str:
+        return run_in(ns, [binary("iptables-legacy-save")] + (["-c"] if counters else []))
+
+    def remove_tables(self, ns: str, tables: list[str]) -> None:
+        pass    # libiptc's tables always exist; emptied, they are as good as absent
