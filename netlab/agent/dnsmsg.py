@@ -12,7 +12,7 @@ import random
 import struct
 from dataclasses import dataclass
 
-from dnslib import AAAA, DNSHeader, DNSRecord, PTR, QTYPE, RCODE, RR, A
+from dnslib import AAAA, PTR, QTYPE, RCODE, RR, A, DNSHeader, DNSRecord
 
 from .names import View, resolve_name, resolve_ptr
 

@@ -134,7 +134,7 @@ class Proxies:
             await asyncio.wait_for(asyncio.get_running_loop().sock_connect(
                 upstream, (item.container_ip, item.container_port)), 5)
             up_reader, up_writer = await asyncio.open_connection(sock=upstream)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             upstream.close()
             writer.close()
             return

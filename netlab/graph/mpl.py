@@ -34,7 +34,8 @@ class Rect:
 
 def _box_size(box: Box) -> tuple[float, float]:
     if box.shape == "note":
-        widths = [text_width(box.title, NOTE_PT + 1, True)] + [text_width(f"{s:>3} {t}", NOTE_PT) * 1.05 for s, t, _ in box.rows]
+        widths = [text_width(box.title, NOTE_PT + 1, True)] + [text_width(f"{s:>3} {t}", NOTE_PT) * 1.05
+                                                               for s, t, _ in box.rows]
         return max(widths) + 2 * PAD, (len(box.rows) + 1) * LINE_H + PAD
     widths = [text_width(box.title, TITLE_PT, True)] + [text_width(t, TEXT_PT) for t in box.lines]
     return max(widths) + 2 * PAD, (len(box.lines) + 1) * LINE_H + PAD
@@ -218,7 +219,8 @@ def _box(ax, box: Box, r: Rect, patch) -> None:
         ax.add_patch(patch((r.x - 3, r.y - 3), r.w + 6, r.h + 6, boxstyle="round,pad=0,rounding_size=8",
                            fc="none", ec=box.border, lw=box.penwidth, zorder=4))
     if box.shape == "note":
-        ax.text(r.x + PAD, r.y + 4, box.title, ha="left", va="top", fontsize=8, fontweight="bold", family=FONT, zorder=5)
+        ax.text(r.x + PAD, r.y + 4, box.title, ha="left", va="top", fontsize=8, fontweight="bold", family=FONT,
+                zorder=5)
         for i, (step, text, colour) in enumerate(box.rows, 1):
             y = r.y + 4 + i * LINE_H
             ax.text(r.x + PAD, y, f"{step:>3}", ha="left", va="top", fontsize=7, color=colour,

@@ -53,7 +53,8 @@ def lab_tables(g: nx.Graph) -> str:
     for ns, info in g.graph["namespaces"].items():
         ifaces = [d for _, d in g.nodes(data=True) if d["netns"] == ns]
         text = "<br>".join(f"<code>{escape(d['ifname'])}</code> {escape(d['link'] or '')} "
-                           f"{escape(' '.join(d['addresses']))}" + (f" [{escape(d['state'])}]" if d.get("state") else "")
+                           f"{escape(' '.join(d['addresses']))}"
+                           + (f" [{escape(d['state'])}]" if d.get("state") else "")
                            for d in ifaces)
         rows.append([f"<code>{escape(ns)}</code>", escape(info["role"]), escape(info.get("host") or ""),
                      escape(", ".join(info.get("containers", []))), text])
@@ -85,7 +86,8 @@ def trace_tables(g: nx.MultiDiGraph) -> str:
     nat_steps = {id(x["nat"]): x["step"] for _, d in g.nodes(data=True) for x in d["nat"]}
     if t.nat:
         nat = [[_step(nat_steps.get(id(n)), n.leg), escape(n.leg), escape(n.owner or n.netns), escape(n.kind),
-                f"<code>{escape(n.before)}</code>", f"<code>{escape(n.after)}</code>", f"<code>{escape(n.rule or '')}</code>"]
+                f"<code>{escape(n.before)}</code>", f"<code>{escape(n.after)}</code>",
+                f"<code>{escape(n.rule or '')}</code>"]
                for n in t.nat]
         parts.append("<h3>Address rewrites</h3>" +
                      _table(["#", "leg", "namespace", "kind", "before", "after", "rule"], nat))
