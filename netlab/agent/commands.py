@@ -39,7 +39,7 @@ def reap_orphans(previous: dict) -> None:
                     pass
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Child:
     item: Process
     proc: asyncio.subprocess.Process | None = None
@@ -63,7 +63,7 @@ class Commands:
         for name, item in want.items():
             if name not in self.children:
                 # started before `up` returns, so its pid is in the first report
-                child = Child(item)
+                child = Child(item=item)
                 self.children[name] = child
                 await self.start(child)
                 child.task = asyncio.create_task(self.keep_running(child))
@@ -106,7 +106,7 @@ class Commands:
                 try:
                     await asyncio.wait_for(proc.wait(), grace)
                     break
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
         if child.task is not None:
             child.task.cancel()

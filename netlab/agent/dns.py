@@ -75,7 +75,7 @@ class _Datagrams(asyncio.DatagramProtocol):
         pass                    # an ICMP error for an earlier reply: the client went away
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Server:
     """UDP and TCP DNS sockets on one address of one namespace."""
 
@@ -141,7 +141,7 @@ class _Server:
                     break       # junk on a stream: the framing cannot be trusted any more
                 writer.write(len(reply).to_bytes(2, "big") + reply)
                 await writer.drain()
-        except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError, OSError):
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError):
             pass
         except Exception:
             self.count("errors")
@@ -158,7 +158,7 @@ class _Server:
         self._udp = self._tcp = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ResolverServer(_Server):
     """One container's 127.0.0.11."""
 
@@ -172,7 +172,7 @@ class ResolverServer(_Server):
 
     @classmethod
     def make(cls, item: Resolver, tables) -> ResolverServer:
-        server = cls(item.netns, RESOLVER_IP, item.udp_port, item.tcp_port)
+        server = cls(netns=item.netns, address=RESOLVER_IP, udp_port=item.udp_port, tcp_port=item.tcp_port)
         server.update(item, tables)
         return server
 
@@ -249,8 +249,8 @@ class ResolverServer(_Server):
 
     async def forward(self, data: bytes, kind: int) -> bytes:
         """Ask the upstream servers in turn, each from the namespace the plan says (the
-        container's, as Docker 20.10 does), over the client's protocol. The last usable reply wins; if none came, SERVFAIL
-        (Docker would stay silent and leave the client to time out)."""
+        container's, as Docker 20.10 does), over the client's protocol. The last usable reply wins; if none
+        came, SERVFAIL (Docker would stay silent and leave the client to time out)."""
         loop = asyncio.get_running_loop()
         ident = query_id(data)
         last = None
@@ -265,7 +265,7 @@ class ResolverServer(_Server):
                     try:
                         reply = await asyncio.wait_for(self._ask(where, server, data, kind, ident),
                                                        min(FORWARD_TRY, left))
-                    except (OSError, asyncio.TimeoutError, KernelError):
+                    except (TimeoutError, OSError, KernelError):
                         continue
                     last = reply
                     if upstream_verdict(reply, ident) == "use":
@@ -292,7 +292,7 @@ class ResolverServer(_Server):
             sock.close()
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StandinServer(_Server):
     """The hosts' upstream DNS server in `outside`."""
 
@@ -300,7 +300,7 @@ class StandinServer(_Server):
 
     @classmethod
     def make(cls, item: StandinDNS, tables) -> StandinServer:
-        server = cls(item.netns, item.address, DNS_PORT, DNS_PORT)
+        server = cls(netns=item.netns, address=item.address, udp_port=DNS_PORT, tcp_port=DNS_PORT)
         server.item = item
         return server
 

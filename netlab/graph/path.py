@@ -80,8 +80,9 @@ def _extra(hits: list[tuple[str, str, dict]], constraint: bool) -> Line:
     both = {(a, b) for a, b, _ in hits}
     text = _steps_text([(d["step"], d["how"], d["leg"]) for _, _, d in hits])
     inside = u.split("/")[0] == v.split("/")[0]
-    return Line(u, v, "path", text, [LEG_COLOUR[leg] for leg in legs], "dashed" if inside else "solid",
-                "both" if len(both) > 1 else "forward", constraint, 2.2)
+    return Line(u=u, v=v, kind="path", label=text, colours=[LEG_COLOUR[leg] for leg in legs],
+                style="dashed" if inside else "solid", arrows="both" if len(both) > 1 else "forward",
+                constraint=constraint, penwidth=2.2)
 
 
 def _endpoints(scene: Scene, trace: nx.MultiDiGraph) -> None:
@@ -139,7 +140,7 @@ def _tables(scene: Scene, trace: nx.MultiDiGraph) -> None:
     for ns, items in rows.items():
         items.sort(key=lambda r: (r[0] is None, r[0] or 0))
         tiers = [b.tier for b in scene.boxes.values() if b.tier is not None and b.id.startswith(f"{ns}/")]
-        box = Box(f"rules:{ns}", "iptables on the way", shape="note", fill="#fffde8",
+        box = Box(id=f"rules:{ns}", title="iptables on the way", shape="note", fill="#fffde8",
                   rows=[(str(s) if s else "", text, LEG_COLOUR[leg]) for s, text, leg in items],
                   tier=min(tiers, default=None))
         scene.boxes[box.id] = box
@@ -162,7 +163,7 @@ def _drop(scene: Scene, trace: nx.MultiDiGraph) -> None:
         lines.append(f"{out.table} {out.chain}")
     where = f" at {out.ifname}" if out.ifname else ""
     at = scene.boxes.get(f"{out.netns}/{out.ifname}")
-    scene.boxes[DROP] = Box(DROP, f"\u2716 {out.status}{where}", [x for x in lines if x], fill="#fde0e0",
+    scene.boxes[DROP] = Box(id=DROP, title=f"\u2716 {out.status}{where}", lines=[x for x in lines if x], fill="#fde0e0",
                             border="#cc0000", ink="#990000", penwidth=2.0, shape="drop",
                             tier=at.tier if at is not None else None)
     cluster = _find(scene.clusters, f"ns_{d['netns']}")
@@ -171,7 +172,8 @@ def _drop(scene: Scene, trace: nx.MultiDiGraph) -> None:
     else:
         scene.clusters.append(Cluster(f"ns_{d['netns']}", d["owner"] or "", "netns", [DROP]))
     for u, _ in trace.in_edges(DROP):
-        scene.lines.append(Line(u, DROP, "path", "", [LEG_COLOUR[REQUEST]], "dashed", "forward", True, 2.2))
+        scene.lines.append(Line(u=u, v=DROP, kind="path", label="", colours=[LEG_COLOUR[REQUEST]], style="dashed",
+                                arrows="forward", constraint=True, penwidth=2.2))
 
 
 def _find(clusters: list[Cluster], cid: str) -> Cluster | None:

@@ -58,7 +58,7 @@ def _box(node: str, d: dict) -> Box:
     elif d["link"] == "macvlan":
         lines.append(f"macvlan {d.get('mode') or ''}".strip())
     lines += d["addresses"]
-    box = Box(node, title, lines, fill=FILL.get(d["link"], "#ffffff"))
+    box = Box(id=node, title=title, lines=lines, fill=FILL.get(d["link"], "#ffffff"))
     if d.get("state") == "missing":
         box.border, box.ink, box.title = "#cc0000", "#cc0000", f"{title} (missing)"
     elif d.get("state") == "down":
@@ -75,7 +75,7 @@ def _links(topo: nx.Graph) -> list[Line]:
         if d["kind"] == "tunnel":
             continue        # drawn as each VXLAN device's peer VTEPs: a line across would cut the hosts
         u, v = _downward(topo, ns, u, v, d["kind"])
-        line = Line(u, v, d["kind"], d.get("label", ""))
+        line = Line(u=u, v=v, kind=d["kind"], label=d.get("label", ""))
         if d["kind"] == "underlay":
             line.colours, line.style = [VXLAN], "dotted"
         elif d["kind"] == "port":
@@ -90,7 +90,7 @@ def _links(topo: nx.Graph) -> list[Line]:
         for up in uplinks:
             for n in nodes:
                 if topo.nodes[n]["link"] == "bridge":
-                    out.append(Line(up, n, "layout", style="invis"))
+                    out.append(Line(u=up, v=n, kind="layout", style="invis"))
     return out
 
 

@@ -21,7 +21,7 @@ ROLE_LEVEL = {"outside": 0, "host": 1, "overlay": 2, "container": 3}
 TIER_BASE = {"outside": 0, "host": 3, "overlay": 6, "container": 9}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Box:
     """An interface (or the drop point, or a table of rules) as drawn."""
 
@@ -47,7 +47,7 @@ class Cluster:
     children: list[Cluster] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Line:
     """A link, or a step of the packet's path that follows no link."""
 

@@ -42,8 +42,8 @@ def correlate(ev: Evidence, wiring: Wiring, predicted: Trace | None = None) -> T
     p = ev.probe
     probe_view = next((h.packet for h in hops if h.leg == REQUEST), None) or \
         (predicted.probe if predicted else PacketView(str(p.src_ip), str(p.dst_ip), p.proto))
-    return Trace(wiring.lab, p.src, p.dst, p.proto, p.dport, probe_view, tuple(hops), tuple(rules),
-                 tuple(nat), outcome, OBSERVED, tuple(notes))
+    return Trace(lab=wiring.lab, src=p.src, dst=p.dst, proto=p.proto, port=p.dport, probe=probe_view, hops=tuple(hops),
+                 rules=tuple(rules), nat=tuple(nat), outcome=outcome, source=OBSERVED, notes=tuple(notes))
 
 
 # ---- hops ----------------------------------------------------------------------------
@@ -75,8 +75,9 @@ def _hops(ev: Evidence, wiring: Wiring, order: dict[tuple, int]) -> list[Hop]:
             continue        # a second copy (a retransmission): the trace follows the first
         prev = next((h for h in reversed(hops) if h.leg == leg and h.via != BRIDGED_DNAT), None)
         via, bridge = _via(wiring, prev, frame.netns, frame.ifname, direction, view)
-        hops.append(Hop(frame.netns, frame.ifname, direction, view, leg, via, bridge,
-                        _owner(wiring, frame.netns), round((frame.time_ns - t0) / 1000, 1), OBSERVED, "capture"))
+        hops.append(Hop(netns=frame.netns, ifname=frame.ifname, direction=direction, packet=view, leg=leg, via=via,
+                        bridge=bridge, owner=_owner(wiring, frame.netns), time_us=round((frame.time_ns - t0) / 1000, 1),
+                        source=OBSERVED, evidence="capture"))
     return hops
 
 
@@ -204,9 +205,10 @@ def _hit(ev: Evidence, wiring: Wiring, e: TraceEvent, pkt: PacketView, leg: str)
         rule = parse_rule(e.chain, position, text.split(" ", 2)[2])
         if rule.target in ("DNAT", "SNAT", "MASQUERADE"):
             target = rule.target
-    return RuleHit(e.netns, e.table, e.chain, kind, verdict, text, position, target, leg,
-                   names.get(e.iif) if e.iif else None, names.get(e.oif) if e.oif else None,
-                   pkt, _owner(wiring, e.netns), OBSERVED, "nftrace")
+    return RuleHit(netns=e.netns, table=e.table, chain=e.chain, kind=kind, verdict=verdict, rule=text,
+                   position=position, target=target, leg=leg, iif=names.get(e.iif) if e.iif else None,
+                   oif=names.get(e.oif) if e.oif else None, packet=pkt, owner=_owner(wiring, e.netns), source=OBSERVED,
+                   evidence="nftrace")
 
 
 def _counter_rules(ev: Evidence, wiring: Wiring, rules: list[RuleHit], notes: list[str]) -> list[RuleHit]:
@@ -220,15 +222,17 @@ def _counter_rules(ev: Evidence, wiring: Wiring, rules: list[RuleHit], notes: li
             if position is None:
                 t = space.ruleset.table(table) if space and space.ruleset else None
                 c = t.chain(chain) if t else None
-                out.append(RuleHit(ns, table, chain, "policy", (c.policy or "ACCEPT").lower() if c else "accept",
-                                   leg=REQUEST, owner=_owner(wiring, ns), evidence="counters"))
+                out.append(RuleHit(netns=ns, table=table, chain=chain, kind="policy",
+                                   verdict=(c.policy or "ACCEPT").lower() if c else "accept", leg=REQUEST,
+                                   owner=_owner(wiring, ns), evidence="counters"))
                 continue
             text = rule_text(space.ruleset, table, chain, position) if space and space.ruleset else None
             target = parse_rule(chain, position, text.split(" ", 2)[2]).target if text else None
             verdict = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "drop", "RETURN": "return",
                        "DNAT": "accept", "SNAT": "accept", "MASQUERADE": "accept"}.get(target, "jump")
-            out.append(RuleHit(ns, table, chain, "rule", verdict, text, position, target, REQUEST,
-                               owner=_owner(wiring, ns), evidence="counters"))
+            out.append(RuleHit(netns=ns, table=table, chain=chain, kind="rule", verdict=verdict, rule=text,
+                               position=position, target=target, leg=REQUEST, owner=_owner(wiring, ns),
+                               evidence="counters"))
         notes.append(f"{_owner(wiring, ns)}: rules from counter deltas; their order and leg are not known")
     return out
 
@@ -251,27 +255,31 @@ def _nat(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[RuleHit]) ->
         if ct.dnat:
             new = replace(flow, dst=ct.reply.src, dport=ct.reply.sport)
             rule = next((r.rule for r in nat_rules if r.target == "DNAT"), None)
-            out.append(NatRewrite(ct.netns, "DNAT", flow.flow(), new.flow(), REQUEST, rule, ct.orig.flow(),
-                                  ct.reply.flow(), owner, OBSERVED, "conntrack"))
+            out.append(NatRewrite(netns=ct.netns, kind="DNAT", before=flow.flow(), after=new.flow(), leg=REQUEST,
+                                  rule=rule, original=ct.orig.flow(), reply=ct.reply.flow(), owner=owner,
+                                  source=OBSERVED, evidence="conntrack"))
             flow = new
         if ct.snat:
             new = replace(flow, src=ct.reply.dst, sport=ct.reply.dport)
             hit = next((r for r in nat_rules if r.target in ("SNAT", "MASQUERADE")), None)
-            out.append(NatRewrite(ct.netns, hit.target if hit else "SNAT", flow.flow(), new.flow(), REQUEST,
-                                  hit.rule if hit else None, ct.orig.flow(), ct.reply.flow(), owner,
-                                  OBSERVED, "conntrack"))
+            out.append(NatRewrite(netns=ct.netns, kind=hit.target if hit else "SNAT", before=flow.flow(),
+                                  after=new.flow(), leg=REQUEST, rule=hit.rule if hit else None,
+                                  original=ct.orig.flow(), reply=ct.reply.flow(), owner=owner, source=OBSERVED,
+                                  evidence="conntrack"))
         if any(h.leg == REPLY and h.netns == ct.netns for h in hops):
             seen = any(h.leg == REPLY and h.netns == ct.netns and h.direction == OUT for h in hops)
             back = ct.reply
             if ct.snat:
                 new = replace(back, dst=ct.orig.src, dport=ct.orig.sport)
-                out.append(NatRewrite(ct.netns, "de-SNAT", back.flow(), new.flow(), REPLY, None, ct.orig.flow(),
-                                      ct.reply.flow(), owner, OBSERVED if seen else INFERRED, "conntrack"))
+                out.append(NatRewrite(netns=ct.netns, kind="de-SNAT", before=back.flow(), after=new.flow(), leg=REPLY,
+                                      rule=None, original=ct.orig.flow(), reply=ct.reply.flow(), owner=owner,
+                                      source=OBSERVED if seen else INFERRED, evidence="conntrack"))
                 back = new
             if ct.dnat:
                 new = replace(back, src=ct.orig.dst, sport=ct.orig.dport)
-                out.append(NatRewrite(ct.netns, "de-DNAT", back.flow(), new.flow(), REPLY, None, ct.orig.flow(),
-                                      ct.reply.flow(), owner, OBSERVED if seen else INFERRED, "conntrack"))
+                out.append(NatRewrite(netns=ct.netns, kind="de-DNAT", before=back.flow(), after=new.flow(), leg=REPLY,
+                                      rule=None, original=ct.orig.flow(), reply=ct.reply.flow(), owner=owner,
+                                      source=OBSERVED if seen else INFERRED, evidence="conntrack"))
     out += _nat_from_captures(wiring, hops, {ns for ns, _ in done})
     out.sort(key=lambda n: (n.leg != REQUEST, _visit(hops, n.leg, n.netns)))
     return out
@@ -294,6 +302,7 @@ def _nat_from_captures(wiring: Wiring, hops: list[Hop], known: set[str]) -> list
             if (before.src, before.sport) != (after.src, after.sport):
                 kinds.append("SNAT" if leg == REQUEST else "de-DNAT")
             for kind in kinds:
-                out.append(NatRewrite(a.netns, kind, before.flow(), after.flow(), leg, None, None, None,
-                                      _owner(wiring, a.netns), OBSERVED, "capture"))
+                out.append(NatRewrite(netns=a.netns, kind=kind, before=before.flow(), after=after.flow(), leg=leg,
+                                      rule=None, original=None, reply=None, owner=_owner(wiring, a.netns),
+                                      source=OBSERVED, evidence="capture"))
     return out

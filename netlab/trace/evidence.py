@@ -126,7 +126,7 @@ def rule_text(ruleset: Ruleset, table: str, chain: str, position: int) -> str | 
 
 
 # ---- all of it -----------------------------------------------------------------------
-@dataclass
+@dataclass(kw_only=True)
 class Evidence:
     probe: Probe
     signature: Signature

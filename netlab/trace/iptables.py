@@ -32,7 +32,7 @@ HOOK_TABLES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
     chain: str
     position: int
@@ -54,7 +54,7 @@ class Context:
     ctstate: str = "NEW"            # NEW | ESTABLISHED | RELATED
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Decision:
     """One nftrace-like event: kind rule/return/policy, with the verdict."""
 
@@ -113,7 +113,8 @@ def parse_rule(chain: str, position: int, text: str) -> Rule:
             while i < len(words) and not words[i].startswith("-") and words[i] != "!":
                 i += 1
         neg = False
-    return Rule(chain, position, f"-A {chain} {text}", tuple(conds), target, goto, tuple(args), tuple(unknown))
+    return Rule(chain=chain, position=position, text=f"-A {chain} {text}", conds=tuple(conds), target=target, goto=goto,
+                target_args=tuple(args), unknown=tuple(unknown))
 
 
 def _options(words: list[str]) -> list[tuple[str, str]]:
@@ -188,7 +189,7 @@ def run_hook(ruleset: Ruleset, hook: str, pkt: PacketView, ctx: Context,
         if verdict is None:
             policy = table.chain(hook).policy or "ACCEPT"
             verdict = policy.lower()
-            result.decisions.append(Decision(name, hook, "policy", verdict))
+            result.decisions.append(Decision(table=name, chain=hook, kind="policy", verdict=verdict))
         if verdict == "drop":
             result.verdict = "drop"
             return result
@@ -211,22 +212,25 @@ def _chain(ruleset: Ruleset, table: str, chain: str, pkt: PacketView, ctx: Conte
             continue
         t = rule.target
         if t in TERMINAL:
-            result.decisions.append(Decision(table, chain, "rule", TERMINAL[t], rule))
+            result.decisions.append(Decision(table=table, chain=chain, kind="rule", verdict=TERMINAL[t], rule=rule))
             return TERMINAL[t]
         if t == "RETURN":
-            result.decisions.append(Decision(table, chain, "rule", "return", rule))
+            result.decisions.append(Decision(table=table, chain=chain, kind="rule", verdict="return", rule=rule))
             return None
         if t in NAT_TARGETS:
-            result.decisions.append(Decision(table, chain, "rule", "accept", rule, t))
+            result.decisions.append(Decision(table=table, chain=chain, kind="rule", verdict="accept", rule=rule,
+                                             target=t))
             result.nat, result.nat_rule = (t, dict(rule.target_args)), rule
             return "accept"
         if t is not None and ruleset.table(table).chain(t) is not None:
-            result.decisions.append(Decision(table, chain, "rule", "goto" if rule.goto else "jump", rule, t))
+            result.decisions.append(Decision(table=table, chain=chain, kind="rule",
+                                             verdict="goto" if rule.goto else "jump", rule=rule, target=t))
             verdict = _chain(ruleset, table, t, pkt, ctx, result, depth + 1)
             if verdict is not None or rule.goto:
                 return verdict
             continue
-        result.decisions.append(Decision(table, chain, "rule", "continue", rule, t))
+        result.decisions.append(Decision(table=table, chain=chain, kind="rule", verdict="continue", rule=rule,
+                                         target=t))
     if depth > 0:
-        result.decisions.append(Decision(table, chain, "return", "return"))
+        result.decisions.append(Decision(table=table, chain=chain, kind="return", verdict="return"))
     return None

@@ -15,7 +15,7 @@ rename fields."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import KW_ONLY, dataclass, field, fields
 from typing import Any
 
 SCHEMA = "netlab-trace/1"
@@ -51,6 +51,7 @@ class PacketView(_Data):
     src: str
     dst: str
     proto: str                      # icmp | tcp | udp | arp | other
+    _: KW_ONLY                      # src, dst, proto by position; every other field by name
     sport: int | None = None        # tcp/udp
     dport: int | None = None
     ttl: int | None = None
@@ -91,7 +92,7 @@ ICMP_NAMES = {(8, None): "echo-request", (0, None): "echo-reply", (3, 0): "net-u
               (3, None): "unreachable", (11, None): "time-exceeded"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Hop(_Data):
     """One interface the packet crossed, in one namespace, in one direction.
 
@@ -124,7 +125,7 @@ class Hop(_Data):
         return f"{self.netns}/{self.ifname}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RuleHit(_Data):
     """One netfilter decision: a rule that matched, a user chain's end, or a chain policy.
 
@@ -157,7 +158,7 @@ class RuleHit(_Data):
         return f"{self.table} {self.rule or self.chain}  [{self.verdict}{tail}]"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NatRewrite(_Data):
     """An address/port rewrite in one netns. Request leg: `DNAT`, `SNAT`, `MASQUERADE`;
     reply leg: `de-SNAT` (destination restored) and `de-DNAT` (source restored)."""
@@ -175,7 +176,7 @@ class NatRewrite(_Data):
     evidence: str = "conntrack"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outcome(_Data):
     """What became of the request, and of its reply.
 
@@ -209,7 +210,7 @@ class Difference(_Data):
     observed: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Trace(_Data):
     """One packet's path. A live trace carries the prediction beside it (`predicted`) and
     every disagreement between the two (`differences`)."""
@@ -223,7 +224,7 @@ class Trace(_Data):
     hops: tuple[Hop, ...] = ()
     rules: tuple[RuleHit, ...] = ()
     nat: tuple[NatRewrite, ...] = ()
-    outcome: Outcome = field(default_factory=lambda: Outcome(LOST))
+    outcome: Outcome = field(default_factory=lambda: Outcome(status=LOST))
     source: str = OBSERVED          # observed | predicted
     notes: tuple[str, ...] = ()
     predicted: Trace | None = None

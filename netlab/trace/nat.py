@@ -70,7 +70,7 @@ def restore_source(pkt: PacketView, conn: Conn) -> PacketView:
 def flow_text(key: tuple) -> str:
     proto, src, sport, dst, dport = key
     ports = (sport, dport) if proto in ("tcp", "udp") else (None, None)
-    return PacketView(src, dst, proto, *ports).flow()
+    return PacketView(src, dst, proto, sport=ports[0], dport=ports[1]).flow()
 
 
 # ---- outcome wording -------------------------------------------------------------------

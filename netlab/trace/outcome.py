@@ -56,14 +56,14 @@ def observed_outcome(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[
                   errno.EPERM: "rule"}.get(ev.send_error, "unknown")
         drop = _drop(rules, REQUEST)
         why = errno.errorcode.get(ev.send_error, ev.send_error)
-        return _with_drop(Outcome(NO_PATH, reason, src_ns, None, reply=None, owner=owner(wiring, src_ns),
-                                  detail=f"the probe could not be sent: {why}",
+        return _with_drop(Outcome(status=NO_PATH, reason=reason, netns=src_ns, ifname=None, reply=None,
+                                  owner=owner(wiring, src_ns), detail=f"the probe could not be sent: {why}",
                                   source=OBSERVED, evidence="socket"), drop, wiring)
     drop = _drop(rules, REQUEST)
     if drop is not None:
-        return _with_drop(Outcome(DROPPED, drop_reason(_decision(drop)), drop.netns, drop.oif or drop.iif,
-                                  reply=reply_name, reply_status=reply_status, owner=drop.owner,
-                                  source=OBSERVED, evidence=drop.evidence), drop, wiring)
+        return _with_drop(Outcome(status=DROPPED, reason=drop_reason(_decision(drop)), netns=drop.netns,
+                                  ifname=drop.oif or drop.iif, reply=reply_name, reply_status=reply_status,
+                                  owner=drop.owner, source=OBSERVED, evidence=drop.evidence), drop, wiring)
     arrived = _arrival(wiring, request)
     if arrived is not None or reply:
         where = arrived or request[-1] if request else None
@@ -71,9 +71,9 @@ def observed_outcome(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[
         detail = f"delivered to {owner(wiring, ns)}" + (f" ({where.node})" if where else "")
         if reply and not back:
             detail += f"; its {reply_name} was lost after {reply[-1].node}"
-        return Outcome(DELIVERED, None, ns, where.ifname if where else None, reply=reply_name,
-                       reply_status=reply_status, detail=detail, owner=owner(wiring, ns), source=OBSERVED,
-                       evidence="capture")
+        return Outcome(status=DELIVERED, reason=None, netns=ns, ifname=where.ifname if where else None,
+                       reply=reply_name, reply_status=reply_status, detail=detail, owner=owner(wiring, ns),
+                       source=OBSERVED, evidence="capture")
     return _unexplained(ev, wiring, request, predicted)
 
 
@@ -98,7 +98,7 @@ def _leg_fate(rules: list[RuleHit], leg: str) -> str:
 
 def _decision(hit: RuleHit) -> Decision:
     rule = parse_rule(hit.chain, hit.position or 0, hit.rule.split(" ", 2)[2]) if hit.rule else None
-    return Decision(hit.table, hit.chain, hit.kind, hit.verdict, rule)
+    return Decision(table=hit.table, chain=hit.chain, kind=hit.kind, verdict=hit.verdict, rule=rule)
 
 
 def _with_drop(outcome: Outcome, drop: RuleHit | None, wiring: Wiring) -> Outcome:
@@ -120,16 +120,17 @@ def _unexplained(ev: Evidence, wiring: Wiring, request: list[Hop], predicted: Tr
         detail = f"no neighbour answers for {target} on {owner(wiring, frame.netns)}'s {frame.ifname}"
         if predicted is not None and predicted.outcome.reason == "macvlan-host-isolation":
             reason, detail = predicted.outcome.reason, predicted.outcome.detail
-        return Outcome(status, reason, frame.netns, frame.ifname, owner=owner(wiring, frame.netns),
-                       detail=detail, source=OBSERVED, evidence="capture")
+        return Outcome(status=status, reason=reason, netns=frame.netns, ifname=frame.ifname,
+                       owner=owner(wiring, frame.netns), detail=detail, source=OBSERVED, evidence="capture")
     if predicted is not None and predicted.outcome.status in (DROPPED, NO_PATH) and predicted.outcome.reason \
             in ("forwarding-disabled", "no-route", "no-neighbour", "macvlan-host-isolation", "unknown"):
         p = predicted.outcome
-        return Outcome(status, p.reason, p.netns, p.ifname, owner=p.owner, detail=p.detail + " (from the plan: "
-                       "nothing in the kernel said why)", source=INFERRED, evidence="plan")
+        return Outcome(status=status, reason=p.reason, netns=p.netns, ifname=p.ifname, owner=p.owner,
+                       detail=p.detail + " (from the plan: nothing in the kernel said why)", source=INFERRED,
+                       evidence="plan")
     where = last.netns if last else src_ns
-    return Outcome(LOST if last else NO_PATH, "unknown", where, last.ifname if last else None,
-                   owner=owner(wiring, where),
+    return Outcome(status=LOST if last else NO_PATH, reason="unknown", netns=where,
+                   ifname=last.ifname if last else None, owner=owner(wiring, where),
                    detail=(f"lost after {last.node}: no netfilter verdict, no ICMP error" if last
                            else "the probe was never seen on any interface"), source=OBSERVED, evidence="capture")
 

@@ -39,7 +39,7 @@ def answer(walk: Walk, ns: str, pkt: PacketView) -> tuple[PacketView | None, str
 def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key: int | None,
                   ip_id: int | None = None) -> Trace:
     """Walk request and reply; `key` is the echo id or source port the probe will use."""
-    walk = Walk(wiring, plan)
+    walk = Walk(wiring=wiring, plan=plan)
     view = request_view(probe, key, ip_id)
     outcome = _walk_leg(walk, probe.netns, view)
     reply, reply_status, reply_name = None, None, None
@@ -52,9 +52,9 @@ def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key:
             reply_status = back.status if back.status != DELIVERED or back.ns == probe.netns else "lost"
             if back.status != DELIVERED:
                 walk.notes.append(f"the reply stops in {walk.owner(back.ns)}: {back.detail}")
-    return Trace(topo.name, probe.src, probe.dst, probe.proto, probe.dport, view, tuple(walk.hops),
-                 tuple(walk.rules), tuple(walk.nat),
-                 _outcome(walk, outcome, reply_name, reply_status), PREDICTED, tuple(walk.notes))
+    return Trace(lab=topo.name, src=probe.src, dst=probe.dst, proto=probe.proto, port=probe.dport, probe=view,
+                 hops=tuple(walk.hops), rules=tuple(walk.rules), nat=tuple(walk.nat),
+                 outcome=_outcome(walk, outcome, reply_name, reply_status), source=PREDICTED, notes=tuple(walk.notes))
 
 
 def proxy_notes(plan: Plan, ns: str, pkt: PacketView) -> list[str]:
@@ -73,7 +73,7 @@ def request_view(probe: Probe, key: int, ip_id: int | None) -> PacketView:
     if probe.proto == "icmp":
         return PacketView(src, str(probe.dst_ip), "icmp", ttl=TTL, ip_id=ip_id, icmp_type=8,
                           icmp_code=0, icmp_id=key)
-    return PacketView(src, str(probe.dst_ip), probe.proto, key, probe.dport, ttl=TTL, ip_id=ip_id,
+    return PacketView(src, str(probe.dst_ip), probe.proto, sport=key, dport=probe.dport, ttl=TTL, ip_id=ip_id,
                       tcp_flags="S" if probe.proto == "tcp" else None)
 
 
@@ -91,9 +91,10 @@ def _outcome(walk: Walk, end: End, reply: str | None, reply_status: str | None) 
     detail = end.detail
     if end.status == DELIVERED:
         detail = f"delivered to {walk.owner(end.ns)} ({end.ns}/{end.ifname})"
-    return Outcome(end.status, end.reason, end.ns, end.ifname, d.table if d else None, d.chain if d else None,
-                   d.rule.text if d and d.rule else None, reply, reply_status, detail,
-                   walk.owner(end.ns), PREDICTED, "plan")
+    return Outcome(status=end.status, reason=end.reason, netns=end.ns, ifname=end.ifname, table=d.table if d else None,
+                   chain=d.chain if d else None, rule=d.rule.text if d and d.rule else None, reply=reply,
+                   reply_status=reply_status, detail=detail, owner=walk.owner(end.ns), source=PREDICTED,
+                   evidence="plan")
 
 
 def predict_trace(file_or_topology, src: str, dst: str, proto: str | None = None, port: int | None = None,

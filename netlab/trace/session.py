@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import KernelError, LabError
 from ..kernel import netns
+from ..kernel.nfnetlink import Requester, messages, open_socket
 from ..model.topology import Topology
 from ..plan.plan import Plan
 from . import capture, conntrack, counters, nftrace
@@ -23,7 +24,6 @@ from .compare import compare
 from .correlate import correlate
 from .evidence import Evidence, Frame, Snapshot, arp_request, is_ipv4
 from .model import DELIVERED, IN, REPLY, REQUEST, Trace
-from ..kernel.nfnetlink import Requester, messages, open_socket
 from .predict import predict_probe
 from .signature import Signature
 from .target import Probe, TraceError, resolve
@@ -98,7 +98,7 @@ class Session:
         self.spaces: dict[socket.socket, _Netns] = {}
         self.capture = capture.Capture()
         self.table = nftrace.table_name()
-        self.evidence = Evidence(probe, sig, table=self.table, flavour=flavour)
+        self.evidence = Evidence(probe=probe, signature=sig, table=self.table, flavour=flavour)
         self.before: dict[str, Snapshot] = {}
         self.order = 0
         self.checked = 0                        # frames already looked at for the reply

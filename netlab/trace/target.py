@@ -17,7 +17,7 @@ class TraceError(LabError):
     """A trace cannot be set up as asked."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Probe:
     src: str                        # as asked
     dst: str
@@ -58,10 +58,10 @@ def resolve(topo: Topology, wiring: Wiring, src: str, dst: str, proto: str | Non
     _traceable(dst_ip)
     found = wiring.space(where.netns).route(dst_ip)
     holders = wiring.holders(dst_ip)
-    return Probe(src, dst if not sep else f"{dst}:{port}", proto, where.netns,
-                 wiring.space(where.netns).owner, dst_ip, port,
-                 found.src if found.kind != "unreachable" else None,
-                 holders[0][0] if len(holders) == 1 else None)
+    return Probe(src=src, dst=dst if not sep else f"{dst}:{port}", proto=proto, netns=where.netns,
+                 owner=wiring.space(where.netns).owner, dst_ip=dst_ip, dport=port,
+                 src_ip=found.src if found.kind != "unreachable" else None,
+                 dst_netns=holders[0][0] if len(holders) == 1 else None)
 
 
 def _traceable(ip: IPv4Address) -> None:

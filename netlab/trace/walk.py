@@ -35,14 +35,14 @@ TTL = 64
 class End(Exception):
     """The leg stops here: delivered, dropped, or never sent."""
 
-    def __init__(self, status: str, ns: str, ifname: str | None = None, reason: str | None = None,
+    def __init__(self, *, status: str, ns: str, ifname: str | None = None, reason: str | None = None,
                  detail: str = "", decision: Decision | None = None, packet: PacketView | None = None):
         super().__init__(detail)
         self.status, self.ns, self.ifname, self.reason = status, ns, ifname, reason
         self.detail, self.decision, self.packet = detail, decision, packet
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Walk:
     wiring: Wiring
     plan: Plan
@@ -58,12 +58,13 @@ class Walk:
     # ---- records ---------------------------------------------------------------------
     def hop(self, ns: str, ifname: str, direction: str, pkt: PacketView, via: str, bridge: str | None = None):
         if len(self.hops) >= MAX_HOPS * 2:
-            raise End(DROPPED, ns, ifname, "unknown", "the walk went round in circles; stopped")
+            raise End(status=DROPPED, ns=ns, ifname=ifname, reason="unknown",
+                      detail="the walk went round in circles; stopped")
         view = replace(self.inner, outer=pkt, vni=self.vni) if self.inner is not None else pkt
         if self.inner is not None and view.outer is not None and not any(h.packet.outer for h in self.leg_hops()):
             via = "vxlan-encap"     # the first copy on the underlay
-        self.hops.append(Hop(ns, ifname, direction, view, self.leg, via, bridge,
-                             self.wiring.space(ns).owner, source=PREDICTED, evidence="plan"))
+        self.hops.append(Hop(netns=ns, ifname=ifname, direction=direction, packet=view, leg=self.leg, via=via,
+                             bridge=bridge, owner=self.wiring.space(ns).owner, source=PREDICTED, evidence="plan"))
 
     def owner(self, ns: str) -> str:
         return self.wiring.space(ns).owner
@@ -83,12 +84,15 @@ class Walk:
             if note not in self.notes:
                 self.notes.append(note)
         for d in result.decisions:
-            self.rules.append(RuleHit(ns, d.table, d.chain, d.kind, d.verdict,
-                                      d.rule.text if d.rule else None, d.rule.position if d.rule else None,
-                                      d.target, self.leg, iif, oif, pkt, self.owner(ns), PREDICTED, "plan"))
+            self.rules.append(RuleHit(netns=ns, table=d.table, chain=d.chain, kind=d.kind, verdict=d.verdict,
+                                      rule=d.rule.text if d.rule else None,
+                                      position=d.rule.position if d.rule else None, target=d.target, leg=self.leg,
+                                      iif=iif, oif=oif, packet=pkt, owner=self.owner(ns), source=PREDICTED,
+                                      evidence="plan"))
         if result.verdict == "drop":
             last = result.decisions[-1]
-            raise End(DROPPED, ns, oif or iif, drop_reason(last), drop_detail(last, self.owner(ns)), last)
+            raise End(status=DROPPED, ns=ns, ifname=oif or iif, reason=drop_reason(last),
+                      detail=drop_detail(last, self.owner(ns)), decision=last)
         return result
 
     def track(self, ns: str, pkt: PacketView) -> Conn | None:
@@ -112,9 +116,9 @@ class Walk:
 
     def rewrite(self, ns: str, kind: str, before: PacketView, after: PacketView, rule: str | None,
                 conn: Conn | None) -> None:
-        self.nat.append(NatRewrite(ns, kind, before.flow(), after.flow(), self.leg, rule,
-                                   flow_text(conn.orig) if conn else None, None, self.owner(ns),
-                                   PREDICTED, "plan"))
+        self.nat.append(NatRewrite(netns=ns, kind=kind, before=before.flow(), after=after.flow(), leg=self.leg,
+                                   rule=rule, original=flow_text(conn.orig) if conn else None, reply=None,
+                                   owner=self.owner(ns), source=PREDICTED, evidence="plan"))
 
     def undo_snat(self, ns: str, pkt: PacketView, conn: Conn | None) -> PacketView:
         """A reply's destination back to the request's source (PREROUTING / OUTPUT)."""
@@ -160,8 +164,8 @@ class Walk:
         space = self.wiring.space(ns)
         found = space.route(IPv4Address(pkt.dst))
         if found.kind == "unreachable":
-            raise End(NO_PATH if not self.leg_hops() else DROPPED, ns, None, "no-route",
-                      f"{self.owner(ns)} has no route to {pkt.dst}")
+            raise End(status=NO_PATH if not self.leg_hops() else DROPPED, ns=ns, ifname=None, reason="no-route",
+                      detail=f"{self.owner(ns)} has no route to {pkt.dst}")
         conn = self.track(ns, pkt)
         before = pkt.dst
         pkt = self.dnat_hook(ns, "OUTPUT", pkt, None, found.dev, conn)
@@ -188,12 +192,13 @@ class Walk:
         if found.kind == "local":
             self.local_in(ns, iif, pkt, conn)
         if not space.forwarding():
-            raise End(DROPPED, ns, iif, "forwarding-disabled",
-                      f"{self.owner(ns)} does not forward (net.ipv4.ip_forward=0) and {pkt.dst} is not its own")
+            raise End(status=DROPPED, ns=ns, ifname=iif, reason="forwarding-disabled",
+                      detail=f"{self.owner(ns)} does not forward (net.ipv4.ip_forward=0) and {pkt.dst} is not its own")
         if found.kind == "unreachable":
-            raise End(DROPPED, ns, iif, "no-route", f"{self.owner(ns)} has no route to {pkt.dst}")
+            raise End(status=DROPPED, ns=ns, ifname=iif, reason="no-route",
+                      detail=f"{self.owner(ns)} has no route to {pkt.dst}")
         if (pkt.ttl or TTL) <= 1:
-            raise End(DROPPED, ns, iif, "unknown", f"TTL ran out in {self.owner(ns)}")
+            raise End(status=DROPPED, ns=ns, ifname=iif, reason="unknown", detail=f"TTL ran out in {self.owner(ns)}")
         pkt = replace(pkt, ttl=(pkt.ttl or TTL) - 1)
         self.run(ns, "FORWARD", pkt, iif, found.dev, conn)
         nexthop = found.gateway or IPv4Address(pkt.dst)
@@ -206,7 +211,7 @@ class Walk:
         self.confirm(conn, pkt)
         if self.inner is not None and pkt.proto == "udp" and self.decapsulate(ns, pkt):
             return
-        raise End(DELIVERED, ns, iif, packet=pkt)
+        raise End(status=DELIVERED, ns=ns, ifname=iif, packet=pkt)
 
     # ---- links -----------------------------------------------------------------------
     def transmit(self, ns: str, dev: str, nexthop: IPv4Address, pkt: PacketView, via: str) -> None:
@@ -269,11 +274,12 @@ class Walk:
         status = NO_PATH if not self.leg_hops() else DROPPED
         for child in self.wiring.macvlans_on(ns, dev):
             if self.holds(child.netns, nexthop):
-                return End(status, ns, dev, "macvlan-host-isolation",
-                           f"{nexthop} is {self.owner(child.netns)}'s, a macvlan on {self.owner(ns)}'s {dev}: "
+                return End(status=status, ns=ns, ifname=dev, reason="macvlan-host-isolation",
+                           detail=f"{nexthop} is {self.owner(child.netns)}'s, a macvlan on {self.owner(ns)}'s {dev}: "
                            "the kernel never passes frames between a macvlan parent and its children, "
                            "so no neighbour answers")
-        return End(status, ns, dev, "no-neighbour", f"no neighbour answers for {nexthop} on {self.owner(ns)}'s {dev}")
+        return End(status=status, ns=ns, ifname=dev, reason="no-neighbour",
+                   detail=f"no neighbour answers for {nexthop} on {self.owner(ns)}'s {dev}")
 
     def leg_hops(self) -> list[Hop]:
         return [h for h in self.hops if h.leg == self.leg]
@@ -332,12 +338,13 @@ class Walk:
                 self.hop(lower_ns, lower, IN, pkt, "macvlan")
                 self.hop(sibling.netns, sibling.name, IN, pkt, "macvlan")
                 self.ip_in(sibling.netns, sibling.name, pkt)
-            raise End(DROPPED, lower_ns, lower, "unknown",
-                      f"macvlan mode {iface.mode}: siblings on {lower} reach each other only through an "
+            raise End(status=DROPPED, ns=lower_ns, ifname=lower, reason="unknown",
+                      detail=f"macvlan mode {iface.mode}: siblings on {lower} reach each other only through an "
                       "outside switch that sends frames back, and the underlay bridge does not")
         if self.holds(lower_ns, nexthop):
-            raise End(NO_PATH if not self.leg_hops() else DROPPED, iface.netns, iface.name,
-                      "macvlan-host-isolation", f"{nexthop} belongs to {self.owner(lower_ns)}, the macvlan "
+            raise End(status=NO_PATH if not self.leg_hops() else DROPPED, ns=iface.netns, ifname=iface.name,
+                      reason="macvlan-host-isolation",
+                      detail=f"{nexthop} belongs to {self.owner(lower_ns)}, the macvlan "
                       "parent's own namespace: the kernel never passes frames between a macvlan and its "
                       "parent, so no neighbour answers")
         lower_iface = self.wiring.iface(lower_ns, lower)
@@ -353,8 +360,9 @@ class Walk:
         mac = space.neighbours.get((vx.name, nexthop))
         vtep = space.fdb.get((vx.name, mac.lower())) if mac else None
         if vtep is None:
-            raise End(DROPPED, ns, vx.name, "no-neighbour", f"{vx.name} has no FDB entry for {nexthop}")
-        outer = PacketView(str(vx.local), str(vtep), "udp", None, vx.port, ttl=TTL)
+            raise End(status=DROPPED, ns=ns, ifname=vx.name, reason="no-neighbour",
+                      detail=f"{vx.name} has no FDB entry for {nexthop}")
+        outer = PacketView(str(vx.local), str(vtep), "udp", sport=None, dport=vx.port, ttl=TTL)
         self.inner, self.vni = pkt, vx.vni
         self.send(vx.underlay_netns, outer)
 

@@ -17,7 +17,7 @@ from ..plan.plan import Plan
 LOOPBACK = IPv4Interface("127.0.0.1/8")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Iface:
     netns: str
     name: str
@@ -53,7 +53,7 @@ class Lookup:
     src: IPv4Address | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Space:
     """One network namespace."""
 
@@ -144,14 +144,14 @@ def from_plan(topo: Topology, plan: Plan) -> Wiring:
 
     def space(ns: str) -> Space:
         if ns not in spaces:
-            spaces[ns] = Space(ns, "?", names.get(ns, ns.removeprefix(f"{topo.name}-")))
-            spaces[ns].ifaces["lo"] = Iface(ns, "lo", "lo", [LOOPBACK])
+            spaces[ns] = Space(name=ns, role="?", owner=names.get(ns, ns.removeprefix(f"{topo.name}-")))
+            spaces[ns].ifaces["lo"] = Iface(netns=ns, name="lo", kind="lo", addresses=[LOOPBACK])
         return spaces[ns]
 
     def iface(ns: str, name: str, kind: str) -> Iface:
         s = space(ns)
         if name not in s.ifaces:
-            s.ifaces[name] = Iface(ns, name, kind)
+            s.ifaces[name] = Iface(netns=ns, name=name, kind=kind)
         return s.ifaces[name]
 
     for item in plan.items:

@@ -159,7 +159,7 @@ def test_destinations_a_trace_cannot_follow_are_clear_errors(dst, port, says):
 def test_rule_parsing_and_matching():
     r = parse_rule("DOCKER", 3, "! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80")
     assert r.target == "DNAT" and dict(r.target_args) == {"--to-destination": "172.17.0.2:80"} and not r.unknown
-    pkt = PacketView("10.10.101.254", "10.10.101.105", "tcp", 40000, 8080)
+    pkt = PacketView("10.10.101.254", "10.10.101.105", "tcp", sport=40000, dport=8080)
     from ipaddress import IPv4Address
     from netlab.trace.iptables import matches
     local = frozenset({IPv4Address("10.10.101.105")})
@@ -172,7 +172,7 @@ def test_rule_parsing_and_matching():
 def test_hook_walks_jumps_returns_and_policy():
     rs = parse_save("*filter\n:FORWARD DROP [0:0]\n:U - [0:0]\n-A FORWARD -j U\n-A FORWARD -o br0 -j ACCEPT\n"
                     "-A U -s 10.0.0.0/8 -j RETURN\n-A U -p udp -j DROP\nCOMMIT\n")
-    pkt = PacketView("10.1.1.1", "192.168.1.1", "tcp", 1, 2)
+    pkt = PacketView("10.1.1.1", "192.168.1.1", "tcp", sport=1, dport=2)
     res = run_hook(rs, "FORWARD", pkt, Context("eth0", "br0", frozenset()))
     assert [(d.chain, d.kind, d.verdict) for d in res.decisions] == [
         ("FORWARD", "rule", "jump"), ("U", "rule", "return"), ("FORWARD", "rule", "accept")]
@@ -230,12 +230,12 @@ def test_trace_event_headers():
 
 def test_signature_legs():
     sig = Signature("tcp", 23456)
-    syn = PacketView("1.1.1.1", "2.2.2.2", "tcp", 23456, 80, tcp_flags="S")
+    syn = PacketView("1.1.1.1", "2.2.2.2", "tcp", sport=23456, dport=80, tcp_flags="S")
     assert sig.leg(syn) == "request"
-    assert sig.leg(PacketView("2.2.2.2", "1.1.1.1", "tcp", 80, 23456, tcp_flags="SA")) == "reply"
+    assert sig.leg(PacketView("2.2.2.2", "1.1.1.1", "tcp", sport=80, dport=23456, tcp_flags="SA")) == "reply"
     assert sig.leg(replace(syn, tcp_flags="A")) is None
     err = PacketView("2.2.2.2", "1.1.1.1", "icmp", icmp_type=3, icmp_code=3,
-                     quoted=PacketView("1.1.1.1", "2.2.2.2", "udp", 23456, 53))
+                     quoted=PacketView("1.1.1.1", "2.2.2.2", "udp", sport=23456, dport=53))
     assert Signature("udp", 23456).leg(err) == "reply"
 
 
