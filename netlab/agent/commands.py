@@ -3,7 +3,6 @@ sees the container's /etc/hosts and resolv.conf), restarted with backoff when it
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import os
 import signal
 import time
@@ -16,13 +15,6 @@ from ..plan.plan import Plan
 
 BACKOFF = (0.5, 1, 2, 5, 10, 30)
 HEALTHY_AFTER = 60.0          # a child that ran this long starts its backoff afresh
-PR_SET_PDEATHSIG = 1
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _die_with_agent() -> None:
-    """Runs in the child before exec: if the agent is killed (even -9), so is the command."""
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def reap_orphans(previous: dict) -> None:
@@ -89,10 +81,8 @@ class Commands:
         with open(f"{state.log_dir(self.lab)}/{child.item.name}.log", "ab") as log:
             log.write(f"--- netlab: starting {child.item.command!r} in {child.item.netns}\n".encode())
             log.flush()
-            child.proc = await asyncio.create_subprocess_exec(
-                "ip", "netns", "exec", child.item.netns, "sh", "-c", child.item.command,
-                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_die_with_agent)
+            # killed with the agent (PDEATHSIG), its own process group (stop() kills the group)
+            child.proc = await processes.spawn_shell(child.item.netns, child.item.command, log)
 
     async def stop(self, child: Child, grace: float = 2.0) -> None:
         child.stopping = True

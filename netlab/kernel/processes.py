@@ -2,12 +2,18 @@
 after a `kill -9` of the agent its children are orphans, and only their netns tells."""
 from __future__ import annotations
 
+import asyncio
+import ctypes
 import os
 import signal
 import subprocess
 import time
+from typing import IO
 
 from . import netns
+
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def in_namespaces(names: list[str]) -> list[int]:
@@ -55,3 +61,19 @@ def run_shell(ns: str, command: str, timeout: float = 60) -> subprocess.Complete
     /etc), its stdout and stderr captured as text."""
     return subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", command], capture_output=True, text=True,
                           timeout=timeout)
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: if its parent is killed (even -9), so is the command."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+async def spawn_shell(ns: str, command: str, log: IO[bytes]) -> asyncio.subprocess.Process:
+    """`sh -c COMMAND` started in namespace NS as `ip netns exec` runs it (/etc/netns/NS bound
+    over /etc, so it sees the container's hosts and resolv.conf), in the background: stdin
+    from /dev/null, stdout and stderr appended to LOG, leading its own process group (stop
+    it with os.killpg), and killed when the process that started it dies."""
+    return await asyncio.create_subprocess_exec(
+        "ip", "netns", "exec", ns, "sh", "-c", command,
+        stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True, preexec_fn=_die_with_parent)
