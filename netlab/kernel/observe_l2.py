@@ -3,13 +3,15 @@ neighbour and FDB entries, in the few namespaces that hold them (pyroute2, read 
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 from .links import NTF_SELF, NUD_PERMANENT, Netlink
+from .ops import L2State
 
 KINDS = ("vxlan", "macvlan", "vlan")
 
 
-def _settings(kind: str, data) -> dict:
+def _settings(kind: str, data: Any) -> dict[str, Any]:
     get = data.get_attr if data is not None else (lambda name: None)
     if kind == "vxlan":
         return {"vni": get("IFLA_VXLAN_ID"), "local": get("IFLA_VXLAN_LOCAL"),
@@ -19,11 +21,11 @@ def _settings(kind: str, data) -> dict:
     return {"vid": get("IFLA_VLAN_ID")}
 
 
-def read_l2(nl: Netlink, ns: str):
+def read_l2(nl: Netlink, ns: str) -> L2State:
     """-> ({link: settings}, {(dev, ip, mac)}, {(dev, mac, dst)}), permanent entries only."""
     ipr = nl.ipr(ns)
     names: dict[int, str] = {}
-    links: dict[str, dict] = {}
+    links: dict[str, dict[str, Any]] = {}
     for msg in ipr.get_links():
         name = msg.get_attr("IFLA_IFNAME")
         names[msg["index"]] = name
