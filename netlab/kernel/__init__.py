@@ -6,5 +6,6 @@ this package; app and trace use it.
 Submodules are imported by name (`from netlab.kernel import netns`): importing the package
 loads none of them, so a command pays only for what it uses."""
 
-__all__ = ["adopt", "apply", "dnsquery", "features", "firewall", "handlers", "links", "netns", "nft_dump",
-           "observe", "observe_l2", "ops", "probe", "processes", "rtnl_dump", "system", "tools"]
+__all__ = ["adopt", "apply", "dnsquery", "features", "firewall", "handlers", "links", "netlink", "netns",
+           "nfnetlink", "nft_dump", "nftables", "observe", "observe_l2", "ops", "probe", "processes", "rtnl_dump",
+           "system", "tools"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from ..errors import KernelError
-from ..kernel.firewall import backend
 from .evidence import RuleRef, Snapshot
 
 _COUNTED = re.compile(r"^\[(\d+):\d+\]\s+-A\s+(\S+)")
@@ -25,6 +24,7 @@ def nft_snapshot(rules: dict[tuple, RuleRef], policies: dict[tuple[str, str], in
 
 def legacy_snapshot(ns: str) -> Snapshot:
     """`iptables-legacy-save -c` inside the namespace, parsed; nothing where it cannot run."""
+    from ..kernel.firewall import backend  # only a legacy trace pays for loading the backends
     try:
         text = backend("legacy").save(ns, counters=True)
     except KernelError:
