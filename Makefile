@@ -31,6 +31,16 @@ bench: system test-system $(VENV)/.installed-test
 	@bash scripts/apt-ensure $(BENCH_SYS)
 	$(PY) bench/run.py --report docs/benchmarks.md $(BENCH)
 
+# `make engines`: Debian's docker.io 26.1 (trixie) and 28.5 (sid), their containerd, runc and
+# docker-init, and docker-compose 2.40 (sid), fetched with `apt-get download` through a private
+# apt configuration derived from the machine's sources and unpacked with `dpkg -x` under
+# $(ENGINES) (manifest.json there) -- nothing installed system-wide. Cached: a rerun does nothing.
+ENGINES   ?= /var/cache/netlab/engines
+
+.PHONY: engines
+engines:
+	@python3 scripts/fetch-engines --cache $(ENGINES)
+
 system:
 	@bash scripts/apt-ensure $(SYSTEM)
 
