@@ -123,7 +123,7 @@ def _vxlan(g: nx.Graph, wiring: Wiring, vx: Iface) -> None:
     """The VXLAN device's UDP socket lives in the host namespace: its outer packets leave by
     the interface holding `local`; its FDB names the remote VTEPs of its VNI."""
     me = node_id(vx)
-    for ns, ifname in wiring.holders(vx.local):
+    for ns, ifname in wiring.holders(vx.local) if vx.local is not None else []:
         if ns == vx.underlay_netns and f"{ns}/{ifname}" in g:
             g.add_edge(me, f"{ns}/{ifname}", kind="underlay", label="")
     remotes = {dst for (dev, _), dst in wiring.space(vx.netns).fdb.items() if dev == vx.name}

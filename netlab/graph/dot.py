@@ -66,7 +66,7 @@ def _cluster(c: Cluster, scene: Scene, pad: str, placed: set[str]) -> list[str]:
              f'{pad}  label={label}; style="{style}"; fillcolor="{CLUSTER_FILL.get(c.kind, "#ffffff")}"; '
              f'color="{"#555555" if c.kind == "host" else "#a0a0a0"}"; fontsize={13 if c.kind == "host" else 11}; '
              f"labeljust=l; labelloc={LABEL_AT.get(c.kind, 't')}; margin=10;"]
-    tiers = [scene.boxes[b].tier for b in c.boxes if scene.boxes[b].tier is not None]
+    tiers = [t for b in c.boxes if (t := scene.boxes[b].tier) is not None]
     if as_node:
         title = _q(f"title:{c.id}")
         lines.append(f"{pad}  {title} [shape=plaintext, margin=0.02, label={_cluster_label(c)}];")

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .shapes import CLUSTER_FILL, Box, Cluster, Scene
+from .shapes import CLUSTER_FILL, Box, Cluster, Line, Scene
+
+if TYPE_CHECKING:               # matplotlib is imported when a picture is drawn, not before
+    from matplotlib.axes import Axes
+    from matplotlib.patches import FancyBboxPatch
 
 LINE_H, PAD, GAP, LABEL_H = 14.0, 8.0, 22.0, 30.0
 FONT = "DejaVu Sans"
@@ -48,7 +53,7 @@ class Layout:
         self.frames: list[tuple[Cluster, Rect]] = []
 
     def tier_of(self, c: Cluster) -> int:
-        tiers = [self.scene.boxes[b].tier for b in c.boxes if self.scene.boxes[b].tier is not None]
+        tiers = [t for b in c.boxes if (t := self.scene.boxes[b].tier) is not None]
         tiers += [self.tier_of(ch) for ch in c.children]
         return min(tiers, default=0)
 
@@ -126,7 +131,7 @@ class Layout:
         return w, h
 
     def _placed_in_cluster(self, box_id: str) -> bool:
-        def inside(cs):
+        def inside(cs: list[Cluster]) -> bool:
             return any(box_id in c.boxes or inside(c.children) for c in cs)
         return inside(self.scene.clusters)
 
@@ -174,9 +179,10 @@ def _title_rect(c: Cluster, r: Rect) -> Rect:
     return Rect(r.x + PAD, r.y + 3, text_width(first, TITLE_PT, True), 26)
 
 
-def _free_spot(p, q, w: float, h: float, taken: list[Rect]) -> tuple[float, float]:
+def _free_spot(p: tuple[float, float], q: tuple[float, float], w: float, h: float,
+               taken: list[Rect]) -> tuple[float, float]:
     """Where along p-q a label of w x h touches no box, no title and no other label."""
-    def clear(x, y):
+    def clear(x: float, y: float) -> bool:
         return all(not (x < o.x + o.w + 3 and o.x < x + w + 3 and y - h / 2 < o.y + o.h and o.y < y + h / 2)
                    for o in taken)
     for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88):
@@ -186,7 +192,7 @@ def _free_spot(p, q, w: float, h: float, taken: list[Rect]) -> tuple[float, floa
     return p[0] + (q[0] - p[0]) * 0.5 + 4, p[1] + (q[1] - p[1]) * 0.5
 
 
-def _line(ax, rects: dict[str, Rect], line, taken: list[Rect]) -> None:
+def _line(ax: Axes, rects: dict[str, Rect], line: Line, taken: list[Rect]) -> None:
     if line.style == "invis" or line.u not in rects or line.v not in rects:
         return
     a, b = rects[line.u], rects[line.v]
@@ -211,7 +217,7 @@ def _line(ax, rects: dict[str, Rect], line, taken: list[Rect]) -> None:
                 ha="left", va="center", zorder=6, bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.9})
 
 
-def _box(ax, box: Box, r: Rect, patch) -> None:
+def _box(ax: Axes, box: Box, r: Rect, patch: type[FancyBboxPatch]) -> None:
     style = "square,pad=0" if box.shape in ("note", "drop") else "round,pad=0,rounding_size=6"
     ax.add_patch(patch((r.x, r.y), r.w, r.h, boxstyle=style, fc=box.fill, ec=box.border,
                        lw=box.penwidth, zorder=4))

@@ -38,7 +38,7 @@ def tier(topo: nx.Graph, node: str) -> int:
     return base
 
 
-def _title(topo: nx.Graph, trace) -> str:
+def _title(topo: nx.Graph, trace: nx.MultiDiGraph | None) -> str:
     lab = topo.graph["lab"]
     if trace is None:
         return f"lab {lab}" + (" (live)" if topo.graph.get("source") == "live" else "")
@@ -94,7 +94,7 @@ def _links(topo: nx.Graph) -> list[Line]:
     return out
 
 
-def _downward(topo, ns, u, v, kind):
+def _downward(topo: nx.Graph, ns: dict[str, dict], u: str, v: str, kind: str) -> tuple[str, str]:
     if kind == "port" or kind in ("macvlan", "vlan"):
         return u, v                     # built as (bridge, port) and (parent, child)
     lu, lv = (ROLE_LEVEL.get(ns[topo.nodes[n]["netns"]]["role"], 3) for n in (u, v))
@@ -105,16 +105,16 @@ def _columns(topo: nx.Graph, boxes: dict[str, Box]) -> dict[str, float]:
     """A left-to-right key per interface: each sits under the average of the interfaces it
     hangs off in the rows above, so veth pairs and bridge ports do not cross."""
     key: dict[str, float] = {}
-    for row in sorted({b.tier for b in boxes.values()}):
+    for row in sorted({b.tier for b in boxes.values() if b.tier is not None}):   # lab_scene set every tier
         nodes = [n for n, b in boxes.items() if b.tier == row]
-        raw = {}
+        raw: dict[str, tuple[float, int]] = {}
         for i, n in enumerate(nodes):
             d = topo.nodes[n]
             above = [key[m] for m in topo.neighbors(n) if m in key] or \
                 [key[m] for m in key if topo.nodes[m]["netns"] == d["netns"]] or \
                 [key[m] for m in key if d["host"] and topo.nodes[m]["host"] == d["host"]] or [float(i)]
             raw[n] = (sum(above) / len(above), i)
-        for position, n in enumerate(sorted(nodes, key=raw.get)):
+        for position, n in enumerate(sorted(nodes, key=lambda n: raw[n])):
             key[n] = float(position)
     return key
 

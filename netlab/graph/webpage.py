@@ -9,6 +9,7 @@ from html import escape
 
 import networkx as nx
 
+from ..trace.model import RuleHit
 from .shapes import LEG_COLOUR
 
 STYLE = """
@@ -103,7 +104,7 @@ def trace_tables(g: nx.MultiDiGraph) -> str:
     return "".join(parts)
 
 
-def _rule_cell(r) -> str:
+def _rule_cell(r: RuleHit) -> str:
     if r.kind == "policy":
         return f"(policy {r.verdict.upper()})"
     if r.kind == "return":
