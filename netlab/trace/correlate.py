@@ -53,8 +53,11 @@ def _predicted_order(predicted: Trace | None) -> dict[tuple, int]:
     return {(h.leg, h.netns, h.ifname, h.direction): i for i, h in enumerate(predicted.hops)}
 
 
+_Seen = tuple[Frame, PacketView, str]        # a captured copy of the probe or its reply, and its leg
+
+
 def _hops(ev: Evidence, wiring: Wiring, order: dict[tuple, int]) -> list[Hop]:
-    seen: list[tuple[Frame, PacketView, str]] = []
+    seen: list[_Seen] = []
     for frame, view in ev.frames:
         if view is None:
             continue
@@ -81,9 +84,10 @@ def _hops(ev: Evidence, wiring: Wiring, order: dict[tuple, int]) -> list[Hop]:
     return hops
 
 
-def _first_exchange(seen):
+def _first_exchange(seen: list[_Seen]) -> list[_Seen]:
     """TCP: the SYN and what first answers it; the rest of the connection is not the probe's."""
-    out, answered = [], False
+    out: list[_Seen] = []
+    answered = False
     for frame, view, leg in sorted(seen, key=lambda s: s[0].time_ns):
         if leg == REPLY:
             first_reply = next((v for _, v, lg in out if lg == REPLY), None)
@@ -149,8 +153,8 @@ def _rules(ev: Evidence, wiring: Wiring, hops: list[Hop]) -> list[RuleHit]:
         if e.packet is not None:
             header[(e.netns, e.id)] = e.packet
         pkt = header.get((e.netns, e.id))
-        leg = _event_leg(ev, pkt)
-        if leg is None:
+        leg = _event_leg(ev, pkt) if pkt is not None else None
+        if pkt is None or leg is None:
             continue
         hit = _hit(ev, wiring, e, pkt, leg)
         if hit is None:
@@ -160,9 +164,7 @@ def _rules(ev: Evidence, wiring: Wiring, hops: list[Hop]) -> list[RuleHit]:
     return [h for _, h in out]
 
 
-def _event_leg(ev: Evidence, pkt: PacketView | None) -> str | None:
-    if pkt is None:
-        return None
+def _event_leg(ev: Evidence, pkt: PacketView) -> str | None:
     leg = ev.signature.leg(pkt)
     if leg is not None:
         return leg
@@ -186,7 +188,8 @@ def _visit(hops: list[Hop], leg: str, ns: str) -> int:
 def _hit(ev: Evidence, wiring: Wiring, e: TraceEvent, pkt: PacketView, leg: str) -> RuleHit | None:
     space = wiring.spaces.get(e.netns)
     ruleset = space.ruleset if space else None
-    chain = ruleset.table(e.table).chain(e.chain) if ruleset and ruleset.table(e.table) else None
+    table = ruleset.table(e.table) if ruleset else None
+    chain = table.chain(e.chain) if table else None
     kind, verdict, text, position = e.kind, e.verdict, None, None
     if kind == "rule" and e.handle is None:
         # the kernel's note that a chain ran out of rules: a built-in chain's policy
@@ -194,7 +197,7 @@ def _hit(ev: Evidence, wiring: Wiring, e: TraceEvent, pkt: PacketView, leg: str)
         if chain is None or chain.builtin:
             return None
         kind, verdict = "return", "return"
-    elif kind == "rule":
+    elif kind == "rule" and e.handle is not None:
         ref = ev.rule_refs.get(e.netns, {}).get((e.table, e.chain, e.handle))
         if ref is not None:
             position = ref.position
@@ -209,6 +212,11 @@ def _hit(ev: Evidence, wiring: Wiring, e: TraceEvent, pkt: PacketView, leg: str)
                    position=position, target=target, leg=leg, iif=names.get(e.iif) if e.iif else None,
                    oif=names.get(e.oif) if e.oif else None, packet=pkt, owner=_owner(wiring, e.netns), source=OBSERVED,
                    evidence="nftrace")
+
+
+_COUNTED_VERDICTS: dict[str | None, str] = {
+    "ACCEPT": "accept", "DROP": "drop", "REJECT": "drop", "RETURN": "return",
+    "DNAT": "accept", "SNAT": "accept", "MASQUERADE": "accept"}
 
 
 def _counter_rules(ev: Evidence, wiring: Wiring, rules: list[RuleHit], notes: list[str]) -> list[RuleHit]:
@@ -228,8 +236,7 @@ def _counter_rules(ev: Evidence, wiring: Wiring, rules: list[RuleHit], notes: li
                 continue
             text = rule_text(space.ruleset, table, chain, position) if space and space.ruleset else None
             target = parse_rule(chain, position, text.split(" ", 2)[2]).target if text else None
-            verdict = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "drop", "RETURN": "return",
-                       "DNAT": "accept", "SNAT": "accept", "MASQUERADE": "accept"}.get(target, "jump")
+            verdict = _COUNTED_VERDICTS.get(target, "jump")
             out.append(RuleHit(netns=ns, table=table, chain=chain, kind="rule", verdict=verdict, rule=text,
                                position=position, target=target, leg=REQUEST, owner=_owner(wiring, ns),
                                evidence="counters"))
@@ -262,7 +269,7 @@ def _nat(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[RuleHit]) ->
         if ct.snat:
             new = replace(flow, src=ct.reply.dst, sport=ct.reply.dport)
             hit = next((r for r in nat_rules if r.target in ("SNAT", "MASQUERADE")), None)
-            out.append(NatRewrite(netns=ct.netns, kind=hit.target if hit else "SNAT", before=flow.flow(),
+            out.append(NatRewrite(netns=ct.netns, kind=hit.target if hit and hit.target else "SNAT", before=flow.flow(),
                                   after=new.flow(), leg=REQUEST, rule=hit.rule if hit else None,
                                   original=ct.orig.flow(), reply=ct.reply.flow(), owner=owner, source=OBSERVED,
                                   evidence="conntrack"))

@@ -159,8 +159,7 @@ def matches(rule: Rule, pkt: PacketView, ctx: Context) -> bool:
         elif opt in ("--sport", "--dport"):
             ok = _port_in(value, pkt.sport if opt == "--sport" else pkt.dport)
         elif opt in ("--dst-type", "--src-type"):
-            addr = IPv4Address(pkt.dst if opt == "--dst-type" else pkt.src)
-            ok = "LOCAL" in value.split(",") and addr in ctx.local
+            ok = "LOCAL" in value.split(",") and IPv4Address(pkt.dst if opt == "--dst-type" else pkt.src) in ctx.local
         elif opt in ("--ctstate", "--state"):
             ok = ctx.ctstate in value.split(",")
         else:
@@ -181,13 +180,14 @@ def run_hook(ruleset: Ruleset, hook: str, pkt: PacketView, ctx: Context,
     result = HookResult()
     for name in tables or HOOK_TABLES[hook]:
         table = ruleset.table(name)
-        if table is None or table.chain(hook) is None:
+        builtin = table.chain(hook) if table is not None else None
+        if builtin is None:
             continue
         if name == "nat" and ctx.ctstate != "NEW":
             continue            # NAT chains see only a connection's first packet
         verdict = _chain(ruleset, name, hook, pkt, ctx, result, depth=0)
         if verdict is None:
-            policy = table.chain(hook).policy or "ACCEPT"
+            policy = builtin.policy or "ACCEPT"
             verdict = policy.lower()
             result.decisions.append(Decision(table=name, chain=hook, kind="policy", verdict=verdict))
         if verdict == "drop":
@@ -202,7 +202,8 @@ def _chain(ruleset: Ruleset, table: str, chain: str, pkt: PacketView, ctx: Conte
     if depth > 16:
         result.notes.append(f"{table} {chain}: jumps nest deeper than 16; stopped there")
         return "drop"
-    c = ruleset.table(table).chain(chain)
+    tbl = ruleset.table(table)
+    c = tbl.chain(chain) if tbl is not None else None
     for position, text in enumerate(c.rules if c else (), 1):
         rule = parse_rule(chain, position, text)
         if rule.unknown and rule.text not in result.notes:
@@ -222,7 +223,7 @@ def _chain(ruleset: Ruleset, table: str, chain: str, pkt: PacketView, ctx: Conte
                                              target=t))
             result.nat, result.nat_rule = (t, dict(rule.target_args)), rule
             return "accept"
-        if t is not None and ruleset.table(table).chain(t) is not None:
+        if t is not None and tbl is not None and tbl.chain(t) is not None:
             result.decisions.append(Decision(table=table, chain=chain, kind="rule",
                                              verdict="goto" if rule.goto else "jump", rule=rule, target=t))
             verdict = _chain(ruleset, table, t, pkt, ctx, result, depth + 1)

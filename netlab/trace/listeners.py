@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from ..plan.plan import Plan
+from ..plan.served import Process, Proxy, Resolver, StandinDNS
 
 # the usual ways a command names its listening port; `http.server` defaults to 8000
 _PATTERNS = (
@@ -29,21 +30,20 @@ def command_ports(command: str) -> set[tuple[str, int]] | None:
     return found or None
 
 
-def listens(plan: Plan, ns: str, proto: str, address: str, port: int) -> bool | None:
+def listens(plan: Plan, ns: str, proto: str, address: str, port: int | None) -> bool | None:
     """True or False when the plan says, None when a command there is opaque."""
     unknown = False
     for item in plan.items:
         if getattr(item, "netns", None) != ns:
             continue
-        kind = item.kind
-        if kind == "proxy" and item.proto == proto and item.host_port == port \
+        if isinstance(item, Proxy) and item.proto == proto and item.host_port == port \
                 and item.host_ip in ("0.0.0.0", address):
             return True
-        if kind == "resolver" and address == "127.0.0.11" and port in (item.udp_port, item.tcp_port, 53):
+        if isinstance(item, Resolver) and address == "127.0.0.11" and port in (item.udp_port, item.tcp_port, 53):
             return True
-        if kind == "standin_dns" and proto == "udp" and port == 53 and item.address == address:
+        if isinstance(item, StandinDNS) and proto == "udp" and port == 53 and item.address == address:
             return True
-        if kind == "process":
+        if isinstance(item, Process):
             ports = command_ports(item.command)
             if ports is None:
                 unknown = True

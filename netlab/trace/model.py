@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 SCHEMA = "netlab-trace/1"
 
@@ -31,8 +31,8 @@ REASONS = ("rule", "policy", "isolation", "no-route", "no-neighbour", "forwardin
            "macvlan-host-isolation", "unreachable", "unknown")
 
 
-def _plain(value):
-    if hasattr(value, "to_dict"):
+def _plain(value: object) -> object:
+    if isinstance(value, _Data):
         return value.to_dict()
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
@@ -40,6 +40,8 @@ def _plain(value):
 
 
 class _Data:
+    __dataclass_fields__: ClassVar[dict[str, Any]]     # every subclass is a dataclass
+
     def to_dict(self) -> dict:
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 

@@ -28,8 +28,13 @@ def reverse(key: tuple) -> tuple:
     return (key[0], key[3], key[4], key[1], key[2])
 
 
+def error_quote(pkt: PacketView) -> PacketView | None:
+    """The header an ICMP error (unreachable, time exceeded) quotes; None for any other packet."""
+    return pkt.quoted if pkt.proto == "icmp" and pkt.icmp_type in (3, 11) else None
+
+
 def is_error(pkt: PacketView) -> bool:
-    return pkt.proto == "icmp" and pkt.icmp_type in (3, 11) and pkt.quoted is not None
+    return error_quote(pkt) is not None
 
 
 # ---- NAT helpers ---------------------------------------------------------------------
@@ -53,8 +58,9 @@ def restore_destination(pkt: PacketView, conn: Conn) -> PacketView:
     """A reply's destination back to the original source (and an ICMP error's quote)."""
     _, src, sport, _, _ = conn.orig
     pkt = replace(pkt, dst=src, dport=sport if pkt.dport is not None else pkt.dport)
-    if is_error(pkt):
-        pkt = replace(pkt, quoted=replace(pkt.quoted, src=src, sport=sport if pkt.quoted.sport is not None else None))
+    quoted = error_quote(pkt)
+    if quoted is not None:
+        pkt = replace(pkt, quoted=replace(quoted, src=src, sport=sport if quoted.sport is not None else None))
     return pkt
 
 
@@ -62,8 +68,9 @@ def restore_source(pkt: PacketView, conn: Conn) -> PacketView:
     """A reply's source back to the address the request was sent to."""
     _, _, _, dst, dport = conn.orig
     pkt = replace(pkt, src=dst, sport=dport if pkt.sport is not None else pkt.sport)
-    if is_error(pkt):
-        pkt = replace(pkt, quoted=replace(pkt.quoted, dst=dst, dport=dport if pkt.quoted.dport is not None else None))
+    quoted = error_quote(pkt)
+    if quoted is not None:
+        pkt = replace(pkt, quoted=replace(quoted, dst=dst, dport=dport if quoted.dport is not None else None))
     return pkt
 
 

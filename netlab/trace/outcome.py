@@ -28,7 +28,7 @@ from .model import (
 from .nat import drop_detail, drop_reason
 from .wiring import Wiring
 
-REPLY_NAMES = {0: "echo-reply", 3: "unreachable", 11: "time-exceeded"}
+REPLY_NAMES: dict[int | None, str] = {0: "echo-reply", 3: "unreachable", 11: "time-exceeded"}
 
 
 def _reply_name(view: PacketView) -> str:
@@ -137,7 +137,8 @@ def _unexplained(ev: Evidence, wiring: Wiring, request: list[Hop], predicted: Tr
 
 def _unanswered_arp(ev: Evidence) -> tuple[Frame, str] | None:
     """An ARP request whose target never answered, from the probe's path."""
-    asked, answered = {}, set()
+    asked: dict[str, Frame] = {}
+    answered: set[str] = set()
     for frame, _ in sorted(ev.frames, key=lambda f: f[0].time_ns):      # the first asker: the sender
         arp = arp_request(frame)
         if arp is None:

@@ -9,6 +9,7 @@ from ..model import load_file
 from ..model.topology import Topology
 from ..plan.plan import Plan
 from ..plan.planner import build_plan
+from ..plan.served import Proxy
 from .listeners import listens
 from .model import DELIVERED, PREDICTED, REPLY, Outcome, PacketView, Trace
 from .target import Probe, resolve
@@ -25,7 +26,7 @@ def answer(walk: Walk, ns: str, pkt: PacketView) -> tuple[PacketView | None, str
         return replace(pkt, src=pkt.dst, dst=pkt.src, icmp_type=0, ttl=TTL, ip_id=None), "echo-reply"
     heard = listens(walk.plan, ns, pkt.proto, pkt.dst, pkt.dport)
     if pkt.proto == "tcp":
-        flags = {True: "SA", False: "RA"}.get(heard)
+        flags = None if heard is None else "SA" if heard else "RA"
         return replace(pkt, src=pkt.dst, dst=pkt.src, sport=pkt.dport, dport=pkt.sport, ttl=TTL,
                        ip_id=None, tcp_flags=flags), {True: "SA", False: "RA", None: "SA or RA"}[heard]
     if heard is False:
@@ -44,6 +45,7 @@ def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key:
     outcome = _walk_leg(walk, probe.netns, view)
     reply, reply_status, reply_name = None, None, None
     if outcome.status == DELIVERED:
+        assert outcome.packet is not None, "a delivered leg ends with the packet it delivered"
         walk.notes += proxy_notes(plan, outcome.ns, outcome.packet)
         reply, reply_name = answer(walk, outcome.ns, outcome.packet)
         if reply is not None:
@@ -60,7 +62,7 @@ def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key:
 def proxy_notes(plan: Plan, ns: str, pkt: PacketView) -> list[str]:
     """Delivered to a published port's docker-proxy: say where the proxy goes on."""
     for item in plan.items:
-        if item.kind == "proxy" and item.netns == ns and item.mode == "proxy" and item.proto == pkt.proto \
+        if isinstance(item, Proxy) and item.netns == ns and item.mode == "proxy" and item.proto == pkt.proto \
                 and item.host_port == pkt.dport and item.host_ip in ("0.0.0.0", pkt.dst):
             return [f"{pkt.dst}:{pkt.dport} is served by docker-proxy (the userland proxy), which opens "
                     f"its own connection to {item.container_ip}:{item.container_port}: a second flow, "
@@ -68,7 +70,7 @@ def proxy_notes(plan: Plan, ns: str, pkt: PacketView) -> list[str]:
     return []
 
 
-def request_view(probe: Probe, key: int, ip_id: int | None) -> PacketView:
+def request_view(probe: Probe, key: int | None, ip_id: int | None) -> PacketView:
     src = str(probe.src_ip) if probe.src_ip else "0.0.0.0"
     if probe.proto == "icmp":
         return PacketView(src, str(probe.dst_ip), "icmp", ttl=TTL, ip_id=ip_id, icmp_type=8,
@@ -97,8 +99,8 @@ def _outcome(walk: Walk, end: End, reply: str | None, reply_status: str | None) 
                    evidence="plan")
 
 
-def predict_trace(file_or_topology, src: str, dst: str, proto: str | None = None, port: int | None = None,
-                  key: int | None = None) -> Trace:
+def predict_trace(file_or_topology: str | Topology, src: str, dst: str, proto: str | None = None,
+                  port: int | None = None, key: int | None = None) -> Trace:
     """The prediction alone; `key` (echo id or source port) is left unknown unless given."""
     topo = load_file(file_or_topology) if isinstance(file_or_topology, str) else file_or_topology
     plan = build_plan(topo)

@@ -4,7 +4,7 @@ the prediction beside each observed hop, and every difference."""
 from __future__ import annotations
 
 from .compare import hop_text, same_packet
-from .model import DELIVERED, PREDICTED, REPLY, REQUEST, Hop, Trace
+from .model import DELIVERED, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, Outcome, RuleHit, Trace
 
 SAME = "="
 
@@ -104,7 +104,7 @@ def _differences(t: Trace) -> list[str]:
 
 def _sources(t: Trace) -> str:
     counts: dict[str, int] = {}
-    facts = [*t.hops, *t.rules, *t.nat, t.outcome]
+    facts: list[Hop | RuleHit | NatRewrite | Outcome] = [*t.hops, *t.rules, *t.nat, t.outcome]
     for f in facts:
         key = f"{f.source} ({f.evidence})" if f.evidence else f.source
         counts[key] = counts.get(key, 0) + 1

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .model import REPLY, REQUEST, PacketView
 
 ICMP_ERRORS = (3, 11)
+_ECHO_LEGS: dict[int | None, str] = {8: REQUEST, 0: REPLY}     # icmp_type of an echo -> leg
 KEY_RANGE = (20000, 29999)      # below the kernel's ephemeral range, so no socket holds it
 
 
@@ -38,7 +39,7 @@ class Signature:
         if self.proto == "icmp":
             if pkt.icmp_id != self.key:
                 return None
-            return {8: REQUEST, 0: REPLY}.get(pkt.icmp_type)
+            return _ECHO_LEGS.get(pkt.icmp_type)
         if self.proto == "tcp":
             flags = pkt.tcp_flags or ""
             if pkt.sport == self.key and "S" in flags and "A" not in flags:

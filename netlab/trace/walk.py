@@ -18,6 +18,7 @@ from .nat import (
     dnat,
     drop_detail,
     drop_reason,
+    error_quote,
     flow_key,
     flow_text,
     is_error,
@@ -26,7 +27,7 @@ from .nat import (
     reverse,
     snat,
 )
-from .wiring import Iface, Wiring
+from .wiring import Iface, Lookup, Wiring
 
 MAX_HOPS = 64
 TTL = 64
@@ -56,7 +57,8 @@ class Walk:
     vni: int | None = None
 
     # ---- records ---------------------------------------------------------------------
-    def hop(self, ns: str, ifname: str, direction: str, pkt: PacketView, via: str, bridge: str | None = None):
+    def hop(self, ns: str, ifname: str, direction: str, pkt: PacketView, via: str,
+            bridge: str | None = None) -> None:
         if len(self.hops) >= MAX_HOPS * 2:
             raise End(status=DROPPED, ns=ns, ifname=ifname, reason="unknown",
                       detail="the walk went round in circles; stopped")
@@ -99,7 +101,8 @@ class Walk:
         """The conntrack entry of this packet in `ns`; a request makes one on its first hook."""
         if self.wiring.space(ns).ruleset is None:
             return None
-        key = reverse(flow_key(pkt.quoted)) if is_error(pkt) else flow_key(pkt)
+        quoted = error_quote(pkt)
+        key = reverse(flow_key(quoted)) if quoted is not None else flow_key(pkt)
         for conn in self.conns.get(ns, []):
             if key == (conn.orig if self.leg == REQUEST else conn.reply):
                 return conn
@@ -142,7 +145,7 @@ class Walk:
         result = self.run(ns, hook, pkt, iif, oif, conn)
         if result.nat and result.nat[0] == "DNAT":
             before, pkt = pkt, dnat(pkt, result.nat[1].get("--to-destination", ""))
-            self.rewrite(ns, "DNAT", before, pkt, result.nat_rule.text, conn)
+            self.rewrite(ns, "DNAT", before, pkt, result.nat_rule.text if result.nat_rule else None, conn)
         return pkt
 
     def postrouting(self, ns: str, oif: str, nexthop: IPv4Address, pkt: PacketView,
@@ -153,7 +156,7 @@ class Walk:
             source = args.get("--to-source", "") if kind == "SNAT" else \
                 str(self.wiring.space(ns).source_for(oif, nexthop))
             before, pkt = pkt, snat(pkt, source)
-            self.rewrite(ns, kind, before, pkt, result.nat_rule.text, conn)
+            self.rewrite(ns, kind, before, pkt, result.nat_rule.text if result.nat_rule else None, conn)
         pkt = self.undo_dnat(ns, pkt, conn)
         self.confirm(conn, pkt)
         return pkt
@@ -161,16 +164,14 @@ class Walk:
     # ---- a namespace's IP stack --------------------------------------------------------
     def send(self, ns: str, pkt: PacketView) -> None:
         """A socket in `ns` sends `pkt`: OUTPUT, routing, POSTROUTING, out of an interface."""
-        space = self.wiring.space(ns)
-        found = space.route(IPv4Address(pkt.dst))
-        if found.kind == "unreachable":
-            raise End(status=NO_PATH if not self.leg_hops() else DROPPED, ns=ns, ifname=None, reason="no-route",
-                      detail=f"{self.owner(ns)} has no route to {pkt.dst}")
+        found = self.route_out(ns, pkt)
         conn = self.track(ns, pkt)
         before = pkt.dst
         pkt = self.dnat_hook(ns, "OUTPUT", pkt, None, found.dev, conn)
         if pkt.dst != before:
-            found = space.route(IPv4Address(pkt.dst))
+            found = self.route_out(ns, pkt)     # rerouted after OUTPUT's DNAT
+        dev = found.dev
+        assert dev is not None, "a local or unicast route names its device"
         if found.kind == "local":
             # out of lo and back in: both NAT manips were set on the way out (OUTPUT,
             # POSTROUTING), so the NAT chains do not run again on the way in
@@ -180,10 +181,18 @@ class Walk:
             self.run(ns, "PREROUTING", pkt, "lo", None, conn, nat=False)
             self.local_in(ns, "lo", pkt, conn, nat=False)
         nexthop = found.gateway or IPv4Address(pkt.dst)
-        pkt = self.postrouting(ns, found.dev, nexthop, pkt, conn)
-        self.transmit(ns, found.dev, nexthop, pkt, "send")
+        pkt = self.postrouting(ns, dev, nexthop, pkt, conn)
+        self.transmit(ns, dev, nexthop, pkt, "send")
 
-    def ip_in(self, ns: str, iif: str, pkt: PacketView, conn: Conn | None = None, prerouted: bool = False):
+    def route_out(self, ns: str, pkt: PacketView) -> Lookup:
+        found = self.wiring.space(ns).route(IPv4Address(pkt.dst))
+        if found.kind == "unreachable":
+            raise End(status=NO_PATH if not self.leg_hops() else DROPPED, ns=ns, ifname=None, reason="no-route",
+                      detail=f"{self.owner(ns)} has no route to {pkt.dst}")
+        return found
+
+    def ip_in(self, ns: str, iif: str, pkt: PacketView, conn: Conn | None = None,
+              prerouted: bool = False) -> None:
         space = self.wiring.space(ns)
         if not prerouted:
             conn = self.track(ns, pkt)
@@ -199,11 +208,13 @@ class Walk:
                       detail=f"{self.owner(ns)} has no route to {pkt.dst}")
         if (pkt.ttl or TTL) <= 1:
             raise End(status=DROPPED, ns=ns, ifname=iif, reason="unknown", detail=f"TTL ran out in {self.owner(ns)}")
+        dev = found.dev
+        assert dev is not None, "a unicast route names its device"
         pkt = replace(pkt, ttl=(pkt.ttl or TTL) - 1)
-        self.run(ns, "FORWARD", pkt, iif, found.dev, conn)
+        self.run(ns, "FORWARD", pkt, iif, dev, conn)
         nexthop = found.gateway or IPv4Address(pkt.dst)
-        pkt = self.postrouting(ns, found.dev, nexthop, pkt, conn)
-        self.transmit(ns, found.dev, nexthop, pkt, "route")
+        pkt = self.postrouting(ns, dev, nexthop, pkt, conn)
+        self.transmit(ns, dev, nexthop, pkt, "route")
 
     def local_in(self, ns: str, iif: str, pkt: PacketView, conn: Conn | None, nat: bool = True) -> None:
         self.run(ns, "INPUT", pkt, iif, None, conn, nat)
@@ -252,6 +263,7 @@ class Walk:
         if iface.kind == "vxlan":
             self.encapsulate(ns, iface, nexthop, pkt)
             return
+        assert iface.peer is not None, "only a port with a peer behind it answers for a next hop"
         peer_ns, peer_name = iface.peer
         self.hop(peer_ns, peer_name, IN, pkt, "veth")
         self.receive(peer_ns, peer_name, nexthop, pkt)
@@ -328,6 +340,7 @@ class Walk:
 
     # ---- macvlan ---------------------------------------------------------------------
     def macvlan_out(self, iface: Iface, nexthop: IPv4Address, pkt: PacketView, via: str) -> None:
+        assert iface.parent is not None, "from_plan gives every macvlan its parent"
         lower_ns, lower = iface.parent
         for sibling in self.wiring.macvlans_on(lower_ns, lower):
             if sibling is iface or not self.holds(sibling.netns, nexthop):
@@ -363,16 +376,20 @@ class Walk:
             raise End(status=DROPPED, ns=ns, ifname=vx.name, reason="no-neighbour",
                       detail=f"{vx.name} has no FDB entry for {nexthop}")
         outer = PacketView(str(vx.local), str(vtep), "udp", sport=None, dport=vx.port, ttl=TTL)
+        assert vx.underlay_netns is not None, "from_plan gives every VXLAN device its host's netns"
         self.inner, self.vni = pkt, vx.vni
         self.send(vx.underlay_netns, outer)
 
     def decapsulate(self, ns: str, outer: PacketView) -> bool:
         """`outer` reached its VTEP: the VXLAN device of that VNI takes the inner frame."""
+        inner = self.inner
+        if inner is None:
+            return False
         for space in self.wiring.spaces.values():
             for vx in space.ifaces.values():
                 if vx.kind == "vxlan" and vx.underlay_netns == ns and vx.vni == self.vni \
                         and vx.port == outer.dport:
-                    inner, self.inner, self.vni = self.inner, None, None
+                    self.inner, self.vni = None, None
                     self.hop(space.name, vx.name, IN, inner, "vxlan-decap")
                     nexthop = IPv4Address(inner.dst)
                     if vx.master:

@@ -2,7 +2,7 @@
 per namespace its interfaces (kind, addresses, bridge master, veth peer, macvlan parent,
 VXLAN), routes, neighbour and FDB entries, forwarding sysctls and iptables rule set.
 
-Items are read by their `kind` name, so link kinds added to the plan later (a driver's
+Items are told apart by their class, so link kinds added to the plan later (a driver's
 macvlan, vxlan, ...) only need a branch here and in the walk."""
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from ..model.topology import Topology
 from ..plan.firewall.model import Ruleset
 from ..plan.firewall.render import parse_save
+from ..plan.items import Address, Bridge, Fdb, Firewall, Macvlan, Neighbour, Netns, Route, Sysctl, Veth, Vlan, Vxlan
 from ..plan.plan import Plan
 
 LOOPBACK = IPv4Interface("127.0.0.1/8")
@@ -155,41 +156,40 @@ def from_plan(topo: Topology, plan: Plan) -> Wiring:
         return s.ifaces[name]
 
     for item in plan.items:
-        kind = item.kind
-        if kind == "netns":
+        if isinstance(item, Netns):
             space(item.name).role = item.role
-        elif kind == "bridge":
+        elif isinstance(item, Bridge):
             b = iface(item.netns, item.name, "bridge")
             b.mac = item.mac
-        elif kind == "veth":
+        elif isinstance(item, Veth):
             a = iface(item.netns, item.name, "veth")
             b = iface(item.peer_netns, item.peer_name, "veth")
             a.peer, b.peer = (item.peer_netns, item.peer_name), (item.netns, item.name)
             a.master, a.hairpin, a.mac, b.mac = item.master, item.hairpin, item.mac, item.peer_mac
-        elif kind == "macvlan":
+        elif isinstance(item, Macvlan):
             m = iface(item.netns, item.name, "macvlan")
             m.parent, m.mode, m.mac = (item.parent_netns, item.parent), item.mode, item.mac
-        elif kind == "vlan":
+        elif isinstance(item, Vlan):
             v = iface(item.netns, item.name, "vlan")
             v.parent = (item.netns, item.parent)
-        elif kind == "vxlan":
+        elif isinstance(item, Vxlan):
             v = iface(item.netns, item.name, "vxlan")
             v.vni, v.local, v.port = item.vni, IPv4Address(item.local), item.port
             v.underlay_netns, v.master = item.host_netns, item.master
-        elif kind == "address":
+        elif isinstance(item, Address):
             target = iface(item.netns, item.dev, "lo" if item.dev == "lo" else "veth")
             target.addresses.append(IPv4Interface(item.cidr))
-        elif kind == "route":
+        elif isinstance(item, Route):
             dst = IPv4Network("0.0.0.0/0" if item.dst == "default" else item.dst)
             space(item.netns).routes.append(
                 RouteEntry(dst, item.dev, IPv4Address(item.gateway) if item.gateway else None))
-        elif kind == "sysctl":
+        elif isinstance(item, Sysctl):
             space(item.netns).sysctls[item.path] = item.value
-        elif kind == "firewall":
+        elif isinstance(item, Firewall):
             space(item.netns).ruleset = parse_save(item.text) if item.text.strip() else None
-        elif kind == "neighbour":
+        elif isinstance(item, Neighbour):
             space(item.netns).neighbours[(item.dev, IPv4Address(item.ip))] = item.mac
-        elif kind == "fdb":
+        elif isinstance(item, Fdb):
             space(item.netns).fdb[(item.dev, item.mac.lower())] = IPv4Address(item.dst)
     for s in spaces.values():
         _connected_routes(s)
