@@ -29,8 +29,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from dnslib import RCODE, DNSRecord  # noqa: E402
 
-from netlab.kernel import netns  # noqa: E402
 from netlab.app.lifecycle import down, up  # noqa: E402
+from netlab.kernel import netns  # noqa: E402
 
 LAB = "dnbench"
 LAB_FILE = f"""
@@ -68,7 +68,7 @@ def closed_loop(ns: str, address: tuple[str, int], payload: bytes, seconds: floa
             sock.send(payload)
             try:
                 reply = sock.recv(65535)
-            except socket.timeout:
+            except TimeoutError:
                 lost += 1
                 continue
             lat.append(time.perf_counter() - start)

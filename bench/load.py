@@ -44,7 +44,7 @@ def per_item(make, n: int) -> float:
 
 
 def main() -> int:
-    print(f"| file | small N | ms/item | large N | ms/item | ratio (1 = linear) |\n| --- | --- | --- | --- | --- | --- |")
+    print("| file | small N | ms/item | large N | ms/item | ratio (1 = linear) |\n| --- | --- | --- | --- | --- | --- |")
     for make, small in ((containers, 1000), (bad_references, 1000), (exhausted_pools, 20)):
         large = small * 10
         a, b = per_item(make, small), per_item(make, large)

@@ -53,9 +53,9 @@ def validate(file):
 @click.option("--json", "as_json", is_flag=True, help="the plan as JSON")
 def plan(file, as_json):
     """The kernel objects and rules `up` would create (no root needed)."""
+    from .model import load_file
     from .plan.planner import build_plan
     from .plan.render import render_plan
-    from .model import load_file
     p = build_plan(load_file(file))
     click.echo(p.to_json() if as_json else render_plan(p))
 
@@ -65,8 +65,8 @@ def plan(file, as_json):
 @click.option("--host", "host", default=None, help="only this host")
 def rules(file, host):
     """Each host's iptables-save text, as Docker 20.10 would leave it (no root needed)."""
-    from .plan.firewall.lab import lab_rules
     from .model import load_file
+    from .plan.firewall.lab import lab_rules
     topo = load_file(file)
     names = [h.name for h in topo.hosts]
     if host is not None and host not in names:
@@ -147,8 +147,8 @@ def ls_():
 @click.argument("name", required=False)
 def inspect(lab, name):
     """JSON shaped like `docker network inspect` / `docker container inspect`."""
-    from .model.inspect import inspect_lab
     from .app.lifecycle import snapshot_topology
+    from .model.inspect import inspect_lab
     click.echo(json.dumps(inspect_lab(snapshot_topology(lab), name), indent=4))
 
 
@@ -173,7 +173,7 @@ def exec_(lab, name, command):
     try:
         os.execvp(argv[0], argv)
     except OSError as e:
-        raise click.ClickException(f"cannot run ip netns exec: {e.strerror}")
+        raise click.ClickException(f"cannot run ip netns exec: {e.strerror}") from None
 
 
 def _exit_unless_runnable(program: str) -> None:

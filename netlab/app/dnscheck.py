@@ -7,10 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dnslib import RCODE
 
 from ..agent import control as agent
-from ..kernel.dnsquery import ask
 from ..kernel import netns
-from ..plan.dns import RESOLVER_IP, uses_embedded_dns
+from ..kernel.dnsquery import ask
 from ..model.topology import Container, Topology
+from ..plan.dns import RESOLVER_IP, uses_embedded_dns
 
 
 def _check(c: Container) -> str | None:

@@ -10,7 +10,6 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from . import inplace, state
 from ..agent import control as agent
 from ..errors import KernelError, LabError, TopologyError
 from ..kernel import netns, processes
@@ -20,14 +19,14 @@ from ..kernel.firewall import backend as firewall_backend
 from ..kernel.observe import read_netns
 from ..kernel.system import Kernel
 from ..kernel.tools import find_tool
+from ..model import Topology, load_file, naming
+from ..model.source import parse_file
 from ..plan.diff import Change, diff
 from ..plan.items import Netns
 from ..plan.plan import Plan
 from ..plan.planner import build_plan
-from .state import SNAPSHOT, snapshot_topology
-from ..model import Topology, load_file
-from ..model.source import parse_file
-from ..model import naming
+from . import inplace, state
+from .state import SNAPSHOT
 
 # Crash-safety tests set this to die by SIGKILL just before the N-th change of an `up`.
 CRASH_HOOK = "NETLAB_KILL_BEFORE_STEP"
@@ -105,7 +104,8 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
         raise LabError(f"lab {topo.name!r} runs with the {prev.firewall} iptables backend; take it "
                        f"down first to switch to {flavour}")
     if prev is not None and inplace.adopted(prev.plan) != inplace.adopted(plan):
-        raise LabError(f"lab {topo.name!r} is up here as another part ({', '.join(inplace.adopted(prev.plan)) or 'not in place'}); "
+        part = ", ".join(inplace.adopted(prev.plan)) or "not in place"
+        raise LabError(f"lab {topo.name!r} is up here as another part ({part}); "
                        f"take it down first (`netlab down {topo.name}`)")
     with Kernel(firewall_backend(flavour)) as kernel:
         seen = observe(kernel, plan, prev.plan if prev else None, agent.observed(topo.name),

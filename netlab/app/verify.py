@@ -4,14 +4,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ..kernel import probe
-from . import state
 from ..agent import control as agent
-from .dnscheck import dns_problems
 from ..errors import LabError
-from ..kernel import netns
-from ..model.topology import Expectation, Topology
+from ..kernel import netns, probe
 from ..model.targets import address, endpoint
+from ..model.topology import Expectation, Topology
+from . import state
+from .dnscheck import dns_problems
 
 
 @dataclass(frozen=True)

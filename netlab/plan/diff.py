@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .items import (DNS_ITEMS, Address, Bridge, EtcFile, Firewall, Item, Netns, Process, Proxy, Route, Sysctl, Veth)
-from .items import Fdb, Macvlan, Neighbour, Vlan, Vxlan
+from .items import (
+    DNS_ITEMS,
+    Address,
+    Bridge,
+    EtcFile,
+    Fdb,
+    Firewall,
+    Item,
+    Macvlan,
+    Neighbour,
+    Netns,
+    Process,
+    Proxy,
+    Route,
+    Sysctl,
+    Veth,
+    Vlan,
+    Vxlan,
+)
 from .plan import Plan
 
-RANK: dict[type[Item], float] = {Netns: 0, Bridge: 1, Veth: 2, Vlan: 2.1, Vxlan: 2.2, Macvlan: 2.3, Address: 3, Neighbour: 4.1, Fdb: 4.2, Route: 4, Sysctl: 5, Firewall: 6, EtcFile: 7, Process: 8,
-        Proxy: 9, **{kind: 10 for kind in DNS_ITEMS}}
+RANK: dict[type[Item], float] = {
+    Netns: 0, Bridge: 1, Veth: 2, Vlan: 2.1, Vxlan: 2.2, Macvlan: 2.3, Address: 3, Neighbour: 4.1, Fdb: 4.2,
+    Route: 4, Sysctl: 5, Firewall: 6, EtcFile: 7, Process: 8, Proxy: 9, **{kind: 10 for kind in DNS_ITEMS}}
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ UDP and TCP on 127.0.0.11 with random ports inside the container's namespace and
 the nat rules are known before anything runs and stay the same across reruns and restarts."""
 from __future__ import annotations
 
-from .firewall.iptables import Iptables
-from .firewall.render import render_restore
 from ..model import naming
 from ..model.topology import Container, Topology
 from . import etc
+from .firewall.iptables import Iptables
+from .firewall.render import render_restore
 from .items import DnsNames, Firewall, Resolver, StandinDNS
 from .plan import Plan
 

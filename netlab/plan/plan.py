@@ -40,11 +40,11 @@ class Plan:
         return json.dumps(self.to_dict(), indent=1)
 
     @classmethod
-    def from_json(cls, text: str) -> "Plan":
+    def from_json(cls, text: str) -> Plan:
         return cls.from_dict(json.loads(text))
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Plan":
+    def from_dict(cls, d: dict) -> Plan:
         plan = cls(d["lab"], notes=d.get("notes", []))
         for raw in d["items"]:
             plan.add(item_from_dict(raw))

@@ -22,7 +22,7 @@ class Packet:
     dport: int | None = None
     icmp_type: int | None = None
     vni: int | None = None      # when this is VXLAN: the VNI and the frame inside
-    inner: "Packet | None" = None
+    inner: Packet | None = None
 
 
 def decode_ip(buf: bytes) -> Packet | None:
@@ -65,7 +65,7 @@ class Capture:
         while not self._stop.is_set():
             try:
                 frame = self.sock.recv(65535)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             p = decode_ether(frame)
             if p is not None:

@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from oracle import Oracle, scenario, unavailable
 
 from netlab.kernel import probe
-from netlab.model import targets
-from netlab.model import load_file
-
-from oracle import Oracle, scenario, unavailable
+from netlab.model import load_file, targets
 
 needs_oracle = pytest.mark.skipif(unavailable() is not None, reason=unavailable() or "")
 LISTENER = Path(__file__).with_name("listener.py")

@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-
-from netlab.plan.firewall import hairpin_ports, host_ruleset, host_sysctls, normalize, parse_save, render
-from netlab.model import load_text
-
 from oracle import GOLDEN, NOT_RUNNABLE, SCENARIOS, Oracle, Scenario, netns_exists, unavailable
+
+from netlab.model import load_text
+from netlab.plan.firewall import hairpin_ports, host_ruleset, host_sysctls, normalize, parse_save, render
 
 needs_oracle = pytest.mark.skipif(unavailable() is not None, reason=unavailable() or "")
 

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import leftovers, needs_root
 
 pytestmark = [needs_root, pytest.mark.root]
@@ -43,8 +42,8 @@ def test_kill_at_fifty_steps(tmp_path):
                  "  a: {networks: [n1, n2]}\n  b: {networks: [n2]}\n  c: {network_mode: 'container:a'}\n"
                  "  d: {network_mode: none}\n  e: {}\n")
     from netlab.app.lifecycle import down, up
-    from netlab.plan.planner import build_plan
     from netlab.model import load_file
+    from netlab.plan.planner import build_plan
     steps = len(build_plan(load_file(str(f))).items)
     points = sorted({round(i * (steps - 1) / (POINTS - 1)) for i in range(POINTS)})
     assert len(points) >= min(POINTS, steps)

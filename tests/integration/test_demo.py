@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import leftovers, needs_root
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -14,7 +14,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import needs_root
 
 pytestmark = [needs_root, pytest.mark.root]
@@ -132,8 +131,8 @@ def test_files_and_container_nat_rules(make_lab):
     lab = "dnfil"
     make_lab(NAMES.format(lab=lab))
     from netlab.app.lifecycle import snapshot_topology
-    from netlab.plan.dns import resolver_ports, resolver_rules
     from netlab.plan.diff import canonical_iptables
+    from netlab.plan.dns import resolver_ports, resolver_rules
     topo = snapshot_topology(lab)
 
     def etc(container: str, name: str) -> str:

@@ -10,11 +10,11 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from conftest import needs_root
+from oracle import Oracle, unavailable
+
 from netlab.kernel.dnsquery import ask, nameserver
 from netlab.plan.diff import canonical_iptables
-from oracle import Oracle, unavailable
 
 pytestmark = [needs_root, pytest.mark.root, pytest.mark.oracle,
               pytest.mark.skipif(unavailable() is not None, reason=unavailable() or "")]

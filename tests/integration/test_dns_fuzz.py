@@ -13,11 +13,11 @@ import struct
 import time
 
 import pytest
+from conftest import needs_root
 from dnslib import QTYPE, RCODE, DNSRecord
 
-from conftest import needs_root
-from netlab.kernel.dnsquery import ask
 from netlab.kernel import netns
+from netlab.kernel.dnsquery import ask
 from netlab.plan.dns import resolver_ports
 
 pytestmark = [needs_root, pytest.mark.root]
@@ -80,7 +80,7 @@ def answered(sock: socket.socket, name: str = "a2", tries: int = 5) -> bool:
         while True:
             try:
                 reply = sock.recv(65535)
-            except socket.timeout:
+            except TimeoutError:
                 break
             if reply[:2] != query.pack()[:2]:
                 continue

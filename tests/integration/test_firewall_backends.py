@@ -5,7 +5,6 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 from conftest import leftovers, needs_root
 
 pytestmark = [needs_root, pytest.mark.root]
@@ -27,8 +26,8 @@ containers:
 
 @pytest.mark.parametrize("backend", ["nft", "legacy"])
 def test_backend_writes_exactly_the_plan(tmp_path, backend):
-    from netlab.kernel.firewall import save
     from netlab.app.lifecycle import down, up
+    from netlab.kernel.firewall import save
     from netlab.plan.diff import canonical_iptables
     from netlab.plan.items import Firewall
 

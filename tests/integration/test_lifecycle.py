@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import leftovers, needs_root
 
 pytestmark = [needs_root, pytest.mark.root]

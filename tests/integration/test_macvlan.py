@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import leftovers, needs_root
 
 pytestmark = [needs_root, pytest.mark.root]
@@ -66,8 +65,8 @@ def test_reachability_matrix_and_modes(make_lab):
     # ... which needs bridge mode: a (bridge-mode) shim cannot talk to vepa children either
     assert not ping(lab, "node3", "10.10.101.160")
     # no host rules for macvlan (Docker writes none): the same rules as a host without it
-    from netlab.plan.firewall.docker import host_ruleset
     from netlab.app.lifecycle import snapshot_topology
+    from netlab.plan.firewall.docker import host_ruleset
     topo = snapshot_topology(lab)
     assert host_ruleset(topo, "node1") == host_ruleset(topo, "node2")
 

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import needs_root
 
 pytestmark = [needs_root, pytest.mark.root]

@@ -8,7 +8,6 @@ import os
 import re
 
 import pytest
-
 from conftest import leftovers, needs_root
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

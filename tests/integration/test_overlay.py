@@ -8,7 +8,6 @@ import re
 import subprocess
 
 import pytest
-
 from capture import Capture
 from conftest import needs_root
 

@@ -12,7 +12,6 @@ import threading
 import time
 
 import pytest
-
 from conftest import needs_root
 
 pytestmark = [needs_root, pytest.mark.root]
@@ -274,6 +273,7 @@ def test_cli_json_and_predict(make_lab):
 def test_legacy_backend_rules_come_from_counters(tmp_path):
     """iptables-legacy rules are invisible to nftrace: counter deltas name them instead."""
     from conftest import leftovers
+
     from netlab.app.lifecycle import down, up
     lab = "tr6"
     path = tmp_path / "lab.yaml"

@@ -12,7 +12,6 @@ import subprocess
 import sys
 
 import pytest
-
 from capture import Capture
 from conftest import needs_root
 

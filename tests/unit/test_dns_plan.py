@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from netlab.model import load_text
 from netlab.plan.diff import Observed, diff
 from netlab.plan.dns import resolver_ports, resolver_rules
 from netlab.plan.items import DnsNames, Firewall, Resolver, StandinDNS
 from netlab.plan.plan import Plan
 from netlab.plan.planner import build_plan
-from netlab.model import load_text
 
 LAB = """
 name: dp

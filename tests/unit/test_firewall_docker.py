@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netlab.errors import TopologyError
-from netlab.plan.firewall import hairpin_ports, host_ruleset, host_sysctls, lab_rules, parse_save, render
 from netlab.model import load_text
+from netlab.plan.firewall import hairpin_ports, host_ruleset, host_sysctls, lab_rules, parse_save, render
 
 
 def lab(text: str):

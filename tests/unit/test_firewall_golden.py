@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from netlab.plan.firewall import lab_rules, parse_save, render
 from netlab.model import load_file
+from netlab.plan.firewall import lab_rules, parse_save, render
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "rules"
 CASES = sorted(GOLDEN.glob("*.yaml"))

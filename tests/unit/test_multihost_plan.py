@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 
 from netlab.errors import TopologyError
+from netlab.model import load_text
 from netlab.plan.diff import Observed, diff
 from netlab.plan.items import Address, Fdb, Macvlan, Neighbour, Netns, Route, Veth, Vxlan
 from netlab.plan.part import host_part
 from netlab.plan.planner import build_plan
-from netlab.model import load_text
 
 OVERLAY = """
 name: ovt

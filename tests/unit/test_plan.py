@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from netlab.model import load_text
 from netlab.plan.diff import LinkView, Observed, canonical_iptables, diff
-from netlab.plan.items import (DNS_ITEMS, Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route, Sysctl, Veth)
+from netlab.plan.items import DNS_ITEMS, Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route, Sysctl, Veth
 from netlab.plan.plan import Plan, PlanConflict
 from netlab.plan.planner import build_plan
-from netlab.model import load_text
 
 LAB = """
 name: pl

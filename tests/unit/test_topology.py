@@ -4,13 +4,13 @@ of each expectation)."""
 from __future__ import annotations
 
 import textwrap
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
 from netlab.model import load_text
-from netlab.model.topology import PortBinding
 from netlab.model.source import parse_text
+from netlab.model.topology import PortBinding
 
 ANY = IPv4Address("0.0.0.0")
 LOCAL = IPv4Address("127.0.0.1")

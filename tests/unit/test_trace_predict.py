@@ -11,8 +11,8 @@ from dataclasses import replace
 
 import pytest
 
-from netlab.plan.firewall.render import parse_save
 from netlab.model import load_text
+from netlab.plan.firewall.render import parse_save
 from netlab.trace.compare import compare
 from netlab.trace.counters import delta, parse_save_counters
 from netlab.trace.iptables import Context, parse_rule, run_hook
@@ -161,6 +161,7 @@ def test_rule_parsing_and_matching():
     assert r.target == "DNAT" and dict(r.target_args) == {"--to-destination": "172.17.0.2:80"} and not r.unknown
     pkt = PacketView("10.10.101.254", "10.10.101.105", "tcp", sport=40000, dport=8080)
     from ipaddress import IPv4Address
+
     from netlab.trace.iptables import matches
     local = frozenset({IPv4Address("10.10.101.105")})
     assert matches(r, pkt, Context("eth0", None, local))
@@ -246,8 +247,8 @@ def test_counter_deltas():
 
 
 def test_live_trace_without_root_says_so(monkeypatch):
-    from netlab.errors import NetlabError
     from netlab.app.tracing import live_trace
+    from netlab.errors import NetlabError
     from netlab.trace import session
     monkeypatch.setattr(session.os, "geteuid", lambda: 1000)
     with pytest.raises(NetlabError, match="needs root.*--predict"):

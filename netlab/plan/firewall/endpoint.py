@@ -4,7 +4,6 @@ bridge driver's ProgramExternalConnectivity on the container's gateway endpoint
 from __future__ import annotations
 
 from collections.abc import Iterable
-
 from ipaddress import IPv4Address
 
 from ...model.topology import Container, PortBinding, Segment

@@ -5,7 +5,6 @@ rule sets compare equal exactly when iptables-save would print them the same."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-
 from dataclasses import dataclass
 
 # The built-in chains of each table, in the order the kernel (and so iptables-save) lists them.
