@@ -10,13 +10,18 @@ SYSTEM    := iproute2 iptables nftables conntrack procps iputils-ping graphviz
 TEST_SYS  := docker.io busybox-static
 PYTEST    ?= -n auto
 
-.PHONY: demo test unit bench system test-system clean
+.PHONY: demo test unit lint bench system test-system engines clean
 
 demo: system $(VENV)/.installed
 	$(NETLAB) demo
 
-test: system test-system $(VENV)/.installed-test
+test: system test-system $(VENV)/.installed-test lint
 	$(PY) -m pytest $(PYTEST) -q tests
+
+# ruff over the tree, mypy over the pure layers (configuration in pyproject.toml)
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check netlab tests bench
+	$(VENV)/bin/mypy
 
 unit: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests/unit
