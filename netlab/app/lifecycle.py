@@ -255,7 +255,7 @@ def _mark_of(ns: str) -> str | None:
         return None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LabInfo:
     name: str
     file: str
@@ -272,12 +272,14 @@ def ls() -> list[LabInfo]:
         try:
             st = state.load(lab)
         except state.UnreadableState:
-            out.append(LabInfo(lab, "?", False, 0, sum(1 for n in netns.listed() if n.startswith(f"{lab}-")),
-                               agent.pid(lab) is not None, readable=False))
+            out.append(LabInfo(name=lab, file="?", complete=False, containers=0,
+                               namespaces=sum(1 for n in netns.listed() if n.startswith(f"{lab}-")),
+                               agent=agent.pid(lab) is not None, readable=False))
             continue
         if st is None:
             continue
         ns = [i.name for i in st.plan.of(Netns)]
-        out.append(LabInfo(lab, st.file, st.complete, sum(1 for i in st.plan.of(Netns) if i.role == "container"),
-                           sum(1 for n in ns if netns.exists(n)), agent.pid(lab) is not None))
+        out.append(LabInfo(name=lab, file=st.file, complete=st.complete,
+                           containers=sum(1 for i in st.plan.of(Netns) if i.role == "container"),
+                           namespaces=sum(1 for n in ns if netns.exists(n)), agent=agent.pid(lab) is not None))
     return out

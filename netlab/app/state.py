@@ -48,7 +48,7 @@ def log_dir(lab: str) -> str:
     return f"{lab_dir(lab)}/log"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LabState:
     lab: str
     file: str                   # absolute path of the lab file
@@ -75,8 +75,8 @@ def load(lab: str) -> LabState | None:
             d = json.load(f)
         if not isinstance(d, dict):
             raise TypeError(f"a JSON {type(d).__name__}, not an object")
-        return LabState(d["lab"], d["file"], Plan.from_dict(d["plan"]), d.get("complete", False),
-                        d.get("firewall", "nft"), d.get("prints", {}))
+        return LabState(lab=d["lab"], file=d["file"], plan=Plan.from_dict(d["plan"]), complete=d.get("complete", False),
+                        firewall=d.get("firewall", "nft"), prints=d.get("prints", {}))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, LookupError, TypeError, AttributeError) as e:

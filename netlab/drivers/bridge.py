@@ -57,7 +57,8 @@ class BridgeDriver(BaseDriver):
 
     def plan_endpoint(self, plan: Plan, topo: Topology, c: Container, att: Attachment, hairpin: bool) -> None:
         host_ns = topo.host(c.host).netns
-        plan.add(Veth(host_ns, att.host_ifname, c.netns, att.ifname, mtu=att.mtu, master=att.device,
+        plan.add(Veth(netns=host_ns, name=att.host_ifname, peer_netns=c.netns, peer_name=att.ifname,
+                      mtu=att.mtu, master=att.device,
                       peer_mac=att.mac, hairpin=hairpin))
         plan.add(Address(c.netns, att.ifname, str(att.address)))
 

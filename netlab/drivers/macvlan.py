@@ -114,7 +114,8 @@ class MacvlanDriver(BaseDriver):
 
     def plan_endpoint(self, plan: Plan, topo: Topology, c: Container, att: Attachment, hairpin: bool) -> None:
         seg = topo.segment(att.network, c.host)
-        plan.add(Macvlan(c.netns, att.ifname, topo.host(c.host).netns, seg.device, seg.macvlan_mode,
+        plan.add(Macvlan(netns=c.netns, name=att.ifname, parent_netns=topo.host(c.host).netns,
+                         parent=seg.device, mode=seg.macvlan_mode,
                          mac=att.mac, mtu=att.mtu))
         plan.add(Address(c.netns, att.ifname, str(att.address)))
 
@@ -160,7 +161,7 @@ def _plan_shim(plan: Plan, topo: Topology, seg: Segment) -> None:
                           f"bridge-mode macvlans talk to each other: with {seg.macvlan_mode} mode the "
                           "host still cannot reach its containers")
     name = naming.macvlan_shim(topo.name, seg.host, seg.network)
-    plan.add(Macvlan(ns, name, ns, seg.device, "bridge", mtu=seg.mtu))
+    plan.add(Macvlan(netns=ns, name=name, parent_netns=ns, parent=seg.device, mode="bridge", mtu=seg.mtu))
     plan.add(Address(ns, name, f"{address}/32"))
     for dst in shim_routes(topo, seg):
         plan.add(Route(ns, dst, None, name))

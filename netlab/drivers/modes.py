@@ -59,8 +59,9 @@ class BridgeMode(NamespaceMode):
         for b in c.ports:
             if b.proto == "sctp":
                 continue   # docker-proxy's sctp needs a kernel module this lab does not assume
-            plan.add(Proxy(host.netns, b.proto, str(b.host_ip), b.host_port, str(gw.address.ip),
-                           b.container_port, mode))
+            plan.add(Proxy(netns=host.netns, proto=b.proto, host_ip=str(b.host_ip), host_port=b.host_port,
+                           container_ip=str(gw.address.ip),
+                           container_port=b.container_port, mode=mode))
 
 
 class HostMode:

@@ -57,7 +57,8 @@ class OverlayDriver(BaseDriver):
         plan.add(Netns(ns, "overlay"))
         plan.add(Bridge(ns, BRIDGE, bridge_mac(topo, seg), mtu=seg.mtu))
         plan.add(Address(ns, BRIDGE, f"{seg.gateway}/{seg.subnet.prefixlen}"))
-        plan.add(Vxlan(ns, VXLAN, seg.vni, str(host.address), naming.VXLAN_PORT, host.netns, seg.mtu,
+        plan.add(Vxlan(netns=ns, name=VXLAN, vni=seg.vni, local=str(host.address), port=naming.VXLAN_PORT,
+                       host_netns=host.netns, mtu=seg.mtu,
                        master=BRIDGE))
         for c, att in everyone:
             if c.host == seg.host:
@@ -67,7 +68,8 @@ class OverlayDriver(BaseDriver):
 
     def plan_endpoint(self, plan: Plan, topo: Topology, c: Container, att: Attachment, hairpin: bool) -> None:
         ns = sandbox(topo, topo.segment(att.network, c.host))
-        plan.add(Veth(ns, att.host_ifname, c.netns, att.ifname, mtu=att.mtu, master=BRIDGE, peer_mac=att.mac))
+        plan.add(Veth(netns=ns, name=att.host_ifname, peer_netns=c.netns, peer_name=att.ifname, mtu=att.mtu,
+                      master=BRIDGE, peer_mac=att.mac))
         plan.add(Address(c.netns, att.ifname, str(att.address)))
 
 

@@ -60,7 +60,8 @@ def _observe_links(k: KernelOps, lab: str, items: list[Item], seen: Observed) ->
             continue
         seen.netns.add(ns)
         for name, link in state.links.items():
-            seen.links[(ns, name)] = LinkView(link.kind, link.mtu, link.mac, link.master, link.up, link.hairpin)
+            seen.links[(ns, name)] = LinkView(kind=link.kind, mtu=link.mtu, mac=link.mac, master=link.master,
+                                              up=link.up, hairpin=link.hairpin)
         seen.addresses |= {(ns, dev, cidr) for dev, cidr in state.addresses}
         seen.routes.update({(ns, dst): v for dst, v in state.routes.items()})
 

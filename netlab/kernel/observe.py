@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from .rtnl_dump import RTPROT_KERNEL, Dumper
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LinkState:
     kind: str
     mtu: int

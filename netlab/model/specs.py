@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NetworkSpec:
     """One user-defined network; its subnet is given here or allocated per host later."""
 
@@ -37,7 +37,7 @@ class EndpointSpec:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContainerSpec:
     """A container as written, with its host, network mode and endpoints checked."""
 

@@ -15,7 +15,7 @@ class Pool:
     size: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Daemon:
     """daemon.json keys that shape networking, with dockerd's defaults."""
 
@@ -45,7 +45,7 @@ class Host:
     engine: Engine = DEFAULT         # the dockerd version whose behaviour this host shows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Segment:
     """One network as it exists on one host: for a bridge network, one Linux bridge."""
 
@@ -72,7 +72,7 @@ class Segment:
         return dict(self.options).get(key, default)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Attachment:
     """A container endpoint on one network: the `ethN` inside, the veth end outside."""
 
@@ -104,7 +104,7 @@ class Link:
     alias: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Container:
     name: str
     host: str
@@ -130,7 +130,7 @@ class Container:
         return next((a for a in self.attachments if a.network == network), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Expectation:
     source: str
     target: str
@@ -147,7 +147,7 @@ class Underlay:
     mtu: int = 1500
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Topology:
     name: str
     file: str

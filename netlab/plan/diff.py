@@ -30,7 +30,7 @@ RANK: dict[type[Item], float] = {
     Route: 4, Sysctl: 5, Firewall: 6, EtcFile: 7, Process: 8, Proxy: 9, **{kind: 10 for kind in DNS_ITEMS}}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LinkView:
     kind: str
     mtu: int
@@ -40,7 +40,7 @@ class LinkView:
     hairpin: bool = False
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Observed:
     """What exists now, for the namespaces the lab had or wants."""
 

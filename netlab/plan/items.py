@@ -50,7 +50,7 @@ class Bridge(Item):
         return f"{self.netns}: bridge {self.name}{mtu}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Veth(Item):
     """A veth pair; the key is the end in `netns` (the host side for containers)."""
 
@@ -79,7 +79,7 @@ class Veth(Item):
                 f" mtu {self.mtu}" + (f" mac {self.peer_mac}" if self.peer_mac else ""))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Vxlan(Item):
     """A VXLAN device made from `host_netns` straight into `netns` (the overlay sandbox):
     its UDP socket stays where it was made, on the underlay, as with Docker's vx-... device
@@ -108,7 +108,7 @@ class Vxlan(Item):
                 f"{master} mtu {self.mtu} (socket in {self.host_netns})")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Macvlan(Item):
     """A macvlan on `parent` in `parent_netns`, made straight into `netns` as `name`."""
 

@@ -43,7 +43,8 @@ def _outside(plan: Plan, topo: Topology) -> None:
 
 def _host(plan: Plan, topo: Topology, host: Host) -> None:
     plan.add(Netns(host.netns, "host"))
-    plan.add(Veth(topo.outside_netns, naming.underlay_port(host.name), host.netns, "eth0",
+    plan.add(Veth(netns=topo.outside_netns, name=naming.underlay_port(host.name), peer_netns=host.netns,
+                  peer_name="eth0",
                   mtu=topo.underlay.mtu, master=UNDERLAY_BRIDGE, peer_mac=_nic_mac(topo, host)))
     plan.add(Address(host.netns, "eth0", f"{host.address}/{topo.underlay.subnet.prefixlen}"))
     plan.add(Route(host.netns, "default", str(topo.underlay.gateway), "eth0"))

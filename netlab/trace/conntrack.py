@@ -26,7 +26,8 @@ def decode(ns: str, order: int, flags: int, body: bytes) -> CtEvent | None:
     orig, reply = _tuple(a.get(1)), _tuple(a.get(2))
     if orig is None or reply is None:
         return None
-    return CtEvent(ns, order, bool(flags & NLM_F_CREATE), orig, reply, u32(a.get(3)) or 0)
+    return CtEvent(netns=ns, order=order, new=bool(flags & NLM_F_CREATE), orig=orig, reply=reply,
+                   status=u32(a.get(3)) or 0)
 
 
 def _tuple(data: bytes | None) -> Tuple | None:

@@ -68,7 +68,7 @@ class Tuple:
         return Tuple(self.proto, self.dst, self.src, self.dport, self.sport)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CtEvent:
     netns: str
     order: int
@@ -91,7 +91,7 @@ class CtEvent:
 
 
 # ---- nftrace -------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TraceEvent:
     netns: str
     order: int                      # arrival order in this netns

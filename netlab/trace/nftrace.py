@@ -55,9 +55,10 @@ def decode(ns: str, order: int, family: int, body: bytes) -> TraceEvent:
         target = text(v.get(2))
     if kind == "policy" and 16 in a:
         verdict = VERDICTS.get(u32(a[16]) & 0xFF, verdict)
-    return TraceEvent(ns, order, u32(a.get(6)) or 0, family, text(a.get(1)) or "", text(a.get(2)) or "",
-                      kind, verdict, target, u64(a.get(3)), u32(a.get(10)), u32(a.get(12)),
-                      header_view(a.get(8), a.get(9)))
+    return TraceEvent(netns=ns, order=order, id=u32(a.get(6)) or 0, family=family, table=text(a.get(1)) or "",
+                      chain=text(a.get(2)) or "", kind=kind, verdict=verdict, target=target,
+                      handle=u64(a.get(3)), iif=u32(a.get(10)), oif=u32(a.get(12)),
+                      packet=header_view(a.get(8), a.get(9)))
 
 
 def header_view(network: bytes | None, transport: bytes | None) -> PacketView | None:

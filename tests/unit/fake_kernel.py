@@ -77,7 +77,7 @@ class FakeLinks:
         space = self.kernel.space(ns)
         if name in space.links:
             raise KernelError(f"{ns}: {name} exists")
-        space.links[name] = LinkState(kind, mtu or 1500, mac or _mac(), master, True, alias)
+        space.links[name] = LinkState(kind=kind, mtu=mtu or 1500, mac=mac or _mac(), master=master, up=True, alias=alias)
 
     def add_bridge(self, ns: str, name: str, mac: str | None, mtu: int | None, alias: str) -> None:
         self._add(ns, name, "bridge", mtu, mac, alias)
@@ -199,12 +199,12 @@ class FakeKernel:
     def create_netns(self, ns: str, mark: str) -> None:
         if ns in self.spaces:
             raise KernelError(f"netns {ns} exists")
-        self.spaces[ns] = Space(links={"lo": LinkState("loopback", 65536, "00:00:00:00:00:00", None, True, mark)},
+        self.spaces[ns] = Space(links={"lo": LinkState(kind="loopback", mtu=65536, mac="00:00:00:00:00:00", master=None, up=True, alias=mark)},
                                 addresses={("lo", "127.0.0.1/8")})
 
     def adopt_netns(self, ns: str) -> None:
-        self.spaces.setdefault(ns, Space(links={"lo": LinkState("loopback", 65536, "00:00:00:00:00:00", None,
-                                                                True, None)}))
+        self.spaces.setdefault(ns, Space(links={"lo": LinkState(kind="loopback", mtu=65536, mac="00:00:00:00:00:00", master=None,
+                                                                up=True, alias=None)}))
 
     def delete_netns(self, ns: str) -> None:
         space = self.spaces.pop(ns, None)

@@ -43,7 +43,7 @@ def test_namespaces_per_mode(plan):
 
 
 def test_underlay_and_host(plan):
-    assert Veth("pl-outside", "u-node1", "pl-node1", "eth0", mtu=1500, master="underlay",
+    assert Veth(netns="pl-outside", name="u-node1", peer_netns="pl-node1", peer_name="eth0", mtu=1500, master="underlay",
                 peer_mac=plan.get(("link", "pl-outside", "u-node1")).peer_mac) in plan.items
     assert Address("pl-node1", "eth0", "10.10.101.105/24") in plan.items
     assert Route("pl-node1", "default", "10.10.101.254", "eth0") in plan.items
@@ -71,7 +71,7 @@ def test_bridges(plan):
 
 def test_processes_proxies_and_notes(plan):
     assert Process("pl-a", "a", "sleep 100") in plan.items
-    assert Proxy("pl-node1", "tcp", "0.0.0.0", 8080, "172.17.0.2", 80) in plan.items
+    assert Proxy(netns="pl-node1", proto="tcp", host_ip="0.0.0.0", host_port=8080, container_ip="172.17.0.2", container_port=80) in plan.items
     assert any("host network mode" in n for n in plan.notes)
 
 
@@ -97,10 +97,10 @@ def _observed_from(plan: Plan) -> Observed:
     seen.netns = {i.name for i in plan.of(Netns)}
     for i in plan.items:
         if isinstance(i, Bridge):
-            seen.links[(i.netns, i.name)] = LinkView("bridge", i.mtu or 1500, i.mac, None, True)
+            seen.links[(i.netns, i.name)] = LinkView(kind="bridge", mtu=i.mtu or 1500, mac=i.mac, master=None, up=True)
         elif isinstance(i, Veth):
-            seen.links[(i.netns, i.name)] = LinkView("veth", i.mtu, "x", i.master, True, i.hairpin)
-            seen.links[(i.peer_netns, i.peer_name)] = LinkView("veth", i.mtu, i.peer_mac, None, True)
+            seen.links[(i.netns, i.name)] = LinkView(kind="veth", mtu=i.mtu, mac="x", master=i.master, up=True, hairpin=i.hairpin)
+            seen.links[(i.peer_netns, i.peer_name)] = LinkView(kind="veth", mtu=i.mtu, mac=i.peer_mac, master=None, up=True)
         elif isinstance(i, Address):
             seen.addresses.add((i.netns, i.dev, i.cidr))
         elif isinstance(i, Route):

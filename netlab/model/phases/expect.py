@@ -43,7 +43,7 @@ def read_expect(ctx: Context, hosts: Collection[str], containers: list[Container
         if proto in ("tcp", "udp") and port is None:
             ctx.err(path, f"a {proto} expectation needs a port: `to: NAME:PORT` or `port:`")
         if isinstance(src, str) and isinstance(dst, str):
-            out.append(Expectation(src, dst.rsplit(":", 1)[0] if ":" in dst else dst,
-                                   e.get("ok", True) is not False, proto,
-                                   port if isinstance(port, int) else None, ctx.src.line(path)))
+            out.append(Expectation(source=src, target=dst.rsplit(":", 1)[0] if ":" in dst else dst,
+                                   ok=e.get("ok", True) is not False, proto=proto,
+                                   port=port if isinstance(port, int) else None, line=ctx.src.line(path)))
     return out
