@@ -96,11 +96,13 @@ def daemon_order(exposed: Iterable[Port], wanted: Sequence[tuple[Port, int, T]])
     the time. We feed the unrotated order: the order every stable set gets, and the one
     Docker shows most often for the others [OBS: 11 of 12 and 7 of 10 runs]."""
     bindings: dict[Port, list[tuple[int, T]]] = {}
-    for port, host_port, payload in wanted:
-        bindings.setdefault(port, []).append((host_port, payload))
+    for port, host_port, value in wanted:
+        bindings.setdefault(port, []).append((host_port, value))
     entries: list[tuple[Port, int, T | None]] = []
     for port in sorted(set(exposed) | set(bindings), key=lambda p: f"{p[0]}/{p[1]}"):
-        for host_port, payload in bindings.get(port) or [(0, None)]:
+        # a port exposed with no binding still takes part in the sort, with no payload
+        port_bindings: Sequence[tuple[int, T | None]] = bindings.get(port) or [(0, None)]
+        for host_port, payload in port_bindings:
             entries.append((port, host_port, payload))
     if len(entries) <= GO_MAX_INSERTION:
         _insertion_sort(entries, _sort_port_map_less)

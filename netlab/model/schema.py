@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..errors import Diagnostic
@@ -15,16 +16,16 @@ from .source import Source
 class Spec:
     name = "value"
 
-    def check(self, value, path: str, src: Source, out: list[Diagnostic]) -> None:
+    def check(self, value: object, path: str, src: Source, out: list[Diagnostic]) -> None:
         raise NotImplementedError
 
 
 @dataclass(frozen=True)
 class Scalar(Spec):
-    types: tuple
+    types: tuple[type, ...]
     name: str
 
-    def check(self, value, path, src, out):
+    def check(self, value: object, path: str, src: Source, out: list[Diagnostic]) -> None:
         # bool is an int in Python; a port of `true` is not a number
         ok = isinstance(value, self.types) and not (isinstance(value, bool) and bool not in self.types)
         if not ok:
@@ -42,7 +43,7 @@ OPTVALUE = Scalar((str, int, bool), "a string")
 class ListOf(Spec):
     item: Spec
 
-    def check(self, value, path, src, out):
+    def check(self, value: object, path: str, src: Source, out: list[Diagnostic]) -> None:
         if not isinstance(value, list):
             out.append(src.diag(path, f"expected a list, got {_describe(value)}"))
             return
@@ -57,7 +58,7 @@ class MapOf(Spec):
     item: Spec
     nullable_items: bool = False
 
-    def check(self, value, path, src, out):
+    def check(self, value: object, path: str, src: Source, out: list[Diagnostic]) -> None:
         if value is None:
             return
         if not isinstance(value, dict):
@@ -71,9 +72,9 @@ class MapOf(Spec):
 
 @dataclass(frozen=True)
 class Obj(Spec):
-    fields: dict
+    fields: dict[str, Spec]
 
-    def check(self, value, path, src, out):
+    def check(self, value: object, path: str, src: Source, out: list[Diagnostic]) -> None:
         if value is None:
             return
         if not isinstance(value, dict):
@@ -92,10 +93,10 @@ class Obj(Spec):
 class Either(Spec):
     """A value that may take one of several shapes (`networks: [a]` or `networks: {a: {...}}`)."""
 
-    choices: tuple
+    choices: tuple[Spec, ...]
     name: str
 
-    def check(self, value, path, src, out):
+    def check(self, value: object, path: str, src: Source, out: list[Diagnostic]) -> None:
         for spec in self.choices:
             if _shape_matches(spec, value):
                 spec.check(value, path, src, out)
@@ -103,7 +104,7 @@ class Either(Spec):
         out.append(src.diag(path, f"expected {self.name}, got {_describe(value)}"))
 
 
-def _shape_matches(spec: Spec, value) -> bool:
+def _shape_matches(spec: Spec, value: object) -> bool:
     if isinstance(spec, ListOf):
         return isinstance(value, list)
     if isinstance(spec, (MapOf, Obj)):
@@ -113,7 +114,7 @@ def _shape_matches(spec: Spec, value) -> bool:
     return False
 
 
-def _describe(value) -> str:
+def _describe(value: object) -> str:
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
@@ -132,7 +133,7 @@ def _describe(value) -> str:
     return f"a value of type {type(value).__name__}"
 
 
-def _unknown(key, known) -> str:
+def _unknown(key: object, known: Collection[str]) -> str:
     close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
     return f"unknown key {str(key)!r}{hint}"

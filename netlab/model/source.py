@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import yaml
 
 from ..errors import Diagnostic, TopologyError
+
+if TYPE_CHECKING:
+    from yaml._yaml import CParser as _CParserBase
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_NODES = 2_000_000
@@ -60,15 +64,15 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader that stops at MAX_DEPTH nesting while scanning: PyYAML's scanner is quadratic
     in flow depth (3,000 `[` took a minute) and its composer recurses once per level."""
 
-    def fetch_flow_collection_start(self, TokenClass):
+    def fetch_flow_collection_start(self, TokenClass: type[yaml.Token]) -> None:
         self.check_depth()
         super().fetch_flow_collection_start(TokenClass)
 
-    def add_indent(self, column):
+    def add_indent(self, column: int) -> bool:
         self.check_depth()
         return super().add_indent(column)
 
-    def check_depth(self):
+    def check_depth(self) -> None:
         if self.flow_level + len(self.indents) >= MAX_DEPTH:
             raise _TooDeep(self.get_mark().line + 1)
 
@@ -77,22 +81,26 @@ class _Fallback(Exception):
     """The fast path gives up; the pure loader runs and says precisely what is wrong."""
 
 
-_CParser = getattr(getattr(yaml, "_yaml", None), "CParser", None)
+# libyaml's parser, None when PyYAML was built without libyaml
+_CParser: type[_CParserBase] | None = getattr(getattr(yaml, "_yaml", None), "CParser", None)
 
 
 if _CParser is not None:
-    class _FastLoader(yaml.composer.Composer, _CParser, yaml.resolver.Resolver):
+    if not TYPE_CHECKING:   # mypy takes the base from the stubs' import above
+        _CParserBase = _CParser
+
+    class _FastLoader(yaml.composer.Composer, _CParserBase, yaml.resolver.Resolver):
         """libyaml's scanner and parser (4-5x faster than PyYAML's) under PyYAML's own
         composer, which counts the depth as it goes. Used only for files that load cleanly:
         on any error the pure loader runs again for its messages and line numbers."""
 
-        def __init__(self, stream):
-            _CParser.__init__(self, stream)
+        def __init__(self, stream: str) -> None:
+            _CParserBase.__init__(self, stream)
             yaml.composer.Composer.__init__(self)
             yaml.resolver.Resolver.__init__(self)
             self.depth = 0
 
-        def compose_node(self, parent, index):
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
             self.depth += 1
             if self.depth >= MAX_DEPTH:
                 raise _Fallback
@@ -109,10 +117,12 @@ def fits_fast_path(text: str) -> bool:
     return _CParser is not None and "!" not in text
 
 
-def _compose(text: str):
+def _compose(text: str) -> yaml.Node | None:
     if fits_fast_path(text):
         try:
-            return yaml.compose(text, Loader=_FastLoader)
+            # the stubs accept only PyYAML's own loader classes, but compose() needs no more of
+            # Loader than Loader(stream).get_single_node() and .dispose(), which _FastLoader has
+            return yaml.compose(text, Loader=_FastLoader)  # type: ignore[arg-type]
         except Exception:       # noqa: BLE001 -- anything at all: the pure loader says what
             pass
     return yaml.compose(text, Loader=_Loader)
@@ -248,10 +258,11 @@ def parse_text(text: str | bytes, file: str = "<string>") -> Source:
         raise TopologyError([Diagnostic(file, 1, "", f"the file is larger than {MAX_BYTES >> 20} MiB; "
                                                      "a lab file is a few kilobytes")])
     if isinstance(text, bytes):
+        raw = text
         try:
-            text = text.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise TopologyError([Diagnostic(file, text[: e.start].count(b"\n") + 1, "",
+            raise TopologyError([Diagnostic(file, raw[: e.start].count(b"\n") + 1, "",
                                             "the file is not UTF-8 text; save it as UTF-8")]) from None
     if "\x00" in text:
         raise TopologyError([Diagnostic(file, text[: text.index("\x00")].count("\n") + 1, "",
@@ -276,8 +287,8 @@ def parse_text(text: str | bytes, file: str = "<string>") -> Source:
         raise TopologyError([Diagnostic(file, 1, "", shown(f"YAML syntax: {str(e).splitlines()[0]}"))]) from None
     except (ValueError, OverflowError):
         # PyYAML's scanner lets chr() fail on a "\U" escape beyond U+10FFFF
-        bad = re.search(r"\\U[0-9A-Fa-f]{8}", text)
-        line = text[:bad.start()].count("\n") + 1 if bad else 1
+        escape = re.search(r"\\U[0-9A-Fa-f]{8}", text)
+        line = text[:escape.start()].count("\n") + 1 if escape else 1
         raise TopologyError([Diagnostic(file, line, "", "YAML syntax: an escape sequence names a character "
                                                         "beyond U+10FFFF; write the character itself")]) from None
     if node is None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address
+from typing import NoReturn
 
 from ..errors import LabError
 from .topology import Topology
@@ -26,6 +27,10 @@ def endpoint(topo: Topology, name: str) -> Endpoint:
         return Endpoint(name, c.netns, "container")
     if any(h.name == name for h in topo.hosts):
         return Endpoint(name, topo.host(name).netns, "host")
+    _no_such_name(topo, name)
+
+
+def _no_such_name(topo: Topology, name: str) -> NoReturn:
     known = [c.name for c in topo.containers] + [h.name for h in topo.hosts] + ["outside"]
     raise LabError(f"lab {topo.name!r} has no container, host or outside named {name!r} "
                    f"(it has: {', '.join(known)})")
@@ -42,8 +47,8 @@ def address(topo: Topology, source: str, target: str) -> IPv4Address:
     if any(h.name == target for h in topo.hosts):
         return topo.host(target).address
     c = topo.find_container(target)
-    if c is None:
-        endpoint(topo, target)   # raises with the list of names
+    if c is None:    # and not `outside` or a host, handled above: what endpoint() raises
+        _no_such_name(topo, target)
     while c.mode == "container" and c.shares:
         c = topo.container(c.shares)
     if c.mode == "host":

@@ -6,8 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from .item import Item
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class Served:
     a changed item shows as a change until the agent has taken it."""
 
     @property
-    def digest(self) -> str:
+    def digest(self: DataclassInstance) -> str:   # a mixin of dataclasses only
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 
 
