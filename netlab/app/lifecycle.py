@@ -26,7 +26,7 @@ from ..plan.items import Netns
 from ..plan.plan import Plan
 from ..plan.planner import build_plan
 from . import inplace, state
-from .state import SNAPSHOT
+from .state import SNAPSHOT, snapshot_topology  # noqa: F401 (part of this module's API, as the README shows)
 
 # Crash-safety tests set this to die by SIGKILL just before the N-th change of an `up`.
 CRASH_HOOK = "NETLAB_KILL_BEFORE_STEP"
@@ -119,7 +119,7 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
         settled = not changes and prev is not None and prev.complete and prev.plan.items == plan.items
         if not settled:
             intent = _merge(prev.plan, plan) if prev else plan
-            state.LabState(topo.name, path, intent, complete=False, firewall=flavour).save()
+            state.LabState(lab=topo.name, file=path, plan=intent, complete=False, firewall=flavour).save()
             inplace.remember(topo.name, plan, flavour)     # --in-place: what the VM had before
             executor = Executor(kernel, topo.name)
             crash_at = int(os.environ.get(CRASH_HOOK, "-1"))
@@ -128,7 +128,7 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
     if not settled:
         rewritten = {c.item.netns for c in changes if c.item.kind == "firewall"}
         reuse = {ns: fp for ns, fp in seen.firewall_prints.items() if ns not in rewritten}
-        state.LabState(topo.name, path, plan, complete=True, firewall=flavour,
+        state.LabState(lab=topo.name, file=path, plan=plan, complete=True, firewall=flavour,
                        prints=firewall_prints(kernel, plan, reuse)).save()
     if not settled or agent.pid(topo.name) is None:
         agent.ensure(topo.name)
