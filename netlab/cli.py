@@ -33,6 +33,13 @@ class _Group(click.Group):
             os._exit(130)
 
 
+def _engine_option(what: str):
+    from .engine import ENGINES
+    return click.option("--engine", type=click.Choice(list(ENGINES)), default=None,
+                        help=f"the Docker engine every host runs {what}, whatever the file says "
+                             "(default: the file's `engine:`, else 20.10)")
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Docker's container networks, rebuilt from a YAML file with real kernel objects."""
@@ -51,23 +58,26 @@ def validate(file):
 @main.command()
 @click.argument("file")
 @click.option("--json", "as_json", is_flag=True, help="the plan as JSON")
-def plan(file, as_json):
+@_engine_option("in this plan")
+def plan(file, as_json, engine):
     """The kernel objects and rules `up` would create (no root needed)."""
     from .model import load_file
     from .plan.planner import build_plan
     from .plan.render import render_plan
-    p = build_plan(load_file(file))
+    p = build_plan(load_file(file, engine))
     click.echo(p.to_json() if as_json else render_plan(p))
 
 
 @main.command()
 @click.argument("file")
 @click.option("--host", "host", default=None, help="only this host")
-def rules(file, host):
-    """Each host's iptables-save text, as Docker 20.10 would leave it (no root needed)."""
+@_engine_option("for these rules")
+def rules(file, host, engine):
+    """Each host's rules as its Docker engine would leave them: iptables-save text (then
+    ip6tables-save, or `nft list table` for an nftables engine). No root needed."""
     from .model import load_file
     from .plan.firewall.lab import lab_rules
-    topo = load_file(file)
+    topo = load_file(file, engine)
     names = [h.name for h in topo.hosts]
     if host is not None and host not in names:
         raise click.BadParameter(f"no host {host!r} (hosts: {', '.join(names)})", param_hint="--host")
@@ -90,10 +100,12 @@ IN_PLACE = click.option("--in-place", "in_place", is_flag=True,
 @FIREWALL
 @HOST
 @IN_PLACE
-def up(file, firewall, host, in_place):
+@_engine_option("in this lab")
+def up(file, firewall, host, in_place, engine):
     """Build the lab (idempotent: a second run changes nothing). Alias: apply."""
     from .app.lifecycle import up as build
-    result = build(file, say=lambda m: click.echo(m, err=True), firewall=firewall, host=host, in_place=in_place)
+    result = build(file, say=lambda m: click.echo(m, err=True), firewall=firewall, host=host, in_place=in_place,
+                   engine=engine)
     if not result.changed:
         click.echo(f"lab {result.lab}: no changes")
     else:

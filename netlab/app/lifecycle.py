@@ -78,11 +78,12 @@ def require_kernel(plan: Plan) -> None:
 
 
 def up(path: str, say=print, firewall: str | None = None, host: str | None = None,
-       in_place: bool = False) -> UpResult:
+       in_place: bool = False, engine: str | None = None) -> UpResult:
     """Build or converge the lab of `path`; `firewall`: nft | legacy (default: the machine's);
-    `host`: only that host's part (or `outside`'s); `in_place`: that part in this namespace."""
+    `host`: only that host's part (or `outside`'s); `in_place`: that part in this namespace;
+    `engine`: the Docker engine every host runs, whatever the file says."""
     require_root()
-    topo = load_file(path)
+    topo = load_file(path, engine)
     plan = build_plan(topo)
     if host is not None or in_place:
         plan = inplace.part(topo, plan, host, in_place)
@@ -92,10 +93,11 @@ def up(path: str, say=print, firewall: str | None = None, host: str | None = Non
     with open(path, "rb") as f:
         text = f.read()
     with state.locked(topo.name, say=say):
-        return _up_locked(topo, plan, os.path.abspath(path), text, flavour)
+        return _up_locked(topo, plan, os.path.abspath(path), text, flavour, engine)
 
 
-def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str) -> UpResult:
+def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str,
+               engine: str | None = None) -> UpResult:
     prev = state.load(topo.name)
     if prev is not None and not _same_file(prev.file, path):
         raise LabError(f"lab {topo.name!r} is already up from {prev.file}; take it down first "
@@ -119,7 +121,8 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
         settled = not changes and prev is not None and prev.complete and prev.plan.items == plan.items
         if not settled:
             intent = _merge(prev.plan, plan) if prev else plan
-            state.LabState(lab=topo.name, file=path, plan=intent, complete=False, firewall=flavour).save()
+            state.LabState(lab=topo.name, file=path, plan=intent, complete=False, firewall=flavour,
+                           engine=engine).save()
             inplace.remember(topo.name, plan, flavour)     # --in-place: what the VM had before
             executor = Executor(kernel, topo.name)
             crash_at = int(os.environ.get(CRASH_HOOK, "-1"))
@@ -128,7 +131,7 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str)
     if not settled:
         rewritten = {c.item.netns for c in changes if c.item.kind == "firewall"}
         reuse = {ns: fp for ns, fp in seen.firewall_prints.items() if ns not in rewritten}
-        state.LabState(lab=topo.name, file=path, plan=plan, complete=True, firewall=flavour,
+        state.LabState(lab=topo.name, file=path, plan=plan, complete=True, firewall=flavour, engine=engine,
                        prints=firewall_prints(kernel, plan, reuse)).save()
     if not settled or agent.pid(topo.name) is None:
         agent.ensure(topo.name)

@@ -34,7 +34,7 @@ def snapshot_topology(lab: str):
     except FileNotFoundError:
         raise not_up(lab) from None
     st = load(lab)
-    return load_text(text, st.file if st else path)
+    return load_text(text, st.file if st else path, st.engine if st else None)
 
 
 def not_up(lab: str) -> LabError:
@@ -55,6 +55,7 @@ class LabState:
     plan: Plan
     complete: bool              # false while `up` is running or after it died
     firewall: str = "nft"       # the iptables backend its rules were written with
+    engine: str | None = None   # `up --engine`: the engine every host runs, whatever the file says
     # netns -> nftables fingerprint taken right after its rules were written (kernel/nft_dump)
     prints: dict[str, str] = field(default_factory=dict)
 
@@ -64,7 +65,7 @@ class LabState:
         tmp = f"{d}/state.json.tmp"
         with open(tmp, "w") as f:
             json.dump({"lab": self.lab, "file": self.file, "complete": self.complete, "firewall": self.firewall,
-                       "prints": self.prints,
+                       "engine": self.engine, "prints": self.prints,
                        "plan": self.plan.to_dict()}, f, separators=(",", ":"))
         os.replace(tmp, f"{d}/state.json")
 
@@ -76,7 +77,7 @@ def load(lab: str) -> LabState | None:
         if not isinstance(d, dict):
             raise TypeError(f"a JSON {type(d).__name__}, not an object")
         return LabState(lab=d["lab"], file=d["file"], plan=Plan.from_dict(d["plan"]), complete=d.get("complete", False),
-                        firewall=d.get("firewall", "nft"), prints=d.get("prints", {}))
+                        firewall=d.get("firewall", "nft"), engine=d.get("engine"), prints=d.get("prints", {}))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, LookupError, TypeError, AttributeError) as e:

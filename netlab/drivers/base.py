@@ -94,4 +94,5 @@ def make_segment(lab: str, net: NetworkSpec, host: Host, subnet: IPv4Network, *,
         mtu=mtu, host_binding_ipv4=IPv4Address(hb) if hb else IPv4Address("0.0.0.0"),
         is_default=False, options=tuple(sorted(net.options)),
         network_id=naming.network_id(lab, net.name), vni=vni, macvlan_mode=macvlan_mode,
-        host_ipv4=IPv4Address(host_ipv4) if host_ipv4 else None)
+        host_ipv4=IPv4Address(host_ipv4) if host_ipv4 else None,
+        gateway_mode=net.option("com.docker.network.bridge.gateway_mode_ipv4") or "nat")

@@ -19,6 +19,7 @@ from . import options as o
 from .base import BaseDriver, make_segment
 
 DEFAULT_MTU = 1500
+GATEWAY_MODES = ("nat", "nat-unprotected", "routed", "isolated")
 
 
 def bridge_mac(topo: Topology, seg: Segment) -> str:
@@ -38,6 +39,10 @@ class BridgeDriver(BaseDriver):
         o.Option("com.docker.network.bridge.inhibit_ipv4", o.boolean),
         o.Option("com.docker.network.host_ipv4", o.address),
         o.Option("com.docker.network.container_iface_prefix", o.iface_prefix),
+        # routed came in 27.0 with the option; nat-unprotected and isolated in 28.0
+        o.Option("com.docker.network.bridge.gateway_mode_ipv4",
+                 o.one_of("gateway mode", GATEWAY_MODES), since="27.0",
+                 values_since=(("nat-unprotected", "28.0"), ("isolated", "28.0"))),
     )
     publishes_ports = True
 

@@ -17,6 +17,13 @@ Check = Callable[[Context, str, str], bool]
 class Option:
     key: str
     check: Check
+    since: str = ""                 # the Docker version that introduced it ("28.0"); "": 20.10 had it
+    # values introduced later than the option itself: value -> version
+    values_since: tuple[tuple[str, str], ...] = ()
+
+    def introduced(self, value: str) -> str:
+        """The version that first took this option with this value ("" for 20.10 or earlier)."""
+        return dict(self.values_since).get(value, self.since)
 
 
 def boolean(ctx: Context, value: str, path: str) -> bool:

@@ -9,15 +9,29 @@ from ipaddress import IPv4Network
 class Engine:
     """One dockerd version's networking behaviour, as the lab needs it."""
 
-    name: str                                   # as a lab file names it: "20.10"
+    name: str                                   # as a lab file names it: "20.10", "29.7-nftables"
+    version: tuple[int, int]                    # (major, minor): what "introduced in" compares with
     # IPAM (ipamutils/utils.go): automatic subnets come from these pools, in this order
     local_pools: tuple[tuple[IPv4Network, int], ...]
     global_pools: tuple[tuple[IPv4Network, int], ...]
     firewall: str                               # the rule program, in plan/firewall/programs.py
     backend: str                                # what it programs: "iptables" or "nftables"
+    # whether dockerd writes its IPv6 chains (ip6tables, or the ip6 nftables table) by default,
+    # even when no network has IPv6 (daemon.json `ip6tables`, default true from 27.0)
+    ip6tables: bool
     # routing: whether a container on an --internal bridge network gets a default route
     internal_default_route: bool
     # sysctls dockerd writes in every container namespace it makes (paths under /proc/sys)
     container_sysctls: tuple[tuple[str, str], ...]
     overlay_mtu: int                            # default MTU of an overlay network
     overlay_first_vni: int                      # swarm hands out VXLAN ids from here, in order
+
+    @property
+    def release(self) -> str:
+        """The version as Docker prints it, without the backend: "29.7"."""
+        return f"{self.version[0]}.{self.version[1]}"
+
+    def knows(self, since: str) -> bool:
+        """Whether this engine has a feature introduced in version `since` ("28.0")."""
+        major, minor = (int(x) for x in since.split("."))
+        return self.version >= (major, minor)

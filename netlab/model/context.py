@@ -74,8 +74,9 @@ def is_addr(value: object) -> bool:
 class Context:
     """The file being resolved and the problems found in it so far."""
 
-    def __init__(self, src: Source) -> None:
+    def __init__(self, src: Source, engine: str | None = None) -> None:
         self.src = src
+        self.engine = engine            # `--engine`: overrides the file's engine for every host
         self.data: dict[Any, Any] = mapping(src.data)
         self.diags: list[Diagnostic] = []
         self.budget = [SUGGEST_BUDGET]

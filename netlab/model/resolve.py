@@ -24,21 +24,22 @@ from .source import Source
 from .topology import Topology
 
 
-def load_text(text: str | bytes, file: str = "<string>") -> Topology:
+def load_text(text: str | bytes, file: str = "<string>", engine: str | None = None) -> Topology:
     from .source import parse_text
-    return resolve(parse_text(text, file))
+    return resolve(parse_text(text, file), engine)
 
 
-def load_file(path: str) -> Topology:
+def load_file(path: str, engine: str | None = None) -> Topology:
+    """`engine`: every host runs this engine, whatever the file says (`--engine`)."""
     from .source import parse_file
-    return resolve(parse_file(path))
+    return resolve(parse_file(path), engine)
 
 
-def resolve(src: Source) -> Topology:
+def resolve(src: Source, engine: str | None = None) -> Topology:
     shape = src.problems + check_shape(src)
     if shape and not isinstance(src.data, dict):
         raise TopologyError(shape)
-    ctx = Context(src)
+    ctx = Context(src, engine)
     try:
         topo: Topology | None = run(ctx)
     except Stop:

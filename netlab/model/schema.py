@@ -157,7 +157,10 @@ DAEMON = Obj({
     "dns-opts": ListOf(STR),
 })
 
-HOST = Obj({"address": STR, "daemon": DAEMON})
+# "20.10" or 20.10: YAML reads the unquoted version as a number, which the loader accepts
+ENGINE = Scalar((str, float), 'an engine such as "20.10", "28.5" or "29.7-nftables"')
+
+HOST = Obj({"address": STR, "daemon": DAEMON, "engine": ENGINE})
 
 NETWORK = Obj({
     "driver": STR,
@@ -189,6 +192,7 @@ EXPECT = Obj({"from": STR, "to": Scalar((str,), "a container, an address or HOST
 
 LAB = Obj({
     "name": STR,
+    "engine": ENGINE,
     "underlay": Obj({"subnet": STR, "gateway": STR, "mtu": INT}),
     "outside": Obj({"addresses": ListOf(STR)}),
     "hosts": MapOf(HOST, nullable_items=True),

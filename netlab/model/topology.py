@@ -67,6 +67,8 @@ class Segment:
     vni: int = 0                    # overlay only
     macvlan_mode: str = ""          # macvlan only
     host_ipv4: IPv4Address | None = None  # com.docker.network.host_ipv4: SNAT instead of MASQUERADE
+    # com.docker.network.bridge.gateway_mode_ipv4 (27.0+): nat | nat-unprotected | routed | isolated
+    gateway_mode: str = "nat"
 
     def option(self, key: str, default: str = "") -> str:
         return dict(self.options).get(key, default)

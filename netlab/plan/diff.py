@@ -15,6 +15,7 @@ from .items import (
     Macvlan,
     Neighbour,
     Netns,
+    NftRuleset,
     Process,
     Proxy,
     Route,
@@ -27,7 +28,8 @@ from .plan import Plan
 
 RANK: dict[type[Item], float] = {
     Netns: 0, Bridge: 1, Veth: 2, Vlan: 2.1, Vxlan: 2.2, Macvlan: 2.3, Address: 3, Neighbour: 4.1, Fdb: 4.2,
-    Route: 4, Sysctl: 5, Firewall: 6, EtcFile: 7, Process: 8, Proxy: 9, **{kind: 10 for kind in DNS_ITEMS}}
+    Route: 4, Sysctl: 5, Firewall: 6, NftRuleset: 6.1, EtcFile: 7, Process: 8, Proxy: 9,
+    **{kind: 10 for kind in DNS_ITEMS}}
 
 
 @dataclass(frozen=True, kw_only=True)

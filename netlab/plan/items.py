@@ -10,7 +10,7 @@ from .item import Item
 from .served import DNS_ITEMS, DnsNames, Process, Proxy, Resolver, Served, StandinDNS
 
 __all__ = ["DNS_ITEMS", "KINDS", "LINK_ITEMS", "Address", "Bridge", "DnsNames", "EtcFile", "Fdb", "Firewall", "Item",
-           "Macvlan", "Neighbour", "Netns", "Process", "Proxy", "Resolver", "Route", "Served", "StandinDNS", "Sysctl",
+           "NftRuleset", "Macvlan", "Neighbour", "Netns", "Process", "Proxy", "Resolver", "Route", "Served", "StandinDNS", "Sysctl",
            "Veth", "Vlan", "Vxlan", "item_from_dict"]
 
 
@@ -237,19 +237,46 @@ class Sysctl(Item):
 
 @dataclass(frozen=True)
 class Firewall(Item):
-    """The whole iptables state of one namespace, as iptables-restore input."""
+    """The whole iptables state of one namespace for one address family, as iptables-restore
+    (family ipv4) or ip6tables-restore (ipv6) input."""
 
     netns: str
     text: str
+    family: str = "ipv4"
     kind = "firewall"
 
     @property
     def key(self) -> tuple:
-        return ("firewall", self.netns)
+        # IPv4's key predates the family, and states saved before keep matching it
+        return ("firewall", self.netns) if self.family == "ipv4" else ("firewall", self.netns, self.family)
 
     def describe(self) -> str:
         n = sum(1 for line in self.text.splitlines() if line.startswith("-A "))
-        return f"{self.netns}: iptables ({n} rules)"
+        tool = "iptables" if self.family == "ipv4" else "ip6tables"
+        return f"{self.netns}: {tool} ({n} rules)"
+
+
+@dataclass(frozen=True)
+class NftRuleset(Item):
+    """The native nftables tables an engine with `firewall-backend: nftables` owns in one
+    namespace (`ip docker-bridges`, `ip6 docker-bridges`), as `nft list table` prints them;
+    written whole and atomically by one `nft -f`."""
+
+    netns: str
+    text: str
+    kind = "nftables"
+
+    @property
+    def key(self) -> tuple:
+        return ("nftables", self.netns)
+
+    def tables(self) -> tuple[str, ...]:
+        """"ip docker-bridges", ... in the order the text defines them."""
+        return tuple(line[len("table "):].rstrip(" {") for line in self.text.splitlines()
+                     if line.startswith("table "))
+
+    def describe(self) -> str:
+        return f"{self.netns}: nftables {', '.join(self.tables())}"
 
 
 @dataclass(frozen=True)
@@ -270,7 +297,7 @@ class EtcFile(Item):
 
 
 KINDS = {cls.kind: cls for cls in (Netns, Bridge, Veth, *LINK_ITEMS, Neighbour, Fdb, Address, Route, Sysctl, Firewall,
-                                   EtcFile, Process, Proxy, *DNS_ITEMS)}
+                                   NftRuleset, EtcFile, Process, Proxy, *DNS_ITEMS)}
 
 
 def item_from_dict(d: dict) -> Item:

@@ -7,7 +7,7 @@ from ..model import naming
 from ..model.topology import Container, Host, Topology
 from . import etc
 from .dns import plan_dns
-from .items import Address, Bridge, EtcFile, Firewall, Netns, Process, Route, Sysctl, Veth
+from .items import Address, Bridge, EtcFile, Firewall, Netns, NftRuleset, Process, Route, Sysctl, Veth
 from .plan import Plan
 
 UNDERLAY_BRIDGE = "underlay"
@@ -72,12 +72,20 @@ def _container(plan: Plan, topo: Topology, c: Container) -> None:
 
 
 def _firewall(plan: Plan, topo: Topology, host: Host) -> None:
-    from .firewall.programs import host_ruleset, host_sysctls
+    from .firewall.programs import host_nftables, host_ruleset, host_ruleset6, host_sysctls
     from .firewall.render import render_restore
 
     for path, value in host_sysctls(topo, host.name):
         plan.add(Sysctl(host.netns, path, value))
+    # an nftables engine still gets an (empty) iptables item, so that a switch from an
+    # iptables engine empties the tables that one wrote
     plan.add(Firewall(host.netns, render_restore(host_ruleset(topo, host.name))))
+    v6 = render_restore(host_ruleset6(topo, host.name))
+    if v6:
+        plan.add(Firewall(host.netns, v6, family="ipv6"))
+    nft = host_nftables(topo, host.name)
+    if nft:
+        plan.add(NftRuleset(host.netns, nft))
     if not host.daemon.iptables and any(c.ports for c in topo.containers_on(host.name)):
         plan.notes.append(f"{host.name}: iptables is off: published ports are served by the userland "
                           "proxy alone, as in Docker")

@@ -4,6 +4,8 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
+from ...engine import DEFAULT as DEFAULT_ENGINE
+from ...engine import ENGINES, Engine, engine_named
 from .. import naming
 from ..context import Context, listing, mapping
 from ..topology import Daemon, Host, Pool, Underlay
@@ -32,8 +34,30 @@ def read_hosts(ctx: Context, underlay: Underlay) -> dict[str, Host]:
                                          "give the host an `address:`")
             taken.add(a)
         daemon = read_daemon(ctx, mapping(mapping(raw[name]).get("daemon")), f"hosts.{name}.daemon")
-        hosts[name] = Host(str(name), naming.netns(ctx.lab, str(name)), a, daemon)
+        engine = read_engine(ctx, mapping(raw[name]), f"hosts.{name}")
+        hosts[name] = Host(str(name), naming.netns(ctx.lab, str(name)), a, daemon, engine)
     return hosts
+
+
+def read_engine(ctx: Context, spec: dict[Any, Any], path: str) -> Engine:
+    """The host's engine: `--engine`, else its own `engine:`, else the lab's, else 20.10."""
+    if ctx.engine is not None:
+        engine = engine_named(ctx.engine)
+        if engine is None:      # the CLI offers known names only: a notebook's mistake
+            ctx.err("engine", f"the engine asked for, {ctx.engine!r}, is unknown; known engines: "
+                              f"{', '.join(repr(n) for n in ENGINES)}")
+            return DEFAULT_ENGINE
+        return engine
+    for where, value in ((f"{path}.engine", spec.get("engine")), ("engine", ctx.data.get("engine"))):
+        if value is None:
+            continue
+        engine = engine_named(value)
+        if engine is None:
+            ctx.err(where, f"unknown engine {value!r}; known engines: "
+                           f"{', '.join(repr(n) for n in ENGINES)} (quote the version: \"28.5\")")
+            return DEFAULT_ENGINE
+        return engine
+    return DEFAULT_ENGINE
 
 
 def _wanted_addresses(ctx: Context, raw: dict[Any, Any], underlay: Underlay) -> dict[Any, IPv4Address | None]:

@@ -7,6 +7,7 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 from ... import drivers
+from ...drivers.options import Option
 from .. import naming
 from ..context import DOCKER_NAME_RULE, Context, get, listing, mapping
 from ..ipam import first_host
@@ -37,7 +38,8 @@ def read_networks(ctx: Context, hosts: Mapping[str, Host]) -> dict[str, NetworkS
         spans = tuple(h for h in listed if isinstance(h, str))     # others: the schema said
         out[str(name)] = NetworkSpec(
             name=str(name), driver=driver, subnet=subnet, gateway=gateway, ip_range=ip_range,
-            internal=spec.get("internal") is True, options=_options(ctx, driver, spec, path),
+            internal=spec.get("internal") is True,
+            options=_options(ctx, driver, spec, path, [hosts[h] for h in spans or hosts if h in hosts]),
             hosts=spans or None)
     return out
 
@@ -74,9 +76,11 @@ def _addressing(ctx: Context, spec: dict[Any, Any], path: str) -> _Addressing:
     return subnet, gateway, ip_range
 
 
-def _options(ctx: Context, driver: str, spec: dict[Any, Any], path: str) -> tuple[tuple[str, str], ...]:
+def _options(ctx: Context, driver: str, spec: dict[Any, Any], path: str,
+             on: list[Host]) -> tuple[tuple[str, str], ...]:
     """driver_opts as strings, the keys checked against the driver's and the values by its
-    checks: a bad value is reported and dropped, so segments read valid ones only."""
+    checks: a bad value is reported and dropped, so segments read valid ones only. An option
+    (or value) newer than the engine of a host `on` which the network lives is refused there."""
     known = tuple(o.key for o in drivers.DRIVERS[driver].options)
     opts: dict[str, str] = {}
     for key, value in mapping(spec.get("driver_opts")).items():
@@ -88,5 +92,17 @@ def _options(ctx: Context, driver: str, spec: dict[Any, Any], path: str) -> tupl
                     f"unknown option {key!r} for the {driver} driver{ctx.suggest(key, known)}")
             continue
         opts[key] = str(value).lower() if isinstance(value, bool) else str(value)
-    checks = {o.key: o.check for o in drivers.DRIVERS[driver].options}
-    return tuple((k, v) for k, v in opts.items() if checks[k](ctx, v, f"{path}.driver_opts.{k}"))
+    options = {o.key: o for o in drivers.DRIVERS[driver].options}
+    kept = tuple((k, v) for k, v in opts.items() if options[k].check(ctx, v, f"{path}.driver_opts.{k}"))
+    return tuple((k, v) for k, v in kept if _engines_know(ctx, options[k], v, f"{path}.driver_opts.{k}", on))
+
+
+def _engines_know(ctx: Context, option: Option, value: str, path: str, on: list[Host]) -> bool:
+    since = option.introduced(value)
+    old = [h for h in on if since and not h.engine.knows(since)]
+    if old:
+        what = f"{option.key}={value}" if since != option.since else option.key
+        names = ", ".join(f"{h.name} ({h.engine.name})" for h in old)
+        ctx.err(path, f"{what} was introduced in Docker {since}; the engine of host {names} does not "
+                      f"know it: choose a later `engine:` or leave the option out")
+    return not old

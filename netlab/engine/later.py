@@ -1,0 +1,22 @@
+"""The engines after 20.10 that netlab reproduces: each is 20.10 with what changed since
+(docs/engines.md lists the differences, with their sources)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .docker_20_10 import DOCKER_20_10
+
+# 26.1: the rules are 20.10's, byte for byte (recorded from docker.io 26.1.5); from 25.0 a
+# container on an --internal network has no default route
+DOCKER_26_1 = replace(DOCKER_20_10, name="26.1", version=(26, 1), internal_default_route=False)
+
+# 28.5: DOCKER-FORWARD/-CT/-BRIDGE, the raw table's direct-access DROP, unpublished ports
+# dropped in DOCKER; ip6tables on by default (27.0), so its chains exist without IPv6
+DOCKER_28_5 = replace(DOCKER_26_1, name="28.5", version=(28, 5), firewall="iptables-28.5", ip6tables=True)
+
+# 29.7: DOCKER-ISOLATION-STAGE-1/2 replaced by DOCKER-INTERNAL, no nat `-i br -j RETURN`
+DOCKER_29_7 = replace(DOCKER_28_5, name="29.7", version=(29, 7), firewall="iptables-29.7")
+
+# 29.7 with daemon.json "firewall-backend": "nftables": tables ip/ip6 docker-bridges, no iptables
+DOCKER_29_7_NFTABLES = replace(DOCKER_29_7, name="29.7-nftables", firewall="nftables-29.7",
+                               backend="nftables")
