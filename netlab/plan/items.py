@@ -10,8 +10,8 @@ from .item import Item
 from .served import DNS_ITEMS, DnsNames, Process, Proxy, Resolver, Served, StandinDNS
 
 __all__ = ["DNS_ITEMS", "KINDS", "LINK_ITEMS", "Address", "Bridge", "DnsNames", "EtcFile", "Fdb", "Firewall", "Item",
-           "NftRuleset", "Macvlan", "Neighbour", "Netns", "Process", "Proxy", "Resolver", "Route", "Served", "StandinDNS",
-           "Sysctl", "Veth", "Vlan", "Vxlan", "item_from_dict"]
+           "NftRuleset", "Macvlan", "Neighbour", "Netns", "Process", "Proxy", "Resolver", "Route", "Served",
+           "StandinDNS", "Sysctl", "Veth", "Vlan", "Vxlan", "item_from_dict"]
 
 
 @dataclass(frozen=True)
