@@ -1,0 +1,93 @@
+"""Docker's own firewall goldens (tests/fixtures/moby-goldens, see its README) as test cases:
+each file's configuration, read from its name, and the one-network lab that reproduces it.
+
+The goldens come from moby's unit tests of the bridge driver's firewall code alone: one
+bridge `br-dummy` (192.168.0.0/24), one endpoint 192.168.0.2, one binding tcp 8080 -> 80.
+A netlab lab always has docker0 too, and the daemon's controller adds DOCKER-USER; the
+comparison leaves those out (`about_bridge`)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+GOLDENS = Path(__file__).resolve().parents[1] / "fixtures" / "moby-goldens"
+BRIDGE = "br-dummy"
+# the folder of each engine profile's goldens
+FOLDERS = {"28.5": "docker-28.5.2/iptables", "29.7": "docker-29.7.2/iptables",
+           "29.7-nftables": "docker-29.7.2/nftables"}
+SUFFIX_FAMILY = {"iptables": "ipv4", "ip6tables": "ipv6", "ip": "ipv4", "ip6": "ipv6"}
+
+
+@dataclass(frozen=True)
+class Golden:
+    path: Path
+    engine: str                     # the netlab engine profile it checks
+    family: str                     # ipv4 | ipv6
+    params: tuple[tuple[str, str], ...]
+    step: str                       # "network" (after creating it), "cleaned" (before/after), "no" (family off)
+
+    @property
+    def id(self) -> str:
+        return f"{self.engine}:{self.path.name.removesuffix('.golden')}"
+
+    def param(self, key: str, default: str = "false") -> str:
+        return dict(self.params).get(key, default)
+
+    def flag(self, key: str) -> bool:
+        return self.param(key) == "true"
+
+    def skip_reason(self) -> str | None:
+        if self.flag("wsl2mirrored"):
+            return "WSL2 mirrored networking (a Windows host's loopback shared with WSL2) has no Linux-only equivalent"
+        if self.family == "ipv6" and self.step == "network":
+            return "IPv6 networks come with the IPv6 issue"
+        return None
+
+    def text(self) -> str:
+        return self.path.read_text()
+
+
+def goldens(engine: str) -> list[Golden]:
+    out = []
+    for path in sorted((GOLDENS / FOLDERS[engine]).glob("*.golden")):
+        config, _, suffix = path.name.removesuffix(".golden").rpartition("__")
+        parts = config.split(",")
+        step = "cleaned" if parts[0] == "cleaned" else "no" if parts[0] == "no" else "network"
+        params = tuple(tuple(p.split("=", 1)) for p in parts if "=" in p)
+        out.append(Golden(path, engine, SUFFIX_FAMILY[suffix], params, step))   # type: ignore[arg-type]
+    return out
+
+
+def lab_yaml(g: Golden) -> str:
+    """The lab whose one network and container are the golden's; for a `cleaned` or `no`
+    golden, a lab with no network but docker0."""
+    hairpin = g.flag("hairpin")
+    lines = ["name: golden", "hosts:", "  node1:", f"    engine: \"{g.engine}\"",
+             f"    daemon: {{userland-proxy: {str(not hairpin).lower()}}}"]
+    if g.step != "network":
+        return "\n".join(lines) + "\n"
+    opts = {"com.docker.network.bridge.name": BRIDGE,
+            "com.docker.network.bridge.enable_icc": g.param("icc", "true"),
+            "com.docker.network.bridge.enable_ip_masquerade": g.param("masq", "true")}
+    if g.flag("snat"):
+        opts["com.docker.network.host_ipv4"] = "192.168.123.0"
+    if g.param("gwm", "nat") != "nat":
+        opts["com.docker.network.bridge.gateway_mode_ipv4"] = g.param("gwm")
+    lines += ["networks:", "  dummy:", "    subnet: 192.168.0.0/24",
+              f"    internal: {str(g.flag('internal')).lower()}", "    driver_opts:"]
+    lines += [f"      {k}: \"{v}\"" for k, v in opts.items()]
+    lines += ["containers:", "  c1:", "    networks: {dummy: {ipv4_address: 192.168.0.2}}"]
+    if not g.flag("internal"):      # internal networks publish nothing (one golden per icc/hairpin)
+        bind = "127.0.0.1:" if g.flag("bindlh") else ""
+        lines.append(f"    ports: [\"{bind}8080:80\"]")
+    return "\n".join(lines) + "\n"
+
+
+OTHER_BRIDGE = re.compile(r"\b(docker0|br-(?!dummy\b)[\w-]+)\b")
+
+
+def about_bridge(rule: str) -> bool:
+    """Whether a rule belongs in the comparison: not about another bridge (docker0), and not
+    the controller's DOCKER-USER jump, which the driver's unit tests do not run."""
+    return not OTHER_BRIDGE.search(rule) and "DOCKER-USER" not in rule and "172.17.0.0/16" not in rule
