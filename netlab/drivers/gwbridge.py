@@ -37,9 +37,10 @@ def needed(atts: list[Attachment], segments: dict[str, Segment]) -> bool:
     return need
 
 
-def attachment(lab: str, container: str, seg: Segment, address: IPv4Address, ifname: str) -> Attachment:
+def attachment(lab: str, container: str, seg: Segment, address: IPv4Address, ifname: str,
+               random_mac: bool) -> Attachment:
     return Attachment(
         network=seg.network, ifname=ifname, address=IPv4Interface(f"{address}/{seg.subnet.prefixlen}"),
-        gateway=seg.gateway, mac=naming.mac_for(address),
+        gateway=seg.gateway, mac=naming.endpoint_mac(random_mac, lab, container, seg.network, address),
         host_ifname=naming.host_veth(lab, container, seg.network), device=seg.device,
         mtu=seg.mtu, driver="bridge")

@@ -27,6 +27,7 @@ DOCKER_20_10 = Engine(
     backend="iptables",
     ip6tables=False,
     internal_default_route=True,
+    random_mac=False,
     # no container has an IPv6 address in 20.10's default configuration
     container_sysctls=(("net/ipv6/conf/all/disable_ipv6", "1"),),
     overlay_mtu=1450,

@@ -11,8 +11,10 @@ from .docker_20_10 import DOCKER_20_10
 DOCKER_26_1 = replace(DOCKER_20_10, name="26.1", version=(26, 1), internal_default_route=False)
 
 # 28.5: DOCKER-FORWARD/-CT/-BRIDGE, the raw table's direct-access DROP, unpublished ports
-# dropped in DOCKER; ip6tables on by default (27.0), so its chains exist without IPv6
-DOCKER_28_5 = replace(DOCKER_26_1, name="28.5", version=(28, 5), firewall="iptables-28.5", ip6tables=True)
+# dropped in DOCKER; ip6tables on by default (27.0), so its chains exist without IPv6; random
+# endpoint MACs
+DOCKER_28_5 = replace(DOCKER_26_1, name="28.5", version=(28, 5), firewall="iptables-28.5", ip6tables=True,
+                      random_mac=True)
 
 # 29.7: DOCKER-ISOLATION-STAGE-1/2 replaced by DOCKER-INTERNAL, no nat `-i br -j RETURN`
 DOCKER_29_7 = replace(DOCKER_28_5, name="29.7", version=(29, 7), firewall="iptables-29.7")

@@ -21,6 +21,8 @@ class Engine:
     ip6tables: bool
     # routing: whether a container on an --internal bridge network gets a default route
     internal_default_route: bool
+    # endpoint MACs: 02:42 + the IPv4 address up to 27.x, random from 28.0 (moby#48808)
+    random_mac: bool
     # sysctls dockerd writes in every container namespace it makes (paths under /proc/sys)
     container_sysctls: tuple[tuple[str, str], ...]
     overlay_mtu: int                            # default MTU of an overlay network

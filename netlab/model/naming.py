@@ -71,3 +71,16 @@ def owner_mark(lab: str) -> str:
 def mac_for(address: IPv4Address) -> str:
     """Docker 20.10 gives bridge and macvlan endpoints 02:42 followed by the IPv4 bytes."""
     return "02:42:" + ":".join(f"{b:02x}" for b in address.packed)
+
+
+def endpoint_mac(random: bool, lab: str, container: str, network: str, address: IPv4Address) -> str:
+    """An endpoint's MAC as the engine makes it (Engine.random_mac)."""
+    return random_mac(lab, container, network) if random else mac_for(address)
+
+
+def random_mac(lab: str, container: str, network: str) -> str:
+    """From 28.0 Docker gives endpoints a random, locally administered unicast MAC; ours looks
+    random but is derived, so a rerun keeps it."""
+    h = bytearray.fromhex(digest(lab, "endpoint-mac", container, network)[:12])
+    h[0] = (h[0] | 0x02) & 0xFE
+    return ":".join(f"{b:02x}" for b in h)

@@ -92,7 +92,8 @@ def _attachments(ctx: Context, s: ContainerSpec, host: Host, segs: dict[str, Seg
         atts.append(Attachment(
             network=ep.network, ifname=f"{prefix}{len(atts)}",
             address=IPv4Interface(f"{a}/{seg.subnet.prefixlen}"),
-            gateway=seg.gateway if has_gateway else None, mac=naming.mac_for(a),
+            gateway=seg.gateway if has_gateway else None,
+            mac=naming.endpoint_mac(host.engine.random_mac, ctx.lab, s.name, ep.network, a),
             host_ifname=naming.host_veth(ctx.lab, s.name, ep.network), device=seg.device,
             mtu=seg.mtu, aliases=ep.aliases, driver=seg.driver))
     gwb = segs.get(naming.GWBRIDGE)
@@ -101,7 +102,7 @@ def _attachments(ctx: Context, s: ContainerSpec, host: Host, segs: dict[str, Seg
         if a is None:
             ctx.err(s.path, f"{naming.GWBRIDGE} has no free address left on host {host.name!r}")
         else:
-            atts.append(gwbridge.attachment(ctx.lab, s.name, gwb, a, f"eth{len(atts)}"))
+            atts.append(gwbridge.attachment(ctx.lab, s.name, gwb, a, f"eth{len(atts)}", host.engine.random_mac))
     return atts
 
 
