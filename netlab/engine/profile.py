@@ -23,6 +23,13 @@ class Engine:
     internal_default_route: bool
     # endpoint MACs: 02:42 + the IPv4 address up to 27.x, random from 28.0 (moby#48808)
     random_mac: bool
+    # /etc/resolv.conf with Docker's header and the trailing comments on how it was made (26.0)
+    resolv_comments: bool
+    # the embedded DNS asks the host file's nameservers from the host's namespace (28.0), not
+    # only the loopback ones; resolv.conf then lists them as host(<address>)
+    upstream_from_host: bool
+    # /etc/hosts spells fe00:: and ff00:: without the trailing 0 (28.0)
+    hosts_short_ipv6: bool
     # sysctls dockerd writes in every container namespace it makes (paths under /proc/sys)
     container_sysctls: tuple[tuple[str, str], ...]
     overlay_mtu: int                            # default MTU of an overlay network

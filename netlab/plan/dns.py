@@ -12,7 +12,7 @@ from ..model.topology import Container, Topology
 from . import etc
 from .firewall.iptables import Iptables
 from .firewall.render import render_restore
-from .items import DnsNames, Firewall, Resolver, StandinDNS
+from .items import DnsNames, Firewall, NftRuleset, Resolver, StandinDNS
 from .plan import Plan
 
 RESOLVER_IP = "127.0.0.11"
@@ -48,6 +48,25 @@ def resolver_rules(udp_port: int, tcp_port: int) -> str:
         ipt.insert("nat", POSTROUTING_CHAIN, f"-s {RESOLVER_IP}/32 -p {proto} -m {proto} --sport {port} "
                                              f"-j SNAT --to-source :{DNS_PORT}")
     return render_restore(ipt.ruleset())
+
+
+def resolver_nftables(udp_port: int, tcp_port: int) -> str:
+    """The `ip docker-dns` table dockerd writes in a container namespace when its firewall
+    backend is nftables (29 resolver_unix.go setupNftablesNAT), as `nft list table` prints it.
+    The output hook's priority is spelled -100: `dstnat` names it only on newer nft."""
+    ip, dns = RESOLVER_IP, DNS_PORT
+    return (f"table ip docker-dns {{\n"
+            f"\tchain dns-dnat {{\n"
+            f"\t\ttype nat hook output priority -100; policy accept;\n"
+            f"\t\tip daddr {ip} udp dport {dns} counter packets 0 bytes 0 dnat to {ip}:{udp_port}\n"
+            f"\t\tip daddr {ip} tcp dport {dns} counter packets 0 bytes 0 dnat to {ip}:{tcp_port}\n"
+            f"\t}}\n\n"
+            f"\tchain dns-snat {{\n"
+            f"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+            f"\t\tip saddr {ip} udp sport {udp_port} counter packets 0 bytes 0 snat to :{dns}\n"
+            f"\t\tip saddr {ip} tcp sport {tcp_port} counter packets 0 bytes 0 snat to :{dns}\n"
+            f"\t}}\n"
+            f"}}\n")
 
 
 def uses_embedded_dns(c: Container) -> bool:
@@ -111,10 +130,14 @@ def lookup_order(topo: Topology, c: Container) -> tuple[tuple[str, str], ...]:
 def upstreams(topo: Topology, c: Container) -> tuple[tuple[str, str], ...]:
     """Where names the lab does not know go, and from which namespace: the first three of the
     daemon's `dns` list, else of the host's nameservers. Docker 20.10 asks from the container's
-    namespace, except a loopback server (127/8), which only the host can reach."""
-    d = topo.host(c.host).daemon
-    servers = d.dns or etc.host_nameservers(topo)
-    return tuple((s, topo.host(c.host).netns if s.startswith("127.") else c.netns) for s in servers[:3])
+    namespace, except a loopback server (127/8), which only the host can reach; from 28.0 every
+    server of the host's own file is asked from the host's namespace (`dns` ones still not)."""
+    host = topo.host(c.host)
+    servers = host.daemon.dns or etc.host_nameservers(topo)
+
+    def from_host(s: str) -> bool:
+        return s.startswith("127.") or (host.engine.upstream_from_host and not host.daemon.dns)
+    return tuple((s, host.netns if from_host(s) else c.netns) for s in servers[:3])
 
 
 def resolver(topo: Topology, c: Container) -> Resolver:
@@ -132,7 +155,10 @@ def plan_dns(plan: Plan, topo: Topology) -> None:
     for c in topo.containers:
         if uses_embedded_dns(c):
             r = resolver(topo, c)
-            plan.add(Firewall(c.netns, resolver_rules(r.udp_port, r.tcp_port)))
+            if topo.host(c.host).engine.backend == "nftables":
+                plan.add(NftRuleset(c.netns, resolver_nftables(r.udp_port, r.tcp_port)))
+            else:
+                plan.add(Firewall(c.netns, resolver_rules(r.udp_port, r.tcp_port)))
             plan.add(r)
     for table in name_tables(topo):
         plan.add(table)
