@@ -68,11 +68,20 @@ def plan(file, as_json, engine):
     click.echo(p.to_json() if as_json else render_plan(p))
 
 
+def _diff_option():
+    from .engine import ENGINES
+    return click.option("--diff", "other", type=click.Choice(list(ENGINES)), default=None,
+                        help="what this engine writes differently, per host, table and chain "
+                             "(-: only the first engine, +: only this one, ~: both, at another place)")
+
+
 @main.command()
 @click.argument("file")
 @click.option("--host", "host", default=None, help="only this host")
 @_engine_option("for these rules")
-def rules(file, host, engine):
+@_diff_option()
+@click.option("--json", "as_json", is_flag=True, help="with --diff: the differences as JSON")
+def rules(file, host, engine, other, as_json):
     """Each host's rules as its Docker engine would leave them: iptables-save text (then
     ip6tables-save, or `nft list table` for an nftables engine). No root needed."""
     from .model import load_file
@@ -81,7 +90,15 @@ def rules(file, host, engine):
     names = [h.name for h in topo.hosts]
     if host is not None and host not in names:
         raise click.BadParameter(f"no host {host!r} (hosts: {', '.join(names)})", param_hint="--host")
-    click.echo(lab_rules(topo, host), nl=False)
+    if other is None:
+        if as_json:
+            raise click.BadParameter("--json shows a difference: give --diff ENGINE", param_hint="--json")
+        click.echo(lab_rules(topo, host), nl=False)
+        return
+    from .plan.firewall.compare import diff_rules
+    from .plan.firewall.compare_text import render_diff
+    d = diff_rules(topo, load_file(file, other), host)
+    click.echo(json.dumps(d.to_dict(), indent=1) if as_json else render_diff(d), nl=as_json)
 
 
 FIREWALL = click.option("--firewall", type=click.Choice(["nft", "legacy"]), default=None,
