@@ -26,7 +26,8 @@ def topology_graph(topo: Topology, plan: Plan) -> nx.Graph:
     wiring = from_plan(topo, plan)
     hosts = _host_of(topo, wiring)
     g = nx.Graph(lab=topo.name, source="file", outside=topo.outside_netns,
-                 hosts={h.name: {"netns": h.netns, "address": str(h.address)} for h in topo.hosts},
+                 hosts={h.name: {"netns": h.netns, "address": str(h.address), "engine": h.engine.name}
+                        for h in topo.hosts},
                  namespaces={})
     sharing = _containers_by_netns(topo)
     networks = _networks(topo)

@@ -133,7 +133,7 @@ def _clusters(topo: nx.Graph, column: dict[str, float] | None = None) -> list[Cl
     tops: list[Cluster] = []
     hosts: dict[str, Cluster] = {}
     for name, info in topo.graph.get("hosts", {}).items():
-        hosts[name] = Cluster(f"host_{name}", f"{name}  (Docker host, {info['address']})", "host")
+        hosts[name] = Cluster(f"host_{name}", host_label(name, info), "host")
         tops.append(hosts[name])
     for space in order:
         info = spaces[space]
@@ -147,6 +147,12 @@ def _clusters(topo: nx.Graph, column: dict[str, float] | None = None) -> list[Cl
         else:
             tops.insert(0 if info["role"] == "outside" else len(tops), c)
     return [c for c in tops if c.boxes or c.children]
+
+
+def host_label(name: str, info: dict) -> str:
+    """`node1  (Docker 28.5, 10.0.0.1)`: the engine says which rules the host's namespace holds."""
+    engine = info.get("engine")
+    return f"{name}  (Docker {engine or 'host'}, {info['address']})"
 
 
 def namespace_label(space: str, info: dict) -> str:

@@ -16,8 +16,9 @@ Two graphs, sharing node ids, so a trace can be drawn on its lab:
 - edge attributes: `kind` (one of TOPOLOGY_EDGES), `label` (short text for pictures, may
   be empty), `vni` on `tunnel` edges;
 - graph attributes: `lab`, `source` (`file` | `live`), `outside` (its netns), `hosts`
-  ({host: {"netns", "address"}}), `namespaces` ({netns: {"role", "owner", "host",
-  "containers", "present"}}), in the order the lab makes them. `containers` lists every
+  ({host: {"netns", "address", "engine"}}, `engine` the name of the host's Docker engine,
+  `28.5`), `namespaces` ({netns: {"role", "owner", "host", "containers", "present"}}), in
+  the order the lab makes them. `containers` lists every
   container whose processes run in that namespace (network_mode host and container:
   included); `present` is None from a file, True/False in a live graph.
 

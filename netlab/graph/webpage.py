@@ -1,8 +1,8 @@
 """A standalone HTML page (and the fragment Jupyter shows; not named html.py, which would
-shadow `graph.html()` once imported): the picture as inline SVG, then
-tables: the lab's namespaces and interfaces, or a trace's outcome, hops, every netfilter
-decision and NAT rewrite by hop number, and where a live trace disagreed with its
-prediction."""
+shadow `graph.html()` once imported): the picture as inline SVG, then tables: the lab's
+hosts with their Docker engines, its namespaces and interfaces, or a trace's outcome, hops,
+every netfilter decision and NAT rewrite by hop number, and where a live trace disagreed
+with its prediction."""
 from __future__ import annotations
 
 from html import escape
@@ -50,6 +50,9 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 
 def lab_tables(g: nx.Graph) -> str:
+    hosts = [[escape(name), escape(info.get("engine") or ""), escape(info["address"]),
+              f"<code>{escape(info['netns'])}</code>"] for name, info in g.graph.get("hosts", {}).items()]
+    head = "<h3>Hosts</h3>" + _table(["host", "Docker engine", "address", "namespace"], hosts) if hosts else ""
     rows = []
     for ns, info in g.graph["namespaces"].items():
         ifaces = [d for _, d in g.nodes(data=True) if d["netns"] == ns]
@@ -59,7 +62,7 @@ def lab_tables(g: nx.Graph) -> str:
                            for d in ifaces)
         rows.append([f"<code>{escape(ns)}</code>", escape(info["role"]), escape(info.get("host") or ""),
                      escape(", ".join(info.get("containers", []))), text])
-    return "<h3>Namespaces</h3>" + _table(["namespace", "role", "host", "containers", "interfaces"], rows)
+    return head + "<h3>Namespaces</h3>" + _table(["namespace", "role", "host", "containers", "interfaces"], rows)
 
 
 def trace_tables(g: nx.MultiDiGraph) -> str:

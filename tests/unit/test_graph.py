@@ -3,6 +3,7 @@ with both layout engines, and the legibility of the pictures (no two boxes overl
 label sits on a box) checked on Graphviz's own layout."""
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import os
@@ -204,3 +205,35 @@ def test_import_netlab_stays_light():
     code = "import sys, netlab; print('networkx' in sys.modules, 'matplotlib' in sys.modules); netlab.Lab"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+TWO_ENGINES = """
+name: g6eng
+hosts:
+  node1: {engine: "20.10"}
+  node2: {engine: "29.7-nftables"}
+containers:
+  a: {host: node1}
+  b: {host: node2}
+"""
+
+
+def test_each_host_names_its_engine(tmp_path):
+    from netlab.model import load_text
+    g = graph.lab_graph(load_text(TWO_ENGINES))
+    assert {h: i["engine"] for h, i in g.graph["hosts"].items()} == {"node1": "20.10", "node2": "29.7-nftables"}
+    dot = graph.draw(g, None, "dot")
+    assert "node1  (Docker 20.10, " in dot and "node2  (Docker 29.7-nftables, " in dot
+    page = graph.html(g)
+    assert "<th>Docker engine</th>" in page and "<td>29.7-nftables</td>" in page
+    for engine in ("graphviz", "matplotlib"):
+        if engine == "graphviz" and not shutil.which("dot"):
+            continue
+        os.environ["NETLAB_GRAPH_ENGINE"] = engine
+        try:
+            svg = graph.svg(g)
+        finally:
+            del os.environ["NETLAB_GRAPH_ENGINE"]
+        assert "(Docker 29.7-nftables, " in html.unescape(svg).replace("\xa0", " "), engine
+    run = CliRunner().invoke(main, ["graph", DEMO, "-o", str(tmp_path / "demo.dot")])
+    assert run.exit_code == 0 and "(Docker 20.10, " in (tmp_path / "demo.dot").read_text()
