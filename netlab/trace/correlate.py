@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from . import nft_eval
 from .evidence import TABLE_PREFIX, Evidence, Frame, TraceEvent, rule_text
 from .iptables import parse_rule
 from .model import (
@@ -26,7 +27,7 @@ from .model import (
 )
 from .outcome import observed_outcome
 from .outcome import owner as _owner
-from .wiring import Wiring
+from .wiring import Wiring, engines_on
 
 BRIDGED_DNAT = "bridged-dnat"      # a copy on the bridge device itself, see _via
 
@@ -42,8 +43,10 @@ def correlate(ev: Evidence, wiring: Wiring, predicted: Trace | None = None) -> T
     p = ev.probe
     probe_view = next((h.packet for h in hops if h.leg == REQUEST), None) or \
         (predicted.probe if predicted else PacketView(str(p.src_ip), str(p.dst_ip), p.proto))
+    crossed = [p.netns, *(h.netns for h in hops), *(r.netns for r in rules), outcome.netns or ""]
     return Trace(lab=wiring.lab, src=p.src, dst=p.dst, proto=p.proto, port=p.dport, probe=probe_view, hops=tuple(hops),
-                 rules=tuple(rules), nat=tuple(nat), outcome=outcome, source=OBSERVED, notes=tuple(notes))
+                 rules=tuple(rules), nat=tuple(nat), outcome=outcome, source=OBSERVED, notes=tuple(notes),
+                 engines=engines_on(wiring, crossed))
 
 
 # ---- hops ----------------------------------------------------------------------------
@@ -188,30 +191,46 @@ def _visit(hops: list[Hop], leg: str, ns: str) -> int:
 def _hit(ev: Evidence, wiring: Wiring, e: TraceEvent, pkt: PacketView, leg: str) -> RuleHit | None:
     space = wiring.spaces.get(e.netns)
     ruleset = space.ruleset if space else None
-    table = ruleset.table(e.table) if ruleset else None
-    chain = table.chain(e.chain) if table else None
-    kind, verdict, text, position = e.kind, e.verdict, None, None
-    if kind == "rule" and e.handle is None:
+    native = ev.nft.get(e.netns)
+    nft_table = native.table(e.table) if native is not None else None
+    table = ruleset.table(e.table) if ruleset and nft_table is None else None
+    chain = nft_table.chain(e.chain) if nft_table else table.chain(e.chain) if table else None
+    kind, verdict, text, position, handle = e.kind, e.verdict, None, None, None
+    if kind in ("rule", "return") and e.handle is None:
         # the kernel's note that a chain ran out of rules: a built-in chain's policy
         # event follows; a user chain returns to its caller
         if chain is None or chain.builtin:
             return None
         kind, verdict = "return", "return"
-    elif kind == "rule" and e.handle is not None:
-        ref = ev.rule_refs.get(e.netns, {}).get((e.table, e.chain, e.handle))
+    elif kind in ("rule", "return") and nft_table is not None:
+        rule = next((r for r in chain.rules if r.handle == e.handle), None) if chain else None
+        kind = "rule"
+        if rule is not None:
+            text, position, handle = rule.text, rule.position, rule.handle
+    elif kind in ("rule", "return"):
+        kind = "rule"
+        ref = ev.rule_refs.get(e.netns, {}).get((e.table, e.chain, e.handle or 0))
         if ref is not None:
             position = ref.position
             text = rule_text(ruleset, e.table, e.chain, position) if ruleset else None
     names = ev.ifnames.get(e.netns, {})
     target = e.target
     if text and verdict == "accept":
-        rule = parse_rule(e.chain, position, text.split(" ", 2)[2])
-        if rule.target in ("DNAT", "SNAT", "MASQUERADE"):
-            target = rule.target
+        target = nat_target(text, e.chain, position or 0) or target
     return RuleHit(netns=e.netns, table=e.table, chain=e.chain, kind=kind, verdict=verdict, rule=text,
                    position=position, target=target, leg=leg, iif=names.get(e.iif) if e.iif else None,
                    oif=names.get(e.oif) if e.oif else None, packet=pkt, owner=_owner(wiring, e.netns), source=OBSERVED,
-                   evidence="nftrace")
+                   evidence="nftrace", handle=handle)
+
+
+def nat_target(text: str, chain: str, position: int) -> str | None:
+    """DNAT, SNAT or MASQUERADE for a NAT rule's text (iptables-save's or nft's), else None."""
+    if text.startswith("-A "):
+        target = parse_rule(chain, position, text.split(" ", 2)[2]).target
+    else:
+        nat = nft_eval.parse_rule(text).nat
+        target = nat[0] if nat else None
+    return target if target in ("DNAT", "SNAT", "MASQUERADE") else None
 
 
 _COUNTED_VERDICTS: dict[str | None, str] = {
@@ -256,7 +275,7 @@ def _nat(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[RuleHit]) ->
             continue
         done.add((ct.netns, "request"))
         owner = _owner(wiring, ct.netns)
-        nat_rules = [r for r in rules if r.netns == ct.netns and r.table == "nat" and r.leg == REQUEST
+        nat_rules = [r for r in rules if r.netns == ct.netns and r.leg == REQUEST
                      and r.target in ("DNAT", "SNAT", "MASQUERADE")]
         flow = ct.orig
         if ct.dnat:

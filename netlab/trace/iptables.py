@@ -16,9 +16,13 @@ import shlex
 from dataclasses import dataclass, field
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network
+from typing import TYPE_CHECKING
 
 from ..plan.firewall.model import Ruleset
 from .model import PacketView
+
+if TYPE_CHECKING:
+    from .nft_model import NftRule
 
 TERMINAL = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "drop"}
 NAT_TARGETS = ("DNAT", "SNAT", "MASQUERADE")
@@ -62,7 +66,7 @@ class Decision:
     chain: str
     kind: str
     verdict: str
-    rule: Rule | None = None
+    rule: Rule | NftRule | None = None
     target: str | None = None
 
 
@@ -70,8 +74,8 @@ class Decision:
 class HookResult:
     verdict: str = "accept"                         # accept | drop
     decisions: list[Decision] = field(default_factory=list)
-    nat: tuple[str, dict] | None = None             # (DNAT|SNAT|MASQUERADE, its options)
-    nat_rule: Rule | None = None
+    nat: tuple[str, str] | None = None              # (DNAT|SNAT|MASQUERADE, to: "addr[:port]" or "")
+    nat_rule: Rule | NftRule | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -179,21 +183,27 @@ def run_hook(ruleset: Ruleset, hook: str, pkt: PacketView, ctx: Context,
     """Every table's chain for this hook, in priority order, until one drops."""
     result = HookResult()
     for name in tables or HOOK_TABLES[hook]:
-        table = ruleset.table(name)
-        builtin = table.chain(hook) if table is not None else None
-        if builtin is None:
-            continue
         if name == "nat" and ctx.ctstate != "NEW":
             continue            # NAT chains see only a connection's first packet
-        verdict = _chain(ruleset, name, hook, pkt, ctx, result, depth=0)
-        if verdict is None:
-            policy = builtin.policy or "ACCEPT"
-            verdict = policy.lower()
-            result.decisions.append(Decision(table=name, chain=hook, kind="policy", verdict=verdict))
-        if verdict == "drop":
+        if run_table(ruleset, name, hook, pkt, ctx, result) == "drop":
             result.verdict = "drop"
             return result
     return result
+
+
+def run_table(ruleset: Ruleset, name: str, hook: str, pkt: PacketView, ctx: Context,
+              result: HookResult) -> str | None:
+    """One table's built-in chain of `hook`: accept | drop (its policy when no rule decided),
+    None when the table has no such chain."""
+    table = ruleset.table(name)
+    builtin = table.chain(hook) if table is not None else None
+    if builtin is None:
+        return None
+    verdict = _chain(ruleset, name, hook, pkt, ctx, result, depth=0)
+    if verdict is None:
+        verdict = (builtin.policy or "ACCEPT").lower()
+        result.decisions.append(Decision(table=name, chain=hook, kind="policy", verdict=verdict))
+    return verdict
 
 
 def _chain(ruleset: Ruleset, table: str, chain: str, pkt: PacketView, ctx: Context,
@@ -221,7 +231,8 @@ def _chain(ruleset: Ruleset, table: str, chain: str, pkt: PacketView, ctx: Conte
         if t in NAT_TARGETS:
             result.decisions.append(Decision(table=table, chain=chain, kind="rule", verdict="accept", rule=rule,
                                              target=t))
-            result.nat, result.nat_rule = (t, dict(rule.target_args)), rule
+            args = dict(rule.target_args)
+            result.nat, result.nat_rule = (t, args.get("--to-destination") or args.get("--to-source") or ""), rule
             return "accept"
         if t is not None and tbl is not None and tbl.chain(t) is not None:
             result.decisions.append(Decision(table=table, chain=chain, kind="rule",

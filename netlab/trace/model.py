@@ -131,9 +131,10 @@ class Hop(_Data):
 class RuleHit(_Data):
     """One netfilter decision: a rule that matched, a user chain's end, or a chain policy.
 
-    `kind` is nftrace's: `rule` (a rule matched: `rule` holds its iptables-save text),
-    `return` (the end of a user chain was reached), `policy` (the end of a built-in chain:
-    its policy decided). `verdict`: accept | drop | jump | goto | return | continue."""
+    `kind` is nftrace's: `rule` (a rule matched: `rule` holds its iptables-save text, or for
+    a native nftables table its text as `nft list` prints it), `return` (the end of a user
+    chain was reached), `policy` (the end of a built-in or base chain: its policy decided).
+    `verdict`: accept | drop | jump | goto | return | continue."""
 
     netns: str
     table: str
@@ -150,6 +151,12 @@ class RuleHit(_Data):
     owner: str = ""
     source: str = OBSERVED
     evidence: str = "nftrace"
+    handle: int | None = None       # a native nftables rule's handle (`nft -a list`), when observed
+
+    @property
+    def native(self) -> bool:
+        """A rule of a native nftables table (its text is nft's, not iptables-save's)."""
+        return self.rule is not None and not self.rule.startswith("-A ")
 
     def describe(self) -> str:
         if self.kind == "policy":
@@ -157,6 +164,9 @@ class RuleHit(_Data):
         if self.kind == "return":
             return f"{self.table} {self.chain}: end of chain, return"
         tail = f" -> {self.target}" if self.verdict in ("jump", "goto") and self.target else ""
+        if self.native:
+            handle = f" (handle {self.handle})" if self.handle is not None else ""
+            return f"{self.table} {self.chain}: {self.rule}{handle}  [{self.verdict}{tail}]"
         return f"{self.table} {self.rule or self.chain}  [{self.verdict}{tail}]"
 
 
@@ -202,6 +212,19 @@ class Outcome(_Data):
     evidence: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class HostEngine(_Data):
+    """A Docker host the packet crosses, and the engine profile whose rules it has."""
+
+    host: str
+    netns: str
+    engine: str                     # the profile: "20.10", "28.5", "29.7-nftables", ...
+    firewall: str                   # "iptables" or "nftables": what that engine programs
+
+    def describe(self) -> str:
+        return f"{self.engine} ({self.host})"
+
+
 @dataclass(frozen=True)
 class Difference(_Data):
     """Where prediction and observation disagree."""
@@ -229,6 +252,7 @@ class Trace(_Data):
     outcome: Outcome = field(default_factory=lambda: Outcome(status=LOST))
     source: str = OBSERVED          # observed | predicted
     notes: tuple[str, ...] = ()
+    engines: tuple[HostEngine, ...] = ()    # the hosts the packet crosses, in path order
     predicted: Trace | None = None
     differences: tuple[Difference, ...] = ()
 

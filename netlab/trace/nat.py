@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from . import explain
 from .iptables import Decision
 from .model import PacketView
 
@@ -82,17 +83,8 @@ def flow_text(key: tuple) -> str:
 
 # ---- outcome wording -------------------------------------------------------------------
 def drop_reason(d: Decision) -> str:
-    if d.kind == "policy":
-        return "policy"
-    return "isolation" if d.chain.startswith("DOCKER-ISOLATION") else "rule"
+    return explain.drop_reason(d.table, d.chain, d.kind, d.rule.text if d.rule else None)
 
 
 def drop_detail(d: Decision, owner: str) -> str:
-    if d.kind == "policy":
-        return f"{owner}: {d.table} {d.chain} policy DROP (no rule accepted it)"
-    why = ""
-    if d.chain.startswith("DOCKER-ISOLATION"):
-        why = ": Docker keeps networks apart"
-    elif d.rule and " -o " in d.rule.text and d.rule.text.endswith("-j DROP") and d.chain == "FORWARD":
-        why = ": inter-container communication is off on that network (icc=false)"
-    return f"{owner}: dropped by {d.table} {d.rule.text if d.rule else d.chain}{why}"
+    return explain.drop_detail(d.table, d.chain, d.kind, d.rule.text if d.rule else None, owner)

@@ -8,12 +8,14 @@ import os
 import struct
 from dataclasses import replace
 
-from ..kernel import nftables
+from ..errors import KernelError
+from ..kernel import nft_list, nftables
 from ..kernel.netlink import attrs, s32, text, u32, u64
 from ..kernel.nfnetlink import Requester
 from ..kernel.nftables import NFNLGRP_NFTRACE, NFT_MSG_TRACE, list_tables, nft  # noqa: F401 (re-exported)
 from .evidence import TABLE_PREFIX, RuleRef, TraceEvent, rule_text  # noqa: F401 (re-exported)
 from .model import PacketView
+from .nft_model import NftRuleset, NftSyntaxError, parse
 from .signature import Signature
 
 TRACE_KINDS = {1: "policy", 2: "return", 3: "rule"}
@@ -94,3 +96,17 @@ def dump_rules(req: Requester) -> tuple[dict[tuple[str, str, int], RuleRef], dic
     rules = {(table, chain, handle): RuleRef(table, chain, position, packets)
              for (table, chain, handle), (position, packets) in counts.items()}
     return rules, policies
+
+
+# ---- native nftables tables: handles -> rule text ----------------------------------------
+def native_rules(ns: str, planned: NftRuleset) -> NftRuleset:
+    """The native tables the plan puts in `ns`, as the kernel holds them now, with each
+    rule's handle (what a trace event names)."""
+    tables = []
+    for t in planned.tables:
+        text = nft_list.list_table(ns, t.family, t.name)
+        try:
+            tables += parse(text).tables
+        except NftSyntaxError as e:
+            raise KernelError(f"{ns}: nft -a list table {t.family} {t.name}: {e}") from None
+    return NftRuleset(tuple(tables))

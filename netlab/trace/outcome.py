@@ -7,8 +7,8 @@ import errno
 from dataclasses import replace
 from ipaddress import IPv4Address
 
+from . import explain
 from .evidence import Evidence, Frame, arp_request
-from .iptables import Decision, parse_rule
 from .model import (
     DELIVERED,
     DROPPED,
@@ -25,7 +25,6 @@ from .model import (
     RuleHit,
     Trace,
 )
-from .nat import drop_detail, drop_reason
 from .wiring import Wiring
 
 REPLY_NAMES: dict[int | None, str] = {0: "echo-reply", 3: "unreachable", 11: "time-exceeded"}
@@ -61,7 +60,8 @@ def observed_outcome(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[
                                   source=OBSERVED, evidence="socket"), drop, wiring)
     drop = _drop(rules, REQUEST)
     if drop is not None:
-        return _with_drop(Outcome(status=DROPPED, reason=drop_reason(_decision(drop)), netns=drop.netns,
+        reason = explain.drop_reason(drop.table, drop.chain, drop.kind, drop.rule)
+        return _with_drop(Outcome(status=DROPPED, reason=reason, netns=drop.netns,
                                   ifname=drop.oif or drop.iif, reply=reply_name, reply_status=reply_status,
                                   owner=drop.owner, source=OBSERVED, evidence=drop.evidence), drop, wiring)
     arrived = _arrival(wiring, request)
@@ -96,16 +96,11 @@ def _leg_fate(rules: list[RuleHit], leg: str) -> str:
     return DROPPED if _drop(rules, leg) else LOST
 
 
-def _decision(hit: RuleHit) -> Decision:
-    rule = parse_rule(hit.chain, hit.position or 0, hit.rule.split(" ", 2)[2]) if hit.rule else None
-    return Decision(table=hit.table, chain=hit.chain, kind=hit.kind, verdict=hit.verdict, rule=rule)
-
-
 def _with_drop(outcome: Outcome, drop: RuleHit | None, wiring: Wiring) -> Outcome:
     if drop is None:
         return outcome
     return replace(outcome, table=drop.table, chain=drop.chain, rule=drop.rule,
-                   detail=drop_detail(_decision(drop), drop.owner))
+                   detail=explain.drop_detail(drop.table, drop.chain, drop.kind, drop.rule, drop.owner))
 
 
 def _unexplained(ev: Evidence, wiring: Wiring, request: list[Hop], predicted: Trace | None) -> Outcome:

@@ -14,7 +14,7 @@ from .listeners import listens
 from .model import DELIVERED, PREDICTED, REPLY, Outcome, PacketView, Trace
 from .target import Probe, resolve
 from .walk import TTL, End, Walk
-from .wiring import Wiring, from_plan
+from .wiring import Wiring, engines_on, from_plan
 
 
 # ---- the prediction ------------------------------------------------------------------
@@ -54,9 +54,11 @@ def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key:
             reply_status = back.status if back.status != DELIVERED or back.ns == probe.netns else "lost"
             if back.status != DELIVERED:
                 walk.notes.append(f"the reply stops in {walk.owner(back.ns)}: {back.detail}")
+    result = _outcome(walk, outcome, reply_name, reply_status)
+    crossed = [probe.netns, *(h.netns for h in walk.hops), *(r.netns for r in walk.rules), result.netns or ""]
     return Trace(lab=topo.name, src=probe.src, dst=probe.dst, proto=probe.proto, port=probe.dport, probe=view,
-                 hops=tuple(walk.hops), rules=tuple(walk.rules), nat=tuple(walk.nat),
-                 outcome=_outcome(walk, outcome, reply_name, reply_status), source=PREDICTED, notes=tuple(walk.notes))
+                 hops=tuple(walk.hops), rules=tuple(walk.rules), nat=tuple(walk.nat), outcome=result,
+                 source=PREDICTED, notes=tuple(walk.notes), engines=engines_on(wiring, crossed))
 
 
 def proxy_notes(plan: Plan, ns: str, pkt: PacketView) -> list[str]:

@@ -4,6 +4,7 @@ the prediction beside each observed hop, and every difference."""
 from __future__ import annotations
 
 from .compare import hop_text, same_packet
+from .explain import why
 from .model import DELIVERED, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, Outcome, RuleHit, Trace
 
 SAME = "="
@@ -11,6 +12,9 @@ SAME = "="
 
 def render(t: Trace, all_rules: bool = False) -> str:
     lines = [_title(t)]
+    engines = t.engines or (t.predicted.engines if t.predicted else ())
+    if engines:
+        lines.append(("engine: " if len(engines) == 1 else "engines: ") + ", ".join(e.describe() for e in engines))
     for leg in (REQUEST, REPLY):
         hops = t.leg(leg)
         if not hops and not any(r.leg == leg for r in t.rules):
@@ -70,6 +74,9 @@ def _netfilter(t: Trace, leg: str, ns: str, all_rules: bool) -> list[str]:
             continue
         mark = " (counters)" if r.evidence == "counters" else ""
         out.append(f"        {r.describe()}{mark}")
+        gloss = why(r.table, r.chain, r.rule, r.verdict)
+        if gloss and r.verdict in ("accept", "drop"):
+            out.append(f"          = {gloss}")
     if boring and not all_rules:
         out.append(f"        policy ACCEPT: {', '.join(dict.fromkeys(f'{r.table} {r.chain}' for r in boring))}")
     for n in t.nat:

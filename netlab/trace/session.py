@@ -130,8 +130,11 @@ class Session:
             nftrace.install(space.req, self.sig, self.table)
             space.table = True
             self.evidence.traced.add(ns)
-            if self.wiring.spaces[ns].ruleset is not None:
+            planned = self.wiring.spaces[ns]
+            if planned.rules:
                 self.snapshot(space, before=True)
+            if planned.nft is not None:
+                self.evidence.nft[ns] = nftrace.native_rules(ns, planned.nft)
             self.capture.open(ns, index, loopback=ns == self.probe.netns == self.probe.dst_netns)
         self.evidence.ifnames = {s.name: s.ifnames for s in self.spaces.values()}
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address
 
 from ..plan.plan import Plan
-from .iptables import HOOK_TABLES, Context, Decision, HookResult, run_hook
+from .hooks import run_hook
+from .iptables import Context, Decision, HookResult
 from .model import DELIVERED, DROPPED, IN, NO_PATH, OUT, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, PacketView, RuleHit
 from .nat import (
     Conn,
@@ -75,13 +76,12 @@ class Walk:
     def run(self, ns: str, hook: str, pkt: PacketView, iif: str | None, oif: str | None,
             conn: Conn | None, nat: bool = True) -> HookResult:
         space = self.wiring.space(ns)
-        if space.ruleset is None:
+        if not space.rules:
             return HookResult()
         # a request is its connection's first packet everywhere; a reply belongs to the
         # entry its request left (an ICMP error is related to it)
         state = "NEW" if self.leg == REQUEST or conn is None else ("RELATED" if is_error(pkt) else "ESTABLISHED")
-        tables = None if nat else tuple(t for t in HOOK_TABLES[hook] if t != "nat")
-        result = run_hook(space.ruleset, hook, pkt, Context(iif, oif, space.local, state), tables)
+        result = run_hook(space.rules, hook, pkt, Context(iif, oif, space.local, state), nat)
         for note in result.notes:
             if note not in self.notes:
                 self.notes.append(note)
@@ -90,7 +90,7 @@ class Walk:
                                       rule=d.rule.text if d.rule else None,
                                       position=d.rule.position if d.rule else None, target=d.target, leg=self.leg,
                                       iif=iif, oif=oif, packet=pkt, owner=self.owner(ns), source=PREDICTED,
-                                      evidence="plan"))
+                                      evidence="plan", handle=getattr(d.rule, "handle", None)))
         if result.verdict == "drop":
             last = result.decisions[-1]
             raise End(status=DROPPED, ns=ns, ifname=oif or iif, reason=drop_reason(last),
@@ -99,7 +99,7 @@ class Walk:
 
     def track(self, ns: str, pkt: PacketView) -> Conn | None:
         """The conntrack entry of this packet in `ns`; a request makes one on its first hook."""
-        if self.wiring.space(ns).ruleset is None:
+        if not self.wiring.space(ns).rules:
             return None
         quoted = error_quote(pkt)
         key = reverse(flow_key(quoted)) if quoted is not None else flow_key(pkt)
@@ -144,17 +144,19 @@ class Walk:
         pkt = self.undo_snat(ns, pkt, conn)
         result = self.run(ns, hook, pkt, iif, oif, conn)
         if result.nat and result.nat[0] == "DNAT":
-            before, pkt = pkt, dnat(pkt, result.nat[1].get("--to-destination", ""))
+            before, pkt = pkt, dnat(pkt, result.nat[1])
             self.rewrite(ns, "DNAT", before, pkt, result.nat_rule.text if result.nat_rule else None, conn)
         return pkt
 
     def postrouting(self, ns: str, oif: str, nexthop: IPv4Address, pkt: PacketView,
-                    conn: Conn | None) -> PacketView:
-        result = self.run(ns, "POSTROUTING", pkt, None, oif, conn)
+                    conn: Conn | None, iif: str | None = None) -> PacketView:
+        """`iif`: a routed packet's input device, which POSTROUTING still sees (ip_output
+        hands the hook skb->dev before it becomes the output device); none for a packet
+        made here, nor for a bridged one (br_netfilter passes no input device)."""
+        result = self.run(ns, "POSTROUTING", pkt, iif, oif, conn)
         if result.nat and result.nat[0] in ("SNAT", "MASQUERADE"):
-            kind, args = result.nat
-            source = args.get("--to-source", "") if kind == "SNAT" else \
-                str(self.wiring.space(ns).source_for(oif, nexthop))
+            kind, to = result.nat
+            source = to if kind == "SNAT" else str(self.wiring.space(ns).source_for(oif, nexthop))
             before, pkt = pkt, snat(pkt, source)
             self.rewrite(ns, kind, before, pkt, result.nat_rule.text if result.nat_rule else None, conn)
         pkt = self.undo_dnat(ns, pkt, conn)
@@ -213,7 +215,7 @@ class Walk:
         pkt = replace(pkt, ttl=(pkt.ttl or TTL) - 1)
         self.run(ns, "FORWARD", pkt, iif, dev, conn)
         nexthop = found.gateway or IPv4Address(pkt.dst)
-        pkt = self.postrouting(ns, dev, nexthop, pkt, conn)
+        pkt = self.postrouting(ns, dev, nexthop, pkt, conn, iif)
         self.transmit(ns, dev, nexthop, pkt, "route")
 
     def local_in(self, ns: str, iif: str, pkt: PacketView, conn: Conn | None, nat: bool = True) -> None:

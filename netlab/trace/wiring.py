@@ -9,11 +9,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
+from ..engine import Engine
 from ..model.topology import Topology
 from ..plan.firewall.model import Ruleset
 from ..plan.firewall.render import parse_save
-from ..plan.items import Address, Bridge, Fdb, Firewall, Macvlan, Neighbour, Netns, Route, Sysctl, Veth, Vlan, Vxlan
+from ..plan.items import (
+    Address,
+    Bridge,
+    Fdb,
+    Firewall,
+    Macvlan,
+    Neighbour,
+    Netns,
+    NftRuleset,
+    Route,
+    Sysctl,
+    Veth,
+    Vlan,
+    Vxlan,
+)
 from ..plan.plan import Plan
+from .hooks import Rules
+from .model import HostEngine
+from .nft_model import NftRuleset as NftTables
+from .nft_model import parse as parse_nft
 
 LOOPBACK = IPv4Interface("127.0.0.1/8")
 
@@ -64,9 +83,16 @@ class Space:
     ifaces: dict[str, Iface] = field(default_factory=dict)
     routes: list[RouteEntry] = field(default_factory=list)
     sysctls: dict[str, str] = field(default_factory=dict)
-    ruleset: Ruleset | None = None
+    ruleset: Ruleset | None = None              # iptables (IPv4)
+    nft: NftTables | None = None                # native nftables tables (families ip, inet)
+    host: str | None = None                     # the Docker host whose engine made it
+    engine: Engine | None = None                # that host's engine profile
     neighbours: dict[tuple[str, IPv4Address], str] = field(default_factory=dict)   # (dev, ip) -> mac
     fdb: dict[tuple[str, str], IPv4Address] = field(default_factory=dict)          # (dev, mac) -> VTEP
+
+    @property
+    def rules(self) -> Rules:
+        return Rules(self.ruleset, self.nft)
 
     @property
     def local(self) -> frozenset[IPv4Address]:
@@ -131,6 +157,19 @@ class Wiring:
         return None
 
 
+def engines_on(wiring: Wiring, netns: list[str]) -> tuple[HostEngine, ...]:
+    """The host of each namespace in `netns` (path order), once each, with its engine."""
+    out: dict[str, HostEngine] = {}
+    for ns in netns:
+        space = wiring.spaces.get(ns)
+        if space is None or space.host is None or space.engine is None or space.host in out:
+            continue
+        host_ns = next((s.name for s in wiring.spaces.values() if s.host == space.host and s.role == "host"), ns)
+        out[space.host] = HostEngine(host=space.host, netns=host_ns, engine=space.engine.name,
+                                     firewall=space.engine.backend)
+    return tuple(out.values())
+
+
 def owners(topo: Topology) -> dict[str, str]:
     """netns -> the lab name people use for it."""
     out = {topo.outside_netns: "outside"}
@@ -186,14 +225,31 @@ def from_plan(topo: Topology, plan: Plan) -> Wiring:
         elif isinstance(item, Sysctl):
             space(item.netns).sysctls[item.path] = item.value
         elif isinstance(item, Firewall):
-            space(item.netns).ruleset = parse_save(item.text) if item.text.strip() else None
+            # IPv6 rules are not walked: the tracer follows IPv4 packets
+            if item.family == "ipv4":
+                space(item.netns).ruleset = parse_save(item.text) if item.text.strip() else None
+        elif isinstance(item, NftRuleset):
+            tables = parse_nft(item.text)
+            space(item.netns).nft = tables if tables.tables else None
         elif isinstance(item, Neighbour):
             space(item.netns).neighbours[(item.dev, IPv4Address(item.ip))] = item.mac
         elif isinstance(item, Fdb):
             space(item.netns).fdb[(item.dev, item.mac.lower())] = IPv4Address(item.dst)
     for s in spaces.values():
         _connected_routes(s)
+        s.host = host_of(topo, s.name)
+        s.engine = topo.host(s.host).engine if s.host else None
     return Wiring(topo.name, spaces)
+
+
+def host_of(topo: Topology, ns: str) -> str | None:
+    """The Docker host a namespace belongs to: the host's own, its containers', its overlay
+    sandboxes' (`<host netns>@ov<vni>`); None for the outside."""
+    for h in topo.hosts:
+        if ns == h.netns or ns.startswith(f"{h.netns}@"):
+            return h.name
+    c = next((c for c in topo.containers if c.netns == ns), None)
+    return c.host if c is not None else None
 
 
 def _connected_routes(s: Space) -> None:
