@@ -25,6 +25,9 @@ class LabRun:
     api_peak_kb: int
     agent_peak_kb: int | None   # the lab's agent, read just before `down`
     left: list[str] = field(default_factory=list)
+    # the API `up`'s rule-set writes, "<netns> <family>" -> count (iptables/ip6tables restores
+    # as ipv4/ipv6, nft transactions as nft)
+    writes: dict[str, int] = field(default_factory=dict)
 
 
 def settle(namespaces: int) -> None:
@@ -33,10 +36,12 @@ def settle(namespaces: int) -> None:
     time.sleep(min(8.0, 0.5 + namespaces * 0.004))
 
 
-def measure(nl: Netlab, path: str, lab: str, n: int) -> LabRun:
+def measure(nl: Netlab, path: str, lab: str, n: int, engine: str | None = None) -> LabRun:
+    """`engine`: every host runs this Docker engine (`--engine`), whatever the file says."""
+    flags = ["--engine", engine] if engine else []
     with guard.lab(nl, lab):
-        up = nl.cli("up", path, check=True)
-        noop = nl.cli("up", path, check=True)
+        up = nl.cli("up", path, *flags, check=True)
+        noop = nl.cli("up", path, *flags, check=True)
         if "no changes" not in noop.stdout:
             raise NetlabFailed(f"{lab}: a second `up` changed things: {noop.stdout.strip().splitlines()[-1:]}")
         agent = nl.agent_pid(lab)
@@ -45,7 +50,7 @@ def measure(nl: Netlab, path: str, lab: str, n: int) -> LabRun:
     left = guard.of_lab(lab)
     settle(n)
     with guard.lab(nl, lab):
-        api = nl.api(path, lab, ["up", "up", "down"])
+        api = nl.api(path, lab, ["up", "up", "down"], engine=engine, count_writes=True)
     left += guard.of_lab(lab)
     settle(n)
     s_up, s_noop, s_down = api["steps"]
@@ -53,4 +58,4 @@ def measure(nl: Netlab, path: str, lab: str, n: int) -> LabRun:
         raise NetlabFailed(f"{lab}: a second API up made {s_noop['changes']} changes")
     return LabRun(lab, n, up.wall_s, noop.wall_s, down.wall_s, s_up["s"], s_noop["s"], s_down["s"],
                   max(up.peak_rss_kb, noop.peak_rss_kb, down.peak_rss_kb), api["peak_rss_kb"],
-                  agent_kb, left)
+                  agent_kb, left, s_up.get("writes", {}))

@@ -28,9 +28,9 @@ def _containers(n: int, hosts: list[str] | None = None) -> dict:
     return out
 
 
-def bridge_lab(directory: str, n: int) -> str:
+def bridge_lab(directory: str, n: int, name: str | None = None) -> str:
     """N containers over 10 bridge networks (subnets left to netlab's IPAM, as users do)."""
-    doc = {"name": f"bnb{n}", "networks": {f"n{k}": {} for k in range(NETWORKS)},
+    doc = {"name": name or f"bnb{n}", "networks": {f"n{k}": {} for k in range(NETWORKS)},
            "containers": _containers(n)}
     return _write(directory, doc)
 

@@ -4,7 +4,7 @@ stands next to a baseline measured in the same invocation, and optionally writes
 the machine's facts and cProfile hotspots to docs/benchmarks.md.
 
     .venv/bin/python bench/run.py                    # N = 100, 500, 1000 and everything else
-    .venv/bin/python bench/run.py --quick            # N = 100 only
+    .venv/bin/python bench/run.py --quick            # N = 100 only (each engine at N = 500 still)
     .venv/bin/python bench/run.py --n 200 --skip docker,mininet,profile
     .venv/bin/python bench/run.py --rev HEAD         # measure a committed revision
     .venv/bin/python bench/run.py --report docs/benchmarks.md
@@ -32,7 +32,7 @@ import source
 import table
 from runner import Netlab, NetlabFailed
 
-PARTS = ("overlay", "ports", "mininet", "docker", "profile", "startup")
+PARTS = ("engines", "overlay", "ports", "mininet", "docker", "profile", "startup")
 
 
 def parse() -> argparse.Namespace:
@@ -40,6 +40,8 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--n", default="100,500,1000", help="container counts, comma-separated (default: %(default)s)")
     ap.add_argument("--quick", action="store_true", help="N = 100 only")
     ap.add_argument("--compare-n", type=int, default=100, help="N of the Mininet and Docker comparison (default: %(default)s)")
+    ap.add_argument("--engine-n", type=int, default=500, help="N of `up` under each engine profile (default: %(default)s)")
+    ap.add_argument("--engines", default="", help="comma-separated engine profiles (default: all of netlab.engine)")
     ap.add_argument("--skip", default="", help=f"comma-separated parts to leave out: {', '.join(PARTS)}")
     ap.add_argument("--rev", help="measure this git revision (exported) instead of the working tree")
     ap.add_argument("--report", metavar="FILE", help="also write the results into FILE (Markdown)")
@@ -108,6 +110,8 @@ def _measure(ctx: scenarios.Context, args: argparse.Namespace) -> None:
         if n in compare_ns:     # right after netlab's run of the same N, under the same load
             say(f"Mininet and Docker, N={n}")
             scenarios.compare(ctx, run, args.skip)
+    if "engines" not in args.skip:
+        _engines(ctx, args.engine_n, [e for e in args.engines.split(",") if e])
     if "startup" not in args.skip:
         scenarios.startup(ctx)
     if "overlay" not in args.skip:
@@ -131,6 +135,22 @@ def _between_floors(n: int, measure):
     after = floor.run(n)
     labrun.settle(n)
     return floor.average(before, after), result
+
+
+def _engines(ctx: scenarios.Context, n: int, chosen: list[str]) -> None:
+    """`up` of the bridge lab at N under each engine profile (`--engine`), between floors."""
+    listed = ctx.nl.python("from netlab.engine import ENGINES; print(' '.join(ENGINES))")
+    names = chosen or listed.stdout.split()
+    for engine in names:
+        lab = "bne" + engine.replace(".", "").replace("-nftables", "n")
+        path = labs.bridge_lab(ctx.workdir, n, name=lab)
+        say(f"floor, bridge lab under engine {engine}, floor, N={n}")
+        try:
+            fl, run = _between_floors(n, lambda: labrun.measure(ctx.nl, path, lab, n, engine=engine))
+        except NetlabFailed as e:
+            scenarios.engine_na(ctx, engine, n, str(e))
+            continue
+        scenarios.engine_rows(ctx, engine, run, fl)
 
 
 def _overlay(ctx: scenarios.Context, ns: list[int]) -> None:

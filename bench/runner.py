@@ -28,9 +28,12 @@ class Netlab:
     def python(self, code: str) -> Result:
         return run_measured([sys.executable, "-c", code], env=self.env, cwd=self.cwd)
 
-    def api(self, path: str, lab: str, ops: list[str], profile: dict[int, str] | None = None) -> dict:
-        """Run `ops` (up/down) in one child; returns inproc.py's JSON. `profile`: step -> .prof"""
+    def api(self, path: str, lab: str, ops: list[str], profile: dict[int, str] | None = None,
+            engine: str | None = None, count_writes: bool = False) -> dict:
+        """Run `ops` (up/down) in one child; returns inproc.py's JSON. `profile`: step -> .prof;
+        `engine`: as `--engine`; `count_writes`: each step counts its rule-set writes."""
         flags = [f"--profile={step}={out}" for step, out in (profile or {}).items()]
+        flags += ([f"--engine={engine}"] if engine else []) + (["--count-writes"] if count_writes else [])
         res = run_measured([sys.executable, "-P", os.path.join(paths.BENCH, "inproc.py"), *flags, path, lab, *ops],
                            env=self.env, cwd=self.cwd)
         if res.code != 0:

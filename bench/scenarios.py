@@ -16,7 +16,7 @@ from memory import run_measured, vmhwm_kb
 from runner import Netlab
 from table import Row, verdict
 
-SECTIONS = ("start-up", "bridge", "overlay", "ports", "memory", "compare")
+SECTIONS = ("start-up", "bridge", "engines", "overlay", "ports", "memory", "compare")
 OVERLAY_NA = "n/a (overlay driver not available)"
 
 
@@ -75,6 +75,30 @@ def lab_rows(ctx: Context, section: str, title: str, run: LabRun, fl: Floor) -> 
                     f"full up {run.up_cli:.2f} s", f"{run.noop_cli / run.up_cli:.2f} x up",
                     f"{run.noop_api / run.up_api:.2f} x up", "<= 1 s" if judged else "",
                     verdict(run.noop_cli <= 1, run.noop_api <= 1) if judged else ""))
+
+
+def engine_rows(ctx: Context, engine: str, run: LabRun, fl: Floor) -> None:
+    """`up` of the bridge lab under one engine profile, against the floor; the engine's rules
+    cost one write per namespace and family (iptables, ip6tables, or one nft transaction)."""
+    n = run.n
+    up_cli, up_api = ms(run.up_cli, n), ms(run.up_api, n)
+    most = max(run.writes.values(), default=0)
+    families: dict[str, int] = {}
+    for key in run.writes:
+        family = key.rsplit(" ", 1)[1]
+        families[family] = families.get(family, 0) + 1
+    spread = ", ".join(f"{k} in {v} netns" for k, v in sorted(families.items())) or "none"
+    ctx.sections["engines"].append(Row(
+        f"up, `--engine {engine}`, 10 networks, 1 host (rule-set writes: {spread}, at most {most} each)",
+        str(n), f"{up_cli:.2f} ms/ctr", f"{up_api:.2f} ms/ctr", fl.build_text(),
+        f"{up_cli / fl.build_ms:.2f} x floor", f"{up_api / fl.build_ms:.2f} x floor",
+        "<= 1.3 x floor, 1 write per netns and family",
+        verdict(up_cli / fl.build_ms <= 1.3 and most <= 1, up_api / fl.build_ms <= 1.3 and most <= 1)))
+
+
+def engine_na(ctx: Context, engine: str, n: int, why: str) -> None:
+    ctx.sections["engines"].append(Row(f"up, `--engine {engine}`, 10 networks, 1 host", str(n),
+                                       f"failed: {why}", "", "", "", "", "<= 1.3 x floor", "n/a"))
 
 
 def overlay_unavailable(ctx: Context) -> str | None:
