@@ -203,7 +203,8 @@ def _hit(ev: Evidence, wiring: Wiring, e: TraceEvent, pkt: PacketView, leg: str)
             return None
         kind, verdict = "return", "return"
     elif kind in ("rule", "return") and nft_table is not None:
-        rule = next((r for r in chain.rules if r.handle == e.handle), None) if chain else None
+        nft_chain = nft_table.chain(e.chain)
+        rule = next((r for r in nft_chain.rules if r.handle == e.handle), None) if nft_chain else None
         kind = "rule"
         if rule is not None:
             text, position, handle = rule.text, rule.position, rule.handle

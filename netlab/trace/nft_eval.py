@@ -170,6 +170,8 @@ def matches(rule: Parsed, table: NftTable, pkt: PacketView, ctx: Context) -> tup
                 return False, None, None
             verdict, _, target = found.partition(" ")
             continue
+        if value is None and cond.selector in ("iif", "oif"):
+            return False, None, None        # no such device: the index lookup breaks the rule
         values = cond.values
         if cond.lookup is not None:
             s = table.set(cond.lookup)
@@ -180,6 +182,8 @@ def matches(rule: Parsed, table: NftTable, pkt: PacketView, ctx: Context) -> tup
 
 
 def _subject(selector: str, pkt: PacketView, ctx: Context) -> str | None:
+    """What the selector reads from this packet; None where it has nothing (no input device
+    in OUTPUT: `iifname` then reads "", which `!=` any name matches, as iptables' `! -i`)."""
     if selector in ("iifname", "iif"):
         return ctx.iif
     if selector in ("oifname", "oif"):

@@ -24,6 +24,7 @@ from .compare import compare
 from .correlate import correlate
 from .evidence import Evidence, Frame, Snapshot, arp_request, is_ipv4
 from .model import DELIVERED, IN, REPLY, REQUEST, Trace
+from .nft_model import NftRuleset
 from .predict import predict_probe
 from .signature import Signature
 from .target import Probe, TraceError, resolve
@@ -111,6 +112,7 @@ class Session:
             self.send()
             self.collect(timeout)
             self.count_after()
+            self.read_native_rules()
         finally:
             self.close()
         self.evidence.frames = [(f, capture.dissect(f) if is_ipv4(f) else None) for f in self.capture.frames]
@@ -130,11 +132,8 @@ class Session:
             nftrace.install(space.req, self.sig, self.table)
             space.table = True
             self.evidence.traced.add(ns)
-            planned = self.wiring.spaces[ns]
-            if planned.rules:
+            if self.wiring.spaces[ns].rules:
                 self.snapshot(space, before=True)
-            if planned.nft is not None:
-                self.evidence.nft[ns] = nftrace.native_rules(ns, planned.nft)
             self.capture.open(ns, index, loopback=ns == self.probe.netns == self.probe.dst_netns)
         self.evidence.ifnames = {s.name: s.ifnames for s in self.spaces.values()}
 
@@ -150,6 +149,16 @@ class Session:
             self.before[space.name] = snap
         else:
             self.evidence.counters[space.name] = counters.delta(self.before.get(space.name, {}), snap)
+
+    def read_native_rules(self) -> None:
+        """The text of the native nftables rules the probe met (`nft -a list table`, one
+        process per table named in an event, read after the probe: handles do not change)."""
+        met = {(e.netns, e.table) for e in self.evidence.events if not e.table.startswith(nftrace.TABLE_PREFIX)}
+        for ns in sorted({ns for ns, _ in met}):
+            planned = self.wiring.spaces[ns].nft
+            if planned is not None:
+                tables = tuple(t for t in planned.tables if (ns, t.name) in met)
+                self.evidence.nft[ns] = nftrace.native_rules(ns, NftRuleset(tables))
 
     def count_after(self) -> None:
         for space in self.spaces.values():

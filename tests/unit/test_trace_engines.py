@@ -206,3 +206,52 @@ def test_nat_chains_stop_once_one_has_mapped():
     assert [(d.table, d.chain) for d in result.decisions][:2] == [("docker-bridges", "raw-PREROUTING"),
                                                                   ("nat", "PREROUTING")]
     assert not any(d.chain == "nat-prerouting-and-output" for d in result.decisions)
+
+
+# ---- the live side: nftrace events of native rules --------------------------------------------
+def with_handles(text: str) -> str:
+    """A golden as `nft -a list table` prints it: every rule line with a handle."""
+    out, handle = [], 100
+    for line in text.splitlines():
+        words = line.split()
+        is_rule = line.startswith("\t\t") and words and words[0] not in ("type", "elements")
+        if is_rule:
+            handle += 1
+            line = f"{line} # handle {handle}"
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_nftrace_events_name_the_native_rule_and_its_position():
+    from netlab.trace.correlate import _hit
+    from netlab.trace.evidence import Evidence, TraceEvent
+    from netlab.trace.signature import Signature
+    from netlab.trace.target import Probe
+    from netlab.trace.wiring import Space, Wiring
+    listing = parse(with_handles((GOLDENS / FOLDERS["29.7-nftables"][0] / f"{NAT}__ip.golden").read_text()))
+    table = listing.table("docker-bridges")
+    handles = {(c.name, r.position): r.handle for c in table.chains for r in c.rules}
+    probe = Probe(src="outside", dst="node1:8080", proto="tcp", netns="n", owner="outside",
+                  dst_ip=IPv4Address(HOST), dport=8080, src_ip=IPv4Address(OUTSIDE), dst_netns=None)
+    ev = Evidence(probe=probe, signature=Signature("tcp", 23456), nft={"n": listing})
+    wiring = Wiring("lab", {"n": Space(name="n", role="host", owner="node1")})
+    pkt = tcp(OUTSIDE, HOST, 8080)
+
+    def event(chain: str, kind: str, verdict: str, handle: int | None):
+        e = TraceEvent(netns="n", order=1, id=1, family=2, table="docker-bridges", chain=chain, kind=kind,
+                       verdict=verdict, handle=handle)
+        return _hit(ev, wiring, e, pkt, "request")
+
+    hit = event("raw-PREROUTING", "rule", "drop", handles[("raw-PREROUTING", 1)])
+    assert (hit.rule, hit.position, hit.handle, hit.native) == (
+        'ip daddr 192.168.0.2 iifname != "br-dummy" counter drop comment "DROP DIRECT ACCESS"', 1,
+        handles[("raw-PREROUTING", 1)], True)
+    assert "DROP DIRECT ACCESS" in hit.describe() and hit.describe().startswith("docker-bridges raw-PREROUTING: ")
+    dnat = event("nat-prerouting-and-output", "rule", "accept", handles[("nat-prerouting-and-output", 1)])
+    assert dnat.target == "DNAT" and dnat.position == 1
+    drop = event("filter-forward-in__br-dummy", "rule", "drop", handles[("filter-forward-in__br-dummy", 4)])
+    assert drop.position == 4 and drop.rule.endswith('comment "UNPUBLISHED PORT DROP"')
+    # a chain that ran out: a user chain returns, a base chain's policy event follows
+    end = event("nat-postrouting-in__br-dummy", "rule", "continue", None)
+    assert (end.kind, end.verdict, end.rule) == ("return", "return", None)
+    assert event("nat-POSTROUTING", "rule", "continue", None) is None
