@@ -81,6 +81,11 @@ class RulesDiff:
     def same(self) -> bool:
         return all(h.same for h in self.hosts)
 
+    def __str__(self) -> str:
+        """The text `netlab rules FILE --diff B` prints."""
+        from .compare_text import render_diff      # it imports these records
+        return render_diff(self)
+
     def to_dict(self) -> dict:
         return {"lab": self.lab, "a": self.a, "b": self.b, "identical": self.same,
                 "hosts": [_host_dict(h) for h in self.hosts]}

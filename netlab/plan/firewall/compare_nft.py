@@ -60,5 +60,16 @@ def nft_ruleset(text: str) -> Ruleset:
 
 
 def _split_elements(text: str) -> list[str]:
-    inner = text.strip().rstrip("}").strip()
-    return [e.strip() for e in inner.split(",") if e.strip()]
+    """The elements of `a : b, "c" : d }`, split at commas outside quotes and braces."""
+    inner = text.strip().removesuffix("}")
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(inner):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "{}":
+            depth += 1 if ch == "{" else -1
+        elif not quoted and depth == 0 and ch == ",":
+            parts.append(inner[start:i])
+            start = i + 1
+    parts.append(inner[start:])
+    return [p.strip() for p in parts if p.strip()]
