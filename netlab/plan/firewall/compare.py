@@ -83,7 +83,8 @@ class RulesDiff:
 
     def __str__(self) -> str:
         """The text `netlab rules FILE --diff B` prints."""
-        from .compare_text import render_diff      # it imports these records
+        # compare_text imports these records, so it is imported here, not at the top
+        from .compare_text import render_diff
         return render_diff(self)
 
     def to_dict(self) -> dict:
