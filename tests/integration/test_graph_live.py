@@ -36,13 +36,16 @@ def test_live_graph_shows_what_the_kernel_holds(make_lab, tmp_path):
 
 
 def test_cli_draws_a_live_trace(make_lab, tmp_path):
-    make_lab(LAB.replace("{name}", "grlivet"))          # each test its own lab: xdist runs them at once
+    # each test its own lab (xdist runs them at once), this one under another engine than the default
+    make_lab(LAB.replace("{name}", "grlivet") + 'engine: "26.1"\n')
     out = tmp_path / "trace.html"
     proc = subprocess.run([sys.executable, "-m", "netlab", "graph", "grlivet", "--trace", "a", "203.0.113.10",
                            "-o", str(out)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     page = out.read_text()
     assert "observed" in page and "MASQUERADE" in page and "<svg" in page
+    # the engine the lab was brought up with, remembered in its state, names its host
+    assert "(Docker 26.1, " in page.replace("&#160;", " ")
 
 
 def test_lab_context_manager_takes_the_lab_down_on_failure():
