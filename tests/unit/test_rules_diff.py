@@ -191,3 +191,26 @@ def test_nft_elements_split_outside_quotes_and_braces():
 def test_a_diff_prints_as_the_command_does():
     d = _diff("20.10", "26.1")
     assert str(d) == render_diff(d)
+
+
+MIXED = """
+name: h6mixed
+hosts:
+  node1: {engine: "20.10"}
+  node2: {engine: "26.1"}
+containers:
+  a: {host: node1, ports: ["8080:80"]}
+  b: {host: node2}
+"""
+
+
+def test_without_engine_a_is_each_hosts_own():
+    from netlab.model import load_text
+    d = diff_rules(load_text(MIXED), load_text(MIXED, engine="20.10"))
+    assert d.a == "node1 20.10, node2 26.1" and d.b == "20.10"
+    assert [(h.host, h.a, h.b) for h in d.hosts] == [("node1", "20.10", "20.10"), ("node2", "26.1", "20.10")]
+    assert d.same       # 26.1 writes 20.10's rules
+    only = diff_rules(load_text(MIXED), load_text(MIXED, engine="26.1"), host="node2")
+    assert [h.host for h in only.hosts] == ["node2"]
+    with pytest.raises(KeyError):
+        diff_rules(load_text(MIXED), load_text(MIXED), host="node9")
