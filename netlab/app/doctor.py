@@ -1,9 +1,11 @@
-"""`netlab doctor`: what this machine offers, and which netlab features need what is missing."""
+"""`netlab doctor`: what this machine offers, and which netlab features need what is missing.
+The programs it checks are those `up` requires (kernel/requirements.py), with what needs each."""
 from __future__ import annotations
 
 from ..kernel.features import Probe, probe_all
+from ..kernel.requirements import REQUIREMENTS
 
-NEEDED_BY = {
+KERNEL_NEEDED_BY = {
     "netns": "everything: every host, container and `outside` is a network namespace",
     "veth": "every container endpoint and every host's underlay link",
     "bridge": "docker0, user-defined bridge networks, the underlay",
@@ -12,14 +14,14 @@ NEEDED_BY = {
     "ipvlan": "nothing yet (Docker's ipvlan driver is not modelled)",
     "8021q": "macvlan parents such as eth0.10 (802.1q sub-interfaces)",
     "dummy": "nothing (Docker's parent-less macvlan uses one; netlab refuses that case)",
-    "iptables-nft": "Docker's rules in each host (the default backend; the tracer sees them)",
-    "iptables-legacy": "the --firewall legacy backend",
+    "nf_tables": "iptables-nft's rules, engines with firewall-backend nftables, the tracer's nftrace tables",
     "python-iptables": "the --firewall legacy backend",
-    "nftables": "the tracer's nftrace tables (netlab trace)",
-    "conntrack": "NAT evidence in netlab trace",
     "br_netfilter": "icc=false and isolation between containers on one bridge (bridged traffic in FORWARD)",
     "tracefs": "drop reasons in netlab trace (optional)",
 }
+NEEDED_BY = {**KERNEL_NEEDED_BY, **{r.name: r.needed_by for r in REQUIREMENTS.values()}}
+# without these no lab can be built
+CORE = ("netns", "veth", "bridge", "nf_tables", "iproute2", "iptables-nft")
 
 
 def report(probes: list[Probe] | None = None) -> tuple[str, bool]:
@@ -32,7 +34,7 @@ def report(probes: list[Probe] | None = None) -> tuple[str, bool]:
         lines.append(f"{p.name:16} {mark:8} {NEEDED_BY.get(p.name, '')}")
         if not p.ok:
             lines.append(f"{'':16} {'':8} why: {p.detail}")
-            if p.name in ("netns", "veth", "bridge", "iptables-nft"):
+            if p.name in CORE:
                 core_ok = False
     lines.append("core features: " + ("all present" if core_ok else "MISSING: netlab cannot build labs here"))
     return "\n".join(lines) + "\n", core_ok

@@ -1,8 +1,9 @@
 """`--host H --in-place`: build host H's part of a lab in the namespace netlab runs in (a
 Vagrant VM's own). It is the one case where netlab touches a namespace it did not make, so:
 it refuses the machine's initial namespace unless NETLAB_ALLOW_ROOT_NS=1 says that is meant;
-it keeps the VM's NIC, addresses and routes out of the plan; it saves the iptables tables and
-sysctls it will replace, and `down` puts them back after taking out exactly what it made."""
+it keeps the VM's NIC, addresses and routes out of the plan; it saves the iptables and
+ip6tables tables and sysctls it will replace, and `down` puts them back after taking out
+exactly what it made (its links, addresses and routes, and an nftables engine's own tables)."""
 from __future__ import annotations
 
 import json
@@ -12,11 +13,11 @@ from ..errors import LabError
 from ..kernel import netns
 from ..kernel.adopt import is_initial, nic_holding, put_back_tables
 from ..kernel.apply import Executor
-from ..kernel.firewall import backend, tables_of
+from ..kernel.firewall import FAMILIES, backend, tables_of
 from ..kernel.system import Kernel
 from ..model.topology import Topology
 from ..plan.diff import RANK, Change
-from ..plan.items import Address, Bridge, Firewall, Macvlan, Netns, Route, Sysctl, Veth, Vlan
+from ..plan.items import Address, Bridge, Firewall, Macvlan, Netns, NftRuleset, Route, Sysctl, Veth, Vlan
 from ..plan.part import OUTSIDE, host_part
 from ..plan.plan import Plan
 from . import state
@@ -24,7 +25,9 @@ from . import state
 ALLOW = "NETLAB_ALLOW_ROOT_NS"
 SAVED = "inplace.json"
 # what the lab made inside an adopted namespace and takes out itself (the rest is restored)
-MADE_THERE = (Bridge, Veth, Vlan, Macvlan, Address, Route)
+MADE_THERE = (Bridge, Veth, Vlan, Macvlan, Address, Route, NftRuleset)
+# where the saved tables of each family are kept in inplace.json (IPv4's names predate IPv6)
+SAVED_KEYS = {"ipv4": ("iptables", "tables"), "ipv6": ("ip6tables", "tables6")}
 
 
 def _refuse_initial(what: str) -> None:
@@ -77,18 +80,22 @@ def _load(lab: str) -> dict:
 
 
 def remember(lab: str, plan: Plan, flavour: str) -> None:
-    """Before the first change: the adopted namespace's iptables and each sysctl the plan
-    writes there, as they were (values already saved are kept: they are the VM's own)."""
+    """Before the first change: the adopted namespace's iptables (and ip6tables) and each
+    sysctl the plan writes there, as they were (values already saved are kept: they are the
+    VM's own; an engine switch that writes a new family or table adds it)."""
     names = adopted(plan)
     if not names:
         return
     saved = _load(lab)
     for ns in names:
         netns.adopt(ns)
-        rules = [i.text for i in plan.of(Firewall) if i.netns == ns]
-        tables = tables_of("".join(rules))
-        before = backend(flavour).save(ns) if tables else None
-        entry = saved.setdefault(ns, {"iptables": before, "tables": tables, "sysctls": {}})
+        entry = saved.setdefault(ns, {"iptables": None, "tables": [], "sysctls": {}})
+        for family in FAMILIES:
+            rules_key, tables_key = SAVED_KEYS[family]
+            tables = tables_of("".join(i.text for i in plan.of(Firewall) if i.netns == ns and i.family == family))
+            if tables and entry.get(rules_key) is None:
+                entry[rules_key] = backend(flavour).save(ns, family=family)
+            entry[tables_key] = list(dict.fromkeys([*entry.get(tables_key, []), *tables]))
         for item in plan.of(Sysctl):
             if item.netns == ns and item.path not in entry["sysctls"]:
                 entry["sysctls"][item.path] = netns.read_sysctl(ns, item.path)
@@ -107,8 +114,9 @@ def check_release(plan: Plan | None) -> list[str]:
 
 
 def release(lab: str, plan: Plan, names: list[str], flavour: str) -> None:
-    """Take out what the lab made in each adopted namespace, put back its iptables tables
-    and sysctls, and unpin it; the namespace itself and all it had before stay."""
+    """Take out what the lab made in each adopted namespace (an nftables engine's tables too),
+    put back its iptables and ip6tables tables and sysctls, and unpin it; the namespace
+    itself and all it had before stay."""
     saved = _load(lab)
     made = [i for i in plan.items if isinstance(i, MADE_THERE) and i.netns in names]
     with Kernel(backend(flavour)) as kernel:
@@ -117,8 +125,10 @@ def release(lab: str, plan: Plan, names: list[str], flavour: str) -> None:
             executor.run(Change("delete", item))
     for ns in names:
         entry = saved.get(ns, {"iptables": None, "tables": [], "sysctls": {}})
-        if entry["iptables"] is not None:
-            put_back_tables(backend(flavour), ns, entry["iptables"], entry["tables"])
+        for family in FAMILIES:
+            rules_key, tables_key = SAVED_KEYS[family]
+            if entry.get(rules_key) is not None:
+                put_back_tables(backend(flavour), ns, entry[rules_key], entry.get(tables_key, []), family)
         for path, value in entry["sysctls"].items():
             if value is not None:
                 netns.write_sysctl(ns, path, value)

@@ -12,17 +12,16 @@ from dataclasses import dataclass
 
 from ..agent import control as agent
 from ..errors import KernelError, LabError, TopologyError
-from ..kernel import netns, processes
+from ..kernel import netns, processes, requirements
 from ..kernel.apply import Executor, firewall_prints, observe, remove_etc
 from ..kernel.firewall import FirewallBackend, default_name
 from ..kernel.firewall import backend as firewall_backend
 from ..kernel.observe import read_netns
 from ..kernel.system import Kernel
-from ..kernel.tools import find_tool
 from ..model import Topology, load_file, naming
 from ..model.source import parse_file
 from ..plan.diff import Change, diff
-from ..plan.items import Netns
+from ..plan.items import Firewall, Netns, NftRuleset
 from ..plan.plan import Plan
 from ..plan.planner import build_plan
 from . import inplace, state
@@ -48,10 +47,19 @@ def require_root() -> None:
         raise LabError("netlab needs root to make network namespaces; run it with sudo")
 
 
-def require_tools(backend: FirewallBackend) -> None:
-    for tool, package in backend.requires + (("ip", "iproute2"),):
-        if not find_tool(tool):
-            raise KernelError(f"`{tool}` is not installed: netlab needs it (apt-get install {package})")
+def require_tools(backend: FirewallBackend, plan: Plan | None = None) -> None:
+    """The programs the lab's rule sets are written with (kernel/requirements.py, the list
+    `doctor` probes too): the backend's iptables, its ip6tables when an engine writes IPv6
+    rules, nft for an engine's native nftables tables. Checked before anything is made."""
+    items = list(plan.items) if plan else []
+    families = {i.family for i in items if isinstance(i, Firewall) and i.text}
+    native = [i for i in items if isinstance(i, NftRuleset)]
+    for need in requirements.missing(requirements.needed(backend.requires, families, bool(native))):
+        users = {"nftables": "the nftables tables of " + ", ".join(sorted({i.netns for i in native})),
+                 "ip6tables-nft": "ip6tables rules", "ip6tables-legacy": "ip6tables rules"}.get(need.name)
+        why = f" for {users}" if users else ""
+        raise KernelError(f"`{need.tool}` is not installed: netlab needs it{why} (apt-get install "
+                          f"{need.package}). Nothing was created.")
 
 
 def firewall_flavour(asked: str | None = None) -> str:
@@ -64,8 +72,16 @@ def firewall_flavour(asked: str | None = None) -> str:
 
 
 def require_kernel(plan: Plan) -> None:
-    """Links of a kind this kernel cannot make fail here, before anything is made."""
-    from ..kernel.features import LINK_FEATURES, missing_link_kinds
+    """Links of a kind this kernel cannot make, and native nftables tables on a kernel without
+    nf_tables, fail here, before anything is made."""
+    from ..kernel.features import LINK_FEATURES, missing_link_kinds, nf_tables_missing
+    native = plan.of(NftRuleset)
+    if native:
+        why = nf_tables_missing()
+        if why:
+            raise KernelError(f"the kernel has no nf_tables ({why}): the lab needs it for the nftables tables "
+                              f"of {', '.join(sorted({i.netns for i in native}))} (an engine with "
+                              "firewall-backend nftables). Nothing was created.")
     missing = missing_link_kinds({i.kind for i in plan.items})
     if not missing:
         return
@@ -87,9 +103,9 @@ def up(path: str, say=print, firewall: str | None = None, host: str | None = Non
     plan = build_plan(topo)
     if host is not None or in_place:
         plan = inplace.part(topo, plan, host, in_place)
-    require_kernel(plan)
     flavour = firewall_flavour(firewall)
-    require_tools(firewall_backend(flavour))
+    require_tools(firewall_backend(flavour), plan)
+    require_kernel(plan)
     with open(path, "rb") as f:
         text = f.read()
     with state.locked(topo.name, say=say):
@@ -124,12 +140,12 @@ def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str,
             state.LabState(lab=topo.name, file=path, plan=intent, complete=False, firewall=flavour,
                            engine=engine).save()
             inplace.remember(topo.name, plan, flavour)     # --in-place: what the VM had before
-            executor = Executor(kernel, topo.name)
+            executor = Executor(kernel, topo.name, prev.plan if prev else None)
             crash_at = int(os.environ.get(CRASH_HOOK, "-1"))
             executor.run_all(changes, lambda step: step == crash_at and os.kill(os.getpid(), signal.SIGKILL))
     _write_snapshot(topo.name, text)
     if not settled:
-        rewritten = {c.item.netns for c in changes if c.item.kind == "firewall"}
+        rewritten = {c.item.netns for c in changes if isinstance(c.item, (Firewall, NftRuleset))}
         reuse = {ns: fp for ns, fp in seen.firewall_prints.items() if ns not in rewritten}
         state.LabState(lab=topo.name, file=path, plan=plan, complete=True, firewall=flavour, engine=engine,
                        prints=firewall_prints(kernel, plan, reuse)).save()

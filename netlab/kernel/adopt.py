@@ -1,5 +1,6 @@
 """The kernel side of `--in-place` (app/inplace.py decides what to keep and what to adopt):
-which namespace this is, which NIC holds an address, and giving a namespace's iptables back."""
+which namespace this is, which NIC holds an address, and giving a namespace's iptables and
+ip6tables back."""
 from __future__ import annotations
 
 import os
@@ -33,12 +34,13 @@ def nic_holding(address: str) -> str | None:
     return None
 
 
-def put_back_tables(backend: FirewallBackend, ns: str, before: str, written: list[str]) -> None:
-    """The tables as saved (`before`, iptables-save text); a table the lab wrote (`written`)
-    that did not exist before is emptied and, where the backend can, removed, so iptables-save
-    shows what it showed before."""
+def put_back_tables(backend: FirewallBackend, ns: str, before: str, written: list[str],
+                    family: str = "ipv4") -> None:
+    """The tables as saved (`before`, iptables-save or ip6tables-save text); a table the lab
+    wrote (`written`) that did not exist before is emptied and, where the backend can, removed,
+    so iptables-save shows what it showed before."""
     text = before if before.endswith("\n") or not before else before + "\n"
     absent = [t for t in written if not re.search(rf"^\*{t}$", text, re.M)]
     text += "".join(empty_table(table) for table in absent)
-    backend.restore(ns, text)
-    backend.remove_tables(ns, absent)
+    backend.restore(ns, text, family)
+    backend.remove_tables(ns, absent, family)

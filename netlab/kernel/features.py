@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from pyroute2.netlink.exceptions import NetlinkError
 
-from . import netns
+from . import netns, nft_dump
 from .links import Netlink
+from .requirements import REQUIREMENTS
 from .tools import find_tool
 
 
@@ -55,10 +56,9 @@ def probe_all() -> list[Probe]:
                 out.append(_link(nl, ns, "ipvlan", kind="ipvlan", link=parent, ipvlan_mode=0))
                 out.append(_link(nl, ns, "8021q", kind="vlan", link=parent, vlan_id=10))
             out.append(_link(nl, ns, "dummy", kind="dummy"))
-        out.append(_cmd(ns, "iptables-nft", ["iptables-nft-save"], "iptables"))
-        out.append(_cmd(ns, "iptables-legacy", ["iptables-legacy-save"], "iptables"))
-        out.append(_cmd(ns, "nftables", ["nft", "list", "ruleset"], "nftables"))
-        out.append(_cmd(ns, "conntrack", ["conntrack", "-L"], "conntrack"))
+        out.append(_nf_tables(ns))
+        # the programs `up` needs (kernel/requirements.py), each run here to see it work
+        out += [_cmd(ns, r.name, list(r.check), r.package) for r in REQUIREMENTS.values()]
         out.append(Probe("br_netfilter", netns.read_sysctl(ns, "net/bridge/bridge-nf-call-iptables") is not None,
                          "no /proc/sys/net/bridge in a namespace"))
         out.append(_python_iptables())
@@ -67,6 +67,27 @@ def probe_all() -> list[Probe]:
     finally:
         netns.delete(ns)
     return out
+
+
+def _nf_tables(ns: str) -> Probe:
+    """The kernel's nf_tables, asked over netlink (nft itself may be missing)."""
+    try:
+        nft_dump.tables(ns)
+        return Probe("nf_tables", True)
+    except OSError as e:
+        return Probe("nf_tables", False, e.strerror or str(e))
+
+
+def nf_tables_missing() -> str | None:
+    """Why this kernel cannot hold nftables tables (None: it can), asked in a throwaway
+    namespace."""
+    ns = f"nlprobe{os.getpid()}"
+    netns.create(ns)
+    try:
+        probe = _nf_tables(ns)
+    finally:
+        netns.delete(ns)
+    return None if probe.ok else probe.detail
 
 
 def _python_iptables() -> Probe:

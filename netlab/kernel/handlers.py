@@ -19,6 +19,7 @@ from ..plan.items import (
     Macvlan,
     Neighbour,
     Netns,
+    NftRuleset,
     Process,
     Proxy,
     Route,
@@ -173,16 +174,27 @@ def write_sysctl(ex: Executor, item: Sysctl) -> None:
 
 # ---- rule sets and files ------------------------------------------------------------------------
 def create_firewall(ex: Executor, item: Firewall) -> None:
-    ex.k.firewall.restore(item.netns, item.text)
+    if item.text:       # an nftables engine's (empty) iptables: nothing to write in a new namespace
+        ex.k.firewall.restore(item.netns, item.text, item.family)
 
 
 def update_firewall(ex: Executor, item: Firewall) -> None:
-    ex.k.firewall.replace(item.netns, item.text, clear=ex.own_tables(item.netns))
+    ex.k.firewall.replace(item.netns, item.text, clear=ex.own_tables(item.netns, item.family), family=item.family)
 
 
 def delete_firewall(ex: Executor, item: Firewall) -> None:
-    # the diff asks only while the namespace stays (its host no longer wants Docker's rules)
-    ex.k.firewall.replace(item.netns, "", clear=set(tables_of(item.text)))
+    # the diff asks only while the namespace stays (its host no longer wants Docker's rules,
+    # or its engine writes no ip6tables): exactly the tables the lab wrote go
+    ex.k.firewall.replace(item.netns, "", clear=set(tables_of(item.text)), family=item.family)
+
+
+def write_nftables(ex: Executor, item: NftRuleset) -> None:
+    """Created or replaced alike: one transaction swaps the tables (kernel/nft_tables.py)."""
+    ex.k.write_nft(item.netns, item.text)
+
+
+def delete_nftables(ex: Executor, item: NftRuleset) -> None:
+    ex.k.delete_nft(item.netns, list(item.tables()))
 
 
 def write_etcfile(ex: Executor, item: EtcFile) -> None:
@@ -214,6 +226,8 @@ def table() -> dict[tuple[str, type[Item]], Callable[[Executor, Any], None]]:
         ("create", Sysctl): write_sysctl, ("update", Sysctl): write_sysctl, ("delete", Sysctl): nothing,
         ("create", Firewall): create_firewall, ("update", Firewall): update_firewall,
         ("delete", Firewall): delete_firewall,
+        ("create", NftRuleset): write_nftables, ("update", NftRuleset): write_nftables,
+        ("delete", NftRuleset): delete_nftables,
         ("create", EtcFile): write_etcfile, ("update", EtcFile): write_etcfile, ("delete", EtcFile): delete_etcfile,
         ("create", Process): nothing, ("recreate", Process): nothing, ("delete", Process): nothing,
         ("create", Proxy): nothing, ("delete", Proxy): nothing,

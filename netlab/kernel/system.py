@@ -1,11 +1,11 @@
 """The real kernel behind `ops.KernelOps`: namespaces (netns), netlink (links.Netlink and
-the raw dumps), sysctls, /etc/netns files, and a firewall backend."""
+the raw dumps), sysctls, /etc/netns files, a firewall backend, and nftables tables (nft)."""
 from __future__ import annotations
 
 import os
 from types import TracebackType
 
-from . import netns, nft_dump
+from . import netns, nft_dump, nft_tables
 from .firewall.backend import FirewallBackend
 from .links import Netlink
 from .observe import NetnsState, read_netns
@@ -61,6 +61,16 @@ class Kernel:
 
     def fingerprint(self, ns: str) -> str:
         return nft_dump.fingerprint(ns)
+
+    # ---- an engine's own nftables tables ----------------------------------------------------
+    def write_nft(self, ns: str, text: str) -> None:
+        nft_tables.write(ns, text, nft_dump.tables(ns))
+
+    def read_nft(self, ns: str, tables: list[str]) -> str:
+        return nft_tables.read(ns, tables, nft_dump.tables(ns))
+
+    def delete_nft(self, ns: str, tables: list[str]) -> None:
+        nft_tables.delete(ns, tables)
 
     # ---- sysctls and files -----------------------------------------------------------------
     def read_sysctl(self, ns: str, path: str) -> str | None:

@@ -2,6 +2,7 @@
 passed in as data, so drift repair and idempotence are testable without root."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .items import (
@@ -24,7 +25,10 @@ from .items import (
     Vlan,
     Vxlan,
 )
+from .nft_text import canonical_nft
 from .plan import Plan
+
+NFTABLES = "nftables"       # beside the families "ipv4" and "ipv6": an engine's native tables
 
 RANK: dict[type[Item], float] = {
     Netns: 0, Bridge: 1, Veth: 2, Vlan: 2.1, Vxlan: 2.2, Macvlan: 2.3, Address: 3, Neighbour: 4.1, Fdb: 4.2,
@@ -52,7 +56,10 @@ class Observed:
     addresses: set[tuple[str, str, str]] = field(default_factory=set)   # (netns, dev, cidr)
     routes: dict[tuple[str, str], tuple[str | None, str]] = field(default_factory=dict)
     sysctls: dict[tuple[str, str], str | None] = field(default_factory=dict)
-    firewall: dict[str, str] = field(default_factory=dict)     # netns -> canonical iptables text
+    # netns -> canonical text (`canonical`) of its iptables, ip6tables and native nftables rules
+    firewall: dict[str, str] = field(default_factory=dict)
+    firewall6: dict[str, str] = field(default_factory=dict)
+    nftables: dict[str, str] = field(default_factory=dict)
     firewall_prints: dict[str, str] = field(default_factory=dict)   # netns -> fingerprint found unchanged
     etc: dict[tuple[str, str], str | None] = field(default_factory=dict)
     processes: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # name -> (netns, cmd, alive)
@@ -63,6 +70,10 @@ class Observed:
     neighbours: set[tuple[str, str, str, str]] = field(default_factory=set)
     fdb: set[tuple[str, str, str, str]] = field(default_factory=set)
     dns: dict[tuple, str] = field(default_factory=dict)        # DNS item key -> digest the agent serves
+
+    def rule_set(self, kind: str) -> dict[str, str]:
+        """The rule sets of one kind: "ipv4", "ipv6" or NFTABLES."""
+        return {"ipv4": self.firewall, "ipv6": self.firewall6, NFTABLES: self.nftables}[kind]
 
 
 @dataclass(frozen=True)
@@ -76,9 +87,10 @@ class Change:
         return f"{self.action:8} {self.item.describe()}{why}"
 
 
-def canonical_iptables(text: str, tables: tuple[str, ...] = ("filter", "nat")) -> str:
-    """iptables-save text without counters, comments or tables we do not manage, tables in
-    name order (iptables-legacy-save lists them in another order than the nft flavour)."""
+def canonical_iptables(text: str, tables: tuple[str, ...] | set[str] | None = ("filter", "nat")) -> str:
+    """iptables-save text without counters, comments or tables we do not manage (None: every
+    table counts), tables in name order (iptables-legacy-save lists them in another order
+    than the nft flavour)."""
     blocks: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in text.splitlines():
@@ -86,13 +98,19 @@ def canonical_iptables(text: str, tables: tuple[str, ...] = ("filter", "nat")) -
         if not line or line.startswith("#"):
             continue
         if line.startswith("*"):
-            current = blocks.setdefault(line[1:], []) if line[1:] in tables else None
+            current = blocks.setdefault(line[1:], []) if tables is None or line[1:] in tables else None
         if current is None:
             continue
         if line.startswith(":") and line.endswith("]"):
             line = line.rsplit(" [", 1)[0]
         current.append(line)
     return "\n".join(line for name in sorted(blocks) if not _empty(blocks[name]) for line in blocks[name])
+
+
+def canonical(kind: str, text: str) -> str:
+    """What a reader compares of a rule set of `kind` ("ipv4", "ipv6", NFTABLES): every
+    iptables table (an empty one is as good as none), or the nftables tables."""
+    return canonical_nft(text) if kind == NFTABLES else canonical_iptables(text, None)
 
 
 def _empty(block: list[str]) -> bool:
@@ -136,6 +154,7 @@ def _link_problem(item: Bridge | Veth, seen: LinkView | None, peer: LinkView | N
 def diff(desired: Plan, previous: Plan | None, seen: Observed) -> list[Change]:
     changes: list[Change] = []
     fresh = {i.name for i in desired.of(Netns) if i.name not in seen.netns}
+    adopted = {i.name for i in desired.of(Netns) if i.adopted}
     for item in desired.items:
         ns = getattr(item, "netns", None) if not isinstance(item, Netns) else item.name
         if isinstance(item, Netns):
@@ -145,7 +164,7 @@ def diff(desired: Plan, previous: Plan | None, seen: Observed) -> list[Change]:
         if ns in fresh or (isinstance(item, Veth) and item.peer_netns in fresh):
             changes.append(Change("create", item))
             continue
-        problem = _problem(item, seen)
+        problem = _problem(item, seen, adopted)
         if problem:
             changes.append(Change(problem[0], item, problem[1]))
     changes += _removals(desired, previous, seen)
@@ -190,7 +209,26 @@ def _l2_problem(item: Vxlan | Macvlan | Vlan | Neighbour | Fdb, seen: Observed) 
     return ("update", ", ".join(diffs)) if diffs else None
 
 
-def _problem(item: Item, seen: Observed) -> tuple[str, str] | None:
+def _rule_set_problem(item: Firewall | NftRuleset, seen: Observed, adopted: set[str]) -> tuple[str, str] | None:
+    """A rule set as read (or as a matching fingerprint vouches) against the plan's. In a
+    namespace the lab made every table counts; in an adopted one (--in-place, a VM's own)
+    only filter, nat and those the lab writes."""
+    if isinstance(item, NftRuleset):
+        tables = seen.nftables.get(item.netns)
+        if tables == canonical_nft(item.text):
+            return None
+        return ("update", "tables differ") if tables else ("create", "no tables")
+    rules = seen.rule_set(item.family).get(item.netns)
+    want = canonical(item.family, item.text)
+    if rules is not None and item.netns in adopted:
+        names = {"filter", "nat", *re.findall(r"^\*(\w+)$", item.text, re.M)}
+        rules, want = canonical_iptables(rules, names), canonical_iptables(want, names)
+    if rules == want:
+        return None
+    return ("update", "rules differ" if rules else "no rules")
+
+
+def _problem(item: Item, seen: Observed, adopted: set[str]) -> tuple[str, str] | None:
     if isinstance(item, (Vxlan, Macvlan, Vlan, Neighbour, Fdb)):
         return _l2_problem(item, seen)
     if isinstance(item, (Bridge, Veth)):
@@ -206,11 +244,8 @@ def _problem(item: Item, seen: Observed) -> tuple[str, str] | None:
     if isinstance(item, Sysctl):
         value = seen.sysctls.get((item.netns, item.path))
         return None if value == item.value else ("update", f"is {value}")
-    if isinstance(item, Firewall):
-        rules = seen.firewall.get(item.netns)
-        if rules == canonical_iptables(item.text):
-            return None
-        return ("update", "rules differ" if rules else "no rules")
+    if isinstance(item, (Firewall, NftRuleset)):
+        return _rule_set_problem(item, seen, adopted)
     if isinstance(item, EtcFile):
         content = seen.etc.get((item.netns, item.name))
         return None if content == item.content else ("update", "missing" if content is None else "content differs")

@@ -1,7 +1,7 @@
 """A kernel in memory behind netlab.kernel.ops.KernelOps, for observe → diff → apply tests
 without root: namespaces with their links, addresses, routes, L2 entries, sysctls, /etc/netns
-files and iptables tables. It models what the diff reads back, not the kernel's every rule;
-where the real kernel acts on its own (a veth's peer goes with it, a deleted link takes its
+files, iptables and ip6tables tables and native nftables tables. It models what the diff reads
+back, not the kernel's every rule; where the real kernel acts on its own (a veth's peer goes with it, a deleted link takes its
 addresses and routes along) the fake does the same, since the diff relies on it."""
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ class Space:
     sysctls: dict[str, str] = field(default_factory=dict)
     etc: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)                # table -> restore body
+    tables6: dict[str, str] = field(default_factory=dict)               # the same, ip6tables
+    nft: dict[str, str] = field(default_factory=dict)                   # "ip docker-bridges" -> its text
 
 
 class FakeFirewall(FirewallBackend):
@@ -50,20 +52,24 @@ class FakeFirewall(FirewallBackend):
     def __init__(self, kernel: FakeKernel):
         self.kernel = kernel
 
-    def restore(self, ns: str, text: str) -> None:
+    def _tables(self, ns: str, family: str) -> dict[str, str]:
         space = self.kernel.space(ns)
+        return space.tables if family == "ipv4" else space.tables6
+
+    def restore(self, ns: str, text: str, family: str = "ipv4") -> None:
+        tables = self._tables(ns, family)
         for table, body in blocks(text):
             dropped = set(re.findall(r"^-X (\S+)$", body, re.M))
             lines = [line for line in body.splitlines() if not line.startswith("-X ")
                      and not any(line.startswith(f":{c} ") for c in dropped)]
-            space.tables[table] = "".join(f"{line}\n" for line in lines)
+            tables[table] = "".join(f"{line}\n" for line in lines)
 
-    def save(self, ns: str, counters: bool = False) -> str:
-        return "".join(f"*{t}\n{body}COMMIT\n" for t, body in self.kernel.space(ns).tables.items())
+    def save(self, ns: str, counters: bool = False, family: str = "ipv4") -> str:
+        return "".join(f"*{t}\n{body}COMMIT\n" for t, body in self._tables(ns, family).items())
 
-    def remove_tables(self, ns: str, tables: list[str]) -> None:
+    def remove_tables(self, ns: str, tables: list[str], family: str = "ipv4") -> None:
         for table in tables:
-            self.kernel.space(ns).tables.pop(table, None)
+            self._tables(ns, family).pop(table, None)
 
 
 class FakeLinks:
@@ -238,4 +244,22 @@ class FakeKernel:
         self.space(ns).etc.pop(name, None)
 
     def fingerprint(self, ns: str) -> str:
-        return hashlib.sha256(self.firewall.save(ns).encode()).hexdigest()[:24]
+        space = self.space(ns)
+        text = self.firewall.save(ns) + self.firewall.save(ns, family="ipv6") + "".join(sorted(space.nft.values()))
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def write_nft(self, ns: str, text: str) -> None:
+        """As nft_tables.write: the text's tables, and none of another family under their names."""
+        space = self.space(ns)
+        blocks = {m.group(1): m.group(0) for m in re.finditer(r"^table (\S+ \S+) \{\n.*?^\}\n?", text, re.M | re.S)}
+        names = {t.split()[1] for t in blocks}
+        space.nft = {t: v for t, v in space.nft.items() if t.split()[1] not in names}
+        space.nft.update(blocks)
+
+    def read_nft(self, ns: str, tables: list[str]) -> str:
+        space = self.space(ns)
+        return "".join(space.nft[t] for t in tables if t in space.nft)
+
+    def delete_nft(self, ns: str, tables: list[str]) -> None:
+        for table in tables:
+            self.space(ns).nft.pop(table, None)

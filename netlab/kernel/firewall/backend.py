@@ -1,8 +1,9 @@
 """The firewall backend: how a namespace's rule set is written, read back and cleared.
 
 Each backend is one module of this package, registered by name in `__init__.py`. The rule set
-is iptables-save text as the plan renders it (`plan/firewall/render.py`); a backend that is
-not iptables (native nftables, next) translates it."""
+is iptables-save text as the plan renders it (`plan/firewall/render.py`), for one address
+family: "ipv4" (iptables) or "ipv6" (ip6tables), each its own set of tables. An engine's
+native nftables tables are not a backend's: kernel/nft_tables.py writes them."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -11,17 +12,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
 
+from ...plan.firewall.model import BUILTIN_CHAINS
 from . import text as restore_text
 
 # One process per namespace is unavoidable (iptables binds to the caller's namespace); they
 # are independent, so a few run at once: each thread enters its own namespace first.
 PARALLEL = 4
+FAMILIES = ("ipv4", "ipv6")
 
 
 class FirewallBackend(ABC):
     name: str = ""
-    # the tools it runs and the package that has them, for `require_tools` and `doctor`
-    requires: tuple[tuple[str, str], ...] = ()
+    # per family, the requirements (kernel/requirements.py) it runs, for `up` and `doctor`
+    requires: dict[str, tuple[str, ...]] = {}
     # whether rule sets may be written from several threads at once
     parallel: bool = True
     # whether its rules live in nf_tables, where the fingerprint (nft_dump) and nftrace see them
@@ -31,35 +34,41 @@ class FirewallBackend(ABC):
     restore_keeps_chains: bool = True
 
     @abstractmethod
-    def restore(self, ns: str, text: str) -> None:
+    def restore(self, ns: str, text: str, family: str = "ipv4") -> None:
         """Write `text` (iptables-restore input) in `ns`, atomically per table."""
 
     @abstractmethod
-    def save(self, ns: str, counters: bool = False) -> str:
+    def save(self, ns: str, counters: bool = False, family: str = "ipv4") -> str:
         """The namespace's rule set as iptables-save prints it (with `[packets:bytes]` when
         `counters`)."""
 
     @abstractmethod
-    def remove_tables(self, ns: str, tables: list[str]) -> None:
+    def remove_tables(self, ns: str, tables: list[str], family: str = "ipv4") -> None:
         """Take the (emptied) `tables` out altogether, so iptables-save no longer lists them
-        (an adopted namespace, given back as it was)."""
+        (an adopted namespace, given back as it was; an engine that writes fewer tables)."""
 
     def replacing(self, current: str, text: str, clear: set[str] | None = None) -> str:
         """The restore input that leaves exactly `text` where `current` is (see text.replacing)."""
         return restore_text.replacing(current, text, self.restore_keeps_chains, clear)
 
-    def replace(self, ns: str, text: str, clear: set[str] | None = None) -> None:
+    def replace(self, ns: str, text: str, clear: set[str] | None = None, family: str = "ipv4") -> None:
         """`text` as the namespace's whole rule set, whatever it holds now (an update: a host
-        switched to `iptables: false`, or rules changed behind netlab's back): the tables and
-        chains the new set drops go. `clear`: the tables outside `text` that may be emptied
-        (None: all)."""
-        written = self.replacing(self.save(ns), text, clear)
+        switched to `iptables: false` or to another engine, or rules changed behind netlab's
+        back): the tables and chains the new set drops go. `clear`: the tables outside `text`
+        that may be emptied and removed (None: all)."""
+        current = self.save(ns, family=family)
+        written = self.replacing(current, text, clear)
         if written:
-            self.restore(ns, written)
+            self.restore(ns, written, family)
+        kept = set(restore_text.tables_of(text))
+        emptied = [t for t in restore_text.tables_of(current)
+                   if t in BUILTIN_CHAINS and t not in kept and (clear is None or t in clear)]
+        if emptied:
+            self.remove_tables(ns, emptied, family)
 
-    def save_many(self, namespaces: list[str]) -> dict[str, str]:
+    def save_many(self, namespaces: list[str], family: str = "ipv4") -> dict[str, str]:
         with ThreadPoolExecutor(PARALLEL) as pool:
-            return dict(zip(namespaces, pool.map(self.save, namespaces)))
+            return dict(zip(namespaces, pool.map(lambda ns: self.save(ns, family=family), namespaces)))
 
 
 class Restorer:
@@ -74,7 +83,8 @@ class Restorer:
         self._pending: list[Future[None]] = []
 
     def submit(self, write: Callable[..., None], *args: Any, **kw: Any) -> None:
-        """One of the backend's writes (`restore`, `replace`) and its arguments."""
+        """One of the backend's writes (`restore`, `replace`), or a few in a row, and its
+        arguments."""
         if self._pool is None:
             write(*args, **kw)
         else:

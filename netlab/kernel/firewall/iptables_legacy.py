@@ -5,7 +5,10 @@ iptables-save output.
 python-iptables keeps one Table object per name for the whole process, libiptc binds its
 socket to the namespace of the thread that initialises the handle, and building any rule
 consults every table (is the target a chain?). So all tables' handles are refreshed inside
-the target namespace first and closed before leaving it; a stale handle would crash."""
+the target namespace first and closed before leaving it; a stale handle would crash.
+
+IPv6 rules go through `ip6tables-legacy-restore` instead: libxtables keeps a target such as
+MASQUERADE for the one family that loaded it first, so one process cannot build both."""
 from __future__ import annotations
 
 import shlex
@@ -16,6 +19,8 @@ from ...plan.firewall.model import BUILTIN_CHAINS
 from .. import netns
 from .backend import FirewallBackend
 from .iptables_nft import binary, run_in
+
+SAVE = {"ipv4": "iptables-legacy-save", "ipv6": "ip6tables-legacy-save"}
 
 BASE = {"-s": "src", "-d": "dst", "-i": "in_interface", "-o": "out_interface", "-p": "protocol"}
 
@@ -124,16 +129,19 @@ def _replace(iptc: Any, table: Any, spec: dict[str, Any]) -> None:
 
 class IptablesLegacy(FirewallBackend):
     name = "legacy"
-    requires = (("iptables-legacy-save", "iptables"),)
+    requires = {"ipv4": ("iptables-legacy",), "ipv6": ("ip6tables-legacy",)}
     parallel = False            # python-iptables' tables are process-global
     in_nftables = False
     restore_keeps_chains = False    # _replace deletes every user chain first
 
-    def restore(self, ns: str, text: str) -> None:
-        _restore(ns, text)
+    def restore(self, ns: str, text: str, family: str = "ipv4") -> None:
+        if family == "ipv4":
+            _restore(ns, text)
+        else:       # like python-iptables, it replaces each table it names whole
+            run_in(ns, [binary("ip6tables-legacy-restore")], text)
 
-    def save(self, ns: str, counters: bool = False) -> str:
-        return run_in(ns, [binary("iptables-legacy-save")] + (["-c"] if counters else []))
+    def save(self, ns: str, counters: bool = False, family: str = "ipv4") -> str:
+        return run_in(ns, [binary(SAVE[family])] + (["-c"] if counters else []))
 
-    def remove_tables(self, ns: str, tables: list[str]) -> None:
+    def remove_tables(self, ns: str, tables: list[str], family: str = "ipv4") -> None:
         pass    # libiptc's tables always exist; emptied, they are as good as absent

@@ -1,5 +1,6 @@
-"""The default backend: iptables-nft, one `iptables-nft-restore` per namespace and write, run
-inside the namespace (only the network namespace matters to iptables, so no `ip netns exec`)."""
+"""The default backend: iptables-nft, one `iptables-nft-restore` (`ip6tables-nft-restore` for
+IPv6) per namespace and write, run inside the namespace (only the network namespace matters
+to iptables, so no `ip netns exec`)."""
 from __future__ import annotations
 
 import subprocess
@@ -10,6 +11,9 @@ from ..tools import find_tool
 from .backend import FirewallBackend
 
 PACKAGE = "iptables"
+# the command of each family, and the nf_tables family its tables are in
+COMMAND = {"ipv4": "iptables", "ipv6": "ip6tables"}
+NFT_FAMILY = {"ipv4": "ip", "ipv6": "ip6"}
 
 
 def binary(name: str) -> str:
@@ -32,19 +36,19 @@ def run_in(ns: str, argv: list[str], stdin: str | None = None) -> str:
 
 class IptablesNft(FirewallBackend):
     name = "nft"
-    requires = (("iptables-restore", PACKAGE),)
+    requires = {"ipv4": ("iptables-nft",), "ipv6": ("ip6tables-nft",)}
 
-    def restore(self, ns: str, text: str) -> None:
-        run_in(ns, [binary("iptables-nft-restore")], text)
+    def restore(self, ns: str, text: str, family: str = "ipv4") -> None:
+        run_in(ns, [binary(f"{COMMAND[family]}-nft-restore")], text)
 
-    def save(self, ns: str, counters: bool = False) -> str:
-        return run_in(ns, [binary("iptables-nft-save")] + (["-c"] if counters else []))
+    def save(self, ns: str, counters: bool = False, family: str = "ipv4") -> str:
+        return run_in(ns, [binary(f"{COMMAND[family]}-nft-save")] + (["-c"] if counters else []))
 
-    def remove_tables(self, ns: str, tables: list[str]) -> None:
+    def remove_tables(self, ns: str, tables: list[str], family: str = "ipv4") -> None:
         # iptables-nft leaves an emptied table in nf_tables, where iptables-save still lists it
         nft = find_tool("nft")
-        if nft is None:
+        if nft is None or not tables:
             return
-        with netns.entered(ns):
-            for table in tables:
-                subprocess.run([nft, "delete", "table", "ip", table], capture_output=True)
+        script = "".join(f"add table {NFT_FAMILY[family]} {t}\ndelete table {NFT_FAMILY[family]} {t}\n"
+                         for t in tables)
+        run_in(ns, [nft, "-f", "-"], script)
