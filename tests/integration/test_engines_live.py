@@ -7,8 +7,10 @@ golden-program tests (golden_programs) run the ip6tables and native nftables pat
 also in a namespace adopted with --in-place and given back as it was."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -163,3 +165,91 @@ def test_switching_through_the_goldens_rule_sets(tmp_path, monkeypatch, flavour)
     finally:
         down(lab, say=lambda m: None)
     assert not leftovers(lab)
+
+
+IN_PLACE = """
+name: h3ip
+underlay: {subnet: 10.10.101.0/24, gateway: 10.10.101.254}
+hosts:
+  node1: {address: 10.10.101.105}
+networks:
+  mynet: {}
+containers:
+  web: {ports: ["8080:80"]}
+  a1: {networks: [mynet]}
+"""
+VM = "h3vm"
+# netlab in the VM's namespace, with the golden programs patched in as in the test above
+DRIVER = """
+import sys
+sys.path.insert(0, {tests!r})
+from golden_programs import IP6_PROGRAM, NFT_PROGRAM
+from netlab.plan.firewall.programs import PROGRAMS
+PROGRAMS["iptables-28.5"], PROGRAMS["nftables-29.7"] = IP6_PROGRAM, NFT_PROGRAM
+from netlab.app.lifecycle import down, drift, up
+what, arg = sys.argv[1:]
+if what == "up":
+    up({path!r}, say=print, host="node1", in_place=True, engine=arg)
+    print("\\n".join("drift: " + str(c) for c in drift("h3ip")))
+else:
+    down("h3ip", say=print, host="node1", in_place=True)
+"""
+
+
+def in_vm(*argv: str, env: dict | None = None) -> str:
+    """As a login to the VM would: only the network namespace is the VM's."""
+    proc = subprocess.run(["nsenter", f"--net=/run/netns/{VM}", *argv], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, f"{' '.join(argv)}: {proc.stdout}{proc.stderr}"
+    return proc.stdout
+
+
+def vm_firewall() -> dict[str, str]:
+    """What the VM's own firewall looks like from inside: every family, every table."""
+    return {"iptables": re.sub(r"\[\d+:\d+\]|#.*", "", in_vm("iptables-nft-save")),
+            "ip6tables": re.sub(r"\[\d+:\d+\]|#.*", "", in_vm("ip6tables-nft-save")),
+            # in any order: a table taken out and put back is listed last
+            "tables": "".join(sorted(in_vm("nft", "list", "tables").splitlines(True))),
+            "own": in_vm("nft", "list", "table", "inet", "h3vmown")}
+
+
+def test_an_adopted_namespace_is_given_back_without_the_engines_tables(tmp_path):
+    """--in-place in a VM with iptables, ip6tables and nftables rules of its own: 28.5's
+    ip6tables and 29.7-nftables' tables are written there, and `down --in-place` leaves the
+    VM's firewall exactly as it was."""
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(IN_PLACE)
+    driver = tmp_path / "driver.py"
+    driver.write_text(DRIVER.format(tests=tests, path=str(lab)))
+    env = {**os.environ, "NETLAB_RUN": str(tmp_path / "run")}
+    netlab = [sys.executable, str(driver)]
+    subprocess.run(["ip", "netns", "add", VM], check=True)
+    built = False
+    try:
+        in_vm("ip", "link", "add", "eth1", "type", "veth", "peer", "name", "lan1")
+        in_vm("ip", "addr", "add", "10.10.101.105/24", "dev", "eth1")
+        for dev in ("lo", "eth1", "lan1"):
+            in_vm("ip", "link", "set", dev, "up")
+        in_vm("iptables-nft", "-A", "INPUT", "-i", "lo", "-j", "ACCEPT")
+        in_vm("ip6tables-nft", "-A", "INPUT", "-i", "lo", "-j", "ACCEPT")
+        in_vm("nft", "add", "table", "inet", "h3vmown")
+        in_vm("nft", "add", "chain", "inet", "h3vmown", "input", "{ type filter hook input priority 0; }")
+        in_vm("nft", "add", "rule", "inet", "h3vmown", "input", "tcp", "dport", "22", "accept")
+        before = vm_firewall()
+        built = True
+        # down from the nftables engine: its tables go, the VM's ip6tables saved at 28.5 come back
+        for engine in (*SWITCHES, "28.5", "29.7-nftables"):
+            out = in_vm(*netlab, "up", engine, env=env)
+            assert "drift:" not in out, out
+            tables = in_vm("nft", "list", "tables")
+            assert ("table ip6 docker-bridges" in tables) == (engine == "29.7-nftables")
+            assert ("-A DOCKER-FORWARD" in in_vm("ip6tables-nft-save")) == (engine == "28.5")
+            assert "table inet h3vmown" in tables          # the VM's own table stays throughout
+        in_vm(*netlab, "down", "-", env=env)
+        built = False
+        assert vm_firewall() == before
+    finally:
+        if built:
+            subprocess.run(["nsenter", f"--net=/run/netns/{VM}", *netlab, "down", "-"], env=env)
+        subprocess.run(["ip", "netns", "del", VM])
+    assert not leftovers("h3ip")
