@@ -240,7 +240,11 @@ _COUNTED_VERDICTS: dict[str | None, str] = {
 
 
 def _counter_rules(ev: Evidence, wiring: Wiring, rules: list[RuleHit], notes: list[str]) -> list[RuleHit]:
-    """Where nftrace saw nothing (legacy backend) but counters moved: those rules, unordered."""
+    """Where nftrace saw nothing (legacy backend) but counters moved: those rules, unordered.
+    Only where nftrace is blind: elsewhere a counter that moved in a namespace the probe never
+    reached counts someone else's packets (a container's DNS query at that moment)."""
+    if ev.flavour != "legacy":
+        return []
     out = []
     for ns, moved in sorted(ev.counters.items()):
         if not moved or any(r.netns == ns for r in rules):

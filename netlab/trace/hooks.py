@@ -17,6 +17,7 @@ from .nft_model import NftRuleset, NftTable
 # iptables' tables register at fixed priorities; nat's depends on the hook (dstnat or srcnat)
 IPT_PRIORITY = {"raw": -300, "mangle": -150, "filter": 0, "security": 50}
 NAT_PRIORITY = {"PREROUTING": -100, "OUTPUT": -100, "INPUT": 100, "POSTROUTING": 100}
+EVERY = (-(1 << 31), 1 << 31)       # a span of priorities: lo <= priority < hi
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,15 @@ def entries(rules: Rules, hook: str) -> list[_Entry]:
     return sorted(out, key=lambda e: (e.priority, e.order))
 
 
-def run_hook(rules: Rules, hook: str, pkt: PacketView, ctx: Context, nat: bool = True) -> HookResult:
-    """Every base chain of `hook` in priority order until one drops. NAT chains run for a
-    connection's first packet only, and only until one of them has chosen the mapping."""
+def run_hook(rules: Rules, hook: str, pkt: PacketView, ctx: Context, nat: bool = True,
+             span: tuple[int, int] = EVERY) -> HookResult:
+    """Every base chain of `hook` whose priority is in `span`, in priority order, until one
+    drops. NAT chains run for a connection's first packet only, and only until one of them
+    has chosen the mapping."""
     result = HookResult()
     for e in entries(rules, hook):
+        if not span[0] <= e.priority < span[1]:
+            continue
         if e.nat and (not nat or ctx.ctstate != "NEW" or result.nat is not None):
             continue
         if e.nft is None:

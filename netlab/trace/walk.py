@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address
 
 from ..plan.plan import Plan
-from .hooks import run_hook
+from .hooks import EVERY, run_hook
 from .iptables import Context, Decision, HookResult
 from .model import DELIVERED, DROPPED, IN, NO_PATH, OUT, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, PacketView, RuleHit
 from .nat import (
@@ -31,6 +31,7 @@ from .nat import (
 from .wiring import Iface, Lookup, Wiring
 
 MAX_HOPS = 64
+DSTNAT = -100           # the priority of conntrack's destination rewrite (NF_IP_PRI_NAT_DST)
 TTL = 64
 
 
@@ -74,14 +75,14 @@ class Walk:
 
     # ---- netfilter -------------------------------------------------------------------
     def run(self, ns: str, hook: str, pkt: PacketView, iif: str | None, oif: str | None,
-            conn: Conn | None, nat: bool = True) -> HookResult:
+            conn: Conn | None, nat: bool = True, span: tuple[int, int] = EVERY) -> HookResult:
         space = self.wiring.space(ns)
         if not space.rules:
             return HookResult()
         # a request is its connection's first packet everywhere; a reply belongs to the
         # entry its request left (an ICMP error is related to it)
         state = "NEW" if self.leg == REQUEST or conn is None else ("RELATED" if is_error(pkt) else "ESTABLISHED")
-        result = run_hook(space.rules, hook, pkt, Context(iif, oif, space.local, state), nat)
+        result = run_hook(space.rules, hook, pkt, Context(iif, oif, space.local, state), nat, span)
         for note in result.notes:
             if note not in self.notes:
                 self.notes.append(note)
@@ -141,11 +142,16 @@ class Walk:
 
     def dnat_hook(self, ns: str, hook: str, pkt: PacketView, iif: str | None, oif: str | None,
                   conn: Conn | None) -> PacketView:
+        """PREROUTING or OUTPUT. Conntrack's address rewrites happen at the dstnat priority:
+        the raw and mangle chains before it see the packet as it came (a reply not yet
+        de-SNATed), the chains after it see the new destination."""
+        self.run(ns, hook, pkt, iif, oif, conn, span=(EVERY[0], DSTNAT))
         pkt = self.undo_snat(ns, pkt, conn)
-        result = self.run(ns, hook, pkt, iif, oif, conn)
+        result = self.run(ns, hook, pkt, iif, oif, conn, span=(DSTNAT, DSTNAT + 1))
         if result.nat and result.nat[0] == "DNAT":
             before, pkt = pkt, dnat(pkt, result.nat[1])
             self.rewrite(ns, "DNAT", before, pkt, result.nat_rule.text if result.nat_rule else None, conn)
+        self.run(ns, hook, pkt, iif, oif, conn, span=(DSTNAT + 1, EVERY[1]))
         return pkt
 
     def postrouting(self, ns: str, oif: str, nexthop: IPv4Address, pkt: PacketView,

@@ -255,3 +255,21 @@ def test_nftrace_events_name_the_native_rule_and_its_position():
     end = event("nat-postrouting-in__br-dummy", "rule", "continue", None)
     assert (end.kind, end.verdict, end.rule) == ("return", "return", None)
     assert event("nat-POSTROUTING", "rule", "continue", None) is None
+
+
+def test_counters_stand_in_only_where_nftrace_is_blind():
+    """A counter that moved during the trace names a rule only under iptables-legacy: with
+    nftrace, it counts someone else's packets (a container's DNS query at that moment)."""
+    from netlab.trace.correlate import _counter_rules
+    from netlab.trace.evidence import Evidence
+    from netlab.trace.signature import Signature
+    from netlab.trace.target import Probe
+    from netlab.trace.wiring import Space, Wiring
+    ruleset = parse_save("*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT\nCOMMIT\n")
+    wiring = Wiring("lab", {"c": Space(name="c", role="container", owner="u1", ruleset=ruleset)})
+    probe = Probe(src="outside", dst="node1:8080", proto="tcp", netns="o", owner="outside",
+                  dst_ip=IPv4Address(HOST), dport=8080, src_ip=IPv4Address(OUTSIDE), dst_netns=None)
+    for flavour, hits in (("nft", []), ("legacy", ["-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT"])):
+        ev = Evidence(probe=probe, signature=Signature("tcp", 23456), flavour=flavour,
+                      counters={"c": {("nat", "OUTPUT", 1): 1}})
+        assert [r.rule for r in _counter_rules(ev, wiring, [], [])] == hits
