@@ -69,7 +69,7 @@ def test_28_5_adds_docker_forward_and_the_raw_table():
     text = render_diff(d)
     assert "# 20.10 -> 28.5 (lab demo)" in text
     assert "DOCKER-FORWARD (only in 28.5)\n  + -j DOCKER-CT" in text
-    assert "*raw (only in 28.5)" in text
+    assert "*raw (only in 28.5)\nPREROUTING (policy ACCEPT)\n  + -d 172.17.0." in text
     assert "  - -j DOCKER-ISOLATION-STAGE-1" in text
 
 
@@ -93,6 +93,7 @@ def test_nftables_engine_against_iptables_one():
     text = render_diff(d)
     assert "# nftables (only in 29.7-nftables)" in text
     assert "*ip docker-bridges" in text
+    assert "\nraw-PREROUTING (type filter hook prerouting priority raw; policy accept)\n" in text
 
 
 # ---- the comparison itself ---------------------------------------------------------------
@@ -126,8 +127,9 @@ def test_chains_and_tables_one_side_only_and_policies():
     tables = {t.name: t for t in diff_ruleset(a, b)}
     chains = {c.name: c for c in tables["filter"].chains}
     assert chains["FORWARD"].policy == ("ACCEPT", "DROP") and not chains["FORWARD"].removed
-    assert chains["OLD"].only == "a" and chains["OLD"].removed == ("y",)
+    assert chains["OLD"].only == "a" and chains["OLD"].removed == ("y",) and chains["OLD"].policy is None
     assert tables["raw"].only == "b" and tables["raw"].chains[0].added == ("z",)
+    assert tables["raw"].chains[0].policy == (None, "ACCEPT")
     assert diff_ruleset(a, a) == ()
 
 
@@ -214,3 +216,13 @@ def test_without_engine_a_is_each_hosts_own():
     assert [h.host for h in only.hosts] == ["node2"]
     with pytest.raises(KeyError):
         diff_rules(load_text(MIXED), load_text(MIXED), host="node9")
+
+
+def test_a_policy_change_reads_as_one():
+    from netlab.plan.firewall.compare import HostDiff, RulesDiff
+    a = Ruleset((Table("filter", (Chain("FORWARD", "ACCEPT", ()),)),))
+    b = Ruleset((Table("filter", (Chain("FORWARD", "DROP", ()),)),))
+    from netlab.plan.firewall.compare import FamilyDiff
+    host = HostDiff(host="node1", a="A", b="B", families=(FamilyDiff(family="iptables", tables=diff_ruleset(a, b)),))
+    text = render_diff(RulesDiff(lab="x", a="A", b="B", hosts=(host,)))
+    assert text.endswith("# iptables\n*filter\nFORWARD\n  policy ACCEPT -> DROP\n")

@@ -34,7 +34,9 @@ class Move:
 class ChainDiff:
     name: str
     only: str | None = None                 # "a" | "b": the chain exists on that side only
-    policy: tuple[str | None, str | None] | None = None     # (A's, B's) when they differ
+    # (A's, B's) when they differ: ACCEPT, DROP, an nft chain's `type ... hook ... policy` line,
+    # None for a user chain
+    policy: tuple[str | None, str | None] | None = None
     removed: tuple[str, ...] = ()
     added: tuple[str, ...] = ()
     moved: tuple[Move, ...] = ()
@@ -154,10 +156,13 @@ def diff_table(a: Table | None, b: Table | None,
 
 
 def diff_chain(a: Chain | None, b: Chain | None) -> ChainDiff:
+    # a chain one side only has: `policy` holds that side's (its hook line, for nft)
     if b is None:
-        return ChainDiff(name=a.name, only="a", removed=a.rules) if a is not None else ChainDiff(name="")
+        if a is None:
+            return ChainDiff(name="")
+        return ChainDiff(name=a.name, only="a", policy=(a.policy, None) if a.policy else None, removed=a.rules)
     if a is None:
-        return ChainDiff(name=b.name, only="b", added=b.rules)
+        return ChainDiff(name=b.name, only="b", policy=(None, b.policy) if b.policy else None, added=b.rules)
     name = a.name
     policy = (a.policy, b.policy) if a.policy != b.policy else None
     if name.startswith(("map ", "set ")):       # elements: a set, no order to keep

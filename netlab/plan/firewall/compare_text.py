@@ -51,14 +51,25 @@ def _table(t: TableDiff, f: FamilyDiff, h: HostDiff) -> list[str]:
 
 def _chain(c: ChainDiff, h: HostDiff, shown: bool) -> list[str]:
     """`shown`: the table or family is one side's only, which already says the chain is."""
-    out = [c.name + ("" if shown else _only(c.only, h))]
-    if c.policy:
+    notes = [] if shown or not c.only else [f"only in {h.a if c.only == 'a' else h.b}"]
+    if c.only and c.policy:
+        head = c.policy[0] if c.only == "a" else c.policy[1]
+        notes += [_policy(head)] if head else []
+    notes += ["empty"] if c.only and not (c.removed or c.added) else []
+    out = [c.name + (f" ({'; '.join(notes)})" if notes else "")]
+    if c.policy and not c.only:
         was, now = (p or "none" for p in c.policy)
-        out.append(f"  policy {was} -> {now}")
+        words = " " not in was + now
+        out.append(f"  policy {was} -> {now}" if words else f"  {was.rstrip(';')} -> {now.rstrip(';')}")
     out += [f"  - {r}" for r in c.removed]
     out += [f"  + {r}" for r in c.added]
     out += [f"  ~ {m.rule}   (#{m.before} in {h.a}, #{m.after} in {h.b})" for m in c.moved]
     return out
+
+
+def _policy(head: str) -> str:
+    """iptables' ACCEPT or DROP as `policy ACCEPT`; an nft chain's or map's `type ...` as is."""
+    return f"policy {head}" if " " not in head else head.rstrip(";")
 
 
 def _only(side: str | None, h: HostDiff) -> str:
