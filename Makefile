@@ -15,8 +15,9 @@ PYTEST    ?= -n auto
 demo: system $(VENV)/.installed
 	$(NETLAB) demo
 
-test: system test-system $(VENV)/.installed-test lint
-	$(PY) -m pytest $(PYTEST) -q tests
+# engines: the real Docker 26.1 and 28.5 the conformance tests compare with (20.10 is docker.io)
+test: system test-system engines $(VENV)/.installed-test lint
+	NETLAB_ENGINES=$(ENGINES) $(PY) -m pytest $(PYTEST) -q tests
 
 # ruff over the tree, mypy over the pure layers (configuration in pyproject.toml)
 lint: $(VENV)/.installed-test
@@ -42,7 +43,6 @@ bench: system test-system $(VENV)/.installed-test
 # $(ENGINES) (manifest.json there) -- nothing installed system-wide. Cached: a rerun does nothing.
 ENGINES   ?= /var/cache/netlab/engines
 
-.PHONY: engines
 engines:
 	@python3 scripts/fetch-engines --cache $(ENGINES)
 

@@ -8,7 +8,7 @@ otherwise) in network namespaces of its own, for the conformance tests to compar
 
 What it builds (the conformance tests' expectations depend on it): netns NAME is the engine's
 host, with eth0 10.10.101.105/24 and a default route via 10.10.101.254, the `uplink` end of a
-veth pair in netns NAME-ext, which also holds 203.0.113.10/32 on its lo as a stand-in internet
+veth pair in netns NAME-ext (another address in that /24 may be asked for: `address`), which also holds 203.0.113.10/32 on its lo as a stand-in internet
 host. dockerd runs in NAME (entered with nsenter --net only, so it sees the machine's /sys and
 cgroups) with its data root, exec root, socket, pid file and an empty daemon.json all below
 /tmp/netlab-engine-oracle/NAME; extra daemon flags come from `dockerd_args` (the CLI: $DOCKERD_ARGS).
@@ -16,6 +16,9 @@ Another engine: DOCKERD=/path/to/dockerd; its directory goes first in the daemon
 finds its own docker-proxy and docker-init. CONTAINERD=/path/to/containerd: that containerd
 is started in NAME too, with its config, root, state and socket below the engine's directory
 (its own directory first in PATH, for its shim), instead of the one dockerd starts itself.
+The engine is driven with the docker CLI shipped with it (DOCKER_CLI=/path/to/docker, else the
+`docker` beside dockerd or in the sibling bin/, else the one on PATH): a newer CLI than the
+daemon negotiates the daemon's API, but the tests should say what that engine's users type.
 No registry is reachable, so the image `busybox:lab` is imported from busybox-static.
 
 Safety: every link, address and route is made with `ip -n` in the two namespaces made here,
@@ -82,13 +85,31 @@ def _static(path: str) -> bool:
     return all(struct.unpack_from("<I", table, i * phentsize)[0] != 3 for i in range(phnum))   # PT_INTERP
 
 
-def missing(dockerd: str | None = None, containerd: str | None = None) -> str | None:
+def cli_for(dockerd: str | None = None, cli: str | None = None) -> str:
+    """The docker CLI that came with this dockerd: DOCKER_CLI, else `docker` beside it (an
+    unpacked engine's bin/) or in the sibling bin/ (/usr/sbin/dockerd, /usr/bin/docker),
+    else whatever `docker` is on PATH."""
+    chosen = cli or os.environ.get("DOCKER_CLI")
+    if chosen:
+        return chosen
+    daemon = _which(dockerd or os.environ.get("DOCKERD") or "dockerd")
+    if daemon:
+        here = os.path.dirname(daemon)
+        for candidate in (os.path.join(here, "docker"),
+                          os.path.join(os.path.dirname(here), "bin", "docker")):
+            if os.access(candidate, os.X_OK):
+                return candidate
+    return "docker"
+
+
+def missing(dockerd: str | None = None, containerd: str | None = None, cli: str | None = None) -> str | None:
     """Why an engine cannot run here, or None when it can."""
     if os.geteuid() != 0:
         return "needs root: the engine oracle makes network namespaces and runs dockerd"
+    cli = cli_for(dockerd, cli)
     dockerd = dockerd or os.environ.get("DOCKERD") or "dockerd"
     containerd = containerd or os.environ.get("CONTAINERD") or None
-    needs = [(dockerd, "docker.io"), ("docker", "docker.io"), ("busybox", "busybox-static"),
+    needs = [(dockerd, "docker.io"), (cli, "docker.io"), ("busybox", "busybox-static"),
              ("iptables-save", "iptables"), ("ip", "iproute2"), ("nsenter", "util-linux"),
              ("umount", "mount")]
     if containerd:
@@ -133,8 +154,11 @@ def _record(pid: int) -> dict:
 
 
 def _stop(record: dict | None, timeout: float) -> None:
-    """SIGTERM, then SIGKILL after `timeout`; only while pid and start time still match."""
+    """SIGTERM, then SIGKILL after `timeout` (0: SIGKILL alone); only while pid and start
+    time still match."""
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        if sig == signal.SIGTERM and not timeout:
+            continue
         if not _alive(record):
             return
         assert record is not None
@@ -208,13 +232,16 @@ class Engine:
     """One Docker engine in netns `name` (uplink in `name`-ext). `up()` returns DOCKER_HOST."""
 
     def __init__(self, name: str, dockerd_args: str = "", dockerd: str | None = None,
-                 containerd: str | None = None, owned: bool = True, base: Path = BASE):
+                 containerd: str | None = None, owned: bool = True, base: Path = BASE,
+                 cli: str | None = None, address: str = HOST_ADDRESS):
         if not NAME.match(name):
             raise OracleError(f"engine name {name!r}: 1-40 of a-z 0-9 _ . - please")
         self.name, self.ext = name, f"{name}-ext"
         self.dockerd_args = dockerd_args
+        self.address = address     # eth0's, in GATEWAY's /24 (a lab's second host has another)
         self.dockerd = dockerd or os.environ.get("DOCKERD") or None         # None: the system's
         self.containerd = containerd or os.environ.get("CONTAINERD") or None
+        self.cli = cli_for(self.dockerd, cli)
         self.owned = owned
         self.root = base / name
         self.failed_log = base / f"{name}.failed-up.log"
@@ -251,7 +278,7 @@ class Engine:
 
     # -- up
     def up(self) -> str:
-        problem = missing(self.dockerd, self.containerd)
+        problem = missing(self.dockerd, self.containerd, self.cli)
         if problem:
             raise OracleError(problem)
         self._claim()
@@ -305,7 +332,7 @@ class Engine:
         self._ip(*n, "link", "set", "lo", "up")
         self._ip(*x, "link", "set", "lo", "up")
         self._ip(*n, "link", "add", "eth0", "type", "veth", "peer", "name", "uplink", "netns", self.ext)
-        self._ip(*n, "addr", "add", HOST_ADDRESS, "dev", "eth0")
+        self._ip(*n, "addr", "add", self.address, "dev", "eth0")
         self._ip(*n, "link", "set", "eth0", "up")
         self._ip(*x, "addr", "add", f"{GATEWAY}/24", "dev", "uplink")
         self._ip(*x, "link", "set", "uplink", "up")
@@ -379,7 +406,7 @@ class Engine:
             return False
 
     def docker(self, *args: str, input: bytes | None = None) -> str:
-        r = subprocess.run(["docker", *args], input=input, capture_output=True, env=self.env,
+        r = subprocess.run([self.cli, *args], input=input, capture_output=True, env=self.env,
                            timeout=COMMAND_TIMEOUT)
         if r.returncode != 0:
             raise OracleError(f"docker {' '.join(args)}: {r.stderr.decode(errors='replace').strip()}")
@@ -419,10 +446,12 @@ class Engine:
         return f"; the log is {self.failed_log}, ending:\n{tail}"
 
     # -- down
-    def down(self) -> None:
+    def down(self, kill: bool = False) -> None:
         """Stop dockerd, then an own containerd, then whatever else runs in the namespaces;
         delete the namespaces and pinned container namespaces, unmount what is mounted below
-        the engine's directory and remove it. Idempotent; bounded by the timeouts above."""
+        the engine's directory and remove it. Idempotent; bounded by the timeouts above.
+        `kill`: the engine's state is thrown away, so the daemons get SIGKILL at once instead
+        of stopping every container gracefully (what is left is cleaned up the same way)."""
         dockerd = self._read("dockerd.json")
         if dockerd is None and (self.root / "docker.pid").exists():
             try:    # dockerd's own pid file, only if that process is a dockerd of this engine
@@ -432,8 +461,9 @@ class Engine:
                         dockerd = _record(pid)
             except (OSError, ValueError):
                 pass
-        _stop(dockerd, STOP_TIMEOUT)
-        _stop(self._read("containerd.json"), STOP_TIMEOUT)
+        grace = 0.0 if kill else STOP_TIMEOUT
+        _stop(dockerd, grace)
+        _stop(self._read("containerd.json"), grace)
         namespaces = [self.name, self.ext]
         for _ in range(3):      # what dockerd left running: docker-proxy, shims, containers
             left = [_record(pid) for pid in _in_namespaces(namespaces)]

@@ -1,7 +1,8 @@
-"""A real Docker 20.10 engine in its own namespaces (engine_oracle.py, run in-process), to
-compare netlab against. Everything it makes is removed on exit, even when `up` fails.
-DOCKERD=/path/to/dockerd and CONTAINERD=/path/to/containerd choose another engine (or pass
-them to Oracle). NETLAB_DOCKER_ORACLE, the path of an external script, is gone with it."""
+"""A real Docker engine in its own namespaces (engine_oracle.py, run in-process), to compare
+netlab against: the machine's docker.io 20.10 unless DOCKERD=/path/to/dockerd and
+CONTAINERD=/path/to/containerd (or Oracle's dockerd, containerd and cli; engines.py gives them
+for 26.1 and 28.5) choose another. Everything it makes is removed on exit, even when `up`
+fails. NETLAB_DOCKER_ORACLE, the path of an external script, is gone with it."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from pathlib import Path
 
-from engine_oracle import IMAGE, Engine, missing
+from engine_oracle import HOST_ADDRESS, IMAGE, Engine, missing
 
 KEEP_RUNNING = "sleep 3600"
 
@@ -29,9 +30,10 @@ class Oracle:
     """`with Oracle("nlo-x", "--icc=false") as docker:` runs dockerd in netns nlo-x."""
 
     def __init__(self, netns: str, dockerd_args: str = "", dockerd: str | None = None,
-                 containerd: str | None = None):
+                 containerd: str | None = None, cli: str | None = None, address: str = HOST_ADDRESS):
         self.netns = netns
-        self.engine = Engine(netns, dockerd_args, dockerd=dockerd, containerd=containerd)
+        self.engine = Engine(netns, dockerd_args, dockerd=dockerd, containerd=containerd, cli=cli,
+                             address=address)
         self.env = self.engine.env
 
     def __enter__(self) -> Oracle:
@@ -39,21 +41,15 @@ class Oracle:
         return self
 
     def __exit__(self, *exc) -> None:
-        try:
-            # dockerd stops running containers gracefully on exit, 10 s each for a `sleep` that
-            # ignores SIGTERM as pid 1; killing them first makes `down` take a second
-            ids = self.docker("ps -aq").split()
-            if ids:
-                self.docker("rm -f " + " ".join(ids))
-        except (RuntimeError, subprocess.TimeoutExpired):
-            pass
-        finally:
-            self.engine.down()
+        # dockerd would stop running containers gracefully on exit (10 s each for a `sleep` that
+        # ignores SIGTERM as pid 1), and even `docker rm -f` first costs a second or two per
+        # engine: the engine is thrown away, so its daemons are killed and cleaned up after
+        self.engine.down(kill=True)
 
     def docker(self, command: str) -> str:
         """One docker CLI command; `{image}` stands for a long-running busybox container."""
         args = shlex.split(command.replace("{image}", f"{IMAGE} {KEEP_RUNNING}"))
-        r = subprocess.run(["docker", *args], capture_output=True, text=True, env=self.env, timeout=120)
+        r = subprocess.run([self.engine.cli, *args], capture_output=True, text=True, env=self.env, timeout=120)
         if r.returncode != 0:
             raise RuntimeError(f"docker {command} failed: {r.stderr.strip()}")
         return r.stdout
@@ -66,12 +62,21 @@ class Oracle:
         self.engine.pin(name, int(pid))
         return name
 
-    def _in_netns(self, *command: str) -> str:
-        return subprocess.run(["ip", "netns", "exec", self.netns, *command],
+    def _in_netns(self, *command: str, netns: str | None = None) -> str:
+        return subprocess.run(["ip", "netns", "exec", netns or self.netns, *command],
                               capture_output=True, text=True, check=True).stdout
 
-    def iptables_save(self) -> str:
-        return self._in_netns("iptables-save")
+    def iptables_save(self, netns: str | None = None) -> str:
+        """The engine host's (or a pinned container's) iptables-save."""
+        return self._in_netns("iptables-save", netns=netns)
+
+    def ip6tables_save(self, netns: str | None = None) -> str:
+        return self._in_netns("ip6tables-save", netns=netns)
+
+    def routes(self, netns: str | None = None) -> str:
+        """`ip -4 route show` (the main table) of the engine host or a pinned container."""
+        return subprocess.run(["ip", "-n", netns or self.netns, "-4", "route", "show"],
+                              capture_output=True, text=True, check=True).stdout
 
     def sysctl(self, path: str) -> str:
         """A value below /proc/sys, as the engine's namespace sees it."""
@@ -115,9 +120,11 @@ class Scenario:
     def lab(self) -> str:
         return (GOLDEN / f"{self.case}.yaml").read_text()
 
-    def netns(self, topo, host: str) -> str:
-        """nlo-<lab name>: unique per scenario, since every golden lab has its own name."""
-        return f"nlo-{topo.name}" if len(self.hosts) == 1 else f"nlo-{topo.name}-{host}"
+    def netns(self, topo, host: str, tag: str = "") -> str:
+        """nlo-<lab name>[-<host>][-<engine tag>]: unique per scenario, host and engine, since
+        every golden lab has its own name (engines.tag gives the tag)."""
+        name = f"nlo-{topo.name}" if len(self.hosts) == 1 else f"nlo-{topo.name}-{host}"
+        return f"{name}-{tag}" if tag else name
 
 
 def one(case: str, dockerd_args: str, *commands: str) -> Scenario:

@@ -1,5 +1,6 @@
-"""netlab's reachability against a real Docker 20.10 (issue 3, part c): for each scenario a
-golden lab is brought up with netlab and built in Docker (oracle.SCENARIOS), every container
+"""netlab's reachability against real Docker engines (issue 3, part c; 20.10, 26.1 and 28.5,
+engines.py): for each scenario and engine a golden lab is brought up with netlab under that
+engine's profile and built in that real engine (oracle.SCENARIOS), every container
 port gets the same listener on both sides (listener.py), and the same matrix of probes runs
 on both: container<->container by ICMP and on each exposed port (links under icc=false),
 container->outside, and for each published port outside->host, host->127.0.0.1, host->its
@@ -10,10 +11,13 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from engines import ENGINES, oracle_args, tag
 from oracle import Oracle, scenario, unavailable
 
 from netlab.kernel import probe
@@ -104,10 +108,17 @@ def stop(procs: list[subprocess.Popen]) -> None:
         p.wait()
 
 
-def measure(cells: list[Cell], places: dict[str, str], topo) -> list[bool]:
-    procs = listen(places, topo)
+def measure(cells: list[Cell], sides: list[dict[str, str]], topo) -> list[list[bool]]:
+    """The matrix on every side at once: all probes wait on their timeouts together (a refused
+    or dropped one takes seconds, and one round beats probe.run_all's rounds of 16)."""
+    procs: list[subprocess.Popen] = []
     try:
-        return probe.run_all([cell.probe(places) for cell in cells])
+        for places in sides:
+            procs += listen(places, topo)
+        probes = [cell.probe(places) for places in sides for cell in cells]
+        with ThreadPoolExecutor(max_workers=len(probes)) as pool:
+            done = list(pool.map(lambda p: p[0](*p[1:]), probes))
+        return [done[i * len(cells):(i + 1) * len(cells)] for i in range(len(sides))]
     finally:
         stop(procs)
 
@@ -122,32 +133,46 @@ def docker_side(docker: Oracle, topo) -> dict[str, str]:
     return {**places, "host": docker.netns, "outside": f"{docker.netns}-ext"}
 
 
-def as_rc_lab(text: str) -> str:
-    """The golden lab under an `rc` name, so it runs beside the other tests' labs."""
-    return re.sub(r"^name: (\w+)", r"name: rc\1", text, count=1, flags=re.M)
+def as_rc_lab(text: str, engine: str) -> str:
+    """The golden lab as `rc<name><engine tag>` on that engine, so that it runs beside the other
+    tests' labs and the other engines' runs of the same scenario."""
+    text = re.sub(r"^name: (\w+)", rf"name: rc\g<1>{tag(engine)}", text, count=1, flags=re.M)
+    return f"engine: '{engine}'\n{text}"
+
+
+def built_in_docker(stack: ExitStack, name: str, spec, args: dict) -> Oracle:
+    docker = stack.enter_context(Oracle(name, spec.dockerd_args, **args))
+    for command in spec.commands:
+        docker.docker(command)
+    return docker
 
 
 @pytest.mark.oracle
 @pytest.mark.root
 @needs_oracle
 @pytest.mark.parametrize("case", CASES)
-def test_reachability_matches_docker(case: str, make_lab):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_reachability_matches_docker(engine: str, case: str, make_lab):
     sc = scenario(case)
-    path, _ = make_lab(as_rc_lab(sc.lab), f"{case}.yaml")
-    topo = load_file(path)
-    cells = matrix(topo)
-    ours = measure(cells, netlab_side(topo), topo)
+    args = oracle_args(engine)
     (spec,) = sc.hosts.values()
-    name = f"nlr-{case.replace('_', '-')}"
+    name = f"nlr-{case.replace('_', '-')}-{tag(engine)}"
     try:
-        with Oracle(name, spec.dockerd_args) as docker:
-            for command in spec.commands:
-                docker.docker(command)
-            theirs = measure(cells, docker_side(docker, topo), topo)
+        with ExitStack() as stack:
+            # the engine starts while netlab brings the lab up; leaving the pool waits for it,
+            # so the stack always takes down an engine that came up
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                started = pool.submit(built_in_docker, stack, name, spec, args)
+                path, _ = make_lab(as_rc_lab(sc.lab, engine), f"{case}.yaml")
+            docker = started.result()
+            topo = load_file(path)
+            assert topo.hosts[0].engine.name == engine
+            cells = matrix(topo)
+            ours, theirs = measure(cells, [netlab_side(topo), docker_side(docker, topo)], topo)
     finally:
         left = [n for n in os.listdir("/run/netns") if n == name or n.startswith(f"{name}-")]
         assert not left, f"the engine oracle left namespaces {left} behind"
-    wrong = [f"{case}: {cell}: Docker {d}, netlab {n}" for cell, d, n in zip(cells, theirs, ours) if d != n]
+    wrong = [f"{engine} {case}: {cell}: Docker {d}, netlab {n}" for cell, d, n in zip(cells, theirs, ours) if d != n]
     assert not wrong, "\n".join(wrong)
 
 

@@ -1,18 +1,36 @@
-"""netlab's rules against a real Docker 20.10: each scenario is a lab file and the docker
-commands that build the same networks and containers in the same order; the host's
-iptables-save (filter, nat and whatever else Docker made) must match chain by chain, in
-order, once Docker's br-<id> bridges are renamed to the lab's by subnet. The labs are the
-golden ones (tests/golden/rules), so every golden file Docker can build is checked against it.
-The sysctls netlab says dockerd writes, and hairpin mode on bridge ports, are checked too."""
+"""netlab's rules against real Docker engines (20.10, 26.1 and 28.5, engines.py): each
+scenario is a golden lab (tests/golden/rules) and the docker commands that build the same
+networks and containers in the same order. For each engine the lab is loaded with that
+engine's profile and compared with what the real engine left behind, once Docker's br-<id>
+bridges are renamed to the lab's by subnet:
+- the host's iptables-save and ip6tables-save, every table (raw included), chain by chain, in
+  order, and then as whole texts (table order);
+- each container's iptables-save and ip6tables-save (the embedded resolver's ports blanked);
+- the host's and each container's IPv4 routes (an internal network has no default route from
+  26 on);
+- the sysctls netlab says dockerd writes, and hairpin mode on bridge ports.
+Every difference of a scenario is listed in the one failure, Docker's side as expected."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import pytest
+from conformance import (
+    planned_routes,
+    resolver_ports_blanked,
+    route_differences,
+    route_lines,
+    ruleset_differences,
+)
+from engines import ENGINES, oracle_args, tag
 from oracle import GOLDEN, NOT_RUNNABLE, SCENARIOS, Oracle, Scenario, netns_exists, unavailable
 
 from netlab.model import load_text
 from netlab.plan.firewall import hairpin_ports, host_ruleset, host_sysctls, normalize, parse_save, render
+from netlab.plan.firewall.programs import host_ruleset6
+from netlab.plan.items import Firewall
+from netlab.plan.planner import build_plan
 
 needs_oracle = pytest.mark.skipif(unavailable() is not None, reason=unavailable() or "")
 
@@ -23,17 +41,32 @@ def test_every_golden_lab_has_a_scenario():
 
 
 @dataclass
-class Observed:
+class Seen:
+    """One namespace as the engine left it."""
+
     saved: str                  # iptables-save, bridges already renamed to the lab's
+    saved6: str                 # ip6tables-save, the same
+    routes: set[str]            # route_lines
+
+
+@dataclass
+class Observed:
+    host: Seen
     sysctls: dict[str, str]     # by the lab's path (bridges renamed back to Docker's to read)
     hairpin: set[str]           # hairpin_mode values found on bridge ports
+    containers: dict[str, Seen] = field(default_factory=dict)
 
 
-def observe(case: Scenario, topo, host: str) -> Observed:
+def own_namespace(topo, host: str) -> list:
+    return [c for c in topo.containers_on(host) if c.mode not in ("host", "container")]
+
+
+def observe(case: Scenario, topo, host: str, engine: str) -> Observed:
     spec = case.hosts[host]
-    netns = case.netns(topo, host)
+    netns = case.netns(topo, host, tag(engine))
     try:
-        with Oracle(netns, spec.dockerd_args) as docker:
+        address = f"{topo.host(host).address}/{topo.underlay.subnet.prefixlen}"
+        with Oracle(netns, spec.dockerd_args, address=address, **oracle_args(engine)) as docker:
             for command in spec.commands:
                 docker.docker(command)
             by_subnet = docker.bridges()
@@ -43,37 +76,62 @@ def observe(case: Scenario, topo, host: str) -> Observed:
             paths = [p for p, _ in host_sysctls(topo, host)] + ["net/ipv4/ip_forward"]
             sysctls = {p: docker.sysctl("/".join(back.get(part, part) for part in p.split("/")))
                        for p in paths}
-            return Observed(normalize(docker.iptables_save(), rename), sysctls, docker.hairpin_modes())
+
+            def seen(ns: str | None) -> Seen:
+                return Seen(normalize(docker.iptables_save(ns), rename),
+                            normalize(docker.ip6tables_save(ns), rename),
+                            route_lines(docker.routes(ns), rename))
+            containers = {c.name: seen(docker.attach(c.name)) for c in own_namespace(topo, host)}
+            return Observed(seen(None), sysctls, docker.hairpin_modes(), containers)
     finally:
         assert not netns_exists(netns) and not netns_exists(f"{netns}-ext"), \
             f"the engine oracle left namespace {netns} behind"
 
 
-def _chain(table, name: str):
-    """(policy, rules) for pytest to diff rule by rule; None for a missing chain."""
-    c = table.chain(name)
-    return None if c is None else (c.policy, list(c.rules))
+def host_differences(topo, plan, host: str, seen: Observed) -> list[str]:
+    where = f"{host}:"
+    ours = host_ruleset(topo, host)
+    out = ruleset_differences(f"{where} iptables", ours, parse_save(seen.host.saved))
+    if not out and render(ours) != seen.host.saved:
+        out.append(f"{where} iptables: the same chains, in another table order")
+    out += ruleset_differences(f"{where} ip6tables", host_ruleset6(topo, host), parse_save(seen.host.saved6))
+    out += route_differences(where, planned_routes(plan.items, topo.host(host).netns), seen.host.routes)
+    sysctls = host_sysctls(topo, host)
+    out += [f"{where} sysctl {path}: expected {seen.sysctls[path]}, got {value}"
+            for path, value in sysctls if seen.sysctls[path] != value]
+    if ("net/ipv4/ip_forward", "1") not in sysctls and seen.sysctls["net/ipv4/ip_forward"] != "0":
+        out.append(f"{where} sysctl net/ipv4/ip_forward: Docker wrote {seen.sysctls['net/ipv4/ip_forward']}, "
+                   "netlab writes nothing")
+    hairpin = "1" if hairpin_ports(topo, host) else "0"
+    if not seen.hairpin <= {hairpin}:
+        out.append(f"{where} hairpin_mode: expected {sorted(seen.hairpin)}, got {hairpin}")
+    return out
+
+
+def container_differences(topo, plan, host: str, seen: Observed) -> list[str]:
+    out = []
+    for c in own_namespace(topo, host):
+        where, theirs = f"{host}: container {c.name}", seen.containers[c.name]
+        for family, saved in (("ipv4", theirs.saved), ("ipv6", theirs.saved6)):
+            item = plan.get(("firewall", c.netns) if family == "ipv4" else ("firewall", c.netns, family))
+            ours = parse_save(resolver_ports_blanked(item.text if isinstance(item, Firewall) else ""))
+            tool = "iptables" if family == "ipv4" else "ip6tables"
+            out += ruleset_differences(f"{where} {tool}", ours, parse_save(resolver_ports_blanked(saved)))
+        out += route_differences(where, planned_routes(plan.items, c.netns), theirs.routes)
+    return out
 
 
 @pytest.mark.oracle
 @pytest.mark.root
 @needs_oracle
 @pytest.mark.parametrize("case", SCENARIOS, ids=lambda c: c.case)
-def test_rules_match_docker(case: Scenario):
-    topo = load_text(case.lab, f"{case.case}.yaml")
-    for host in case.hosts:
-        seen = observe(case, topo, host)
-        ours, theirs = host_ruleset(topo, host), parse_save(seen.saved)
-        for table in dict.fromkeys([t.name for t in theirs.tables] + [t.name for t in ours.tables]):
-            mine, docker = ours.table(table), theirs.table(table)
-            assert mine is not None and docker is not None, \
-                f"{host}: table {table} only in {'netlab' if docker is None else 'Docker'}"
-            for chain in dict.fromkeys([c.name for c in docker.chains] + [c.name for c in mine.chains]):
-                assert _chain(mine, chain) == _chain(docker, chain), f"{host}: {table} {chain}"
-        assert render(ours) == seen.saved
-        sysctls = host_sysctls(topo, host)
-        for path, value in sysctls:
-            assert seen.sysctls[path] == value, f"{host}: {path}"
-        if ("net/ipv4/ip_forward", "1") not in sysctls:
-            assert seen.sysctls["net/ipv4/ip_forward"] == "0", f"{host}: ip_forward"
-        assert seen.hairpin <= {"1" if hairpin_ports(topo, host) else "0"}, f"{host}: hairpin_mode"
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rules_match_docker(engine: str, case: Scenario):
+    topo = load_text(case.lab, f"{case.case}.yaml", engine=engine)
+    plan = build_plan(topo)
+    with ThreadPoolExecutor(max_workers=len(case.hosts)) as pool:     # each host its own engine
+        observed = dict(zip(case.hosts, pool.map(lambda h: observe(case, topo, h, engine), case.hosts)))
+    wrong = []
+    for host, seen in observed.items():
+        wrong += host_differences(topo, plan, host, seen) + container_differences(topo, plan, host, seen)
+    assert not wrong, f"engine {engine}, scenario {case.case}:\n" + "\n".join(wrong)
