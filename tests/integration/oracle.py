@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from pathlib import Path
 
+import pytest
+import yaml
 from engine_oracle import HOST_ADDRESS, IMAGE, Engine, missing
+
+from netlab.engine import engine_named
 
 KEEP_RUNNING = "sleep 3600"
 
@@ -119,6 +123,10 @@ class Scenario:
     @property
     def lab(self) -> str:
         return (GOLDEN / f"{self.case}.yaml").read_text()
+
+    @property
+    def engine(self) -> str | None:
+        return pinned_engine(self.case)
 
     def netns(self, topo, host: str, tag: str = "") -> str:
         """nlo-<lab name>[-<host>][-<engine tag>]: unique per scenario, host and engine, since
@@ -231,6 +239,20 @@ SCENARIOS = [
             "run -d --name l2 --link l1 {image}")),
     }),
 ]
+def pinned_engine(case: str) -> str | None:
+    """The engine a golden lab names for itself (`engine:`), None when it leaves the choice
+    to whoever loads it; such a lab is compared with that engine only."""
+    value = yaml.safe_load((GOLDEN / f"{case}.yaml").read_text()).get("engine")
+    named = engine_named(value)
+    return named.name if named else value
+
+
+def cases_on(engines: tuple[str, ...], cases: list) -> list:
+    """pytest params (engine, case) for each engine a case can run on, `<engine>-<case>`."""
+    return [pytest.param(e, c, id=f"{e}-{getattr(c, 'case', c)}") for e in engines for c in cases
+            if pinned_engine(getattr(c, "case", c)) in (None, e)]
+
+
 # Golden labs the real Docker cannot build here, and why.
 NOT_RUNNABLE = {"sctp": "this kernel has no SCTP sockets: Docker fails to publish the port"}
 

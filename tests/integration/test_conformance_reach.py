@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from engines import ENGINES, oracle_args, tag
-from oracle import Oracle, scenario, unavailable
+from oracle import Oracle, cases_on, scenario, unavailable
 
 from netlab.kernel import probe
 from netlab.model import load_file, targets
@@ -150,8 +150,7 @@ def built_in_docker(stack: ExitStack, name: str, spec, args: dict) -> Oracle:
 @pytest.mark.oracle
 @pytest.mark.root
 @needs_oracle
-@pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("engine", "case"), cases_on(ENGINES, CASES))
 def test_reachability_matches_docker(engine: str, case: str, make_lab):
     sc = scenario(case)
     args = oracle_args(engine)
