@@ -11,6 +11,7 @@ import pytest
 
 from netlab.model import load_file
 from netlab.plan.firewall import lab_rules, parse_save, render
+from netlab.plan.firewall.nft import parse_tables, render_tables
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "rules"
 CASES = sorted(GOLDEN.glob("*.yaml"))
@@ -28,9 +29,12 @@ def test_rules_golden(lab: Path):
 
 @pytest.mark.parametrize("lab", CASES, ids=lambda p: p.stem)
 def test_rules_golden_read_back(lab: Path):
-    """What we print, an iptables-save reader takes back unchanged, host by host."""
+    """What we print, an iptables-save reader takes back unchanged, host by host (and the
+    `# nftables` section, an nft reader)."""
     for host in re.split(r"^# host \S+\n", lab.with_suffix(".rules").read_text(), flags=re.M):
+        host, _, nft = host.partition("# nftables\n")
         assert render(parse_save(host)) == host
+        assert render_tables(parse_tables(nft)) == nft
 
 
 def test_there_are_enough_cases():

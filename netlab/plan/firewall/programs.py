@@ -13,6 +13,7 @@ from ...engine import Engine
 from ...model.topology import Topology
 from . import docker
 from .model import Ruleset
+from .nft import docker29
 
 
 class FirewallProgram(Protocol):
@@ -28,7 +29,7 @@ PROGRAMS: dict[str, FirewallProgram | ModuleType] = {
     # until their own programs land, the later engines write 20.10's rules
     "iptables-28.5": docker,
     "iptables-29.7": docker,
-    "nftables-29.7": docker,
+    "nftables-29.7": docker29,
 }
 
 

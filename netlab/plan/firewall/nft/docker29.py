@@ -1,0 +1,151 @@
+"""What dockerd 29.7 with `"firewall-backend": "nftables"` leaves on a lab's host: the tables
+`ip docker-bridges` and `ip6 docker-bridges`, no iptables rule at all (no DOCKER-USER: the
+nftables firewaller has none), and the sysctls.
+
+The history is replayed in Docker's order, each step the firewaller call dockerd makes:
+daemon start (both tables), each bridge network of the host in file order (docker0 first),
+then each container in file order and, for each of its endpoints in join order, the endpoint
+(CreateEndpoint), its legacy links (Join, default bridge with icc=false) and its published
+ports (ProgramExternalConnectivity: on the IPv4 gateway network, and on every routed one).
+
+Forwarding: with nftables dockerd does not turn `net.ipv4.ip_forward` on, it refuses to
+create a network while it is off (unless `ip-forward: false`), leaving it to the host's
+administrator. A lab's host is a fresh namespace with forwarding off, so the lab plays that
+administrator: with `ip-forward` true (the default) it writes ip_forward=1 itself. Unlike
+iptables-mode dockerd, nothing sets a FORWARD drop policy for non-Docker traffic."""
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+
+from ....model.topology import Container, PortBinding, Segment, Topology
+from ..model import Ruleset
+from .model import NftTable
+from .nftabler import Binding, FirewallConfig, Network, NetworkConfig, Nftabler
+from .render import render_tables
+
+ANY = IPv4Address("0.0.0.0")
+PROTO_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}     # types.Protocol, the order Compare uses
+
+
+def host_ruleset(topo: Topology, host: str) -> Ruleset:
+    return Ruleset()
+
+
+def host_nftables(topo: Topology, host: str) -> str:
+    return render_tables(host_tables(topo, host))
+
+
+def host_tables(topo: Topology, host: str) -> tuple[NftTable, ...]:
+    h = topo.host(host)
+    if not h.daemon.iptables:
+        return ()                   # from 29, `iptables: false` turns nftables off too
+    fw = Nftabler(FirewallConfig(ipv6=h.engine.ip6tables, hairpin=not h.daemon.userland_proxy))
+    networks = {seg.network: fw.new_network(network_config(seg))
+                for seg in topo.segments_on(host) if seg.driver == "bridge"}
+    started: list[Container] = []
+    for c in topo.containers_on(host):
+        _start(topo, networks, c, started)
+        started.append(c)
+    return fw.tables()
+
+
+def network_config(seg: Segment) -> NetworkConfig:
+    return NetworkConfig(ifname=seg.device, internal=seg.internal, icc=seg.icc, masquerade=seg.masquerade,
+                         prefix=seg.subnet, host_ip=seg.host_ipv4, routed=seg.gateway_mode == "routed",
+                         unprotected=seg.gateway_mode == "nat-unprotected")
+
+
+def _start(topo: Topology, networks: dict[str, Network], c: Container, started: list[Container]) -> None:
+    if c.mode != "bridge":
+        return
+    for att in c.attachments:
+        net = networks.get(att.network)
+        if net is None:             # macvlan, overlay: not the bridge driver's
+            continue
+        seg = topo.segment(att.network, c.host)
+        net.add_endpoint(att.address.ip)
+        if seg.is_default and not seg.icc:
+            _links(net, seg, c, started)
+        if att.network == c.gateway_network or seg.gateway_mode == "routed":
+            for group in port_groups(c, seg, att.address.ip):
+                net.add_ports(group)
+
+
+def _links(net: Network, seg: Segment, c: Container, started: list[Container]) -> None:
+    """Join's link(): from each running parent (a container linking to `c`) to `c`'s exposed
+    ports, then from `c` to each running child's. Only endpoints on this bridge count."""
+    on_bridge = [o for o in started if o.attachment(seg.network) is not None]
+    cip = _address(c, seg)
+    for parent in (o for o in on_bridge if any(link.name == c.name for link in o.links)):
+        net.add_link(_address(parent, seg), cip, exposed_order(c))
+    linked = {link.name for link in c.links}
+    for child in (o for o in on_bridge if o.name in linked):
+        net.add_link(cip, _address(child, seg), exposed_order(child))
+
+
+def exposed_order(c: Container) -> tuple[tuple[int, str], ...]:
+    """The container's exposed ports in the order dockerd 29 lists them for the driver
+    (buildSandboxOptions): a Go map walk, no sort, over the published ports and then the
+    exposed-only ones, each added in the API's key order ("53/udp" < "5432/tcp"). A small
+    map's walk is that order rotated by a random start; netlab takes it unrotated, as for
+    20.10's ports (model/ports.py daemon_order)."""
+    def key(p: tuple[int, str]) -> str:
+        return f"{p[0]}/{p[1]}"
+    published = {(b.container_port, b.proto) for b in c.ports}
+    return (*sorted(published, key=key), *sorted(set(c.exposed) - published, key=key))
+
+
+def _address(c: Container, seg: Segment) -> IPv4Address:
+    att = c.attachment(seg.network)
+    assert att is not None, f"{c.name} has no endpoint on {seg.network}"
+    return att.address.ip
+
+
+def port_groups(c: Container, seg: Segment, cip: IPv4Address) -> list[list[Binding]]:
+    """The container's bindings as the bridge driver hands them to the firewaller: sorted
+    (PortBindingReq.Compare), one AddPorts call per run that differs only in host address.
+    A routed network's port mapper keeps no host side: host port 0 on 0.0.0.0, so no DNAT."""
+    routed = seg.gateway_mode == "routed"
+    bindings = sorted((_binding(b, cip, routed) for b in c.ports), key=_compare_key)
+    groups: list[list[Binding]] = []
+    for b in bindings:
+        if groups and _same_port(groups[-1][-1], b):
+            groups[-1].append(b)
+        else:
+            groups.append([b])
+    return groups
+
+
+def _binding(b: PortBinding, cip: IPv4Address, routed: bool) -> Binding:
+    if routed:
+        return Binding(b.proto, cip, b.container_port, ANY, 0)
+    return Binding(b.proto, cip, b.container_port, b.host_ip, b.host_port)
+
+
+def _compare_key(b: Binding) -> tuple[bool, int, int, int, IPv4Address, IPv4Address]:
+    # an ephemeral or ranged host port sorts after exact ones; by the time bindings reach
+    # the lab file's model their ports are allocated, so only routed ones (port 0) count here
+    return b.host_port == 0, b.port, PROTO_NUMBERS[b.proto], b.host_port, b.host_ip, b.ip
+
+
+def _same_port(a: Binding, b: Binding) -> bool:
+    return (a.port, a.proto, a.host_port) == (b.port, b.proto, b.host_port)
+
+
+def host_sysctls(topo: Topology, host: str) -> tuple[tuple[str, str], ...]:
+    """The host's sysctls, as paths below /proc/sys, in the order they are written."""
+    daemon = topo.host(host).daemon
+    out: list[tuple[str, str]] = []
+    if daemon.ip_forward:
+        # the administrator's step dockerd checks for (see the module's docstring)
+        out.append(("net/ipv4/ip_forward", "1"))
+    for seg in topo.segments_on(host):
+        if seg.driver != "bridge":
+            continue
+        out.append((f"net/ipv6/conf/{seg.device}/accept_ra", "0"))
+        if not daemon.userland_proxy:
+            out.append((f"net/ipv4/conf/{seg.device}/route_localnet", "1"))
+        if (not seg.icc or not daemon.userland_proxy) and daemon.iptables and daemon.ip_forward:
+            # from 28.0 br_netfilter serves the proxy-less DNAT too; set only while forwarding is on
+            out.append(("net/bridge/bridge-nf-call-iptables", "1"))
+    return tuple(dict.fromkeys(out))
