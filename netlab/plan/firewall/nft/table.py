@@ -98,7 +98,10 @@ class TableState:
             elif isinstance(obj, Rule):
                 self._add_rule(self._chains.get(obj.chain) or new.get(obj.chain), obj)
             else:
-                elements = (self._maps.get(obj.map) or new_maps[obj.map])[1]
+                found = self._maps.get(obj.map) or new_maps.get(obj.map)
+                if found is None:
+                    raise ValueError(f"map {obj.map!r} does not exist")
+                elements = found[1]
                 if obj.key in elements:
                     raise ValueError(f"map {obj.map!r} already contains element {obj.key}")
                 elements[obj.key] = obj.value
