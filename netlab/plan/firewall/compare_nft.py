@@ -1,75 +1,29 @@
 """`nft list table` text as the tables of chains that compare.py compares (pure).
 
-A table is named as nft names it (`ip docker-bridges`); a chain keeps its statements in
-order, its `type ... hook ... policy ...;` line standing as its policy; a map or a set becomes
-a chain named `map NAME` / `set NAME` whose rules are its elements (its `type`/`flags` lines
-as its policy), since elements have no order."""
+The text is read by the nft package's parser (`nft.parse_tables`). A table is named as nft
+names it (`ip docker-bridges`); a chain keeps its rules in order (each as nft lists it,
+comment included), its `type ... hook ... priority ...; policy ...;` line standing as its
+policy; a map becomes a chain named `map NAME` whose rules are its elements (`KEY : VALUE`,
+sorted, since elements have no order), its `type ...` line as its policy."""
 from __future__ import annotations
 
-import re
-
 from .model import Chain, Ruleset, Table
-
-_OPEN = re.compile(r"^(table|chain|map|set)\s+(.+?)\s*\{$")
-_ELEMENTS = re.compile(r"^elements\s*=\s*\{(.*)$")
+from .nft import BaseHook, NftTable, parse_tables
 
 
 def nft_ruleset(text: str) -> Ruleset:
-    tables: list[Table] = []
-    table: str | None = None
-    chains: list[Chain] = []
-    kind = name = ""
-    head: list[str] = []
-    body: list[str] = []
-    elements: str | None = None         # an elements = { ... } list not yet closed
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if elements is not None:
-            elements += " " + line
-            if line.endswith("}"):
-                body += _split_elements(elements)
-                elements = None
-            continue
-        if not line or line.startswith("#"):
-            continue
-        m = _OPEN.match(line)
-        if m and m[1] == "table":
-            table, chains = m[2], []
-        elif m and table is not None:
-            kind, name, head, body = m[1], m[2], [], []
-        elif line == "}" and kind:
-            label = name if kind == "chain" else f"{kind} {name}"
-            chains.append(Chain(label, " ".join(head) or None,
-                                tuple(body) if kind == "chain" else tuple(sorted(body))))
-            kind = ""
-        elif line == "}" and table is not None:
-            tables.append(Table(table, tuple(chains)))
-            table = None
-        elif kind and (em := _ELEMENTS.match(line)):
-            if em[1].rstrip().endswith("}"):
-                body += _split_elements(em[1])
-            else:
-                elements = em[1]
-        elif kind and (line.startswith(("type ", "flags ", "policy ")) and (kind != "chain" or not body)):
-            head.append(line)
-        elif kind:
-            body.append(line)
-        else:
-            raise ValueError(f"line {lineno}: {raw!r} is not `nft list table` output")
-    return Ruleset(tuple(tables))
+    if not text.strip():
+        return Ruleset()
+    return Ruleset(tuple(_table(t) for t in parse_tables(text)))
 
 
-def _split_elements(text: str) -> list[str]:
-    """The elements of `a : b, "c" : d }`, split at commas outside quotes and braces."""
-    inner = text.strip().removesuffix("}")
-    parts, depth, quoted, start = [], 0, False, 0
-    for i, ch in enumerate(inner):
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch in "{}":
-            depth += 1 if ch == "{" else -1
-        elif not quoted and depth == 0 and ch == ",":
-            parts.append(inner[start:i])
-            start = i + 1
-    parts.append(inner[start:])
-    return [p.strip() for p in parts if p.strip()]
+def _table(t: NftTable) -> Table:
+    maps = [Chain(f"map {m.name}", f"type {m.type}", tuple(sorted(f"{k} : {v}" for k, v in m.elements)))
+            for m in t.maps]
+    chains = [Chain(c.name, _hook(c.base) if c.base else None, tuple(r.line for r in c.rules)) for c in t.chains]
+    return Table(t.label, tuple(maps + chains))
+
+
+def _hook(b: BaseHook) -> str:
+    device = f' device "{b.device}"' if b.device else ""
+    return f"type {b.type} hook {b.hook}{device} priority {b.priority}; policy {b.policy};"
