@@ -16,10 +16,11 @@ from ..plan.firewall.iptables import Iptables
 from ..plan.items import Address, Bridge, Veth
 from ..plan.plan import Plan
 from . import options as o
-from .base import BaseDriver, make_segment
+from .base import BaseDriver, Problem, Segments, make_segment
 
 DEFAULT_MTU = 1500
 GATEWAY_MODES = ("nat", "nat-unprotected", "routed", "isolated")
+GATEWAY_MODE = "com.docker.network.bridge.gateway_mode_ipv4"
 
 
 def bridge_mac(topo: Topology, seg: Segment) -> str:
@@ -40,7 +41,7 @@ class BridgeDriver(BaseDriver):
         o.Option("com.docker.network.host_ipv4", o.address),
         o.Option("com.docker.network.container_iface_prefix", o.iface_prefix),
         # routed came in 27.0 with the option; nat-unprotected and isolated in 28.0
-        o.Option("com.docker.network.bridge.gateway_mode_ipv4",
+        o.Option(GATEWAY_MODE,
                  o.one_of("gateway mode", GATEWAY_MODES), since="27.0",
                  values_since=(("nat-unprotected", "28.0"), ("isolated", "28.0"))),
     )
@@ -52,12 +53,25 @@ class BridgeDriver(BaseDriver):
         return make_segment(lab, net, host, subnet, device=device, mtu=DEFAULT_MTU if mtu is None else mtu)
 
     def has_gateway(self, seg: Segment, engine: Engine) -> bool:
+        if seg.gateway_mode == "isolated":
+            return False
         return not seg.internal or engine.internal_default_route
+
+    def segment_problems(self, segments: Segments) -> list[Problem]:
+        """dockerd refuses an isolated gateway on a network that is not --internal
+        (parseNetworkOptions, 28.0): a network with no gateway has no way out to offer."""
+        refused = sorted({s.network for segs in segments.values() for s in segs.values()
+                          if s.driver == self.name and s.gateway_mode == "isolated" and not s.internal})
+        return [(f"networks.{name}.driver_opts.{GATEWAY_MODE}",
+                 "gateway mode 'isolated' can only be used for an internal network; add `internal: true`")
+                for name in refused]
 
     def plan_segment(self, plan: Plan, topo: Topology, seg: Segment) -> None:
         ns = topo.host(seg.host).netns
         plan.add(Bridge(ns, seg.device, bridge_mac(topo, seg)))
-        if parse_bool(seg.option("com.docker.network.bridge.inhibit_ipv4")) is not True:
+        # an isolated network's bridge gets no address (setupBridgeIPv4): the host is not on it
+        if parse_bool(seg.option("com.docker.network.bridge.inhibit_ipv4")) is not True and \
+                seg.gateway_mode != "isolated":
             plan.add(Address(ns, seg.device, f"{seg.gateway}/{seg.subnet.prefixlen}"))
 
     def plan_endpoint(self, plan: Plan, topo: Topology, c: Container, att: Attachment, hairpin: bool) -> None:

@@ -147,6 +147,7 @@ DAEMON = Obj({
     "icc": BOOL,
     "ip-masq": BOOL,
     "iptables": BOOL,
+    "ip6tables": BOOL,
     "ip-forward": BOOL,
     "userland-proxy": BOOL,
     "mtu": INT,

@@ -24,6 +24,7 @@ class Daemon:
     icc: bool = True
     ip_masq: bool = True
     iptables: bool = True
+    ip6tables: bool = False         # the loader gives the engine's default (Engine.ip6tables)
     ip_forward: bool = True
     userland_proxy: bool = True
     mtu: int = 1500

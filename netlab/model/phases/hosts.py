@@ -33,8 +33,8 @@ def read_hosts(ctx: Context, underlay: Underlay) -> dict[str, Host]:
                 ctx.err(f"hosts.{name}", f"no free underlay address left in {underlay.subnet}; "
                                          "give the host an `address:`")
             taken.add(a)
-        daemon = read_daemon(ctx, mapping(mapping(raw[name]).get("daemon")), f"hosts.{name}.daemon")
         engine = read_engine(ctx, mapping(raw[name]), f"hosts.{name}")
+        daemon = read_daemon(ctx, mapping(mapping(raw[name]).get("daemon")), f"hosts.{name}.daemon", engine)
         hosts[name] = Host(str(name), naming.netns(ctx.lab, str(name)), a, daemon, engine)
     return hosts
 
@@ -87,7 +87,7 @@ def _wanted_addresses(ctx: Context, raw: dict[Any, Any], underlay: Underlay) -> 
     return wanted
 
 
-def read_daemon(ctx: Context, raw: dict[Any, Any], path: str) -> Daemon:
+def read_daemon(ctx: Context, raw: dict[Any, Any], path: str, engine: Engine = DEFAULT_ENGINE) -> Daemon:
     d = Daemon()
     bip = _bip(ctx, raw, path)
     fixed = ctx.net(raw.get("fixed-cidr"), f"{path}.fixed-cidr")
@@ -105,6 +105,8 @@ def read_daemon(ctx: Context, raw: dict[Any, Any], path: str) -> Daemon:
         bip=bip, fixed_cidr=fixed,
         icc=flags["icc"], ip_masq=flags["ip-masq"], iptables=flags["iptables"],
         ip_forward=flags["ip-forward"], userland_proxy=flags["userland-proxy"],
+        # the engine's default: on from 27.0, so dockerd writes its ip6tables chains unasked
+        ip6tables=raw["ip6tables"] if isinstance(raw.get("ip6tables"), bool) else engine.ip6tables,
         mtu=(mtu or 1500) if isinstance(mtu, int) else 1500,
         ip=ip or d.ip,
         default_address_pools=_pools(ctx, raw, path),

@@ -32,8 +32,8 @@ class Iptables:
         self._table(table).setdefault(chain, [])
 
     def exists(self, table: str, chain: str, rule: str) -> bool:
-        """-C"""
-        return rule in self._chain(table, chain)
+        """-C; unlike -A or -I, iptables-nft does not create a table it checks"""
+        return table in self._rules and rule in self._chain(table, chain)
 
     def append(self, table: str, chain: str, rule: str) -> None:
         """-A"""
@@ -44,7 +44,10 @@ class Iptables:
         self._chain(table, chain).insert(0, rule)
 
     def delete(self, table: str, chain: str, rule: str) -> None:
-        """-D of the first match; libnetwork ignores the error when there is none."""
+        """-D of the first match; libnetwork ignores the error when there is none, and a
+        table that does not exist stays so."""
+        if table not in self._rules:
+            return
         rules = self._chain(table, chain)
         if rule in rules:
             rules.remove(rule)

@@ -12,6 +12,8 @@ from typing import Protocol
 from ...engine import Engine
 from ...model.topology import Topology
 from . import docker
+from .iptabler import docker28 as iptables28
+from .iptabler import docker29 as iptables29
 from .model import Ruleset
 from .nft import docker29
 
@@ -25,10 +27,9 @@ class FirewallProgram(Protocol):
 # optional in a program: host_ruleset6(topo, host) -> Ruleset (none: no ip6tables rules) and
 # host_nftables(topo, host) -> str, its tables as `nft list table` prints them (none: "")
 PROGRAMS: dict[str, FirewallProgram | ModuleType] = {
-    "iptables-20.10": docker,
-    # until their own programs land, the later engines write 20.10's rules
-    "iptables-28.5": docker,
-    "iptables-29.7": docker,
+    "iptables-20.10": docker,      # 26.1 names it too: its rules are 20.10's, byte for byte
+    "iptables-28.5": iptables28,
+    "iptables-29.7": iptables29,
     "nftables-29.7": docker29,
 }
 

@@ -1,0 +1,100 @@
+"""The order in which dockerd 28/29 has its iptabler write a host's rules, replayed: daemon
+start (NewIptabler, then the controller's DOCKER-USER), each bridge network of the host in
+file order (docker0 first), then each container in file order and, for each of its endpoints
+in join order: the endpoint (CreateEndpoint), its legacy links and its published ports.
+
+Only the bridge driver writes rules: moby's macvlan driver has no iptables code, the overlay
+driver only for encrypted networks (which netlab does not build), and docker_gwbridge is a
+bridge network of its own."""
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+
+from ....model.topology import Container, PortBinding, Segment, Topology
+from ..model import Ruleset
+from .endpoint import add_endpoint, add_link, add_ports
+from .flavor import Family, Flavor
+from .iptabler import Iptabler
+from .network import new_network
+
+ANY = IPv4Address("0.0.0.0")
+PROTO_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}    # types.Protocol: the sort's order
+
+
+def replay(topo: Topology, host: str, flavor: Flavor, family: Family) -> Ruleset:
+    daemon = topo.host(host).daemon
+    if not (daemon.ip6tables if family.ipv6 else daemon.iptables):
+        return Ruleset()            # dockerd touches no table of that family, not even FORWARD's policy
+    fw = Iptabler(flavor=flavor, family=family, hairpin=not daemon.userland_proxy)
+    fw.setup_ip_chains()
+    fw.setup_user_chain()
+    for seg in topo.segments_on(host):
+        if seg.driver == "bridge":
+            if daemon.ip_forward:
+                fw.filter_forward_drop()
+            new_network(fw, seg)
+    started: list[Container] = []
+    for c in topo.containers_on(host):
+        _start(fw, topo, c, started)
+        started.append(c)
+    return fw.ipt.ruleset()
+
+
+def _start(fw: Iptabler, topo: Topology, c: Container, started: list[Container]) -> None:
+    """Each endpoint as sbJoin meets it. 28 programs ports (and links) on the gateway endpoint
+    only; when a later endpoint takes the gateway over, the earlier one's port rules are
+    revoked, so what stays is the final gateway's, written when it joined. 29 adds links at
+    Join and opens a routed network's ports on every endpoint, gateway or not."""
+    if c.mode != "bridge":
+        return
+    for att in c.attachments:
+        seg = topo.segment(att.network, c.host)
+        if seg.driver != "bridge":
+            continue
+        add_endpoint(fw, seg, att.address.ip)
+        links = seg.is_default and not seg.icc     # legacy links exist on the default bridge only
+        if links and fw.flavor.links_at_join:
+            _links(fw, seg, c, started)
+        gateway = att.network == c.gateway_network
+        routed = seg.gateway_mode == "routed"
+        if gateway or (routed and fw.flavor.routed_ports_everywhere):
+            add_ports(fw, seg, att.address.ip, port_bindings(c, routed))
+        if gateway and links and not fw.flavor.links_at_join:
+            _links(fw, seg, c, started)
+
+
+def port_bindings(c: Container, routed: bool) -> list[PortBinding]:
+    """The container's bindings as the bridge driver hands them to the iptabler: sorted by
+    cmpPortBinding (28) / PortBindingReq.Compare (29): container port, protocol, host port,
+    host address. A routed network's port mapper keeps no host side ("Host port ignored,
+    because NAT is disabled"): host port 0 on 0.0.0.0, so no DNAT and no loopback DROP.
+    An ephemeral binding would sort after exact ones; by the time the model has them their
+    ports are allocated, so they sort among them."""
+    if routed:
+        bindings = [PortBinding(ANY, 0, b.container_port, b.proto) for b in c.ports]
+    else:
+        bindings = list(c.ports)
+    return sorted(bindings, key=lambda b: (b.container_port, PROTO_NUMBERS[b.proto], b.host_port, b.host_ip))
+
+
+def _links(fw: Iptabler, seg: Segment, c: Container, started: list[Container]) -> None:
+    """link(): from each running parent (a container linking to `c`) to `c`'s exposed ports,
+    then from `c` to each running child's. A peer counts once its endpoint on this bridge
+    carries its connectivity options: from its Join in 29, from its ProgramExternalConnectivity
+    (so only as its gateway) in 28."""
+    if fw.flavor.links_at_join:
+        peers = [o for o in started if o.attachment(seg.network) is not None]
+    else:
+        peers = [o for o in started if o.gateway_network == seg.network]
+    cip = _address(c, seg)
+    for parent in (o for o in peers if any(link.name == c.name for link in o.links)):
+        add_link(fw, seg, _address(parent, seg), cip, fw.flavor.exposed(c))
+    linked = {link.name for link in c.links}
+    for child in (o for o in peers if o.name in linked):
+        add_link(fw, seg, cip, _address(child, seg), fw.flavor.exposed(child))
+
+
+def _address(c: Container, seg: Segment) -> IPv4Address:
+    att = c.attachment(seg.network)
+    assert att is not None, f"{c.name} has no endpoint on {seg.network}"
+    return att.address.ip

@@ -1,0 +1,27 @@
+"""The sysctls dockerd 28/29 (iptables) writes in the host namespace, in the order it writes
+them, as paths below /proc/sys: the bridge driver's createNetwork steps, per bridge network."""
+from __future__ import annotations
+
+from ....model.topology import Topology
+
+
+def host_sysctls(topo: Topology, host: str) -> tuple[tuple[str, str], ...]:
+    daemon = topo.host(host).daemon
+    out: list[tuple[str, str]] = []
+    for seg in topo.segments_on(host):
+        if seg.driver != "bridge":
+            continue
+        # setupDefaultSysctl: no router advertisements are accepted on a Docker bridge
+        out.append((f"net/ipv6/conf/{seg.device}/accept_ra", "0"))
+        if daemon.ip_forward:
+            # setupIPv4Forwarding, from the first network on (not at daemon start as in 20.10)
+            out.append(("net/ipv4/ip_forward", "1"))
+        if not daemon.userland_proxy:
+            # setupLoopbackAddressesRouting: the host's 127.0.0.1:<port> DNATed out of the bridge
+            out.append((f"net/ipv4/conf/{seg.device}/route_localnet", "1"))
+        if (not seg.icc or not daemon.userland_proxy) and daemon.iptables and daemon.ip_forward:
+            # from 28.0 br_netfilter serves the proxy-less DNAT too (bridged traffic must see
+            # the nat table); it is set only while forwarding is on. Its ip6tables twin only
+            # for an IPv6 network
+            out.append(("net/bridge/bridge-nf-call-iptables", "1"))
+    return tuple(dict.fromkeys(out))
