@@ -79,19 +79,17 @@ def port_bindings(c: Container, routed: bool) -> list[PortBinding]:
 
 def _links(fw: Iptabler, seg: Segment, c: Container, started: list[Container]) -> None:
     """link(): from each running parent (a container linking to `c`) to `c`'s exposed ports,
-    then from `c` to each running child's. A peer counts once its endpoint on this bridge
-    carries its connectivity options: from its Join in 29, from its ProgramExternalConnectivity
-    (so only as its gateway) in 28."""
-    if fw.flavor.links_at_join:
-        peers = [o for o in started if o.attachment(seg.network) is not None]
-    else:
-        peers = [o for o in started if o.gateway_network == seg.network]
+    then from `c` to each running child's. The daemon names the peers' default-bridge
+    endpoints; a child counts once its endpoint carries its exposed ports: from its Join in
+    29, from its ProgramExternalConnectivity (so only as its gateway) in 28."""
+    peers = [o for o in started if o.attachment(seg.network) is not None]
     cip = _address(c, seg)
     for parent in (o for o in peers if any(link.name == c.name for link in o.links)):
         add_link(fw, seg, _address(parent, seg), cip, fw.flavor.exposed(c))
     linked = {link.name for link in c.links}
     for child in (o for o in peers if o.name in linked):
-        add_link(fw, seg, cip, _address(child, seg), fw.flavor.exposed(child))
+        if fw.flavor.links_at_join or child.gateway_network == seg.network:
+            add_link(fw, seg, cip, _address(child, seg), fw.flavor.exposed(child))
 
 
 def _address(c: Container, seg: Segment) -> IPv4Address:
