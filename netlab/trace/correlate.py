@@ -203,11 +203,12 @@ def _hit(ev: Evidence, wiring: Wiring, e: TraceEvent, pkt: PacketView, leg: str)
             return None
         kind, verdict = "return", "return"
     elif kind in ("rule", "return") and nft_table is not None:
+        # the kernel's rule dump gives the handle's place in its chain, the listing its text
+        kind, handle = "rule", e.handle
+        ref = ev.rule_refs.get(e.netns, {}).get((e.table, e.chain, e.handle or 0))
         nft_chain = nft_table.chain(e.chain)
-        rule = next((r for r in nft_chain.rules if r.handle == e.handle), None) if nft_chain else None
-        kind = "rule"
-        if rule is not None:
-            text, position, handle = rule.text, rule.position, rule.handle
+        if ref is not None and nft_chain is not None and 1 <= ref.position <= len(nft_chain.rules):
+            text, position = nft_chain.rules[ref.position - 1].text, ref.position
     elif kind in ("rule", "return"):
         kind = "rule"
         ref = ev.rule_refs.get(e.netns, {}).get((e.table, e.chain, e.handle or 0))

@@ -136,7 +136,7 @@ class Evidence:
     conntrack: list[CtEvent] = field(default_factory=list)
     ifnames: dict[str, dict[int, str]] = field(default_factory=dict)
     rule_refs: dict[str, dict[tuple[str, str, int], RuleRef]] = field(default_factory=dict)
-    nft: dict[str, NftRuleset] = field(default_factory=dict)       # native tables as listed, with handles
+    nft: dict[str, NftRuleset] = field(default_factory=dict)       # native tables as the kernel lists them
     counters: dict[str, Snapshot] = field(default_factory=dict)     # deltas, per netns
     traced: set[str] = field(default_factory=set)                  # netns with a trace table
     send_error: int | None = None                                  # errno of the probe's send

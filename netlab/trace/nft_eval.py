@@ -19,7 +19,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from .iptables import Context, Decision, HookResult
 from .model import PacketView
-from .nft_model import NftRule, NftTable, split_elements
+from .nft_model import NftRule, NftTable
 
 VERDICTS = {"accept": "accept", "drop": "drop", "reject": "drop", "return": "return", "continue": "continue"}
 NAT = {"dnat": "DNAT", "snat": "SNAT", "masquerade": "MASQUERADE"}
@@ -145,6 +145,22 @@ def _braced(words: list[str], i: int) -> tuple[list[str] | None, int]:
     if end >= len(words):
         return None, end
     return split_elements(" ".join(words[i + 1:end])), end + 1
+
+
+def split_elements(body: str) -> list[str]:
+    """`"a" : jump x, "b" : jump y` -> its elements (a comma inside quotes is kept)."""
+    out: list[str] = []
+    current, quoted = "", False
+    for ch in body:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            out.append(current)
+            current = ""
+        else:
+            current += ch
+    out.append(current)
+    return [" ".join(item.split()) for item in out if item.strip()]
 
 
 def _nat(kind: str, words: list[str], i: int) -> tuple[tuple[str, str], int]:

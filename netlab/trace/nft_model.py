@@ -1,34 +1,33 @@
-"""Native nftables tables as the tracer reads them: `nft list table` text (the plan's, or
-`nft -a list table` from a live namespace, with rule handles) -> tables of chains of rules,
-with the maps and sets their rules look up. Pure.
+"""Native nftables tables as the tracer evaluates them: the tables of `nft list table` text
+(read by the plan's parser, plan/firewall/nft) with what a walk needs at hand — base chains'
+priorities as numbers, rules numbered in their chain, map elements without quotes. Pure.
 
-A rule keeps its text as nft prints it, with two changes so that the plan's text and the
-kernel's listing give the same string: a counter's numbers are dropped (`counter`), and the
-`# handle N` comment becomes the rule's `handle`."""
+A rule keeps its text as nft prints it, with its comment, and with one change so that the
+plan's text and the kernel's listing give the same string: a counter's numbers are dropped
+(`counter`). A live listing's rules carry no handle here: a trace event's handle is mapped
+to its rule's position through the kernel's own rule dump (nftrace.dump_rules)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from ..plan.firewall.nft import NftTable as ListedTable
+from ..plan.firewall.nft import parse_tables
+from ..plan.firewall.nft.render import NftTextError
 
 # named chain priorities (nft(8), "CHAIN PRIORITIES", family ip)
 PRIORITIES = {"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
 FAMILIES = ("ip", "inet")           # the IPv4 tracer's families; ip6, arp, bridge, netdev are not walked
 
-_HANDLE = re.compile(r"\s*#\s*handle\s+(\d+)\s*$")
 _COUNTER = re.compile(r"\bcounter packets \d+ bytes \d+")
-_BASE = re.compile(r"type\s+(\w+)\s+hook\s+(\w+)(?:\s+device\s+\S+)?\s+priority\s+([^;]+);(?:\s*policy\s+(\w+);)?")
-
-
-class NftSyntaxError(ValueError):
-    """Text that is not `nft list table` output (the line number says where)."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class NftRule:
     chain: str
     position: int                   # 1-based, in listing order
-    text: str                       # as nft prints it, counter numbers and handle left out
-    handle: int | None = None       # from `nft -a`: what nftrace events name
+    text: str                       # as nft prints it (comment included), counter numbers left out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,143 +86,33 @@ def priority(text: str) -> int:
     m = re.fullmatch(r"\s*([a-z]+)?\s*(?:([+-])?\s*(\d+))?\s*", text)
     if m is None or (m.group(1) is None and m.group(3) is None) or \
             (m.group(1) is not None and m.group(1) not in PRIORITIES):
-        raise NftSyntaxError(f"priority {text.strip()!r} is not a number or a priority name")
+        raise NftTextError(f"priority {text.strip()!r} is not a number or a priority name")
     base = PRIORITIES[m.group(1)] if m.group(1) else 0
     offset = int(m.group(3) or 0) * (-1 if m.group(2) == "-" else 1)
     return base + offset
 
 
-def rule_text(line: str) -> tuple[str, int | None]:
-    """A rule line -> (its text without counter numbers, its handle)."""
-    m = _HANDLE.search(line)
-    handle = int(m.group(1)) if m else None
-    text = line[:m.start()] if m else line
-    return _COUNTER.sub("counter", text).strip(), handle
+def rule_text(line: str) -> str:
+    """A listed rule without its counter's numbers."""
+    return _COUNTER.sub("counter", line).strip()
 
 
 def parse(text: str, families: tuple[str, ...] = FAMILIES) -> NftRuleset:
     """`nft list table` / `nft list ruleset` output -> the tables of `families`."""
-    lines = _joined(text)
-    tables: list[NftTable] = []
-    i = 0
-    while i < len(lines):
-        no, line = lines[i]
-        words = line.split()
-        if not words:
-            i += 1
-            continue
-        if words[0] != "table" or len(words) < 4 or words[3] != "{":
-            raise NftSyntaxError(f"line {no}: {line!r} is not a table")
-        table, i = _table(words[1], words[2], lines, i + 1)
-        if table.family in families:
-            tables.append(table)
-    return NftRuleset(tuple(tables))
+    return from_tables(parse_tables(text), families)
 
 
-def _joined(text: str) -> list[tuple[int, str]]:
-    """Lines with a `# handle` comment kept on its rule and a set's elements, which nft
-    spreads over several lines, joined to one."""
-    out: list[tuple[int, str]] = []
-    pending: tuple[int, str] | None = None
-    for no, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if pending is not None:
-            pending = (pending[0], f"{pending[1]} {line}")
-            if pending[1].count("{") <= pending[1].count("}"):
-                out.append(pending)
-                pending = None
-            continue
-        if line.startswith("elements = {") and line.count("{") > line.count("}"):
-            pending = (no, line)
-            continue
-        out.append((no, line))
-    if pending is not None:
-        raise NftSyntaxError(f"line {pending[0]}: a set's elements never close")
-    return out
+def from_tables(tables: Iterable[ListedTable], families: tuple[str, ...] = FAMILIES) -> NftRuleset:
+    return NftRuleset(tuple(_table(t) for t in tables if t.family in families))
 
 
-def _table(family: str, name: str, lines: list[tuple[int, str]], i: int) -> tuple[NftTable, int]:
-    chains: list[NftChain] = []
-    sets: list[NftSet] = []
-    while i < len(lines):
-        no, line = lines[i]
-        words = line.split()
-        if not words or words[0] in ("flags", "comment"):
-            i += 1
-        elif words[0] == "}":
-            return NftTable(family=family, name=name, chains=tuple(chains), sets=tuple(sets)), i + 1
-        elif words[0] == "chain" and len(words) >= 3:
-            chain, i = _chain(words[1], lines, i + 1)
-            chains.append(chain)
-        elif words[0] in ("map", "set") and len(words) >= 3:
-            found, i = _set(words[1], words[0] == "map", lines, i + 1)
-            sets.append(found)
-        elif words[0] in ("counter", "quota", "limit", "ct", "flowtable", "secmark", "synproxy") and words[-1] == "{":
-            i = _skip(lines, i + 1)
-        else:
-            raise NftSyntaxError(f"line {no}: {line!r} is not a chain, map or set of table {family} {name}")
-    raise NftSyntaxError(f"table {family} {name} never closes")
-
-
-def _chain(name: str, lines: list[tuple[int, str]], i: int) -> tuple[NftChain, int]:
-    rules: list[NftRule] = []
-    base: NftChain | None = None        # the type, hook, priority and policy of a base chain
-    while i < len(lines):
-        no, line = lines[i]
-        i += 1
-        if not line or line.startswith("comment ") or line.startswith("#"):
-            continue
-        if line == "}":
-            if base is None:
-                return NftChain(name=name, rules=tuple(rules)), i
-            return NftChain(name=name, rules=tuple(rules), type=base.type, hook=base.hook, priority=base.priority,
-                            policy=base.policy), i
-        if line.startswith("type ") and not rules:
-            m = _BASE.match(line)
-            if m is None:
-                raise NftSyntaxError(f"line {no}: {line!r} is not a base chain's type, hook and priority")
-            base = NftChain(name=name, type=m.group(1), hook=m.group(2), priority=priority(m.group(3)),
-                            policy=m.group(4) or "accept")
-            continue
-        text, handle = rule_text(line)
-        rules.append(NftRule(chain=name, position=len(rules) + 1, text=text, handle=handle))
-    raise NftSyntaxError(f"chain {name} never closes")
-
-
-def _set(name: str, is_map: bool, lines: list[tuple[int, str]], i: int) -> tuple[NftSet, int]:
-    elements: list[tuple[str, str | None]] = []
-    while i < len(lines):
-        _, line = lines[i]
-        i += 1
-        if line == "}":
-            return NftSet(name=name, map=is_map, elements=tuple(elements)), i
-        if line.startswith("elements = {"):
-            body = line[len("elements = {"):].rsplit("}", 1)[0]
-            for item in split_elements(body):
-                key, sep, value = item.partition(" : ")
-                elements.append((key.strip().strip('"'), value.strip() if sep else None))
-    raise NftSyntaxError(f"set {name} never closes")
-
-
-def split_elements(body: str) -> list[str]:
-    """`"a" : jump x, "b" : jump y` -> its elements (a comma inside quotes is kept)."""
-    out: list[str] = []
-    current, quoted = "", False
-    for ch in body:
-        if ch == '"':
-            quoted = not quoted
-        if ch == "," and not quoted:
-            out.append(current)
-            current = ""
-        else:
-            current += ch
-    out.append(current)
-    return [" ".join(item.split()) for item in out if item.strip()]
-
-
-def _skip(lines: list[tuple[int, str]], i: int) -> int:
-    depth = 1
-    while i < len(lines) and depth:
-        depth += lines[i][1].count("{") - lines[i][1].count("}")
-        i += 1
-    return i
+def _table(t: ListedTable) -> NftTable:
+    chains = []
+    for c in t.chains:
+        rules = tuple(NftRule(chain=c.name, position=n, text=rule_text(r.line)) for n, r in enumerate(c.rules, 1))
+        b = c.base
+        chains.append(NftChain(name=c.name, rules=rules, type=b.type if b else None, hook=b.hook if b else None,
+                               priority=priority(b.priority) if b else None, policy=b.policy if b else None))
+    sets = tuple(NftSet(name=m.name, map=True, elements=tuple((k.strip('"'), v) for k, v in m.elements))
+                 for m in t.maps)
+    return NftTable(family=t.family, name=t.name, chains=tuple(chains), sets=sets)

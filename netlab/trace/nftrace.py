@@ -15,7 +15,7 @@ from ..kernel.nfnetlink import Requester
 from ..kernel.nftables import NFNLGRP_NFTRACE, NFT_MSG_TRACE, list_tables, nft  # noqa: F401 (re-exported)
 from .evidence import TABLE_PREFIX, RuleRef, TraceEvent, rule_text  # noqa: F401 (re-exported)
 from .model import PacketView
-from .nft_model import NftRuleset, NftSyntaxError, parse
+from .nft_model import NftRuleset, NftTextError, parse
 from .signature import Signature
 
 TRACE_KINDS = {1: "policy", 2: "return", 3: "rule"}
@@ -100,13 +100,13 @@ def dump_rules(req: Requester) -> tuple[dict[tuple[str, str, int], RuleRef], dic
 
 # ---- native nftables tables: handles -> rule text ----------------------------------------
 def native_rules(ns: str, planned: NftRuleset) -> NftRuleset:
-    """The native tables the plan puts in `ns`, as the kernel holds them now, with each
-    rule's handle (what a trace event names)."""
+    """The native tables the plan puts in `ns`, as the kernel holds them now (`nft -a list
+    table`); a trace event's handle finds its rule there through the rule dump's positions."""
     tables = []
     for t in planned.tables:
         text = nft_list.list_table(ns, t.family, t.name)
         try:
             tables += parse(text).tables
-        except NftSyntaxError as e:
+        except NftTextError as e:
             raise KernelError(f"{ns}: nft -a list table {t.family} {t.name}: {e}") from None
     return NftRuleset(tuple(tables))

@@ -91,7 +91,7 @@ class Walk:
                                       rule=d.rule.text if d.rule else None,
                                       position=d.rule.position if d.rule else None, target=d.target, leg=self.leg,
                                       iif=iif, oif=oif, packet=pkt, owner=self.owner(ns), source=PREDICTED,
-                                      evidence="plan", handle=getattr(d.rule, "handle", None)))
+                                      evidence="plan"))
         if result.verdict == "drop":
             last = result.decisions[-1]
             raise End(status=DROPPED, ns=ns, ifname=oif or iif, reason=drop_reason(last),

@@ -13,6 +13,7 @@ import time
 
 import pytest
 from conftest import needs_root
+from trace_labs import DOCKER_28, ENGINES, engine_yaml, outside_routes
 
 pytestmark = [needs_root, pytest.mark.root]
 
@@ -291,3 +292,95 @@ def test_legacy_backend_rules_come_from_counters(tmp_path):
     finally:
         down(lab, say=lambda m: None)
     assert not leftovers(lab)
+
+
+# ---- every engine profile ----------------------------------------------------------------
+CODES = {"20.10": "2010", "26.1": "261", "28.5": "285", "29.7": "297", "29.7-nftables": "297n"}
+
+
+def routed_outside(lab: str):
+    """The outside routes every container subnet to node1 (trace_labs.outside_routes), in
+    the kernel and in the plan the prediction walks. Returns the topology and a trace
+    function over that plan."""
+    from netlab.app import state
+    from netlab.app.lifecycle import snapshot_topology
+    from netlab.trace import session
+    topo, st = snapshot_topology(lab), state.load(lab)
+    plan = st.plan
+    for route in outside_routes(topo):
+        subprocess.run(["ip", "-n", route.netns, "route", "add", route.dst, "via", route.gateway],
+                       check=True, capture_output=True)
+        plan.add(route)
+
+    def run(src: str, dst: str, **kw):
+        return session.trace(topo, plan, st.firewall, src, dst, **kw)
+    return topo, run
+
+
+def traced_with(run, src: str, dst: str, lab: str, **kw):
+    """`traced`, for a trace function other than the lab's own."""
+    fds, threads, children = _fds(), threading.active_count(), _children()
+    t = run(src, dst, **kw)
+    assert _fds() == fds and threading.active_count() == threads and _children() == children
+    assert not trace_tables(lab), f"trace tables left: {trace_tables(lab)}"
+    return t
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engines_where_they_differ(make_lab, engine):
+    """The cases whose rules or outcome differ between engines, prediction == observation on
+    each: a published port from outside, direct access to a container's address (reached
+    before 28, dropped in raw PREROUTING from 28), another network (isolation chains before
+    28, the raw drop from 28), the hairpin without the userland proxy; from 28 the routed and
+    nat-unprotected gateway modes."""
+    lab = f"tr7{CODES[engine]}"
+    make_lab(engine_yaml(engine, lab))
+    topo, run = routed_outside(lab)
+    listening(lab, "outside", "10.10.101.105", 8080)
+
+    t = traced_with(run, "outside", "node1:8080", lab)
+    agrees(t)
+    assert t.outcome.netns == f"{lab}-web" and t.outcome.reply == "SA"
+    assert [(e.host, e.engine) for e in t.engines] == [("node1", engine)]
+    native = [r for r in t.rules if r.native]
+    assert bool(native) == (engine == "29.7-nftables")
+    assert all(r.handle is not None and r.table == "docker-bridges" for r in native)
+
+    t = traced_with(run, "outside", "172.17.0.2:80", lab)
+    agrees(t)
+    if engine in DOCKER_28:
+        assert t.outcome.status == "dropped" and t.outcome.chain in ("PREROUTING", "raw-PREROUTING")
+        assert "direct access" in t.outcome.detail
+    else:
+        assert t.outcome.status == "delivered" and t.outcome.netns == f"{lab}-web"
+        t = traced_with(run, "outside", "172.17.0.2:81", lab)     # unpublished: FORWARD's policy
+        agrees(t)
+        assert (t.outcome.status, t.outcome.reason, t.outcome.chain) == ("dropped", "policy", "FORWARD")
+
+    t = traced_with(run, "a1", "web", lab)
+    agrees(t)
+    assert t.outcome.status == "dropped"
+    assert t.outcome.reason == ("rule" if engine in DOCKER_28 else "isolation")
+
+    t = traced_with(run, "web", "node1:8080", lab)
+    agrees(t)
+    assert [n.kind for n in t.nat if n.leg == "request"] == ["DNAT", "MASQUERADE"] and t.outcome.reply == "SA"
+
+    if engine not in DOCKER_28:
+        return
+    r1 = str(topo.container("r1").attachment("routed").address.ip)
+    u1 = str(topo.container("u1").attachment("open").address.ip)
+    listening(lab, "r1", r1, 80)
+    t = traced_with(run, "outside", f"{r1}:80", lab)
+    agrees(t)
+    assert t.outcome.netns == f"{lab}-r1" and t.outcome.reply == "SA" and not t.nat
+    t = traced_with(run, "outside", r1, lab)       # routed: ICMP is accepted
+    agrees(t)
+    assert t.outcome.reply_status == "delivered" and not t.nat
+    t = traced_with(run, "outside", f"{r1}:81", lab)
+    agrees(t)
+    assert t.outcome.status == "dropped" and "UNPUBLISHED PORT DROP" in t.outcome.detail
+    listening(lab, "u1", u1, 80)
+    t = traced_with(run, "outside", f"{u1}:80", lab)
+    agrees(t)
+    assert t.outcome.netns == f"{lab}-u1" and t.outcome.reply == "SA"

@@ -17,7 +17,7 @@ from netlab.trace.hooks import Rules, run_hook
 from netlab.trace.iptables import Context
 from netlab.trace.model import PacketView
 from netlab.trace.nft_eval import parse_rule
-from netlab.trace.nft_model import NftSyntaxError, parse, priority
+from netlab.trace.nft_model import NftTextError, parse, priority
 
 FOLDERS = {"28.5": ("docker-28.5.2/iptables", "iptables"), "29.7": ("docker-29.7.2/iptables", "iptables"),
            "29.7-nftables": ("docker-29.7.2/nftables", "ip")}
@@ -91,9 +91,9 @@ table ip6 docker-bridges {
     assert dict(t.set("filter-forward-in-jumps").elements) == {"br-a": "jump filter-forward-in__br-a",
                                                                "docker0": "jump filter-forward-in__docker0"}
     drop = t.chain("filter-forward-in__br-a").rules[1]
-    assert (drop.position, drop.handle, drop.text) == (2, 14, 'counter drop comment "UNPUBLISHED PORT DROP"')
+    assert (drop.position, drop.text) == (2, 'counter drop comment "UNPUBLISHED PORT DROP"')
     assert priority("dstnat - 10") == -110 and priority("-300") == -300
-    with pytest.raises(NftSyntaxError, match="line 1"):
+    with pytest.raises(NftTextError, match="line 1"):
         parse("chain x {\n}\n")
 
 
@@ -224,16 +224,19 @@ def with_handles(text: str) -> str:
 
 def test_nftrace_events_name_the_native_rule_and_its_position():
     from netlab.trace.correlate import _hit
-    from netlab.trace.evidence import Evidence, TraceEvent
+    from netlab.trace.evidence import Evidence, RuleRef, TraceEvent
     from netlab.trace.signature import Signature
     from netlab.trace.target import Probe
     from netlab.trace.wiring import Space, Wiring
     listing = parse(with_handles((GOLDENS / FOLDERS["29.7-nftables"][0] / f"{NAT}__ip.golden").read_text()))
     table = listing.table("docker-bridges")
-    handles = {(c.name, r.position): r.handle for c in table.chains for r in c.rules}
+    # the kernel's rule dump: every rule's handle and its place in its chain
+    handles = {(c.name, r.position): 100 + 10 * i + r.position for i, c in enumerate(table.chains) for r in c.rules}
+    refs = {("docker-bridges", chain, h): RuleRef("docker-bridges", chain, position, 0)
+            for (chain, position), h in handles.items()}
     probe = Probe(src="outside", dst="node1:8080", proto="tcp", netns="n", owner="outside",
                   dst_ip=IPv4Address(HOST), dport=8080, src_ip=IPv4Address(OUTSIDE), dst_netns=None)
-    ev = Evidence(probe=probe, signature=Signature("tcp", 23456), nft={"n": listing})
+    ev = Evidence(probe=probe, signature=Signature("tcp", 23456), nft={"n": listing}, rule_refs={"n": refs})
     wiring = Wiring("lab", {"n": Space(name="n", role="host", owner="node1")})
     pkt = tcp(OUTSIDE, HOST, 8080)
 

@@ -10,6 +10,7 @@ import sys
 from dataclasses import replace
 
 import pytest
+from trace_labs import DOCKER_28, ENGINES, engine_yaml, outside_routes
 
 from netlab.model import load_text
 from netlab.plan.firewall.render import parse_save
@@ -253,3 +254,115 @@ def test_live_trace_without_root_says_so(monkeypatch):
     monkeypatch.setattr(session.os, "geteuid", lambda: 1000)
     with pytest.raises(NetlabError, match="needs root.*--predict"):
         live_trace("demo", "a1", "a2")
+
+
+# ---- every engine profile ----------------------------------------------------------------
+def engine_lab(engine: str):
+    return load_text(engine_yaml(engine, "te").encode(), "engines.yaml")
+
+
+def predict_routed(topo, src: str, dst: str, proto: str | None = None, port: int | None = None):
+    """A prediction where the outside routes every container subnet to node1, as a LAN
+    router would (what a routed gateway mode is for; the lab file has no key for it)."""
+    from netlab.plan.planner import build_plan
+    from netlab.trace.predict import predict_probe
+    from netlab.trace.target import resolve
+    from netlab.trace.wiring import from_plan
+    plan = build_plan(topo)
+    for route in outside_routes(topo):
+        plan.add(route)
+    wiring = from_plan(topo, plan)
+    return predict_probe(topo, plan, wiring, resolve(topo, wiring, src, dst, proto, port), None)
+
+
+def drop_in(t) -> tuple:
+    o = t.outcome
+    return o.status, o.reason, o.table, o.chain
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_published_port_from_outside(engine):
+    t = predict_trace(engine_lab(engine), "outside", "node1:8080")
+    assert t.outcome.status == "delivered" and t.outcome.netns == "te-web" and t.outcome.reply == "SA"
+    assert [n.kind for n in t.nat] == ["DNAT", "de-DNAT"]
+    assert [(e.host, e.engine) for e in t.engines] == [("node1", engine)]
+    assert f"engine: {engine} (node1)" in render(t).splitlines()[1]
+    dnat = next(r for r in t.rules if r.target == "DNAT")
+    if engine == "29.7-nftables":
+        assert (dnat.table, dnat.chain) == ("docker-bridges", "nat-prerouting-and-output")
+        assert "dnat to 172.17.0.2:80" in dnat.rule and not any(r.table in ("nat", "filter") for r in t.rules)
+    else:
+        assert (dnat.table, dnat.chain) == ("nat", "DOCKER")
+    accepted = {r.chain for r in t.rules if r.verdict == "accept" and r.kind == "rule" and r.leg == "request"}
+    assert {"20.10": {"DOCKER"}, "26.1": {"DOCKER"}, "28.5": {"DOCKER"}, "29.7": {"DOCKER"},
+            "29.7-nftables": {"filter-forward-in__docker0"}}[engine] <= accepted
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("port", [80, 81])
+def test_engine_direct_access_from_outside(engine, port):
+    """Routed straight to a container's address: before 28, a published container port is
+    reached (FORWARD's DOCKER chain accepts it) and any other port meets FORWARD's DROP
+    policy; from 28 the raw table drops both before routing."""
+    t = predict_routed(engine_lab(engine), "outside", f"172.17.0.2:{port}")
+    if engine in DOCKER_28:
+        assert drop_in(t)[:2] == ("dropped", "rule") and t.outcome.netns == "te-node1"
+        assert t.outcome.chain in ("PREROUTING", "raw-PREROUTING")
+        assert "direct access to a container address (172.17.0.2) from outside its bridge docker0" in t.outcome.detail
+        assert "Docker 28+ drops it" in render(t)
+    elif port == 80:
+        assert t.outcome.status == "delivered" and t.outcome.netns == "te-web" and not t.nat
+    else:
+        assert drop_in(t) == ("dropped", "policy", "filter", "FORWARD")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_hairpin(engine):
+    t = predict_trace(engine_lab(engine), "web", "node1:8080")
+    assert t.outcome.status == "delivered" and t.outcome.netns == "te-web" and t.outcome.reply == "SA"
+    assert [n.kind for n in t.nat if n.leg == "request"] == ["DNAT", "MASQUERADE"]
+    assert t.hops[2].via == "hairpin" and t.hops[2].packet.src == "172.17.0.1"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_other_network(engine):
+    t = predict_trace(engine_lab(engine), "a1", "web")
+    if engine in DOCKER_28:
+        # a1's packet comes up from its own bridge: to docker0's container it is direct access
+        assert drop_in(t)[:2] == ("dropped", "rule") and "direct access" in t.outcome.detail
+    else:
+        assert drop_in(t) == ("dropped", "isolation", "filter", "DOCKER-ISOLATION-STAGE-2")
+
+
+@pytest.mark.parametrize("engine", DOCKER_28)
+def test_engine_gateway_modes(engine):
+    topo = engine_lab(engine)
+    r1 = str(topo.container("r1").attachment("routed").address.ip)
+    u1 = str(topo.container("u1").attachment("open").address.ip)
+    # routed: the container's own address is reached from outside, with no NAT either way
+    t = predict_routed(topo, "outside", f"{r1}:80")
+    assert t.outcome.status == "delivered" and t.outcome.netns == "te-r1" and t.outcome.reply == "SA" and not t.nat
+    assert t.leg("reply")[-1].packet.src == r1
+    t = predict_routed(topo, "outside", r1)
+    assert t.outcome.status == "delivered" and any("ICMP" in (r.rule or "") or "icmp" in (r.rule or "")
+                                                   for r in t.rules if r.verdict == "accept")
+    # ... but a port nothing published is dropped
+    t = predict_routed(topo, "outside", f"{r1}:81")
+    assert t.outcome.status == "dropped" and "UNPUBLISHED PORT DROP" in t.outcome.detail
+    # nat-unprotected: any port of the container is open to direct access
+    t = predict_routed(topo, "outside", f"{u1}:80")
+    assert t.outcome.status == "delivered" and t.outcome.netns == "te-u1"
+    assert any("nat-unprotected" in line for line in render(t).splitlines() if line.strip().startswith("="))
+    # going out, routed is not masqueraded and nat-unprotected is
+    assert not predict_trace(topo, "r1", "203.0.113.10").nat
+    assert [n.kind for n in predict_trace(topo, "u1", "203.0.113.10").nat][:1] == ["MASQUERADE"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_snat_to_host_ipv4(engine):
+    text = engine_yaml(engine, "te").replace(
+        "  mynet: {subnet: 192.168.0.0/24}",
+        "  mynet: {subnet: 192.168.0.0/24, driver_opts: {com.docker.network.host_ipv4: 10.10.101.105}}")
+    t = predict_trace(load_text(text.encode(), "snat.yaml"), "a1", "203.0.113.10")
+    assert [(n.kind, n.after) for n in t.nat if n.leg == "request"] == [("SNAT", "10.10.101.105 > 203.0.113.10")]
+    assert t.outcome.reply_status == "delivered" and t.leg("reply")[-1].packet.dst == "192.168.0.2"
