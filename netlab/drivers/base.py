@@ -45,6 +45,9 @@ class Driver(Protocol):
 
     def nic_mac(self, topo: Topology, host: Host) -> str | None: ...
 
+    # the rules a network's creation writes, for the 20.10 program (plan/firewall/docker.py);
+    # the 28/29 programs (plan/firewall/iptabler, nft) replay the bridge driver's firewaller
+    # themselves, the only driver that writes rules there
     def network_rules(self, ipt: Iptables, seg: Segment, daemon: Daemon) -> None: ...
 
 
