@@ -229,6 +229,18 @@ SCENARIOS = [
         "network create -d macvlan --subnet 10.30.0.0/24 -o parent=eth0 mv",
         "run -d --name m1 --network mv -p 8080:80 {image}",
         "run -d --name d0 -p 8081:80 {image}"),
+    one("iptables28_gateway_modes", "--icc=false --userland-proxy=false",
+        "network create -o com.docker.network.bridge.gateway_mode_ipv4=routed routed",
+        "network create -o com.docker.network.bridge.gateway_mode_ipv4=nat-unprotected open",
+        "network create --internal -o com.docker.network.bridge.gateway_mode_ipv4=isolated iso",
+        "network create -o com.docker.network.host_ipv4=10.10.101.105 out",
+        "run -d --name db --expose 5432 {image}",
+        "run -d --name web --link db:database -p 8080:80 {image}",
+        "run -d --name r1 --network routed -p 8081:80 -p 127.0.0.1:8082:81 {image}",
+        "run -d --name r2 --network open -p 8083:80 {image}",
+        "network connect routed r2",
+        "run -d --name i1 --network iso {image}",
+        "run -d --name s1 --network out -p 8085:80 {image}"),
     Scenario("two_hosts", {
         "node1": Host("", ("network create app",
                            "run -d --name w1 --network app -p 8080:80 {image}")),
@@ -254,7 +266,9 @@ def cases_on(engines: tuple[str, ...], cases: list) -> list:
 
 
 # Golden labs the real Docker cannot build here, and why.
-NOT_RUNNABLE = {"sctp": "this kernel has no SCTP sockets: Docker fails to publish the port"}
+NO_SCTP = "this kernel has no SCTP sockets: Docker fails to publish the port"
+NOT_RUNNABLE = {"sctp": NO_SCTP, "iptables28_networks": NO_SCTP,
+                "iptables_engines_mixed": "node3 runs Docker 29.7, and no real 29.7 is here"}
 
 
 def scenario(case: str) -> Scenario:

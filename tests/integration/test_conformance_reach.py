@@ -31,7 +31,7 @@ OUTSIDE = "203.0.113.10"
 # off, host_binding_ipv4, links under icc=false, published tcp and udp ports.
 CASES = ["published_ports", "icc_off_hairpin", "user_networks", "ip_masq_off", "iptables_off",
          "ip_forward_off", "internal", "network_options", "host_binding", "snat", "links",
-         "shared_bindings", "gateway_choice", "address_pools"]
+         "shared_bindings", "gateway_choice", "address_pools", "iptables28_gateway_modes"]
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,11 @@ def docker_side(docker: Oracle, topo) -> dict[str, str]:
 
 
 def as_rc_lab(text: str, engine: str) -> str:
-    """The golden lab as `rc<name><engine tag>` on that engine, so that it runs beside the other
-    tests' labs and the other engines' runs of the same scenario."""
-    text = re.sub(r"^name: (\w+)", rf"name: rc\g<1>{tag(engine)}", text, count=1, flags=re.M)
-    return f"engine: '{engine}'\n{text}"
+    """The golden lab as `r<engine tag><name>` on that engine (a lab that names its engine
+    names this one), so that it runs beside the other tests' labs and the other engines' runs
+    of the same scenario."""
+    text = re.sub(r"^name: (\w+)", rf"name: r{tag(engine)}\g<1>", text, count=1, flags=re.M)
+    return text if re.search(r"^engine:", text, flags=re.M) else f"engine: '{engine}'\n{text}"
 
 
 def built_in_docker(stack: ExitStack, name: str, spec, args: dict) -> Oracle:
