@@ -110,12 +110,13 @@ def test_no_iptables_at_all_and_ip_forward_from_the_lab():
     assert ("net/ipv4/conf/docker0/route_localnet", "1") in sysctls
 
 
-def test_ip_forward_off_and_iptables_off():
+def test_ip_forward_off_iptables_off_ip6tables_off():
     base = "name: h2u\nengine: \"29.7-nftables\"\nhosts:\n  node1: {daemon: {%s}}\ncontainers:\n  c: {}\n"
     off = load_text(base % "ip-forward: false, icc: false")
     assert ("net/ipv4/ip_forward", "1") not in host_sysctls(off, "node1")
     assert ("net/bridge/bridge-nf-call-iptables", "1") not in host_sysctls(off, "node1")
     assert host_nftables(load_text(base % "iptables: false"), "node1") == ""
+    assert [t.label for t in host_tables(load_text(base % "ip6tables: false"), "node1")] == ["ip docker-bridges"]
 
 
 def test_legacy_links_come_before_icc_in_docker0s_chain():

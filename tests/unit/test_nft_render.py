@@ -101,6 +101,13 @@ def test_a_table_renders_maps_first_with_blank_lines_between_blocks():
                                "\tchain a {\n\t}\n\n\tchain b {\n\t\taccept\n\t}\n}\n")
 
 
+def test_other_objects_are_skipped():
+    text = ('table inet f {\n\tflags dormant\n\tset s {\n\t\ttype ipv4_addr\n\t\telements = { 10.0.0.1,\n'
+            '\t\t\t     10.0.0.2 }\n\t}\n\n\tchain c {\n\t\tip saddr @s drop\n\t}\n}\n')
+    t = parse_tables(text)[0]
+    assert (t.label, t.maps, [c.name for c in t.chains]) == ("inet f", (), ["c"])
+
+
 @pytest.mark.parametrize("text, where", [
     ("chain c {\n}\n", "line 1"),
     ("table ip t {\n\tchain c {\n", "line 2"),

@@ -39,7 +39,7 @@ def host_tables(topo: Topology, host: str) -> tuple[NftTable, ...]:
     h = topo.host(host)
     if not h.daemon.iptables:
         return ()                   # from 29, `iptables: false` turns nftables off too
-    fw = Nftabler(FirewallConfig(ipv6=h.engine.ip6tables, hairpin=not h.daemon.userland_proxy))
+    fw = Nftabler(FirewallConfig(ipv6=h.daemon.ip6tables, hairpin=not h.daemon.userland_proxy))
     networks = {seg.network: fw.new_network(network_config(seg))
                 for seg in topo.segments_on(host) if seg.driver == "bridge"}
     started: list[Container] = []

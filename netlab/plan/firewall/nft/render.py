@@ -14,6 +14,7 @@ _ELEMENT_BREAK = ",\n\t\t\t     "      # nft's delimiter between string elements
 _OPEN = re.compile(r"^(table|chain|map)\s+(\S+(?:\s+\S+)?)\s*\{$")
 _BASE = re.compile(r"^type\s+(\w+)\s+hook\s+(\w+)(?:\s+device\s+\"?([^\"\s]+)\"?)?\s+priority\s+([^;]+);"
                    r"\s*policy\s+(\w+);$")
+_OBJECT = re.compile(r"^(set|flowtable|counter|quota|limit|ct\s+\w+|secmark|synproxy)\s+(\S+)\s*\{$")
 _COMMENT = re.compile(r'^(.*?)\s+comment\s+"([^"]*)"$')
 _HANDLE = re.compile(r"\s*# handle \d+$")
 
@@ -53,7 +54,7 @@ def parse_tables(text: str) -> tuple[NftTable, ...]:
     """`nft list table` (or `nft list ruleset`) text -> tables: their maps with elements, their
     chains with rules (text and comment, `counter packets N bytes M` kept as printed), a base
     chain's hook, priority and policy. The `# handle N` of `nft -a`, `#` lines and blank lines
-    are left out. Sets, flowtables and other objects are not read."""
+    are left out. Sets, flowtables and other named objects are skipped, not read."""
     tables: list[NftTable] = []
     lines = _logical_lines(text)
     i = 0
@@ -75,7 +76,10 @@ def _parse_table(lines: list[tuple[int, str]], i: int, family: str, name: str) -
         lineno, line = lines[i]
         if line == "}":
             return NftTable(family=family, name=name, maps=tuple(maps), chains=tuple(chains)), i + 1
-        m = _OPEN.match(line)
+        if line.startswith(("flags ", "comment ")):     # the table's own attributes
+            i += 1
+            continue
+        m = _OPEN.match(line) or _OBJECT.match(line)
         if not m or m[1] == "table":
             raise NftTextError(f"line {lineno}: expected a chain or a map in table {family} {name}, got {line!r}")
         end = next((j for j in range(i + 1, len(lines)) if lines[j][1] == "}"), None)
@@ -84,9 +88,9 @@ def _parse_table(lines: list[tuple[int, str]], i: int, family: str, name: str) -
         body = lines[i + 1:end]
         if m[1] == "chain":
             chains.append(_parse_chain(m[2], body))
-        else:
+        elif m[1] == "map":
             maps.append(_parse_map(m[2], body, lineno))
-        i = end + 1
+        i = end + 1             # a set, flowtable, counter... : not read
     raise NftTextError(f"table {family} {name} is not closed")
 
 
