@@ -87,10 +87,10 @@ class SubnetAllocator:
 class AddressAllocator:
     """Endpoints of one network on one host get the lowest free address of the range."""
 
-    def __init__(self, subnet: IPv4Network, ip_range: IPv4Network | None, gateway: IPv4Address) -> None:
+    def __init__(self, subnet: IPv4Network, ip_range: IPv4Network | None, gateway: IPv4Address | None) -> None:
         self.subnet = subnet
         self.range = ip_range or subnet
-        self.used: set[IPv4Address] = {gateway}
+        self.used: set[IPv4Address] = {gateway} if gateway is not None else set()
         if subnet.prefixlen < 31:
             self.used |= {subnet.network_address, subnet.broadcast_address}
         self.cursor = int(self.range.network_address)

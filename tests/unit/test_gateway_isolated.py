@@ -48,3 +48,10 @@ def test_isolated_rules_are_an_internal_networks(engine: str):
     assert forward is not None and "-i br-sealed -o br-sealed -j ACCEPT" in forward.rules
     # no direct-access DROP: an internal network's endpoint has none
     assert rules.table("raw") is None
+
+
+@pytest.mark.parametrize("engine", ["28.5", "29.7"])
+def test_isolated_network_reserves_no_gateway_address(engine: str):
+    """IPAM allocates no gateway for it (skipGwAllocIPv4), so the first container takes .1."""
+    att = load_text(LAB.format(engine=engine)).container("c1").attachment("sealed")
+    assert att is not None and str(att.address) == "192.168.50.1/24"

@@ -31,7 +31,9 @@ class Addresses:
         driver = drivers.DRIVERS[seg.driver]
         key = (seg.network,) if driver.global_scope else (seg.network, seg.host)
         if key not in self.allocators:
-            self.allocators[key] = AddressAllocator(seg.subnet, seg.ip_range, seg.gateway)
+            # an isolated network's bridge has no address, and IPAM reserves none for it (28.0)
+            gateway = None if seg.gateway_mode == "isolated" else seg.gateway
+            self.allocators[key] = AddressAllocator(seg.subnet, seg.ip_range, gateway)
             for a in driver.reserved(self.underlay, list(self.hosts.values())):
                 self.allocators[key].reserve(a)
         return self.allocators[key]
