@@ -1,7 +1,7 @@
 """The lab the tracer's engine tests share (tests/unit/test_trace_predict.py predicts it,
 tests/integration/test_trace.py traces it live): one host of a given engine without the
 userland proxy, docker0 with a published web server, a user network, and on engines from 28
-a routed and a nat-unprotected network; and the outside routes that make containers'
+a routed and a nat-unprotected network; and `outside.routes` that make containers'
 addresses reachable from the outside, as a LAN router would."""
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ DOCKER_28 = ("28.5", "29.7", "29.7-nftables")   # the engines with gateway modes
 ENGINE_LAB = """
 name: {name}
 engine: "{engine}"
-outside: {{addresses: [203.0.113.10]}}
+outside:
+  addresses: [203.0.113.10]
+  routes: [{routes}]
 hosts:
   node1: {{address: 10.10.101.105, daemon: {{userland-proxy: false}}}}
 networks:
@@ -32,14 +34,7 @@ LATER_CONTAINERS = """  r1: {networks: [routed], ports: ["8081:80"], command: "p
 
 def engine_yaml(engine: str, name: str) -> str:
     later = engine in DOCKER_28
+    networks = ("bridge", "mynet") + (("routed", "open") if later else ())
     return ENGINE_LAB.format(name=name, engine=engine, later=LATER if later else "",
-                             later_containers=LATER_CONTAINERS if later else "")
-
-
-def outside_routes(topo) -> list:
-    """Route items: every container subnet of node1 via node1, in the outside namespace.
-    The lab file has no key for them, so a test adds them to the plan (and the kernel)."""
-    from netlab.plan.items import Route
-    node1 = str(topo.host("node1").address)
-    return [Route(topo.outside_netns, str(seg.subnet), node1, "underlay") for seg in topo.segments
-            if seg.host == "node1" and seg.driver == "bridge"]
+                             later_containers=LATER_CONTAINERS if later else "",
+                             routes=", ".join(f"{{to: {n}, via: node1}}" for n in networks))

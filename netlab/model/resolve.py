@@ -17,6 +17,7 @@ from .phases import (
     read_name,
     read_networks,
     read_outside,
+    read_outside_routes,
     read_underlay,
 )
 from .schema import check_shape
@@ -66,6 +67,7 @@ def run(ctx: Context) -> Topology:
     check_names(ctx, hosts, raw)
     specs = read_containers(ctx, hosts, networks, raw)
     segments = allocate_subnets(ctx, underlay, hosts, networks, raw)
+    routes = read_outside_routes(ctx, underlay, hosts, segments)
     for driver in drivers.DRIVERS.values():
         for path, message in driver.segment_problems(segments):
             ctx.err(path, message)
@@ -83,6 +85,7 @@ def run(ctx: Context) -> Topology:
         underlay=underlay,
         outside_netns=naming.netns(ctx.lab, "outside"),
         outside_addresses=outside,
+        outside_routes=routes,
         hosts=tuple(hosts.values()),
         segments=tuple(s for per_host in segments.values() for s in per_host.values()),
         containers=tuple(containers),

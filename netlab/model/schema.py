@@ -195,7 +195,7 @@ LAB = Obj({
     "name": STR,
     "engine": ENGINE,
     "underlay": Obj({"subnet": STR, "gateway": STR, "mtu": INT}),
-    "outside": Obj({"addresses": ListOf(STR)}),
+    "outside": Obj({"addresses": ListOf(STR), "routes": ListOf(Obj({"to": STR, "via": STR}))}),
     "hosts": MapOf(HOST, nullable_items=True),
     "networks": MapOf(NETWORK, nullable_items=True),
     "containers": MapOf(CONTAINER, nullable_items=True),

@@ -157,6 +157,8 @@ class Topology:
     underlay: Underlay
     outside_netns: str
     outside_addresses: tuple[IPv4Address, ...]
+    # `outside.routes`: (destination, host) — the outside's router sends it to that host
+    outside_routes: tuple[tuple[IPv4Network, str], ...] = ()
     hosts: tuple[Host, ...]
     segments: tuple[Segment, ...]
     containers: tuple[Container, ...]

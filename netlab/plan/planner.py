@@ -39,6 +39,8 @@ def _outside(plan: Plan, topo: Topology) -> None:
     plan.add(Address(ns, UNDERLAY_BRIDGE, f"{topo.underlay.gateway}/{topo.underlay.subnet.prefixlen}"))
     for a in (*topo.outside_addresses, *etc.host_nameservers(topo)):
         plan.add(Address(ns, "lo", f"{a}/32"))
+    for dst, host in topo.outside_routes:
+        plan.add(Route(ns, str(dst), str(topo.host(host).address), UNDERLAY_BRIDGE))
 
 
 def _host(plan: Plan, topo: Topology, host: Host) -> None:

@@ -13,7 +13,7 @@ import time
 
 import pytest
 from conftest import needs_root
-from trace_labs import DOCKER_28, ENGINES, engine_yaml, outside_routes
+from trace_labs import DOCKER_28, ENGINES, engine_yaml
 
 pytestmark = [needs_root, pytest.mark.root]
 
@@ -298,22 +298,15 @@ def test_legacy_backend_rules_come_from_counters(tmp_path):
 CODES = {"20.10": "2010", "26.1": "261", "28.5": "285", "29.7": "297", "29.7-nftables": "297n"}
 
 
-def routed_outside(lab: str):
-    """The outside routes every container subnet to node1 (trace_labs.outside_routes), in
-    the kernel and in the plan the prediction walks. Returns the topology and a trace
-    function over that plan."""
+def lab_tracer(lab: str):
+    """The lab's topology and a trace function over its applied plan."""
     from netlab.app import state
     from netlab.app.lifecycle import snapshot_topology
     from netlab.trace import session
     topo, st = snapshot_topology(lab), state.load(lab)
-    plan = st.plan
-    for route in outside_routes(topo):
-        subprocess.run(["ip", "-n", route.netns, "route", "add", route.dst, "via", route.gateway],
-                       check=True, capture_output=True)
-        plan.add(route)
 
     def run(src: str, dst: str, **kw):
-        return session.trace(topo, plan, st.firewall, src, dst, **kw)
+        return session.trace(topo, st.plan, st.firewall, src, dst, **kw)
     return topo, run
 
 
@@ -335,7 +328,7 @@ def test_engines_where_they_differ(make_lab, engine):
     nat-unprotected gateway modes."""
     lab = f"tr7{CODES[engine]}"
     make_lab(engine_yaml(engine, lab))
-    topo, run = routed_outside(lab)
+    topo, run = lab_tracer(lab)
     listening(lab, "outside", "10.10.101.105", 8080)
 
     t = traced_with(run, "outside", "node1:8080", lab)

@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 
 import pytest
-from trace_labs import DOCKER_28, ENGINES, engine_yaml, outside_routes
+from trace_labs import DOCKER_28, ENGINES, engine_yaml
 
 from netlab.model import load_text
 from netlab.plan.firewall.render import parse_save
@@ -262,15 +262,13 @@ def engine_lab(engine: str):
 
 
 def predict_routed(topo, src: str, dst: str, proto: str | None = None, port: int | None = None):
-    """A prediction where the outside routes every container subnet to node1, as a LAN
-    router would (what a routed gateway mode is for; the lab file has no key for it)."""
+    """A prediction in the engine lab, whose `outside.routes` send every container subnet to
+    node1, as a LAN router would (what a routed gateway mode is for)."""
     from netlab.plan.planner import build_plan
     from netlab.trace.predict import predict_probe
     from netlab.trace.target import resolve
     from netlab.trace.wiring import from_plan
     plan = build_plan(topo)
-    for route in outside_routes(topo):
-        plan.add(route)
     wiring = from_plan(topo, plan)
     return predict_probe(topo, plan, wiring, resolve(topo, wiring, src, dst, proto, port), None)
 
