@@ -36,6 +36,7 @@ def read_networks(ctx: Context, hosts: Mapping[str, Host]) -> dict[str, NetworkS
             if isinstance(h, str) and h not in hosts:
                 ctx.err(f"{path}.hosts[{i}]", f"unknown host {h!r}{ctx.suggest(h, hosts)}")
         spans = tuple(h for h in listed if isinstance(h, str))     # others: the schema said
+        _swarm_allowed(ctx, driver, [hosts[h] for h in spans or hosts if h in hosts], f"{path}.driver")
         out[str(name)] = NetworkSpec(
             name=str(name), driver=driver, subnet=subnet, gateway=gateway, ip_range=ip_range,
             internal=spec.get("internal") is True,
@@ -95,6 +96,15 @@ def _options(ctx: Context, driver: str, spec: dict[Any, Any], path: str,
     options = {o.key: o for o in drivers.DRIVERS[driver].options}
     kept = tuple((k, v) for k, v in opts.items() if options[k].check(ctx, v, f"{path}.driver_opts.{k}"))
     return tuple((k, v) for k, v in kept if _engines_know(ctx, options[k], v, f"{path}.driver_opts.{k}", on))
+
+
+def _swarm_allowed(ctx: Context, driver: str, on: list[Host], path: str) -> None:
+    """dockerd refuses swarm mode, which global-scope networks need, with nftables (29)."""
+    nft = [h for h in on if h.engine.backend == "nftables"]
+    if drivers.DRIVERS[driver].global_scope and nft:
+        names = ", ".join(f"{h.name} ({h.engine.name})" for h in nft)
+        ctx.err(path, f"an {driver} network needs swarm mode, which Docker does not allow with its nftables "
+                      f"firewall backend (host {names}); use an iptables engine there, such as \"29.7\"")
 
 
 def _engines_know(ctx: Context, option: Option, value: str, path: str, on: list[Host]) -> bool:
