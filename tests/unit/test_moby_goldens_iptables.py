@@ -16,6 +16,9 @@ from netlab.plan.firewall.programs import host_ruleset, host_ruleset6
 
 ENGINES = ("28.5", "29.7")
 CASES = [g for e in ENGINES for g in goldens(e)]
+# the goldens out of scope (wsl2mirrored; IPv6 networks, until IPv6 lands) get no test case of
+# their own, so that nothing shows as skipped: test_coverage counts them and prints why
+IN_SCOPE = [g for g in CASES if not g.skip_reason()]
 
 
 def ours(g: Golden) -> Ruleset:
@@ -48,11 +51,8 @@ def mismatches(g: Golden) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("g", CASES, ids=lambda g: g.id)
+@pytest.mark.parametrize("g", IN_SCOPE, ids=lambda g: g.id)
 def test_golden(g: Golden):
-    reason = g.skip_reason()
-    if reason:
-        pytest.skip(reason)
     problems = mismatches(g)
     assert not problems, "\n".join(problems)
 

@@ -96,10 +96,10 @@ def matches(g: Golden) -> bool:
     return lab_table(g) == expected(g)[0]
 
 
-@pytest.mark.parametrize("g", ALL, ids=_id)
+@pytest.mark.parametrize("g", [g for g in ALL if not g.skip_reason()], ids=_id)
 def test_lab_matches_the_golden(g: Golden) -> None:
-    if g.skip_reason():
-        pytest.skip(g.skip_reason())
+    """Out of scope goldens (wsl2mirrored; IPv6 networks until IPv6 lands) have no case:
+    test_coverage counts them and prints why."""
     ours, (theirs, reason) = lab_table(g), expected(g)
     if reason:
         print(f"{g.id}: {reason}")
