@@ -53,7 +53,9 @@ def oracle_args(engine: str) -> dict[str, str | None]:
         if engine == "20.10":
             args: dict[str, str | None] = {"dockerd": SYSTEM_DOCKERD, "containerd": None, "cli": None}
         else:
-            entry = _manifest()["engines"][engine]
+            entry = _manifest()["engines"].get(engine)
+            if entry is None:
+                raise LookupError(f"{CACHE / 'manifest.json'} has no engine {engine}: run `make engines`")
             args = {"dockerd": entry["dockerd"], "containerd": entry["containerd"], "cli": entry["docker"]}
     except LookupError as e:
         pytest.fail(f"engine {engine}: {e}", pytrace=False)
