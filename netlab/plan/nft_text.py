@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from .firewall.nft.render import split_top
+
 # the standard priority names of the ip, ip6 and inet families (nft(8), CHAINS)
 PRIORITIES = {"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
 _PRIORITY = re.compile(r"\bpriority (" + "|".join(PRIORITIES) + r")\b(?:\s*([+-])\s*(\d+))?")
@@ -50,24 +52,8 @@ def _lines(text: str) -> list[str]:
 
 def _sorted_elements(line: str) -> str:
     inner = line[line.index("{") + 1:line.rindex("}")]
-    items = sorted(item.strip() for item in _split_top(inner) if item.strip())
+    items = sorted(item.strip() for item in split_top(inner) if item.strip())
     return "elements = { " + ", ".join(items) + " }"
-
-
-def _split_top(text: str) -> list[str]:
-    """`text` split at commas outside quotes and braces."""
-    parts, depth, quoted, start = [], 0, False, 0
-    for i, ch in enumerate(text):
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch in "{[(":
-            depth += 1
-        elif not quoted and ch in "}])":
-            depth -= 1
-        elif ch == "," and not quoted and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    return parts + [text[start:]]
 
 
 def canonical_nft(text: str) -> str:

@@ -1,19 +1,24 @@
-"""The sysctls dockerd 28/29 (iptables) writes in the host namespace, in the order it writes
-them, as paths below /proc/sys: the bridge driver's createNetwork steps, per bridge network."""
+"""The sysctls dockerd 28/29 writes in the host namespace, in the order it writes them, as
+paths below /proc/sys: the bridge driver's createNetwork steps, per bridge network. The
+nftables program shares them; only where ip_forward comes from differs."""
 from __future__ import annotations
 
 from ....model.topology import Topology
 
 
-def host_sysctls(topo: Topology, host: str) -> tuple[tuple[str, str], ...]:
+def host_sysctls(topo: Topology, host: str, forwarding_first: bool = False) -> tuple[tuple[str, str], ...]:
+    """`forwarding_first`: ip_forward is already on before any network (the nftables
+    backend leaves it to the host's administrator, whom the lab plays)."""
     daemon = topo.host(host).daemon
     out: list[tuple[str, str]] = []
+    if forwarding_first and daemon.ip_forward:
+        out.append(("net/ipv4/ip_forward", "1"))
     for seg in topo.segments_on(host):
         if seg.driver != "bridge":
             continue
         # setupDefaultSysctl: no router advertisements are accepted on a Docker bridge
         out.append((f"net/ipv6/conf/{seg.device}/accept_ra", "0"))
-        if daemon.ip_forward:
+        if daemon.ip_forward and not forwarding_first:
             # setupIPv4Forwarding, from the first network on (not at daemon start as in 20.10)
             out.append(("net/ipv4/ip_forward", "1"))
         if not daemon.userland_proxy:

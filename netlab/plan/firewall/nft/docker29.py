@@ -18,6 +18,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 
 from ....model.topology import Container, PortBinding, Segment, Topology
+from ..iptabler.sysctls import host_sysctls as bridge_sysctls
 from ..model import Ruleset
 from .model import NftTable
 from .nftabler import Binding, FirewallConfig, Network, NetworkConfig, Nftabler
@@ -133,19 +134,6 @@ def _same_port(a: Binding, b: Binding) -> bool:
 
 
 def host_sysctls(topo: Topology, host: str) -> tuple[tuple[str, str], ...]:
-    """The host's sysctls, as paths below /proc/sys, in the order they are written."""
-    daemon = topo.host(host).daemon
-    out: list[tuple[str, str]] = []
-    if daemon.ip_forward:
-        # the administrator's step dockerd checks for (see the module's docstring)
-        out.append(("net/ipv4/ip_forward", "1"))
-    for seg in topo.segments_on(host):
-        if seg.driver != "bridge":
-            continue
-        out.append((f"net/ipv6/conf/{seg.device}/accept_ra", "0"))
-        if not daemon.userland_proxy:
-            out.append((f"net/ipv4/conf/{seg.device}/route_localnet", "1"))
-        if (not seg.icc or not daemon.userland_proxy) and daemon.iptables and daemon.ip_forward:
-            # from 28.0 br_netfilter serves the proxy-less DNAT too; set only while forwarding is on
-            out.append(("net/bridge/bridge-nf-call-iptables", "1"))
-    return tuple(dict.fromkeys(out))
+    """The host's sysctls, as paths below /proc/sys, in the order they are written: the
+    administrator's ip_forward (see the module's docstring), then the bridge driver's."""
+    return bridge_sysctls(topo, host, forwarding_first=True)

@@ -115,7 +115,7 @@ def _parse_map(name: str, body: list[tuple[int, str]], lineno: int) -> NftMap:
         if line.startswith("type "):
             type_ = line[len("type "):]
         elif line.startswith("elements = {") and line.endswith("}"):
-            for item in _split_top(line[len("elements = {"):-1]):
+            for item in split_top(line[len("elements = {"):-1]):
                 key, sep, value = item.partition(" : ")
                 if not sep:
                     raise NftTextError(f"line {n}: map element {item.strip()!r} has no ` : VALUE`")
@@ -151,7 +151,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _split_top(text: str) -> list[str]:
+def split_top(text: str) -> list[str]:
     """`text` split at the commas outside quotes and braces, empty parts left out."""
     parts, depth, quoted, start = [], 0, False, 0
     for i, ch in enumerate(text):
