@@ -14,17 +14,11 @@ from netlab.plan.firewall.compare import diff_chain, diff_rules, diff_ruleset, m
 from netlab.plan.firewall.compare_nft import nft_ruleset
 from netlab.plan.firewall.compare_text import render_diff
 from netlab.plan.firewall.model import Chain, Ruleset, Table
-from netlab.plan.firewall.programs import PROGRAMS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO = os.path.join(ROOT, "topologies", "demo.yaml")
 GOLDENS = os.path.join(ROOT, "tests", "fixtures", "moby-goldens", "docker-29.7.2", "nftables")
 NFT_GOLDEN = os.path.join(GOLDENS, "hairpin=false,internal=false,icc=true,masq=true,snat=false,gwm=nat,bindlh=false__ip.golden")
-
-
-def _landed(program: str):
-    # TEMPORARY while the 28.5 and nftables programs land (issue 13): until then they are 20.10's
-    return pytest.mark.skipif(PROGRAMS[program] is PROGRAMS["iptables-20.10"], reason=f"{program} not landed")
 
 
 def _diff(a: str, b: str, path: str = DEMO):
@@ -51,7 +45,6 @@ def test_an_engine_against_itself_is_identical():
         assert _diff(name, name).same
 
 
-@_landed("iptables-28.5")
 def test_28_5_adds_docker_forward_and_the_raw_table():
     d = _diff("20.10", "28.5")
     assert not d.same
@@ -73,7 +66,6 @@ def test_28_5_adds_docker_forward_and_the_raw_table():
     assert "  - -j DOCKER-ISOLATION-STAGE-1" in text
 
 
-@_landed("iptables-28.5")
 def test_the_other_way_round_swaps_the_signs():
     there, back = _diff("20.10", "28.5"), _diff("28.5", "20.10")
     _, fwd = _chain(there, "iptables", "filter", "FORWARD")
@@ -82,7 +74,6 @@ def test_the_other_way_round_swaps_the_signs():
     assert _chain(back, "iptables", "filter", "DOCKER-FORWARD")[1].only == "a"
 
 
-@_landed("nftables-29.7")
 def test_nftables_engine_against_iptables_one():
     d = _diff("29.7", "29.7-nftables")
     families = {f.family: f for f in d.hosts[0].families}
@@ -162,7 +153,6 @@ def test_nft_text_that_is_not_nft_is_refused():
 
 
 # ---- the command -------------------------------------------------------------------------
-@_landed("iptables-28.5")
 def test_cli_rules_diff_text_and_json():
     run = CliRunner().invoke(main, ["rules", DEMO, "--diff", "26.1"])
     assert run.exit_code == 0, run.output
