@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import struct
 from dataclasses import dataclass, field
 
 from ..kernel import netns
@@ -13,6 +14,8 @@ from ..plan.items import Proxy
 from ..plan.plan import Plan
 
 UDP_IDLE = 90.0               # docker-proxy's UDP connection tracking timeout
+IP_PKTINFO = 8                # <linux/in.h>; Python's socket module lacks the IPv4 one
+PKTINFO = struct.Struct("i4s4s")   # struct in_pktinfo: ifindex, spec_dst, addr
 
 
 def _socket(ns: str, kind: int) -> socket.socket:
@@ -44,6 +47,11 @@ class _Listener:
             self.server.close()
         elif isinstance(self.server, asyncio.DatagramTransport):
             self.server.close()
+        elif isinstance(self.server, _UDPRelayFromDestination):
+            self.server.stop()
+            for transport, timer in self.server.flows.values():
+                timer.cancel()
+                transport.close()
         with contextlib.suppress(OSError):
             self.sock.close()
 
@@ -62,7 +70,11 @@ class _UDPRelay(asyncio.DatagramProtocol):
     def datagram_received(self, data, client):
         asyncio.ensure_future(self._forward(data, client))
 
-    async def _forward(self, data: bytes, client) -> None:
+    def reply(self, data: bytes, client, local: bytes | None) -> None:
+        assert self.transport is not None
+        self.transport.sendto(data, client)
+
+    async def _forward(self, data: bytes, client, local: bytes | None = None) -> None:
         loop = asyncio.get_running_loop()
         flow = self.flows.get(client)
         if flow is None:
@@ -72,7 +84,7 @@ class _UDPRelay(asyncio.DatagramProtocol):
 
             class Back(asyncio.DatagramProtocol):
                 def datagram_received(self, reply, _addr):
-                    relay.transport.sendto(reply, client)
+                    relay.reply(reply, client, local)
                     relay._touch(client)
 
             transport, _ = await loop.create_datagram_endpoint(Back, sock=sock)
@@ -90,6 +102,38 @@ class _UDPRelay(asyncio.DatagramProtocol):
         transport, _ = self.flows.pop(client, (None, None))
         if transport is not None:
             transport.close()
+
+
+class _UDPRelayFromDestination(_UDPRelay):
+    """28.0's docker-proxy: each reply leaves from the address its client wrote to, read
+    with IP_PKTINFO, so a client on a connected socket (a container writing to the host's
+    address) accepts it. asyncio's datagram transport hides ancillary data: the listening
+    socket is read directly."""
+
+    def start(self, sock: socket.socket) -> None:
+        sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+        self.sock = sock
+        asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
+
+    def stop(self) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            asyncio.get_running_loop().remove_reader(self.sock.fileno())
+
+    def _readable(self) -> None:
+        try:
+            data, anc, _, client = self.sock.recvmsg(65535, socket.CMSG_SPACE(PKTINFO.size))
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            return
+        local = next((PKTINFO.unpack(d[:PKTINFO.size])[2] for level, kind, d in anc
+                      if level == socket.IPPROTO_IP and kind == IP_PKTINFO), None)
+        asyncio.ensure_future(self._forward(data, client, local))
+
+    def reply(self, data: bytes, client, local: bytes | None) -> None:
+        cmsg = [(socket.IPPROTO_IP, IP_PKTINFO, PKTINFO.pack(0, local, bytes(4)))] if local else []
+        with contextlib.suppress(OSError):
+            self.sock.sendmsg([data], cmsg, 0, client)
 
 
 @dataclass
@@ -124,6 +168,10 @@ class Proxies:
             return listener
         if kind == socket.SOCK_STREAM:
             listener.server = await asyncio.start_server(lambda r, w: self._serve(item, r, w), sock=sock)
+        elif item.reply_from_destination:
+            relay = _UDPRelayFromDestination(item)
+            relay.start(sock)
+            listener.server = relay
         else:
             listener.server, _ = await loop.create_datagram_endpoint(lambda: _UDPRelay(item), sock=sock)
         return listener

@@ -57,11 +57,14 @@ class BridgeMode(NamespaceMode):
         host = topo.host(c.host)
         mode = "proxy" if host.daemon.userland_proxy else "hold"
         for b in c.ports:
-            if b.proto == "sctp":
-                continue   # docker-proxy's sctp needs a kernel module this lab does not assume
+            if b.proto == "sctp" or b.host_port == 0:
+                # docker-proxy's sctp needs a kernel module this lab does not assume; a routed
+                # network's binding has no host side at all
+                continue
             plan.add(Proxy(netns=host.netns, proto=b.proto, host_ip=str(b.host_ip), host_port=b.host_port,
                            container_ip=str(gw.address.ip),
-                           container_port=b.container_port, mode=mode))
+                           container_port=b.container_port, mode=mode,
+                           reply_from_destination=host.engine.proxy_replies_from_destination))
 
 
 class HostMode:

@@ -21,6 +21,12 @@ class Engine:
     ip6tables: bool
     # routing: whether a container on an --internal bridge network gets a default route
     internal_default_route: bool
+    # host ports are allocated in the port mapper's order (exact first, then by container
+    # port, 28.0), not in the order nat.SortPortMap leaves them
+    sorts_port_bindings: bool
+    # docker-proxy answers a UDP client from the address it sent to (28.0), not from the
+    # address routing picks (which a connected client socket ignores)
+    proxy_replies_from_destination: bool
     # endpoint MACs: 02:42 + the IPv4 address up to 27.x, random from 28.0 (moby#48808)
     random_mac: bool
     # /etc/resolv.conf with Docker's header and the trailing comments on how it was made (26.0)

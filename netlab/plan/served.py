@@ -43,6 +43,9 @@ class Proxy(Item):
     container_ip: str
     container_port: int
     mode: str = "proxy"         # proxy | hold
+    # UDP replies leave from the address the client sent to (docker-proxy from 28.0,
+    # moby#48571), not from the one routing picks
+    reply_from_destination: bool = False
     kind = "proxy"
 
     @property

@@ -66,13 +66,19 @@ class PortAllocator:
         out: list[PortBinding] = []
         if seg is None or seg.internal or not drivers.DRIVERS[seg.driver].publishes_ports:
             return out, [port for port, _ in order]   # no gateway endpoint, or an internal one: Docker maps nothing
-        for (cp, proto), requested in order:
-            if not requested and publish_all:
-                requested = [(s.path, seg.host_binding_ipv4, None)]   # ephemeral: never refused
-            for path, ip, tries in requested:
-                b = self.allocate(s.name, host, path, ip, tries, cp, proto)
-                if b is not None:
-                    out.append(b)
+        todo = [(port, t) for port, requested in order
+                for t in (requested or ([(s.path, seg.host_binding_ipv4, None)] if publish_all else []))]
+        if host.engine.sorts_port_bindings:
+            todo.sort(key=_mapper_order)
+        for (cp, proto), (path, ip, tries) in todo:
+            if seg.gateway_mode == "routed":
+                # a routed network's port mapper takes no host port ("host port ignored,
+                # because NAT is disabled"): the container port is opened, nothing is bound
+                out.append(PortBinding(ip, 0, cp, proto))
+                continue
+            b = self.allocate(s.name, host, path, ip, tries, cp, proto)
+            if b is not None:
+                out.append(b)
         return out, [port for port, _ in order]
 
     def allocate(self, name: str, host: Host, path: str, ip: IPv4Address,
@@ -119,3 +125,14 @@ class PortAllocator:
             self.ctx.err(f"containers.{who}", f"no ephemeral host port left on {ip}/{proto} "
                                             f"(range {lo}-{hi} on host {host!r}); publish fewer ports")
         return 0
+
+
+PROTO_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}
+
+
+def _mapper_order(entry: tuple[Port, _Try]) -> tuple[bool, int, int, int]:
+    """28.0's port mapper (sortAndNormPBs) takes exact host ports first, then ephemeral and
+    ranged ones, each by container port and protocol: the order host ports are allocated in."""
+    (cp, proto), (_, _, tries) = entry
+    loose = tries is None or len(tries) > 1
+    return loose, cp, PROTO_NUMBERS.get(proto, 0), tries[0] if tries else 0
