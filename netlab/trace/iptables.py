@@ -157,7 +157,7 @@ def matches(rule: Rule, pkt: PacketView, ctx: Context) -> bool:
             ok = _iface(value, ctx.oif)
         elif opt in ("-s", "-d"):
             addr = pkt.src if opt == "-s" else pkt.dst
-            ok = IPv4Address(addr) in _network(value)
+            ok = IPv4Address(addr) in network(value)
         elif opt == "-p":
             ok = value == "all" or pkt.proto == value
         elif opt in ("--sport", "--dport"):
@@ -174,7 +174,8 @@ def matches(rule: Rule, pkt: PacketView, ctx: Context) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def _network(text: str) -> IPv4Network:
+def network(text: str) -> IPv4Network:
+    """A rule's address or prefix, parsed once (rules are evaluated over and over)."""
     return IPv4Network(text, strict=False)
 
 

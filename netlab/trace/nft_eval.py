@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address
 
-from .iptables import Context, Decision, HookResult
+from .iptables import Context, Decision, HookResult, network
 from .model import PacketView
 from .nft_model import NftRule, NftTable
 
@@ -234,7 +234,7 @@ def _one_of(selector: str, value: str | None, values: tuple[str, ...]) -> bool:
             if v.endswith("*") and value.startswith(v[:-1]) or v == value:
                 return True
         elif selector in ("ip saddr", "ip daddr"):
-            if IPv4Address(value) in _network(v):
+            if IPv4Address(value) in network(v):
                 return True
         elif selector.endswith("port"):
             lo, _, hi = v.partition("-")
@@ -247,10 +247,6 @@ def _one_of(selector: str, value: str | None, values: tuple[str, ...]) -> bool:
             return True
     return False
 
-
-@lru_cache(maxsize=1024)
-def _network(text: str) -> IPv4Network:
-    return IPv4Network(text, strict=False)
 
 
 def _vmap(cond: Cond, table: NftTable, value: str | None) -> str | None:
