@@ -4,7 +4,7 @@ Frozen data only. Planning and prediction read it; nothing here touches the kern
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 
 from ..engine import DEFAULT, Engine
 
@@ -12,6 +12,14 @@ from ..engine import DEFAULT, Engine
 @dataclass(frozen=True)
 class Pool:
     base: IPv4Network
+    size: int
+
+
+@dataclass(frozen=True)
+class Pool6:
+    """An IPv6 entry of `default-address-pools`: dockerd keeps one list, netlab splits it by family."""
+
+    base: IPv6Network
     size: int
 
 
@@ -33,6 +41,9 @@ class Daemon:
     dns: tuple[str, ...] = ()
     dns_search: tuple[str, ...] = ()
     dns_opts: tuple[str, ...] = ()
+    ipv6: bool = False              # the default bridge gets IPv6 (with fixed_cidr_v6)
+    fixed_cidr_v6: IPv6Network | None = None
+    default_address_pools6: tuple[Pool6, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,14 @@ class Segment:
     host_ipv4: IPv4Address | None = None  # com.docker.network.host_ipv4: SNAT instead of MASQUERADE
     # com.docker.network.bridge.gateway_mode_ipv4 (27.0+): nat | nat-unprotected | routed | isolated
     gateway_mode: str = "nat"
+    # IPv6 (enable_ipv6 / the daemon's ipv6 for docker0): all None when the network has none
+    subnet6: IPv6Network | None = None
+    gateway6: IPv6Address | None = None
+    ip_range6: IPv6Network | None = None
+
+    @property
+    def ipv6(self) -> bool:
+        return self.subnet6 is not None
 
     def option(self, key: str, default: str = "") -> str:
         return dict(self.options).get(key, default)
@@ -89,6 +108,8 @@ class Attachment:
     mtu: int
     aliases: tuple[str, ...] = ()
     driver: str = "bridge"
+    address6: IPv6Interface | None = None    # None: the network has no IPv6
+    gateway6: IPv6Address | None = None
 
 
 @dataclass(frozen=True)
