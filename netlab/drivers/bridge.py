@@ -2,11 +2,11 @@
 rules createNetwork writes (plan/firewall/bridge.py)."""
 from __future__ import annotations
 
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, IPv6Address
 
 from ..engine import Engine
 from ..model import naming
-from ..model.context import number
+from ..model.context import Context, number
 from ..model.ipam import first_host
 from ..model.parsebool import parse_bool
 from ..model.specs import NetworkSpec
@@ -21,6 +21,16 @@ from .base import BaseDriver, Problem, Segments, make_segment
 DEFAULT_MTU = 1500
 GATEWAY_MODES = ("nat", "nat-unprotected", "routed", "isolated")
 GATEWAY_MODE = "com.docker.network.bridge.gateway_mode_ipv4"
+GATEWAY_MODE_IPV6 = "com.docker.network.bridge.gateway_mode_ipv6"
+
+
+def _address6(ctx: Context, value: str, path: str) -> bool:
+    try:
+        IPv6Address(value)
+    except ValueError:
+        ctx.err(path, f"{value!r} is not an IPv6 address")
+        return False
+    return True
 
 
 def bridge_mac(topo: Topology, seg: Segment) -> str:
@@ -42,6 +52,12 @@ class BridgeDriver(BaseDriver):
         o.Option("com.docker.network.container_iface_prefix", o.iface_prefix),
         # routed came in 27.0 with the option; nat-unprotected and isolated in 28.0
         o.Option(GATEWAY_MODE,
+                 o.one_of("gateway mode", GATEWAY_MODES), since="27.0",
+                 values_since=(("nat-unprotected", "28.0"), ("isolated", "28.0"))),
+        # IPv6's twins (plan/firewall/iptabler/netfam.py reads them): SNAT to this address,
+        # and a gateway mode of its own
+        o.Option("com.docker.network.host_ipv6", _address6, since="25.0"),
+        o.Option(GATEWAY_MODE_IPV6,
                  o.one_of("gateway mode", GATEWAY_MODES), since="27.0",
                  values_since=(("nat-unprotected", "28.0"), ("isolated", "28.0"))),
     )

@@ -8,16 +8,18 @@ driver only for encrypted networks (which netlab does not build), and docker_gwb
 bridge network of its own."""
 from __future__ import annotations
 
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 
-from ....model.topology import Container, PortBinding, Segment, Topology
+from ....model.topology import Attachment, Container, PortBinding, Segment, Topology
 from ..model import Ruleset
 from .endpoint import add_endpoint, add_link, add_ports
 from .flavor import Family, Flavor
 from .iptabler import Iptabler
+from .netfam import net_fam
 from .network import new_network
 
 ANY = IPv4Address("0.0.0.0")
+ANY6 = IPv6Address("::")
 PROTO_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}    # types.Protocol: the sort's order
 
 
@@ -30,7 +32,8 @@ def replay(topo: Topology, host: str, flavor: Flavor, family: Family) -> Ruleset
     fw.setup_user_chain()
     for seg in topo.segments_on(host):
         if seg.driver == "bridge":
-            if daemon.ip_forward:
+            # setupIPv4Forwarding for every network, setupIPv6Forwarding for one with IPv6
+            if daemon.ip_forward and net_fam(seg, family.ipv6) is not None:
                 fw.filter_forward_drop()
             new_network(fw, seg)
     started: list[Container] = []
@@ -51,29 +54,41 @@ def _start(fw: Iptabler, topo: Topology, c: Container, started: list[Container])
         seg = topo.segment(att.network, c.host)
         if seg.driver != "bridge":
             continue
-        add_endpoint(fw, seg, att.address.ip)
+        cip = _own_address(att, fw.family.ipv6)
+        add_endpoint(fw, seg, cip)
         links = seg.is_default and not seg.icc     # legacy links exist on the default bridge only
         if links and fw.flavor.links_at_join:
             _links(fw, seg, c, started)
         gateway = att.network == c.gateway_network
+        # 29 opens ports on every endpoint of a network routed in IPv4 (the port mapper's
+        # NAT-disabled check is per family, the choice of endpoints is not)
         routed = seg.gateway_mode == "routed"
-        if gateway or (routed and fw.flavor.routed_ports_everywhere):
-            add_ports(fw, seg, att.address.ip, port_bindings(c, routed))
+        nf = net_fam(seg, fw.family.ipv6)
+        if cip is not None and nf is not None and (gateway or (routed and fw.flavor.routed_ports_everywhere)):
+            add_ports(fw, seg, cip, port_bindings(c, nf.routed, ipv6=fw.family.ipv6))
         if gateway and links and not fw.flavor.links_at_join:
             _links(fw, seg, c, started)
 
 
-def port_bindings(c: Container, routed: bool) -> list[PortBinding]:
-    """The container's bindings as the bridge driver hands them to the iptabler: sorted by
-    cmpPortBinding (28) / PortBindingReq.Compare (29): container port, protocol, host port,
-    host address. A routed network's port mapper keeps no host side ("Host port ignored,
-    because NAT is disabled"): host port 0 on 0.0.0.0, so no DNAT and no loopback DROP.
-    An ephemeral binding would sort after exact ones; by the time the model has them their
-    ports are allocated, so they sort among them."""
+def port_bindings(c: Container, routed: bool, *, ipv6: bool = False) -> list[PortBinding]:
+    """The container's bindings of one family as the bridge driver hands them to the
+    iptabler: sorted by cmpPortBinding (28) / PortBindingReq.Compare (29): container port,
+    protocol, host port, host address. A routed network's port mapper keeps no host side
+    ("Host port ignored, because NAT is disabled"): host port 0 on 0.0.0.0 (::), so no DNAT
+    and no loopback DROP. An ephemeral binding would sort after exact ones; by the time the
+    model has them their ports are allocated, so they sort among them.
+
+    IPv6 (configurePortBindingIPv6): a binding on every address (no host address given, the
+    default 0.0.0.0) has its twin on :: with the same host port; one on an IPv6 address is
+    IPv6's alone. The model does not keep an explicit 0.0.0.0 apart from none given, so an
+    explicit one gets the twin too (Docker's would not)."""
+    bindings = [b for b in c.ports if b.host_ip.version == (6 if ipv6 else 4) or (ipv6 and b.host_ip == ANY)]
+    any_ip = ANY6 if ipv6 else ANY
     if routed:
-        bindings = [PortBinding(ANY, 0, b.container_port, b.proto) for b in c.ports]
-    else:
-        bindings = list(c.ports)
+        bindings = [PortBinding(any_ip, 0, b.container_port, b.proto) for b in bindings]    # type: ignore[arg-type]
+    elif ipv6:
+        bindings = [PortBinding(ANY6, b.host_port, b.container_port, b.proto) if b.host_ip == ANY else b  # type: ignore[arg-type]
+                    for b in bindings]
     return sorted(bindings, key=lambda b: (b.container_port, PROTO_NUMBERS[b.proto], b.host_port, b.host_ip))
 
 
@@ -90,6 +105,13 @@ def _links(fw: Iptabler, seg: Segment, c: Container, started: list[Container]) -
     for child in (o for o in peers if o.name in linked):
         if fw.flavor.links_at_join or child.gateway_network == seg.network:
             add_link(fw, seg, cip, _address(child, seg), fw.flavor.exposed(child))
+
+
+def _own_address(att: Attachment, ipv6: bool) -> IPv4Address | IPv6Address | None:
+    """The endpoint's address of the iptabler's family; None: it has no IPv6 address."""
+    if not ipv6:
+        return att.address.ip
+    return att.address6.ip if att.address6 is not None else None
 
 
 def _address(c: Container, seg: Segment) -> IPv4Address:

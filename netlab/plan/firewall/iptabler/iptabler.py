@@ -48,6 +48,6 @@ class Iptabler:
     def filter_forward_drop(self) -> None:
         """FilterForwardDrop: a fresh namespace has forwarding off, so the first network's
         setupIPv4Forwarding turns it on and, having done so, closes FORWARD. IPv6 forwarding
-        is turned on only for an IPv6 network, so ip6tables' FORWARD stays ACCEPT."""
-        if not self.family.ipv6:
-            self.ipt.set_policy(FILTER, "FORWARD", "DROP")
+        is turned on (setupIPv6Forwarding) only for a network with IPv6, so without one
+        ip6tables' FORWARD stays ACCEPT; the caller calls this per network of its family."""
+        self.ipt.set_policy(FILTER, "FORWARD", "DROP")

@@ -15,13 +15,15 @@ administrator: with `ip-forward` true (the default) it writes ip_forward=1 itsel
 iptables-mode dockerd, nothing sets a FORWARD drop policy for non-Docker traffic."""
 from __future__ import annotations
 
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address
 
 from ....model.topology import Container, PortBinding, Segment, Topology
+from ..iptabler.driver import ANY6, port_bindings
+from ..iptabler.netfam import net_fam
 from ..iptabler.sysctls import host_sysctls as bridge_sysctls
 from ..model import Ruleset
 from .model import NftTable
-from .nftabler import Binding, FirewallConfig, Network, NetworkConfig, Nftabler
+from .nftabler import Binding, FamilyConfig, FirewallConfig, Network, NetworkConfig, Nftabler
 from .render import render_tables
 
 ANY = IPv4Address("0.0.0.0")
@@ -51,9 +53,12 @@ def host_tables(topo: Topology, host: str) -> tuple[NftTable, ...]:
 
 
 def network_config(seg: Segment) -> NetworkConfig:
+    v6 = net_fam(seg, True)
+    config6 = None if v6 is None else FamilyConfig(prefix=v6.prefix, host_ip=v6.host_ip, routed=v6.routed,
+                                                   unprotected=v6.unprotected)
     return NetworkConfig(ifname=seg.device, internal=seg.internal, icc=seg.icc, masquerade=seg.masquerade,
                          prefix=seg.subnet, host_ip=seg.host_ipv4, routed=seg.gateway_mode == "routed",
-                         unprotected=seg.gateway_mode == "nat-unprotected")
+                         unprotected=seg.gateway_mode == "nat-unprotected", config6=config6)
 
 
 def _start(topo: Topology, networks: dict[str, Network], c: Container, started: list[Container]) -> None:
@@ -64,11 +69,12 @@ def _start(topo: Topology, networks: dict[str, Network], c: Container, started: 
         if net is None:             # macvlan, overlay: not the bridge driver's
             continue
         seg = topo.segment(att.network, c.host)
-        net.add_endpoint(att.address.ip)
+        ip6 = att.address6.ip if att.address6 is not None else None
+        net.add_endpoint(att.address.ip, ip6)
         if seg.is_default and not seg.icc:
             _links(net, seg, c, started)
         if att.network == c.gateway_network or seg.gateway_mode == "routed":
-            for group in port_groups(c, seg, att.address.ip):
+            for group in port_groups(c, seg, att.address.ip, ip6):
                 net.add_ports(group)
 
 
@@ -102,12 +108,20 @@ def _address(c: Container, seg: Segment) -> IPv4Address:
     return att.address.ip
 
 
-def port_groups(c: Container, seg: Segment, cip: IPv4Address) -> list[list[Binding]]:
+def port_groups(c: Container, seg: Segment, cip: IPv4Address, cip6: IPv6Address | None = None) -> list[list[Binding]]:
     """The container's bindings as the bridge driver hands them to the firewaller: sorted
     (PortBindingReq.Compare), one AddPorts call per run that differs only in host address.
-    A routed network's port mapper keeps no host side: host port 0 on 0.0.0.0, so no DNAT."""
+    A routed network's port mapper keeps no host side: host port 0 on 0.0.0.0, so no DNAT.
+    With an IPv6 address the container's IPv6 bindings (the iptabler's port_bindings: the
+    twin on :: of a binding on every address, or one on an IPv6 address) join them; the
+    firewaller splits each call by family."""
     routed = seg.gateway_mode == "routed"
-    bindings = sorted((_binding(b, cip, routed) for b in c.ports), key=_compare_key)
+    bindings = [_binding(b, cip, routed) for b in c.ports if b.host_ip.version == 4]
+    v6 = net_fam(seg, True)
+    if cip6 is not None and v6 is not None:
+        bindings += [Binding(b.proto, cip6, b.container_port, ANY6 if v6.routed else b.host_ip,
+                             0 if v6.routed else b.host_port) for b in port_bindings(c, False, ipv6=True)]
+    bindings.sort(key=_compare_key)
     groups: list[list[Binding]] = []
     for b in bindings:
         if groups and _same_port(groups[-1][-1], b):
@@ -123,10 +137,13 @@ def _binding(b: PortBinding, cip: IPv4Address, routed: bool) -> Binding:
     return Binding(b.proto, cip, b.container_port, b.host_ip, b.host_port)
 
 
-def _compare_key(b: Binding) -> tuple[bool, int, int, int, IPv4Address, IPv4Address]:
+def _compare_key(b: Binding) -> tuple[bool, int, int, int, int, IPv4Address | IPv6Address, int,
+                                       IPv4Address | IPv6Address]:
     # an ephemeral or ranged host port sorts after exact ones; by the time bindings reach
     # the lab file's model their ports are allocated, so only routed ones (port 0) count here
-    return b.host_port == 0, b.port, PROTO_NUMBERS[b.proto], b.host_port, b.host_ip, b.ip
+    # netip.Addr.Compare: an IPv4 address before any IPv6 one
+    return (b.host_port == 0, b.port, PROTO_NUMBERS[b.proto], b.host_port, b.host_ip.version, b.host_ip,
+            b.ip.version, b.ip)
 
 
 def _same_port(a: Binding, b: Binding) -> bool:

@@ -9,7 +9,7 @@ comment word quoted, and `counter` with its zero counts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from .model import BaseHook, NftRule, NftTable
 from .table import Chain, Map, MapElement, Modifier, Rule, TableState
@@ -60,8 +60,19 @@ class FirewallConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FamilyConfig:
+    """firewaller.NetworkConfigFam: one address family's half of a network."""
+
+    prefix: IPv4Network | IPv6Network
+    host_ip: IPv4Address | IPv6Address | None = None    # SNAT to it, not MASQUERADE
+    routed: bool = False
+    unprotected: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class NetworkConfig:
-    """firewaller.NetworkConfig, IPv4 half: one bridge network."""
+    """firewaller.NetworkConfig: one bridge network, its IPv4 half inline, its IPv6 half
+    in `config6` (None: the network has no IPv6)."""
 
     ifname: str
     internal: bool = False
@@ -71,6 +82,15 @@ class NetworkConfig:
     host_ip: IPv4Address | None = None      # com.docker.network.host_ipv4: SNAT, not MASQUERADE
     routed: bool = False                    # gateway mode routed
     unprotected: bool = False               # gateway mode nat-unprotected
+    config6: FamilyConfig | None = None
+
+    def family(self, family: str) -> FamilyConfig | None:
+        """The half the table of that family (ip, ip6) is written from."""
+        if family == "ip6":
+            return self.config6
+        if self.prefix is None:
+            return None
+        return FamilyConfig(prefix=self.prefix, host_ip=self.host_ip, routed=self.routed, unprotected=self.unprotected)
 
 
 @dataclass(frozen=True)
@@ -79,10 +99,15 @@ class Binding:
     bindings (its port mapper drops the host side) or when NAT is off."""
 
     proto: str
-    ip: IPv4Address                 # the container's
+    ip: IPv4Address | IPv6Address   # the container's
     port: int
-    host_ip: IPv4Address
+    host_ip: IPv4Address | IPv6Address
     host_port: int
+
+    @property
+    def family(self) -> str:
+        """The table its rules go to: the container address's family."""
+        return "ip" if self.ip.version == 4 else "ip6"
 
 
 class Nftabler:
@@ -123,15 +148,20 @@ class Nftabler:
         table.apply(tm)
         return table
 
+    def table(self, family: str) -> TableState | None:
+        return self.table4 if family == "ip" else self.table6
+
     def new_network(self, nc: NetworkConfig) -> Network:
         net = Network(self, nc)
-        if self.table4 is not None and nc.prefix is not None:
-            self.table4.apply(net.configure())
+        for family in ("ip", "ip6"):
+            table, fc = self.table(family), nc.family(family)
+            if table is not None and fc is not None:
+                table.apply(net.configure(family, fc))
         return net
 
 
 class Network:
-    """One bridge network's rules in the IPv4 table (IPv6 networks: not yet modelled)."""
+    """One bridge network's rules in each table whose family the network has."""
 
     def __init__(self, fw: Nftabler, config: NetworkConfig) -> None:
         self.fw, self.config = fw, config
@@ -140,7 +170,7 @@ class Network:
     def _hairpin(self) -> bool:
         return self.fw.config.hairpin
 
-    def configure(self) -> Modifier:
+    def configure(self, family: str, fc: FamilyConfig) -> Modifier:
         nc, br = self.config, self.config.ifname
         tm = Modifier()
         tm.create(Chain(fwd_in(br)))
@@ -162,58 +192,72 @@ class Network:
             return tm
         add(tm, fwd_in(br), FWD_IN_ICC, f'iifname "{br}" {COUNTER} {icc}', "ICC")
         add(tm, fwd_out(br), INITIAL, f"{COUNTER} accept", "OUTGOING")
-        if nc.unprotected:
+        if fc.unprotected:
             add(tm, fwd_in(br), FWD_IN_FINAL, f"{COUNTER} accept", "UNPROTECTED")
         else:
             add(tm, fwd_in(br), FWD_IN_FINAL, f"{COUNTER} drop", "UNPUBLISHED PORT DROP")
-        if nc.routed:
-            add(tm, fwd_in(br), INITIAL, f"ip protocol icmp {COUNTER} accept", "ICMP")
-        verdict, comment = (f"snat to {nc.host_ip}", "SNAT") if nc.host_ip else ("masquerade", "MASQUERADE")
-        if nc.masquerade and not nc.routed:
-            add(tm, post_out(br), INITIAL, f'oifname != "{br}" ip saddr {nc.prefix} {COUNTER} {verdict}', comment)
+        if fc.routed:
+            icmp = "ip protocol icmp" if family == "ip" else "meta l4proto ipv6-icmp"
+            add(tm, fwd_in(br), INITIAL, f"{icmp} {COUNTER} accept", "ICMP")
+        verdict, comment = (f"snat to {fc.host_ip}", "SNAT") if fc.host_ip else ("masquerade", "MASQUERADE")
+        if nc.masquerade and not fc.routed:
+            add(tm, post_out(br), INITIAL, f'oifname != "{br}" {family} saddr {fc.prefix} {COUNTER} {verdict}', comment)
         if self._hairpin:
             # the host's own connections DNATed into the bridge need a source the container can answer
             add(tm, post_in(br), INITIAL, f"fib saddr type local {COUNTER} {verdict}", f"{comment} FROM HOST")
         return tm
 
-    def add_endpoint(self, ip: IPv4Address) -> None:
+    def add_endpoint(self, ip: IPv4Address | None, ip6: IPv6Address | None = None) -> None:
         """filterDirectAccess: only the bridge itself may address a container directly."""
-        nc, fw = self.config, self.fw.config
-        if self.fw.table4 is None or nc.internal or nc.unprotected or nc.routed or fw.allow_direct_routing:
-            return
-        tm = Modifier()
-        text = f'ip daddr {ip} iifname != "{nc.ifname}" {COUNTER} drop'
-        add(tm, RAW_PREROUTING, RAW_PORTS, text, "DROP DIRECT ACCESS")
-        self.fw.table4.apply(tm)
+        for family, addr in (("ip", ip), ("ip6", ip6)):
+            nc, fw, table = self.config, self.fw.config, self.fw.table(family)
+            fc = nc.family(family)
+            if addr is None or table is None or fc is None or nc.internal or fc.unprotected or fc.routed \
+                    or fw.allow_direct_routing:
+                continue
+            tm = Modifier()
+            text = f'{family} daddr {addr} iifname != "{nc.ifname}" {COUNTER} drop'
+            add(tm, RAW_PREROUTING, RAW_PORTS, text, "DROP DIRECT ACCESS")
+            table.apply(tm)
 
     def add_ports(self, bindings: list[Binding]) -> None:
-        """setPerPortRules for one AddPorts call: each kind of rule for all its bindings."""
-        nc = self.config
-        if nc.internal or self.fw.table4 is None or nc.prefix is None:
+        """modPorts for one AddPorts call: the bindings split by the container address's
+        family, then per family (setPerPortRules) each kind of rule for all its bindings."""
+        if self.config.internal:
             return
+        for family in ("ip", "ip6"):
+            table, fc = self.fw.table(family), self.config.family(family)
+            if table is not None and fc is not None:
+                table.apply(self._port_rules(family, fc, [b for b in bindings if b.family == family]))
+
+    def _port_rules(self, family: str, fc: FamilyConfig, bindings: list[Binding]) -> Modifier:
+        br = self.config.ifname
         tm = Modifier()
-        if not nc.unprotected:
+        if not fc.unprotected:
             for b in bindings:
                 # two host ports of one container port give the same rule: kept once
-                add(tm, fwd_in(nc.ifname), FWD_IN_PORTS, f"ip daddr {b.ip} {b.proto} dport {b.port} {COUNTER} accept",
+                add(tm, fwd_in(br), FWD_IN_PORTS, f"{family} daddr {b.ip} {b.proto} dport {b.port} {COUNTER} accept",
                     ignore_exist=True)
-        for b in bindings:
-            if b.host_port:
-                skip = "" if self._hairpin else f'iifname != "{nc.ifname}" '
-                daddr = "" if b.host_ip.is_unspecified else f"ip daddr {b.host_ip} "
-                dnat = f"dnat to {b.ip}:{b.port}"
-                add(tm, NAT_CHAIN, INITIAL, f"{skip}{daddr}{b.proto} dport {b.host_port} {COUNTER} {dnat}", "DNAT")
-        for b in bindings if self._hairpin else []:
-            if b.host_port:
-                # Docker 29.7 writes this without IgnoreExist, so a second host port for one
-                # container port fails with "rule exists"; netlab keeps the one rule
-                add(tm, post_in(nc.ifname), INITIAL,
-                    f"ip saddr {b.ip} ip daddr {b.ip} {b.proto} dport {b.port} {COUNTER} masquerade",
-                    "MASQ TO OWN PORT", ignore_exist=True)
-        for b in bindings:
-            if b.host_port and b.host_ip.is_loopback:
+        # a host-IPv6 to container-IPv4 binding is docker-proxy's: no NAT rule
+        natted = [b for b in bindings if b.host_port and b.host_ip.version == b.ip.version]
+        for b in natted:
+            skip = "" if self._hairpin else f'iifname != "{br}" '
+            # IPv6: a link-local source is on the host's own link, not a client of the port
+            link_local = "ip6 saddr != fe80::/10 " if family == "ip6" else ""
+            daddr = "" if b.host_ip.is_unspecified else f"{family} daddr {b.host_ip} "
+            dnat = f"dnat to [{b.ip}]:{b.port}" if family == "ip6" else f"dnat to {b.ip}:{b.port}"
+            add(tm, NAT_CHAIN, INITIAL, f"{skip}{link_local}{daddr}{b.proto} dport {b.host_port} {COUNTER} {dnat}",
+                "DNAT")
+        for b in natted if self._hairpin else []:
+            # Docker 29.7 writes this without IgnoreExist, so a second host port for one
+            # container port fails with "rule exists"; netlab keeps the one rule
+            add(tm, post_in(br), INITIAL,
+                f"{family} saddr {b.ip} {family} daddr {b.ip} {b.proto} dport {b.port} {COUNTER} masquerade",
+                "MASQ TO OWN PORT", ignore_exist=True)
+        for b in bindings if family == "ip" else []:      # ::1 is never routed: no DROP
+            if b.host_port and b.host_ip.is_loopback and b.host_ip.version == 4:
                 self._loopback_only(tm, b)
-        self.fw.table4.apply(tm)
+        return tm
 
     def _loopback_only(self, tm: Modifier, b: Binding) -> None:
         """filterPortMappedOnLoopback: a port bound to 127.0.0.1 is not for other hosts."""
