@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Collection, Mapping
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
 from typing import Any
 
 from ..errors import Diagnostic
@@ -71,6 +71,14 @@ def is_addr(value: object) -> bool:
         return False
 
 
+def is_addr6(value: object) -> bool:
+    try:
+        IPv6Address(value)     # anything: a refusal is the answer
+        return True
+    except ValueError:
+        return False
+
+
 class Context:
     """The file being resolved and the problems found in it so far."""
 
@@ -112,6 +120,41 @@ class Context:
             return IPv4Address(value)
         except ValueError:
             self.err(path, f"{value!r} is not an IPv4 address")
+            return None
+
+    def net6(self, value: object, path: str) -> IPv6Network | None:
+        if not isinstance(value, str):
+            return None
+        try:
+            IPv4Interface(value)
+            self.err(path, f"{value!r} is IPv4; this key takes an IPv6 CIDR such as 2001:db8:1::/64")
+            return None
+        except ValueError:
+            pass
+        if "/" not in value and is_addr6(value):
+            self.err(path, f"{value!r} has no prefix length; write a CIDR such as {value}/64")
+            return None
+        try:
+            return IPv6Network(value)
+        except ValueError:
+            try:
+                iface = IPv6Interface(value)
+            except ValueError:
+                self.err(path, f"{value!r} is not an IPv6 CIDR such as 2001:db8:1::/64")
+                return None
+            self.err(path, f"{value!r} has host bits set; the network is {iface.network}")
+            return None
+
+    def addr6(self, value: object, path: str) -> IPv6Address | None:
+        if not isinstance(value, str):
+            return None
+        if is_addr(value):
+            self.err(path, f"{value!r} is an IPv4 address; this key takes an IPv6 one")
+            return None
+        try:
+            return IPv6Address(value)
+        except ValueError:
+            self.err(path, f"{value!r} is not an IPv6 address")
             return None
 
     def flag(self, value: object, path: str, default: bool) -> bool:

@@ -15,12 +15,19 @@ def network(topo: Topology, seg: Segment) -> dict:
     config = {"Subnet": str(seg.subnet), "Gateway": str(seg.gateway)}
     if seg.ip_range:
         config["IPRange"] = str(seg.ip_range)
+    configs = [config]
+    if seg.subnet6 is not None:
+        config6 = {"Subnet": str(seg.subnet6), "Gateway": str(seg.gateway6 or "")}
+        if seg.ip_range6:
+            config6["IPRange"] = str(seg.ip_range6)
+        configs.append(config6)
     members = {}
     for c in topo.containers_on(seg.host):
         att = c.attachment(seg.network)
         if att is not None:
             members[c.id] = {"Name": c.name, "EndpointID": _endpoint_id(topo, c, seg.network),
-                             "MacAddress": att.mac, "IPv4Address": str(att.address), "IPv6Address": ""}
+                             "MacAddress": att.mac, "IPv4Address": str(att.address),
+                             "IPv6Address": str(att.address6 or "")}
     options = dict(seg.options)
     if seg.is_default:
         options = {"com.docker.network.bridge.default_bridge": "true",
@@ -31,8 +38,8 @@ def network(topo: Topology, seg: Segment) -> dict:
                    "com.docker.network.driver.mtu": str(seg.mtu)}
     return {
         "Name": seg.network, "Id": seg.network_id, "Scope": "swarm" if seg.driver == "overlay" else "local",
-        "Driver": seg.driver, "EnableIPv6": False,
-        "IPAM": {"Driver": "default", "Options": None if seg.is_default else {}, "Config": [config]},
+        "Driver": seg.driver, "EnableIPv6": seg.ipv6,
+        "IPAM": {"Driver": "default", "Options": None if seg.is_default else {}, "Config": configs},
         "Internal": seg.internal, "Attachable": False, "Ingress": False,
         "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
         "Containers": members, "Options": options, "Labels": {},
@@ -54,8 +61,9 @@ def container(topo: Topology, c: Container) -> dict:
             "Aliases": ([c.short_id, *att.aliases] if not seg.is_default else None),
             "NetworkID": seg.network_id, "EndpointID": _endpoint_id(topo, c, att.network),
             "Gateway": str(att.gateway or ""), "IPAddress": str(att.address.ip),
-            "IPPrefixLen": att.address.network.prefixlen, "IPv6Gateway": "",
-            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": att.mac,
+            "IPPrefixLen": att.address.network.prefixlen, "IPv6Gateway": str(att.gateway6 or ""),
+            "GlobalIPv6Address": str(att.address6.ip) if att.address6 else "",
+            "GlobalIPv6PrefixLen": att.address6.network.prefixlen if att.address6 else 0, "MacAddress": att.mac,
             "DriverOpts": None, "netlab": {"ifname": att.ifname, "host_ifname": att.host_ifname,
                                            "device": att.device}}
     mode = f"container:{c.shares}" if c.mode == "container" else c.mode
@@ -79,6 +87,10 @@ def container(topo: Topology, c: Container) -> dict:
             "IPAddress": str(default.address.ip) if default else "",
             "IPPrefixLen": default.address.network.prefixlen if default else 0,
             "MacAddress": default.mac if default else "",
+            # the default bridge's endpoint, as the legacy top-level fields show it
+            "GlobalIPv6Address": str(default.address6.ip) if default and default.address6 else "",
+            "GlobalIPv6PrefixLen": default.address6.network.prefixlen if default and default.address6 else 0,
+            "IPv6Gateway": str(default.gateway6 or "") if default else "",
             "Networks": nets if c.mode != "container" else {},
         },
         "netlab": {"host": c.host, "netns": c.netns},

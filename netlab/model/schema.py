@@ -156,6 +156,8 @@ DAEMON = Obj({
     "dns": ListOf(STR),
     "dns-search": ListOf(STR),
     "dns-opts": ListOf(STR),
+    "ipv6": BOOL,
+    "fixed-cidr-v6": STR,
 })
 
 # "20.10" or 20.10: YAML reads the unquoted version as a number, which the loader accepts
@@ -171,9 +173,12 @@ NETWORK = Obj({
     "internal": BOOL,
     "driver_opts": MapOf(OPTVALUE),
     "hosts": ListOf(STR),
+    "enable_ipv6": BOOL,
+    # Compose's form: one entry per address family; the flat keys above are the IPv4 one
+    "ipam": Obj({"config": ListOf(Obj({"subnet": STR, "gateway": STR, "ip_range": STR}))}),
 })
 
-ENDPOINT = Obj({"ipv4_address": STR, "aliases": ListOf(STR)})
+ENDPOINT = Obj({"ipv4_address": STR, "ipv6_address": STR, "aliases": ListOf(STR)})
 
 CONTAINER = Obj({
     "host": STR,

@@ -3,7 +3,7 @@ resolution phases (networks before subnets, containers before addresses and port
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,6 +18,11 @@ class NetworkSpec:
     internal: bool
     options: tuple[tuple[str, str], ...]    # driver_opts with valid values only, in file order
     hosts: tuple[str, ...] | None           # None: not listed in the file
+    enable_ipv6: bool = False
+    subnet6: IPv6Network | None = None      # None with enable_ipv6: allocated (27.0+)
+    gateway6: IPv6Address | None = None
+    ip_range6: IPv6Network | None = None
+    path6: str = ""                         # where the IPv6 subnet is written, for messages
 
     def option(self, key: str, default: str = "") -> str:
         return dict(self.options).get(key, default)
@@ -35,6 +40,8 @@ class EndpointSpec:
     address_given: bool                     # `ipv4_address:` is present, even if empty
     ipv4_address: object = None             # as written: the static-address pass checks it
     aliases: tuple[str, ...] = ()
+    address6_given: bool = False            # `ipv6_address:` is present
+    ipv6_address: object = None
 
 
 @dataclass(frozen=True, kw_only=True)

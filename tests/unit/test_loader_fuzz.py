@@ -65,6 +65,18 @@ BASES = [
                     "n": {"host": "node2", "network_mode": "none"}},
      "expect": [{"from": "a", "to": "b", "ok": True}, {"from": "d", "to": "10.10.101.106", "port": 9000,
                                                         "proto": "udp", "ok": False}]},
+    {"name": "dual", "engine": "28.5",
+     "hosts": {"node1": {"daemon": {"ipv6": True, "fixed-cidr-v6": "2001:db8:1::/64", "ip6tables": True,
+                                    "default-address-pools": [{"base": "10.201.0.0/16", "size": 24},
+                                                              {"base": "fd00:ab::/48", "size": 64}]}}},
+     "networks": {"d6": {"enable_ipv6": True, "ipam": {"config": [
+                      {"subnet": "172.31.0.0/24", "gateway": "172.31.0.1"},
+                      {"subnet": "2001:db8:2::/64", "gateway": "2001:db8:2::1", "ip_range": "2001:db8:2::/80"}]}},
+                  "auto6": {"enable_ipv6": True}},
+     "containers": {"a": {"networks": {"d6": {"ipv4_address": "172.31.0.9", "ipv6_address": "2001:db8:2::9"},
+                                       "auto6": None}},
+                    "b": {"networks": ["d6"]}, "c": {}},
+     "expect": [{"from": "a", "to": "b", "ok": True}]},
 ]
 
 # what a name or value may turn into: shell metacharacters, unicode, YAML look-alikes
@@ -222,8 +234,50 @@ def many_containers(draw):
     return "\n".join(lines) + "\n"
 
 
+# addresses as a user might write them in an IPv6 key: right, of the other family, cut short,
+# out of range, with odd prefixes
+V6ADDR = st.one_of(st.ip_addresses(v=6).map(str), st.ip_addresses(v=4).map(str),
+                   st.sampled_from(["::", "::1", "fe80::1%eth0", "2001:db8::g", "2001:db8:::1", "[2001:db8::1]",
+                                    "2001:db8:2::", "2001:db8:2::ffff", "::ffff:10.0.0.1", "fd00::/8", ""]))
+V6NET = st.one_of(st.builds(lambda a, n: f"{a}/{n}", V6ADDR, st.integers(-1, 140)), V6ADDR,
+                  st.sampled_from(["2001:db8:2::/64", "2001:db8::/32", "::/0", "fd00::/8", "2001:db8:2::1/64"]),
+                  st.builds(lambda x, n: f"2001:db8:{x:x}::/{n}", st.integers(0, 0xffff), st.sampled_from([
+                      48, 64, 64, 80, 96, 120, 126, 127, 128])))
+
+
+@st.composite
+def ipv6_lab(draw):
+    """Dual-stack labs built from fuzzed IPv6 values: each key gets one of them or nothing."""
+    def maybe(strategy):
+        return draw(st.one_of(st.none(), strategy))
+    daemon = {k: v for k, v in (("ipv6", maybe(st.booleans())), ("fixed-cidr-v6", maybe(V6NET))) if v is not None}
+    pools = draw(st.lists(st.fixed_dictionaries({"base": V6NET, "size": st.integers(0, 130)}), max_size=2))
+    if pools:
+        daemon["default-address-pools"] = pools
+    networks = {}
+    for i in range(draw(st.integers(1, 4))):
+        entries = draw(st.lists(st.one_of(
+            st.fixed_dictionaries({"subnet": V6NET}, optional={"gateway": V6ADDR, "ip_range": V6NET}),
+            st.fixed_dictionaries({}, optional={"subnet": V6NET, "gateway": V6ADDR, "ip_range": V6NET})),
+            max_size=2))
+        net = {"enable_ipv6": draw(st.sampled_from([True, True, True, False]))}
+        if entries:
+            net["ipam"] = {"config": entries}
+        if draw(st.booleans()):
+            net["driver"] = draw(st.sampled_from(["bridge", "macvlan", "overlay"]))
+        networks[f"n{i}"] = net
+    containers = {f"c{j}": {"networks": {n: ({"ipv6_address": draw(V6ADDR)} if draw(st.booleans()) else None)
+                                          for n in draw(st.lists(st.sampled_from([*networks, "bridge"]),
+                                                                 min_size=1, max_size=3, unique=True))}}
+                  for j in range(draw(st.integers(0, 4)))}
+    doc = {"name": "v6", "engine": draw(st.sampled_from(["28.5", "29.7", "20.10", "26.1"])),
+           "hosts": {"node1": {"daemon": daemon}, **({"node2": None} if draw(st.integers(0, 5)) == 5 else {})},
+           "networks": networks, "containers": containers}
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
 TEXTS = st.one_of(
-    mutated(), mutated(), mutated(), mutated(),
+    mutated(), mutated(), mutated(), mutated(), ipv6_lab(), ipv6_lab(),
     deep(), many_ports(), many_containers(),
     st.binary(max_size=300),
     st.text(max_size=300),
@@ -331,6 +385,11 @@ def test_fast_yaml_agrees_on_the_example_labs():
     for path in examples:
         with open(path, "rb") as f:
             check_fast_yaml_agrees(f.read())
+
+
+def test_the_dual_stack_base_is_valid():
+    topo = load_text(yaml.safe_dump(BASES[2], sort_keys=False))
+    assert topo.container("a").attachment("d6").address6 is not None
 
 
 def test_ten_thousand_containers_load():

@@ -13,6 +13,7 @@ from ..ipam import AddressAllocator
 from ..ports import PortSpecError, parse_expose
 from ..specs import ContainerSpec, EndpointSpec
 from ..topology import Attachment, Container, Host, Link, Segment, Underlay
+from .attach6 import Addresses6
 from .publish import PortAllocator
 
 Segments = dict[str, dict[str, Segment]]
@@ -26,6 +27,7 @@ class Addresses:
         self.ctx, self.underlay, self.hosts = ctx, underlay, hosts
         self.allocators: dict[tuple[str, ...], AddressAllocator] = {}
         self.static: dict[tuple[int, IPv4Address], str] = {}   # (allocator, address) -> who asked
+        self.v6 = Addresses6(ctx)
 
     def of(self, seg: Segment) -> AddressAllocator:
         driver = drivers.DRIVERS[seg.driver]
@@ -63,8 +65,9 @@ def attach(ctx: Context, underlay: Underlay, hosts: Mapping[str, Host], specs: M
     # static addresses are reserved before any automatic one (see README: IPAM)
     for name, s in specs.items():
         for ep in s.endpoints:
-            addresses.reserve_static(name, ep, segments.get(s.host or "", {}).get(ep.network)
-                                     if s.host is not None else None)
+            seg = segments.get(s.host or "", {}).get(ep.network) if s.host is not None else None
+            addresses.reserve_static(name, ep, seg)
+            addresses.v6.reserve_static(name, ep, seg)
     ports = PortAllocator(ctx)
     containers = []
     for s in specs.values():
@@ -91,13 +94,13 @@ def _attachments(ctx: Context, s: ContainerSpec, host: Host, segs: dict[str, Seg
             continue
         prefix = seg.option("com.docker.network.container_iface_prefix", "eth")
         has_gateway = drivers.DRIVERS[seg.driver].has_gateway(seg, host.engine)
-        atts.append(Attachment(
+        atts.append(addresses.v6.attach(ep, seg, Attachment(
             network=ep.network, ifname=f"{prefix}{len(atts)}",
             address=IPv4Interface(f"{a}/{seg.subnet.prefixlen}"),
             gateway=seg.gateway if has_gateway else None,
             mac=naming.endpoint_mac(host.engine.random_mac, ctx.lab, s.name, ep.network, a),
             host_ifname=naming.host_veth(ctx.lab, s.name, ep.network), device=seg.device,
-            mtu=seg.mtu, aliases=ep.aliases, driver=seg.driver))
+            mtu=seg.mtu, aliases=ep.aliases, driver=seg.driver), host, has_gateway))
     gwb = segs.get(naming.GWBRIDGE)
     if gwb is not None and gwbridge.needed(atts, segs):
         a = addresses.of(gwb).next()

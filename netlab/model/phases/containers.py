@@ -129,7 +129,8 @@ def read_endpoints(ctx: Context, networks: Mapping[str, NetworkSpec], spec: dict
                 ctx.err(f"{npath}.aliases[{j}]", f"alias {alias!r} {DOCKER_NAME_RULE}")
         out.append(EndpointSpec(
             network=net, path=npath, address_given="ipv4_address" in ep, ipv4_address=ep.get("ipv4_address"),
-            aliases=tuple(x for x in listing(ep.get("aliases")) if isinstance(x, str))))
+            aliases=tuple(x for x in listing(ep.get("aliases")) if isinstance(x, str)),
+            address6_given="ipv6_address" in ep, ipv6_address=ep.get("ipv6_address")))
     return out
 
 
@@ -143,9 +144,9 @@ def _endpoint_refused(ctx: Context, networks: Mapping[str, NetworkSpec], net: st
         ctx.err(npath, f"unknown network {net!r}{ctx.suggest(net, list(networks) + ['bridge'])}")
         return True
     if net == "bridge":
-        for key in ("ipv4_address", "aliases"):
+        for key in ("ipv4_address", "ipv6_address", "aliases"):
             if key in ep:
-                what = "user specified IP address" if key == "ipv4_address" else "network-scoped alias"
+                what = "network-scoped alias" if key == "aliases" else "user specified IP address"
                 ctx.err(f"{npath}.{key}", f"{what} is supported only for user-defined networks "
                                           "(Docker refuses it on the default bridge)")
         return False
@@ -155,6 +156,12 @@ def _endpoint_refused(ctx: Context, networks: Mapping[str, NetworkSpec], net: st
     if "ipv4_address" in ep and n.subnet is None and not drivers.DRIVERS[n.driver].global_scope:
         ctx.err(f"{npath}.ipv4_address", "a user specified IP address needs a network with an "
                                          "explicit `subnet` (Docker 20.10 refuses it otherwise)")
+    if "ipv6_address" in ep and not n.enable_ipv6:
+        ctx.err(f"{npath}.ipv6_address", f"network {net!r} has no IPv6; give it `enable_ipv6: true` "
+                                         "and an IPv6 subnet in `ipam.config`")
+    elif "ipv6_address" in ep and n.subnet6 is None and not drivers.DRIVERS[n.driver].global_scope:
+        ctx.err(f"{npath}.ipv6_address", "a user specified IPv6 address needs an explicit IPv6 subnet "
+                                         "in the network's `ipam.config` (Docker refuses it otherwise)")
     return False
 
 

@@ -9,6 +9,7 @@ from ...engine import ENGINES, Engine, engine_named
 from .. import naming
 from ..context import Context, listing, mapping
 from ..topology import Daemon, Host, Pool, Underlay
+from .ipv6 import is_v6_pool, read_daemon6
 
 DAEMON_FLAGS = ("icc", "ip-masq", "iptables", "ip-forward", "userland-proxy")
 
@@ -99,6 +100,7 @@ def read_daemon(ctx: Context, raw: dict[Any, Any], path: str, engine: Engine = D
     if isinstance(mtu, int) and not (mtu == 0 or 68 <= mtu <= 65535):
         ctx.err(f"{path}.mtu", f"MTU {mtu} is out of range 68-65535")
     ip = ctx.addr(raw.get("ip"), f"{path}.ip") if "ip" in raw else None
+    d6 = read_daemon6(ctx, raw, path, engine)
     flags = {k: raw[k] if isinstance(raw.get(k), bool) else getattr(d, k.replace("-", "_"))
              for k in DAEMON_FLAGS}
     return Daemon(
@@ -113,6 +115,7 @@ def read_daemon(ctx: Context, raw: dict[Any, Any], path: str, engine: Engine = D
         dns=tuple(x for x in listing(raw.get("dns")) if isinstance(x, str)),
         dns_search=tuple(x for x in listing(raw.get("dns-search")) if isinstance(x, str)),
         dns_opts=tuple(x for x in listing(raw.get("dns-opts")) if isinstance(x, str)),
+        ipv6=d6.ipv6, fixed_cidr_v6=d6.fixed_cidr_v6, default_address_pools6=d6.pools6,
     )
 
 
@@ -134,6 +137,8 @@ def _bip(ctx: Context, raw: dict[Any, Any], path: str) -> IPv4Interface | None:
 def _pools(ctx: Context, raw: dict[Any, Any], path: str) -> tuple[Pool, ...]:
     pools: list[Pool] = []
     for i, p in enumerate(listing(raw.get("default-address-pools"))):
+        if is_v6_pool(p):
+            continue        # ipv6.py reads it
         ppath = f"{path}.default-address-pools[{i}]"
         p = mapping(p)
         base = ctx.net(p.get("base"), f"{ppath}.base")

@@ -13,6 +13,7 @@ from ..context import DOCKER_NAME_RULE, Context, get, listing, mapping
 from ..ipam import first_host
 from ..specs import NetworkSpec
 from ..topology import Host
+from .ipv6 import check_pool_needed, read_ipam
 
 BUILTIN_NETWORKS = ("bridge", "host", "none")
 
@@ -30,18 +31,23 @@ def read_networks(ctx: Context, hosts: Mapping[str, Host]) -> dict[str, NetworkS
         if not naming.DOCKER_NAME.fullmatch(str(name)):
             ctx.err(path, f"network name {name!r} {DOCKER_NAME_RULE}")
         driver = _driver(ctx, spec, path)
-        subnet, gateway, ip_range = _addressing(ctx, spec, path)
+        ipam = read_ipam(ctx, spec, path)
+        subnet, gateway, ip_range = _addressing(ctx, ipam.v4, ipam.v4_path)
         listed = listing(spec.get("hosts"))
         for i, h in enumerate(listed):
             if isinstance(h, str) and h not in hosts:
                 ctx.err(f"{path}.hosts[{i}]", f"unknown host {h!r}{ctx.suggest(h, hosts)}")
         spans = tuple(h for h in listed if isinstance(h, str))     # others: the schema said
         _swarm_allowed(ctx, driver, [hosts[h] for h in spans or hosts if h in hosts], f"{path}.driver")
+        check_pool_needed(ctx, str(name), spec, ipam, [hosts[h] for h in spans or hosts if h in hosts],
+                          drivers.DRIVERS[driver].global_scope)
         out[str(name)] = NetworkSpec(
             name=str(name), driver=driver, subnet=subnet, gateway=gateway, ip_range=ip_range,
             internal=spec.get("internal") is True,
             options=_options(ctx, driver, spec, path, [hosts[h] for h in spans or hosts if h in hosts]),
-            hosts=spans or None)
+            hosts=spans or None, enable_ipv6=spec.get("enable_ipv6") is True,
+            subnet6=ipam.subnet6, gateway6=ipam.gateway6, ip_range6=ipam.ip_range6,
+            path6=ipam.path6)
     return out
 
 

@@ -17,6 +17,7 @@ from ..context import Context, Stop, get, mapping
 from ..ipam import SubnetAllocator, global_pools, local_pools
 from ..specs import NetworkSpec
 from ..topology import Host, Segment, Underlay
+from .subnets6 import HostSubnets6
 
 Segments = dict[str, dict[str, Segment]]
 
@@ -100,14 +101,19 @@ class _HostSubnets:
         pools = host.daemon.default_address_pools or local_pools(host.engine)
         self.alloc = SubnetAllocator(pools, reserved=(underlay.subnet,))
         self.owner: dict[IPv4Network, str] = {}
+        self.v6 = HostSubnets6(ctx, host)
 
     def run(self, mine: list[NetworkSpec]) -> None:
         # explicit subnets first, so automatic ones step around them
         bridge_net = self.default_bridge()
+        self.v6.default_bridge()
         for n in mine:
             self.claim(n)
-        self.out["bridge"] = drivers.bridge.default_segment(self.ctx.lab, self.host, bridge_net)
+            self.v6.claim(n)
+        self.out["bridge"] = self.v6.segment(
+            drivers.bridge.default_segment(self.ctx.lab, self.host, bridge_net), None)
         for n in mine:
+            self.v6.place(n)
             self.place(n)
 
     def default_bridge(self) -> IPv4Network:
@@ -158,7 +164,8 @@ class _HostSubnets:
             self.ctx.err(f"networks.{n.name}", f"no free address pool left on host {hname!r}; give it a `subnet`")
             return
         driver = drivers.DRIVERS[n.driver]
-        self.out[n.name] = driver.segment(self.ctx.lab, n, self.host, sub, self.swarm.vnis.get(n.name, 0))
+        self.out[n.name] = self.v6.segment(
+            driver.segment(self.ctx.lab, n, self.host, sub, self.swarm.vnis.get(n.name, 0)), n)
 
     def join_swarm(self, n: NetworkSpec) -> None:
         """The host joins the swarm before its first global-scope network, and joining makes

@@ -1,0 +1,105 @@
+"""IPv6 address management as dockerd does it: subnets first-fit from the host's IPv6 pools
+(27.0+: the user's IPv6 `default-address-pools`, else a ULA /48 derived from the engine's host
+ID, cut into /64s), the first address of every subnet kept back (the Subnet-Router anycast
+address), gateway and endpoints sequential after it, and docker0's MAC-derived addresses."""
+from __future__ import annotations
+
+import hashlib
+from ipaddress import IPv6Address, IPv6Network
+
+from . import naming
+from .topology import Pool6
+
+MAX_CANDIDATES = 1 << 16
+# Since 27.0 dockerd adds a ULA pool when the daemon has no IPv6 pool of its own
+# (daemon.networkOptions); before, an IPv6 network without a subnet fails to find a pool.
+ULA_SINCE = "27.0"
+# docker0 with fixed-cidr-v6 of at least 48 host bits: the bridge driver builds each
+# endpoint's address from its MAC (the daemon's deferIPv6Alloc, `ones <= 80`)
+MAC_DERIVED_MAX_PREFIX = 80
+
+
+def ula_pool(host_id: str) -> Pool6:
+    """ipamutils.DeriveULABaseNetwork: fd00::/8 with the low 40 bits of the first 8 bytes of
+    sha256(host ID) as the Global ID, a /48 split into /64s."""
+    gid = int.from_bytes(hashlib.sha256(host_id.encode()).digest()[:8], "big") & ((1 << 40) - 1)
+    return Pool6(IPv6Network((int(IPv6Address("fd00::")) + (gid << 80), 48)), 64)
+
+
+def engine_host_id(lab: str, host: str) -> str:
+    """A real engine's ID is a random UUID kept in /var/lib/docker/engine-id; ours is derived
+    from the lab and the host, so the ULA prefix is the same on every load."""
+    h = naming.digest(lab, "engine-id", host)[:32]
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+class SubnetAllocator6:
+    """One host's IPv6 local scope: explicit subnets claimed, automatic ones first fit."""
+
+    def __init__(self, pools: tuple[Pool6, ...]) -> None:
+        self.pools = pools
+        self.allocated: list[IPv6Network] = []
+
+    def overlaps(self, net: IPv6Network) -> IPv6Network | None:
+        return next((a for a in self.allocated if a.overlaps(net)), None)
+
+    def claim(self, net: IPv6Network) -> None:
+        self.allocated.append(net)
+
+    def auto(self) -> IPv6Network | None:
+        looked = 0
+        for pool in self.pools:
+            size = max(pool.size, pool.base.prefixlen)
+            step = 1 << (128 - size)
+            count = 1 << (size - pool.base.prefixlen)
+            i = 0
+            # a /48 holds 65,536 /64s: skip past each overlap instead of trying them one by one
+            while i < count and looked < MAX_CANDIDATES:
+                looked += 1
+                net = IPv6Network((int(pool.base.network_address) + i * step, size))
+                clash = self.overlaps(net)
+                if clash is None:
+                    self.allocated.append(net)
+                    return net
+                end = int(clash.broadcast_address) + 1
+                i = max(i + 1, (end - int(pool.base.network_address) + step - 1) // step)
+        return None
+
+
+class AddressAllocator6:
+    """Endpoints of one IPv6 subnet get the next free address of the range, in order."""
+
+    def __init__(self, subnet: IPv6Network, ip_range: IPv6Network | None, gateway: IPv6Address | None) -> None:
+        self.subnet = subnet
+        self.range = ip_range or subnet
+        self.used: set[IPv6Address] = {subnet.network_address}
+        if gateway is not None:
+            self.used.add(gateway)
+        self.cursor = int(self.range.network_address)
+
+    def reserve(self, address: IPv6Address) -> bool:
+        if address in self.used:
+            return False
+        self.used.add(address)
+        return True
+
+    def next(self) -> IPv6Address | None:
+        last = int(self.range.broadcast_address)
+        while self.cursor <= last:
+            addr = IPv6Address(self.cursor)
+            self.cursor += 1
+            if addr not in self.used:
+                self.used.add(addr)
+                return addr
+        return None
+
+
+def first_address(subnet: IPv6Network) -> IPv6Address | None:
+    """The gateway IPAM picks: the first address after the reserved Subnet-Router anycast."""
+    return subnet.network_address + 1 if subnet.prefixlen < 128 else None
+
+
+def mac_derived(subnet: IPv6Network, mac: str) -> IPv6Address:
+    """The bridge driver's address for an endpoint of docker0: the prefix, then the MAC in the
+    last 48 bits."""
+    return IPv6Address(int(subnet.network_address) | int(mac.replace(":", ""), 16))
