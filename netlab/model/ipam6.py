@@ -15,8 +15,13 @@ MAX_CANDIDATES = 1 << 16
 # (daemon.networkOptions); before, an IPv6 network without a subnet fails to find a pool.
 ULA_SINCE = "27.0"
 # docker0 with fixed-cidr-v6 of at least 48 host bits: the bridge driver builds each
-# endpoint's address from its MAC (the daemon's deferIPv6Alloc, `ones <= 80`)
+# endpoint's address from its MAC (the daemon's deferIPv6Alloc, `ones <= 80`); gone in 28.0,
+# whose bridge driver takes IPAM's address (and whose MACs are random)
 MAC_DERIVED_MAX_PREFIX = 80
+MAC_DERIVED_UNTIL = "28.0"
+LINK_LOCAL = IPv6Network("fe80::/64")
+MULTICAST = IPv6Network("ff00::/8")
+V4_MAPPED = IPv6Network("::ffff:0:0/96")
 
 
 def ula_pool(host_id: str) -> Pool6:
@@ -33,11 +38,21 @@ def engine_host_id(lab: str, host: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
+def ordered_pools(pools: tuple[Pool6, ...]) -> tuple[Pool6, ...]:
+    """defaultipam's newAddrSpace: the pools sorted by address (then prefix length), and a pool
+    inside one before it dropped, so automatic subnets come lowest address first."""
+    kept: list[Pool6] = []
+    for p in sorted(pools, key=lambda p: (p.base.network_address, p.base.prefixlen)):
+        if not kept or not kept[-1].base.overlaps(p.base):
+            kept.append(p)
+    return tuple(kept)
+
+
 class SubnetAllocator6:
-    """One host's IPv6 local scope: explicit subnets claimed, automatic ones first fit."""
+    """One host's IPv6 local scope: explicit subnets claimed, automatic ones the lowest free."""
 
     def __init__(self, pools: tuple[Pool6, ...]) -> None:
-        self.pools = pools
+        self.pools = ordered_pools(pools)
         self.allocated: list[IPv6Network] = []
 
     def overlaps(self, net: IPv6Network) -> IPv6Network | None:
@@ -92,6 +107,17 @@ class AddressAllocator6:
                 self.used.add(addr)
                 return addr
         return None
+
+
+def subnet_refusal(subnet: IPv6Network) -> str | None:
+    """The bridge driver's validateIPv6Subnet: why Docker refuses this subnet, if it does."""
+    if subnet.subnet_of(V4_MAPPED):
+        return f"{subnet} is IPv4-mapped, not a valid IPv6 subnet"
+    if subnet.overlaps(MULTICAST):
+        return f"multicast subnet {subnet} is not allowed"
+    if subnet != LINK_LOCAL and subnet.overlaps(LINK_LOCAL):
+        return f"{subnet} clashes with the link-local prefix {LINK_LOCAL}"
+    return None
 
 
 def first_address(subnet: IPv6Network) -> IPv6Address | None:

@@ -141,7 +141,7 @@ containers: {{a: {{}}, b: {{}}}}
 """
 
 
-@pytest.mark.parametrize("engine", ["20.10", "28.5"])
+@pytest.mark.parametrize("engine", ["20.10", "26.1"])
 def test_docker0_addresses_from_macs_with_48_host_bits(engine):
     topo = load_text(DOCKER0.format(engine=engine, fixed="2001:db8:1::/64"))
     seg = topo.segment("bridge", "node1")
@@ -154,6 +154,13 @@ def test_docker0_addresses_from_macs_with_48_host_bits(engine):
     shown = inspect_lab(topo, "a")[0]["NetworkSettings"]
     assert shown["GlobalIPv6Address"] == str(_att(topo, "a", "bridge").address6.ip)
     assert shown["GlobalIPv6PrefixLen"] == 64 and shown["IPv6Gateway"] == "2001:db8:1::1"
+
+
+@pytest.mark.parametrize("engine", ["28.5", "29.7"])
+def test_docker0_from_ipam_from_28(engine):
+    topo = load_text(DOCKER0.format(engine=engine, fixed="2001:db8:1::/64"))
+    assert [_att(topo, n, "bridge").address6 for n in ("a", "b")] == \
+        [IPv6Interface("2001:db8:1::2/64"), IPv6Interface("2001:db8:1::3/64")]
 
 
 def test_docker0_sequential_when_too_small_for_a_mac():
@@ -209,3 +216,25 @@ def test_a_dual_stack_lab_still_plans():
     plan4 = build_plan(load_text(v4.format(engine="28.5")))
     plan6 = build_plan(load_text(DUAL.format(engine="28.5")))
     assert plan4.items and {i.key for i in plan4.items} <= {i.key for i in plan6.items}
+
+
+def test_ipv6_pools_are_taken_lowest_address_first():
+    """27.0's defaultipam sorts the pools and drops one inside another: the order written does
+    not matter, and an explicit subnet is stepped around."""
+    topo = load_text("""
+name: o
+engine: "28.5"
+hosts:
+  node1:
+    daemon:
+      default-address-pools:
+        - {base: "fd00:bb::/48", size: 64}
+        - {base: "fd00:aa::/48", size: 64}
+        - {base: "fd00:aa:0:8000::/49", size: 80}
+networks:
+  taken: {enable_ipv6: true, ipam: {config: [{subnet: "fd00:aa::/63"}]}}
+  one: {enable_ipv6: true}
+  two: {enable_ipv6: true}
+""")
+    assert [topo.segment(n, "node1").subnet6 for n in ("one", "two")] == \
+        [IPv6Network("fd00:aa:0:2::/64"), IPv6Network("fd00:aa:0:3::/64")]

@@ -8,16 +8,17 @@ from ipaddress import IPv6Address, IPv6Interface
 
 from ... import drivers
 from ..context import Context
-from ..ipam6 import MAC_DERIVED_MAX_PREFIX, AddressAllocator6, mac_derived
+from ..ipam6 import MAC_DERIVED_MAX_PREFIX, MAC_DERIVED_UNTIL, AddressAllocator6, mac_derived
 from ..specs import EndpointSpec
 from ..topology import Attachment, Host, Segment
 
 
 def mac_derived_on(seg: Segment, host: Host) -> bool:
-    """docker0's addresses come from MACs when fixed-cidr-v6 leaves room for one (48 bits)."""
+    """docker0's addresses come from MACs when fixed-cidr-v6 leaves room for one (48 bits),
+    before 28.0."""
     fixed = host.daemon.fixed_cidr_v6
     return seg.is_default and fixed is not None and seg.subnet6 == fixed and \
-        fixed.prefixlen <= MAC_DERIVED_MAX_PREFIX
+        fixed.prefixlen <= MAC_DERIVED_MAX_PREFIX and not host.engine.knows(MAC_DERIVED_UNTIL)
 
 
 class Addresses6:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ...engine import Engine
 from ..context import Context, listing, mapping
-from ..ipam6 import ULA_SINCE, first_address
+from ..ipam6 import ULA_SINCE, first_address, subnet_refusal
 from ..topology import Host, Pool6
 
 FLAT_V4 = ("subnet", "gateway", "ip_range")
@@ -66,6 +66,10 @@ def _addressing6(ctx: Context, spec: dict[Any, Any], entry: dict[Any, Any], epat
                 "an IPv6 subnet in `ipam.config` needs `enable_ipv6: true` on the network")
     if subnet is None:
         return None, None, None
+    refusal = subnet_refusal(subnet) if spec.get("driver", "bridge") == "bridge" else None
+    if refusal is not None:
+        ctx.err(f"{epath}.subnet", f"{refusal} (Docker's bridge driver refuses it)")
+        return None, None, None
     if subnet.prefixlen == 128:
         ctx.err(f"{epath}.subnet", f"subnet {subnet} is too small: Docker keeps back the first address "
                                    "of an IPv6 subnet and needs one more for the gateway; use /127 or shorter")
@@ -108,7 +112,11 @@ class Daemon6:
 def read_daemon6(ctx: Context, raw: dict[Any, Any], path: str, engine: Engine) -> Daemon6:
     ipv6 = raw.get("ipv6") is True
     fixed = ctx.net6(raw.get("fixed-cidr-v6"), f"{path}.fixed-cidr-v6")
-    if fixed is not None and fixed.prefixlen == 128:
+    refusal = subnet_refusal(fixed) if fixed is not None else None
+    if refusal is not None:
+        ctx.err(f"{path}.fixed-cidr-v6", f"{refusal} (dockerd refuses it)")
+        fixed = None
+    elif fixed is not None and fixed.prefixlen == 128:
         ctx.err(f"{path}.fixed-cidr-v6", f"{fixed} is too small for the default bridge: Docker keeps "
                                          "back its first address and needs one more for the gateway")
         fixed = None
