@@ -10,7 +10,7 @@ import os
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from netlab.errors import TopologyError
@@ -369,12 +369,27 @@ def same_tree(a, b) -> bool:
     return True
 
 
-@FUZZ
-@given(TEXTS)
-def test_loader_never_crashes(text):
+def _never_crashes(text):
     check(text)
     check_resolver_survives(text)
     check_fast_yaml_agrees(text)
+
+
+# The examples are run as CHUNKS tests of their own, each from its own fixed seed, so that
+# pytest-xdist spreads them over its workers instead of one worker taking minutes.
+CHUNKS = 4
+CHUNK = settings(FUZZ, max_examples=max(1, EXAMPLES // CHUNKS), derandomize=False)
+
+
+def _chunk(n: int):
+    test = CHUNK(given(TEXTS)(_never_crashes))
+    return test if EXPLORE else seed(n)(test)
+
+
+test_loader_never_crashes_0 = _chunk(0)
+test_loader_never_crashes_1 = _chunk(1)
+test_loader_never_crashes_2 = _chunk(2)
+test_loader_never_crashes_3 = _chunk(3)
 
 
 def test_fast_yaml_agrees_on_the_example_labs():
