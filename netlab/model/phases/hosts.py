@@ -101,6 +101,11 @@ def read_daemon(ctx: Context, raw: dict[Any, Any], path: str, engine: Engine = D
         ctx.err(f"{path}.mtu", f"MTU {mtu} is out of range 68-65535")
     ip = ctx.addr(raw.get("ip"), f"{path}.ip") if "ip" in raw else None
     d6 = read_daemon6(ctx, raw, path, engine)
+    if raw.get("ip6tables") is True and not engine.knows("27.0"):
+        # before 27.0 ip6tables needed `experimental`, and netlab reproduces no rule it wrote so
+        ctx.err(f"{path}.ip6tables", f"ip6tables was experimental before Docker 27.0 and netlab does not "
+                                     f"reproduce engine {engine.name}'s ip6tables rules; choose engine "
+                                     f"\"28.5\" or later, or leave the key out")
     flags = {k: raw[k] if isinstance(raw.get(k), bool) else getattr(d, k.replace("-", "_"))
              for k in DAEMON_FLAGS}
     return Daemon(
