@@ -21,7 +21,7 @@ from ..kernel.system import Kernel
 from ..model import Topology, load_file, naming
 from ..model.source import parse_file
 from ..plan.diff import Change, diff
-from ..plan.items import Firewall, Netns, NftRuleset
+from ..plan.items import Address, Firewall, Netns, NftRuleset
 from ..plan.plan import Plan
 from ..plan.planner import build_plan
 from . import inplace, state
@@ -72,9 +72,15 @@ def firewall_flavour(asked: str | None = None) -> str:
 
 
 def require_kernel(plan: Plan) -> None:
-    """Links of a kind this kernel cannot make, and native nftables tables on a kernel without
-    nf_tables, fail here, before anything is made."""
-    from ..kernel.features import LINK_FEATURES, missing_link_kinds, nf_tables_missing
+    """Links of a kind this kernel cannot make, native nftables tables on a kernel without
+    nf_tables, and IPv6 addresses with IPv6 off, fail here, before anything is made."""
+    from ..kernel.features import LINK_FEATURES, ipv6_missing, missing_link_kinds, nf_tables_missing
+    v6 = sorted({i.netns for i in plan.of(Address) if ":" in i.cidr})
+    if v6:
+        why = ipv6_missing()
+        if why:
+            raise KernelError(f"IPv6 is off: {why}. The lab's IPv6 networks need it in {', '.join(v6)} "
+                              "(sysctl -w net.ipv6.conf.all.disable_ipv6=0 turns it on). Nothing was created.")
     native = plan.of(NftRuleset)
     if native:
         why = nf_tables_missing()

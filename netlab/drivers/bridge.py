@@ -13,7 +13,7 @@ from ..model.specs import NetworkSpec
 from ..model.topology import Attachment, Container, Daemon, Host, Segment, Topology
 from ..plan.firewall.bridge import create_bridge_network
 from ..plan.firewall.iptables import Iptables
-from ..plan.items import Address, Bridge, Veth
+from ..plan.items import Address, Bridge, Sysctl, Veth
 from ..plan.plan import Plan
 from . import options as o
 from .base import BaseDriver, Problem, Segments, make_segment
@@ -89,6 +89,12 @@ class BridgeDriver(BaseDriver):
         if parse_bool(seg.option("com.docker.network.bridge.inhibit_ipv4")) is not True and \
                 seg.gateway_mode != "isolated":
             plan.add(Address(ns, seg.device, f"{seg.gateway}/{seg.subnet.prefixlen}"))
+        if seg.subnet6 is not None:
+            # setupBridgeIPv6: IPv6 on for the bridge, and its gateway address unless the
+            # network's IPv6 gateway is isolated
+            plan.add(Sysctl(ns, f"net/ipv6/conf/{seg.device}/disable_ipv6", "0"))
+            if seg.gateway6 is not None and seg.option(GATEWAY_MODE_IPV6) != "isolated":
+                plan.add(Address(ns, seg.device, f"{seg.gateway6}/{seg.subnet6.prefixlen}"))
 
     def plan_endpoint(self, plan: Plan, topo: Topology, c: Container, att: Attachment, hairpin: bool) -> None:
         host_ns = topo.host(c.host).netns
@@ -96,6 +102,8 @@ class BridgeDriver(BaseDriver):
                       mtu=att.mtu, master=att.device,
                       peer_mac=att.mac, hairpin=hairpin))
         plan.add(Address(c.netns, att.ifname, str(att.address)))
+        if att.address6 is not None:
+            plan.add(Address(c.netns, att.ifname, str(att.address6)))
 
     def network_rules(self, ipt: Iptables, seg: Segment, daemon: Daemon) -> None:
         create_bridge_network(ipt, seg, daemon)

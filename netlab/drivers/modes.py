@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..model.topology import Container, Topology
-from ..plan.items import Netns, Proxy, Route, Sysctl
+from ..plan.items import DEFAULT6, Netns, Proxy, Route, Sysctl
 from ..plan.plan import Plan
 from .registry import DRIVERS
 
@@ -30,14 +30,23 @@ class NamespaceMode:
 
     def plan_namespace(self, plan: Plan, topo: Topology, c: Container) -> None:
         plan.add(Netns(c.netns, "container"))
+        v6 = [att.ifname for att in c.attachments if att.address6 is not None]
         for path, value in topo.host(c.host).engine.container_sysctls:
+            if v6 and path == "net/ipv6/conf/all/disable_ipv6":
+                # a container with an IPv6 endpoint keeps IPv6 (setIPv6 enables it per
+                # interface); `all` at 1 would take the endpoint's addresses away again
+                value = "0"
             plan.add(Sysctl(c.netns, path, value))
+        for ifname in v6:
+            plan.add(Sysctl(c.netns, f"net/ipv6/conf/{ifname}/disable_ipv6", "0"))
         hairpin = not topo.host(c.host).daemon.userland_proxy
         for att in c.attachments:
             DRIVERS[att.driver].plan_endpoint(plan, topo, c, att, hairpin)
         gw = c.attachment(c.gateway_network) if c.gateway_network else None
         if gw is not None:
             plan.add(Route(c.netns, "default", str(gw.gateway), gw.ifname))
+            if gw.gateway6 is not None:
+                plan.add(Route(c.netns, DEFAULT6, str(gw.gateway6), gw.ifname))
 
     def plan_ports(self, plan: Plan, topo: Topology, c: Container) -> None:
         return None

@@ -90,6 +90,23 @@ def nf_tables_missing() -> str | None:
     return None if probe.ok else probe.detail
 
 
+IPV6_ALL = "/proc/sys/net/ipv6/conf/all/disable_ipv6"
+
+
+def ipv6_missing(path: str = IPV6_ALL) -> str | None:
+    """Why namespaces made from here get no IPv6 (None: they do). A new namespace's
+    interfaces start from the kernel's defaults, but with IPv6 off at boot (ipv6.disable=1)
+    there is no conf at all, and a machine that turned it off here means it off."""
+    try:
+        with open(path) as f:
+            value = f.read().strip()
+    except FileNotFoundError:
+        return "the kernel has no IPv6 (booted with ipv6.disable=1, or no ipv6 module)"
+    if value != "0":
+        return f"net.ipv6.conf.all.disable_ipv6={value} on the machine"
+    return None
+
+
 def _python_iptables() -> Probe:
     try:
         import iptc  # noqa: F401  (loads libiptc and libxtables)

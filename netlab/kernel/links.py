@@ -4,6 +4,7 @@ One netlink socket per namespace, opened inside it and kept for the whole run.""
 from __future__ import annotations
 
 import os
+import socket
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -14,6 +15,16 @@ from . import netns
 NUD_PERMANENT = 0x80
 NTF_SELF = 0x02
 ENOENT, ENODEV = 2, 19
+IFA_F_NODAD = 0x02
+
+
+def _family(addr: str) -> dict[str, int]:
+    """pyroute2's family for an address or CIDR: IPv6 when it has a colon."""
+    return {"family": socket.AF_INET6 if ":" in addr else socket.AF_INET}
+
+
+def _route_dst(dst: str) -> str:
+    return "0.0.0.0/0" if dst == "default" else dst
 
 
 class Netlink:
@@ -179,7 +190,11 @@ class Netlink:
     def add_address(self, ns: str, dev: str, cidr: str) -> None:
         addr, _, plen = cidr.partition("/")
         try:
-            self.ipr(ns).addr("add", index=self._index(ns, dev), address=addr, prefixlen=int(plen))
+            # IPv6 without duplicate address detection, as libnetwork's setInterfaceIPv6: a
+            # tentative address could not be pinged from for the first second
+            kw = {"flags": IFA_F_NODAD} if ":" in addr else {}
+            self.ipr(ns).addr("add", index=self._index(ns, dev), address=addr, prefixlen=int(plen),
+                              **_family(addr), **kw)
         except NetlinkError as e:
             if e.code != 17:         # EEXIST: already there, which is what we want
                 raise
@@ -189,19 +204,18 @@ class Netlink:
         idx = self.index(ns, dev)
         if idx is not None:
             try:
-                self.ipr(ns).addr("del", index=idx, address=addr, prefixlen=int(plen))
+                self.ipr(ns).addr("del", index=idx, address=addr, prefixlen=int(plen), **_family(addr))
             except NetlinkError as e:
                 if e.code != 99:     # EADDRNOTAVAIL
                     raise
 
     def replace_route(self, ns: str, dst: str, gateway: str | None, dev: str) -> None:
         kw = {"gateway": gateway} if gateway else {}
-        self.ipr(ns).route("replace", dst="0.0.0.0/0" if dst == "default" else dst,
-                           oif=self._index(ns, dev), **kw)
+        self.ipr(ns).route("replace", dst=_route_dst(dst), oif=self._index(ns, dev), **_family(dst), **kw)
 
     def delete_route(self, ns: str, dst: str) -> None:
         try:
-            self.ipr(ns).route("del", dst="0.0.0.0/0" if dst == "default" else dst)
+            self.ipr(ns).route("del", dst=_route_dst(dst), **_family(dst))
         except NetlinkError as e:
             if e.code != 3:          # ESRCH
                 raise

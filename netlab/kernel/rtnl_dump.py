@@ -1,4 +1,4 @@
-"""Fast read-only rtnetlink dumps (links, IPv4 addresses, main-table routes) of a namespace.
+"""Fast read-only rtnetlink dumps (links, IPv4 and IPv6 addresses, main-table routes) of a namespace.
 
 pyroute2 does every write. For reads, its asyncio request path costs ~0.5 ms a dump and a
 socket ~0.25 ms, which makes observing a 1000-container lab take seconds; a raw socket and
@@ -20,6 +20,7 @@ IFLA_BRPORT_MODE = 4
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_TABLE = 1, 4, 5, 15
 RT_TABLE_MAIN, RTPROT_KERNEL = 254, 2
+RT_SCOPE_UNIVERSE = 0
 IFF_UP = 1
 
 
@@ -44,7 +45,7 @@ class Addr:
 
 @dataclass(frozen=True)
 class RouteEntry:
-    dst: str                    # "default" or a CIDR
+    dst: str                    # "default" (IPv4), "::/0" (IPv6's default) or a CIDR
     gateway: str | None
     oif: int | None
     protocol: int
@@ -81,10 +82,12 @@ class Dumper:
         return parse_routes(self._dump(RTM_GETROUTE, ROUTE_REQUEST))
 
 
-# the request bodies (ifinfomsg, ifaddrmsg, rtmsg): every link; IPv4 addresses and routes
+# the request bodies (ifinfomsg, ifaddrmsg, rtmsg): every link; addresses and routes of
+# every family (AF_UNSPEC), of which the parsers keep IPv4's and IPv6's
 LINK_REQUEST = struct.pack("=BxHiII", 0, 0, 0, 0, 0)
-ADDR_REQUEST = struct.pack("=BBBBI", socket.AF_INET, 0, 0, 0, 0)
-ROUTE_REQUEST = struct.pack("=BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
+ADDR_REQUEST = struct.pack("=BBBBI", socket.AF_UNSPEC, 0, 0, 0, 0)
+ROUTE_REQUEST = struct.pack("=BBBBBBBBI", socket.AF_UNSPEC, 0, 0, 0, 0, 0, 0, 0, 0)
+FAMILIES = (socket.AF_INET, socket.AF_INET6)
 Replies = Iterable[tuple[int, bytes, int, int]]      # (type, datagram, start, end) as netlink.dump yields
 
 
@@ -113,12 +116,13 @@ def parse_addresses(replies: Replies) -> list[Addr]:
     for kind, buf, start, end in replies:
         if kind != RTM_NEWADDR:
             continue
-        family, plen, _, _, index = struct.unpack_from("=BBBBI", buf, start)
-        if family != socket.AF_INET:
+        family, plen, _, scope, index = struct.unpack_from("=BBBBI", buf, start)
+        # IPv6's link-local and ::1 the kernel makes itself (scope link, host): not the lab's
+        if family not in FAMILIES or (family == socket.AF_INET6 and scope != RT_SCOPE_UNIVERSE):
             continue
         a = attrs(buf, start + 8, end)
         raw = a.get(IFA_LOCAL) or a.get(IFA_ADDRESS) or b""
-        out.append(Addr(index, f"{socket.inet_ntoa(raw)}/{plen}"))
+        out.append(Addr(index, f"{socket.inet_ntop(family, raw)}/{plen}"))
     return out
 
 
@@ -129,9 +133,12 @@ def parse_routes(replies: Replies) -> list[RouteEntry]:
             continue
         family, dst_len, _, _, table, proto, _, _, _ = struct.unpack_from("=BBBBBBBBI", buf, start)
         a = attrs(buf, start + 12, end)
-        if (host_u32(a.get(RTA_TABLE)) or table) != RT_TABLE_MAIN:
+        if family not in FAMILIES or (host_u32(a.get(RTA_TABLE)) or table) != RT_TABLE_MAIN:
             continue
-        dst = "default" if dst_len == 0 else f"{socket.inet_ntoa(a[RTA_DST])}/{dst_len}"
+        if dst_len == 0:
+            dst = "default" if family == socket.AF_INET else "::/0"
+        else:
+            dst = f"{socket.inet_ntop(family, a[RTA_DST])}/{dst_len}"
         gw = a.get(RTA_GATEWAY)
-        out.append(RouteEntry(dst, socket.inet_ntoa(gw) if gw else None, host_u32(a.get(RTA_OIF)), proto))
+        out.append(RouteEntry(dst, socket.inet_ntop(family, gw) if gw else None, host_u32(a.get(RTA_OIF)), proto))
     return out

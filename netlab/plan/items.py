@@ -9,9 +9,9 @@ from typing import Any
 from .item import Item
 from .served import DNS_ITEMS, DnsNames, Process, Proxy, Resolver, Served, StandinDNS
 
-__all__ = ["DNS_ITEMS", "KINDS", "LINK_ITEMS", "Address", "Bridge", "DnsNames", "EtcFile", "Fdb", "Firewall", "Item",
-           "NftRuleset", "Macvlan", "Neighbour", "Netns", "Process", "Proxy", "Resolver", "Route", "Served",
-           "StandinDNS", "Sysctl", "Veth", "Vlan", "Vxlan", "item_from_dict"]
+__all__ = ["DEFAULT6", "DNS_ITEMS", "KINDS", "LINK_ITEMS", "Address", "Bridge", "DnsNames", "EtcFile", "Fdb",
+           "Firewall", "Item", "NftRuleset", "Macvlan", "Neighbour", "Netns", "Process", "Proxy", "Resolver", "Route",
+           "Served", "StandinDNS", "Sysctl", "Veth", "Vlan", "Vxlan", "item_from_dict"]
 
 
 @dataclass(frozen=True)
@@ -203,10 +203,14 @@ class Address(Item):
         return f"{self.netns}: address {self.cidr} dev {self.dev}"
 
 
+# the IPv6 default route's dst: "default" stays IPv4's, so that one key names one route
+DEFAULT6 = "::/0"
+
+
 @dataclass(frozen=True)
 class Route(Item):
     netns: str
-    dst: str                    # "default" or a CIDR
+    dst: str                    # "default" (IPv4's), DEFAULT6 or a CIDR
     gateway: str | None
     dev: str
     kind = "route"

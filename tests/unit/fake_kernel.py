@@ -2,7 +2,8 @@
 without root: namespaces with their links, addresses, routes, L2 entries, sysctls, /etc/netns
 files, iptables and ip6tables tables and native nftables tables. It models what the diff reads
 back, not the kernel's every rule; where the real kernel acts on its own (a veth's peer goes with it, a deleted link takes its
-addresses and routes along) the fake does the same, since the diff relies on it."""
+addresses and routes along, disable_ipv6=1 takes an interface's IPv6 addresses) the fake does the same, since the diff
+relies on it."""
 from __future__ import annotations
 
 import hashlib
@@ -155,9 +156,12 @@ class FakeLinks:
         self.kernel.space(ns).fdb.discard((dev, mac, dst))
 
     def add_address(self, ns: str, dev: str, cidr: str) -> None:
-        if dev not in self.kernel.space(ns).links:
+        space = self.kernel.space(ns)
+        if dev not in space.links:
             raise KernelError(f"{ns}: interface {dev} not found")
-        self.kernel.space(ns).addresses.add((dev, cidr))
+        if ":" in cidr and space.sysctls.get(f"net/ipv6/conf/{dev}/disable_ipv6") == "1":
+            raise KernelError(f"{ns}: IPv6 is disabled on {dev} (EACCES)")
+        space.addresses.add((dev, cidr))
 
     def delete_address(self, ns: str, dev: str, cidr: str) -> None:
         self.kernel.space(ns).addresses.discard((dev, cidr))
@@ -232,7 +236,21 @@ class FakeKernel:
         return self.space(ns).sysctls.get(path, "0")
 
     def write_sysctl(self, ns: str, path: str, value: str) -> None:
-        self.space(ns).sysctls[path] = value
+        space = self.space(ns)
+        space.sysctls[path] = value
+        m = re.fullmatch(r"net/ipv6/conf/([^/]+)/disable_ipv6", path)
+        if not m:
+            return
+        # as addrconf_disable_change: `all` sets every interface (and `default`), and an
+        # interface whose IPv6 goes off loses its IPv6 addresses and routes
+        devs = set(space.links) if m.group(1) == "all" else {m.group(1)}
+        for dev in devs:
+            space.sysctls[f"net/ipv6/conf/{dev}/disable_ipv6"] = value
+        if m.group(1) == "all":
+            space.sysctls["net/ipv6/conf/default/disable_ipv6"] = value
+        if value == "1":
+            space.addresses = {(d, c) for d, c in space.addresses if d not in devs or ":" not in c}
+            space.routes = {dst: r for dst, r in space.routes.items() if r[1] not in devs or ":" not in dst}
 
     def read_etc(self, ns: str, name: str) -> str | None:
         return self.space(ns).etc.get(name)
