@@ -16,11 +16,18 @@ from ..plan.plan import Plan
 UDP_IDLE = 90.0               # docker-proxy's UDP connection tracking timeout
 IP_PKTINFO = 8                # <linux/in.h>; Python's socket module lacks the IPv4 one
 PKTINFO = struct.Struct("i4s4s")   # struct in_pktinfo: ifindex, spec_dst, addr
+PKTINFO6 = struct.Struct("16sI")     # struct in6_pktinfo: addr, ifindex
 
 
-def _socket(ns: str, kind: int) -> socket.socket:
+def _socket(ns: str, kind: int, ip: str) -> socket.socket:
+    """A socket of `ip`'s family: a binding on an IPv6 host address listens on AF_INET6,
+    and forwards to a container's IPv4 address over AF_INET (docker-proxy's IPv6-to-IPv4)."""
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     with netns.entered(ns):
-        sock = socket.socket(socket.AF_INET, kind)
+        sock = socket.socket(family, kind)
+    if family == socket.AF_INET6:
+        # as docker-proxy's: [::]:8080 is IPv6's alone, 0.0.0.0:8080 is bound apart
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     sock.setblocking(False)
     return sock
 
@@ -78,7 +85,7 @@ class _UDPRelay(asyncio.DatagramProtocol):
         loop = asyncio.get_running_loop()
         flow = self.flows.get(client)
         if flow is None:
-            sock = _socket(self.item.netns, socket.SOCK_DGRAM)
+            sock = _socket(self.item.netns, socket.SOCK_DGRAM, self.item.container_ip)
             sock.connect((self.item.container_ip, self.item.container_port))
             relay = self
 
@@ -106,12 +113,16 @@ class _UDPRelay(asyncio.DatagramProtocol):
 
 class _UDPRelayFromDestination(_UDPRelay):
     """28.0's docker-proxy: each reply leaves from the address its client wrote to, read
-    with IP_PKTINFO, so a client on a connected socket (a container writing to the host's
-    address) accepts it. asyncio's datagram transport hides ancillary data: the listening
-    socket is read directly."""
+    with IP_PKTINFO (IPV6_PKTINFO), so a client on a connected socket (a container writing to
+    the host's address) accepts it. asyncio's datagram transport hides ancillary data: the
+    listening socket is read directly."""
 
     def start(self, sock: socket.socket) -> None:
-        sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+        self.v6 = sock.family == socket.AF_INET6
+        if self.v6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+        else:
+            sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
         self.sock = sock
         asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
 
@@ -126,12 +137,21 @@ class _UDPRelayFromDestination(_UDPRelay):
             return
         except OSError:
             return
-        local = next((PKTINFO.unpack(d[:PKTINFO.size])[2] for level, kind, d in anc
-                      if level == socket.IPPROTO_IP and kind == IP_PKTINFO), None)
+        if self.v6:
+            local = next((d[:16] for level, kind, d in anc
+                          if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO), None)
+        else:
+            local = next((PKTINFO.unpack(d[:PKTINFO.size])[2] for level, kind, d in anc
+                          if level == socket.IPPROTO_IP and kind == IP_PKTINFO), None)
         asyncio.ensure_future(self._forward(data, client, local))
 
     def reply(self, data: bytes, client, local: bytes | None) -> None:
-        cmsg = [(socket.IPPROTO_IP, IP_PKTINFO, PKTINFO.pack(0, local, bytes(4)))] if local else []
+        if not local:
+            cmsg = []
+        elif self.v6:
+            cmsg = [(socket.IPPROTO_IPV6, socket.IPV6_PKTINFO, PKTINFO6.pack(local, 0))]
+        else:
+            cmsg = [(socket.IPPROTO_IP, IP_PKTINFO, PKTINFO.pack(0, local, bytes(4)))]
         with contextlib.suppress(OSError):
             self.sock.sendmsg([data], cmsg, 0, client)
 
@@ -158,7 +178,7 @@ class Proxies:
     async def _open(self, item: Proxy) -> _Listener:
         loop = asyncio.get_running_loop()
         kind = socket.SOCK_STREAM if item.proto == "tcp" else socket.SOCK_DGRAM
-        sock = _socket(item.netns, kind)
+        sock = _socket(item.netns, kind, item.host_ip)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((item.host_ip, item.host_port))
         listener = _Listener(item, sock)
@@ -177,7 +197,7 @@ class Proxies:
         return listener
 
     async def _serve(self, item: Proxy, reader, writer) -> None:
-        upstream = _socket(item.netns, socket.SOCK_STREAM)
+        upstream = _socket(item.netns, socket.SOCK_STREAM, item.container_ip)
         try:
             await asyncio.wait_for(asyncio.get_running_loop().sock_connect(
                 upstream, (item.container_ip, item.container_port)), 5)

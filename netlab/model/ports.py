@@ -1,16 +1,17 @@
-"""Port publishing specs in Compose's short syntax: [[HOST_IP:]HOST_PORT[-END]:]PORT[-END][/PROTO]."""
+"""Port publishing specs in Compose's short syntax: [[HOST_IP:]HOST_PORT[-END]:]PORT[-END][/PROTO].
+An IPv6 HOST_IP goes in brackets, as go-connections' ParsePortSpec wants it: [::1]:8080:80."""
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any, TypeVar
 
 PROTOS = ("tcp", "udp", "sctp")
 T = TypeVar("T")
 _SPEC = re.compile(
-    r"^(?:(?:(?P<ip>\d{1,3}(?:\.\d{1,3}){3}):)?(?P<host>\d+(?:-\d+)?)?:)?"
+    r"^(?:(?:(?:\[(?P<bracketed>[^\]]*)\]|(?P<ip>\d{1,3}(?:\.\d{1,3}){3})):)?(?P<host>\d+(?:-\d+)?)?:)?"
     r"(?P<ctr>\d+(?:-\d+)?)(?:/(?P<proto>[A-Za-z]+))?$")
 
 
@@ -18,7 +19,7 @@ _SPEC = re.compile(
 class PortRequest:
     """What one spec asks for, before host ports are allocated."""
 
-    host_ip: IPv4Address | None      # None: the network's default binding address
+    host_ip: IPv4Address | IPv6Address | None      # None: the network's default binding address
     host_range: tuple[int, int] | None   # None: ephemeral
     container_range: tuple[int, int]
     proto: str
@@ -43,23 +44,40 @@ def _range(text: str, what: str) -> tuple[int, int]:
 def parse_port(spec: str | int) -> PortRequest:
     text = str(spec).strip()
     m = _SPEC.match(text)
+    if not m and _unbracketed_ipv6(text):
+        # ParsePortSpec splits on the last two colons and refuses what is left unbracketed
+        raise PortSpecError(f"{text!r}: write an IPv6 host address in brackets, "
+                            "as in [::1]:8080:80")
     if not m:
         raise PortSpecError(f"{text!r} is not a port mapping; use PORT, HOST:PORT, "
                             "IP:HOST:PORT or IP::PORT, each optionally /tcp, /udp or /sctp")
     proto = (m["proto"] or "tcp").lower()
     if proto not in PROTOS:
         raise PortSpecError(f"protocol {m['proto']!r} is not one of {', '.join(PROTOS)}")
-    host_ip = None
+    host_ip: IPv4Address | IPv6Address | None = None
     if m["ip"]:
         try:
             host_ip = IPv4Address(m["ip"])
         except ValueError:
             raise PortSpecError(f"{m['ip']!r} is not an IPv4 address") from None
+    elif m["bracketed"] is not None:
+        try:
+            host_ip = ip_address(m["bracketed"])    # SplitHostPort takes an IPv4 one in brackets too
+        except ValueError:
+            raise PortSpecError(f"{m['bracketed']!r} is not an IP address") from None
     ctr = _range(m["ctr"], "container")
     host = _range(m["host"], "host") if m["host"] else None
     if host and ctr[0] != ctr[1] and host[1] - host[0] != ctr[1] - ctr[0]:
         raise PortSpecError(f"host range {m['host']} and container range {m['ctr']} differ in length")
     return PortRequest(host_ip, host, ctr, proto)
+
+
+def _unbracketed_ipv6(text: str) -> bool:
+    head = text.partition("/")[0].rsplit(":", 2)[0]
+    try:
+        return ip_address(head).version == 6
+    except ValueError:
+        return False
 
 
 def parse_expose(spec: str | int) -> list[tuple[int, str]]:

@@ -114,10 +114,14 @@ class Attachment:
 
 @dataclass(frozen=True)
 class PortBinding:
-    host_ip: IPv4Address
+    host_ip: IPv4Address | IPv6Address
     host_port: int
     container_port: int
     proto: str
+    # the spec named the host address: an explicit 0.0.0.0 gets no IPv6 twin on ::, the
+    # network's default address (none given) does (configurePortBindingIPv6); not compared,
+    # as both are the same IPv4 binding
+    explicit_ip: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,6 @@ class Golden:
     def skip_reason(self) -> str | None:
         if self.flag("wsl2mirrored"):
             return "WSL2 mirrored networking (a Windows host's loopback shared with WSL2) has no Linux-only equivalent"
-        if self.family == "ipv6" and self.step == "network" and self.flag("bindlh"):
-            return "a port published on ::1 needs an IPv6 host address in a port spec, which the model does not take yet"
         return None
 
     def text(self) -> str:
@@ -101,8 +99,9 @@ def lab_yaml(g: Golden) -> str:
     v6 = f", ipv6_address: \"{ENDPOINT6}\"" if ipv6 else ""
     lines += ["containers:", "  c1:", f"    networks: {{dummy: {{ipv4_address: 192.168.0.2{v6}}}}}"]
     if not g.flag("internal"):      # internal networks publish nothing (one golden per icc/hairpin)
-        bind = "127.0.0.1:" if g.flag("bindlh") else ""
-        lines.append(f"    ports: [\"{bind}8080:80\"]")
+        # moby's test binds each family's loopback: a dual-stack lab publishes on both
+        ports = ['"8080:80"'] if not g.flag("bindlh") else ['"127.0.0.1:8080:80"'] + (['"[::1]:8080:80"'] if ipv6 else [])
+        lines.append(f"    ports: [{', '.join(ports)}]")
     return "\n".join(lines) + "\n"
 
 

@@ -49,7 +49,8 @@ def program_external_connectivity(ipt: Iptables, seg: Segment, c: Container, hai
     which holds the exposed ports, exists only there."""
     cip = _address(c, seg)
     for b in c.ports:
-        forward(ipt, seg.device, b, cip, hairpin)
+        if b.host_ip.version == 4:      # an IPv6 host address is docker-proxy's alone here
+            forward(ipt, seg.device, b, cip, hairpin)
     if seg.icc:
         return
     for p in parents:

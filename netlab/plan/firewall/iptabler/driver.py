@@ -80,16 +80,19 @@ def port_bindings(c: Container, routed: bool, *, ipv6: bool = False) -> list[Por
 
     IPv6 (configurePortBindingIPv6): a binding on every address (no host address given, the
     default 0.0.0.0) has its twin on :: with the same host port; one on an IPv6 address is
-    IPv6's alone. The model does not keep an explicit 0.0.0.0 apart from none given, so an
-    explicit one gets the twin too (Docker's would not)."""
-    bindings = [b for b in c.ports if b.host_ip.version == (6 if ipv6 else 4) or (ipv6 and b.host_ip == ANY)]
+    IPv6's alone; one on an explicit 0.0.0.0 is IPv4's alone."""
+    bindings = [b for b in c.ports if b.host_ip.version == (6 if ipv6 else 4) or (ipv6 and _twinned(b))]
     any_ip = ANY6 if ipv6 else ANY
     if routed:
-        bindings = [PortBinding(any_ip, 0, b.container_port, b.proto) for b in bindings]    # type: ignore[arg-type]
+        bindings = [PortBinding(any_ip, 0, b.container_port, b.proto) for b in bindings]
     elif ipv6:
-        bindings = [PortBinding(ANY6, b.host_port, b.container_port, b.proto) if b.host_ip == ANY else b  # type: ignore[arg-type]
+        bindings = [PortBinding(ANY6, b.host_port, b.container_port, b.proto) if _twinned(b) else b
                     for b in bindings]
     return sorted(bindings, key=lambda b: (b.container_port, PROTO_NUMBERS[b.proto], b.host_port, b.host_ip))
+
+
+def _twinned(b: PortBinding) -> bool:
+    return b.host_ip == ANY and not b.explicit_ip
 
 
 def _links(fw: Iptabler, seg: Segment, c: Container, started: list[Container]) -> None:
