@@ -37,15 +37,19 @@ class NamespaceMode:
                 # interface); `all` at 1 would take the endpoint's addresses away again
                 value = "0"
             plan.add(Sysctl(c.netns, path, value))
-        for ifname in v6:
-            plan.add(Sysctl(c.netns, f"net/ipv6/conf/{ifname}/disable_ipv6", "0"))
         hairpin = not topo.host(c.host).daemon.userland_proxy
         for att in c.attachments:
             DRIVERS[att.driver].plan_endpoint(plan, topo, c, att, hairpin)
+        # IPv6 only where the endpoint's driver gave the interface its IPv6 address: a route
+        # via an IPv6 gateway the interface has no prefix for cannot be made
+        planned6 = {att.ifname for att in c.attachments if att.address6 is not None
+                    and plan.get(("address", c.netns, att.ifname, str(att.address6))) is not None}
+        for ifname in sorted(planned6):
+            plan.add(Sysctl(c.netns, f"net/ipv6/conf/{ifname}/disable_ipv6", "0"))
         gw = c.attachment(c.gateway_network) if c.gateway_network else None
         if gw is not None:
             plan.add(Route(c.netns, "default", str(gw.gateway), gw.ifname))
-            if gw.gateway6 is not None:
+            if gw.gateway6 is not None and gw.ifname in planned6:
                 plan.add(Route(c.netns, DEFAULT6, str(gw.gateway6), gw.ifname))
 
     def plan_ports(self, plan: Plan, topo: Topology, c: Container) -> None:

@@ -155,3 +155,24 @@ def test_up_refuses_ipv6_lab_when_ipv6_is_off(monkeypatch):
         lifecycle.require_kernel(plan)
     v4 = build_plan(load_text("name: v4k\nnetworks: {n: {subnet: 10.1.0.0/24}}\ncontainers: {a: {networks: [n]}}\n"))
     lifecycle.require_kernel(v4)      # an IPv4 lab does not ask
+
+
+def test_no_ipv6_route_where_the_driver_planned_no_ipv6_address():
+    """macvlan does not make IPv6 addresses yet: a route via its IPv6 gateway could not be made."""
+    topo = load_text("""
+name: v6mv
+engine: "28.5"
+networks:
+  mv:
+    driver: macvlan
+    enable_ipv6: true
+    ipam: {config: [{subnet: 10.10.101.0/24, gateway: 10.10.101.254}, {subnet: "2001:db8:3::/64"}]}
+containers:
+  a: {networks: [mv]}
+""")
+    a = topo.container("a")
+    assert a.attachment("mv").address6 is not None
+    plan = build_plan(topo)
+    assert Route(a.netns, "default", "10.10.101.254", "eth0") in plan.items
+    assert not any(isinstance(i, Route) and i.dst == DEFAULT6 for i in plan.items)
+    assert not any(isinstance(i, Sysctl) and i.path == "net/ipv6/conf/eth0/disable_ipv6" for i in plan.items)
