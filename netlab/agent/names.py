@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv6Address
 
 from ..plan.items import DnsNames, Resolver
 
@@ -16,23 +17,30 @@ PTR_V6 = ".ip6.arpa."
 
 
 def reverse_ip(ip: str) -> str:
-    """10.9.0.2 -> 2.0.9.10, as a PTR name carries it."""
+    """10.9.0.2 -> 2.0.9.10, as a PTR name carries it; an IPv6 address as its nibbles
+    reversed (netutils.ReverseIP), without the domain either way."""
+    if ":" in ip:
+        return IPv6Address(ip).reverse_pointer.removesuffix(PTR_V6[:-1])
     return ".".join(reversed(ip.split(".")))
 
 
 @dataclass(frozen=True)
 class Table:
-    """One network's service records: name -> addresses, reversed address -> container name."""
+    """One network's service records: name -> IPv4 addresses, name -> IPv6 addresses,
+    reversed address -> container name."""
 
     names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     reverse: Mapping[str, str] = field(default_factory=dict)
+    names6: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, item: DnsNames) -> Table:
         reverse: dict[str, str] = {}
         for ip, name in item.reverse:
             reverse.setdefault(reverse_ip(ip), name)   # the first registration wins, as in ipMap
-        return cls({name: tuple(ips) for name, ips in item.names}, reverse)
+        names = {name: tuple(ip for ip in ips if ":" not in ip) for name, ips in item.names}
+        names6 = {name: six for name, ips in item.names if (six := tuple(ip for ip in ips if ":" in ip))}
+        return cls(names, reverse, names6)
 
 
 EMPTY = Table()
@@ -51,7 +59,7 @@ class View:
                    dict(item.links))
 
     def known(self, name: str) -> bool:
-        """The name resolves here (to IPv4, the only family the lab's networks have)."""
+        """The name resolves here (to IPv4: every endpoint has an IPv4 address)."""
         return resolve_name(self, name)[0] is not None
 
 
@@ -68,9 +76,11 @@ def _candidates(name: str) -> list[tuple[str, str]]:
 def _network_lookup(table: Table, name: str, ipv6: bool) -> tuple[tuple[str, ...] | None, bool]:
     """network.ResolveName: (addresses, ipv6_miss). Names compare case-insensitively. A name
     with IPv4 addresses only is an IPv6 miss: known, so not to be forwarded."""
-    ips = table.names.get(name.rstrip(".").lower())
+    key = name.rstrip(".").lower()
+    ips = table.names.get(key)
     if ipv6:
-        return None, bool(ips)
+        six = table.names6.get(key)
+        return (six or None), bool(ips) and not six
     return (ips or None), False
 
 
@@ -110,9 +120,10 @@ def resolve_name(view: View, qname: str, ipv6: bool = False) -> tuple[tuple[str,
 def resolve_ptr(view: View, qname: str) -> str | None:
     """`<container>.<network>` for a PTR name of an address on one of the container's networks."""
     lowered = qname.lower() if qname.endswith(".") else qname.lower() + "."
-    if not lowered.endswith(PTR_V4):
-        return None          # IPv6 PTRs: the lab's networks have no IPv6 addresses
-    reversed_ip = lowered[:-len(PTR_V4)]
+    suffix = next((s for s in (PTR_V4, PTR_V6) if lowered.endswith(s)), None)
+    if suffix is None:
+        return None
+    reversed_ip = lowered[:-len(suffix)]
     for network, table in view.networks:
         name = table.reverse.get(reversed_ip)
         if name:

@@ -94,7 +94,9 @@ def endpoint_names(c: Container, network: str) -> list[str]:
 
 
 def name_tables(topo: Topology) -> list[DnsNames]:
-    """Each resolving network's service records, endpoints in join (file) order."""
+    """Each resolving network's service records, endpoints in join (file) order: a name's
+    addresses of both families in one list (the agent answers A from the IPv4 ones, AAAA from
+    the IPv6 ones), and address -> container name for PTR."""
     names: dict[str, dict[str, list[str]]] = {}
     reverse: dict[str, list[tuple[str, str]]] = {}
     networks: dict[str, str] = {}
@@ -105,12 +107,12 @@ def name_tables(topo: Topology) -> list[DnsNames]:
             where = scope(topo, att.network, c.host)
             networks[where] = att.network
             table = names.setdefault(where, {})
-            ip = str(att.address.ip)
+            # an endpoint with IPv6 registers its v6 address too (svcIPv6Map, and ipMap for PTR)
+            own = [str(att.address.ip)] + ([str(att.address6.ip)] if att.address6 is not None else [])
             for name in endpoint_names(c, att.network):
                 ips = table.setdefault(name.lower(), [])
-                if ip not in ips:
-                    ips.append(ip)
-            reverse.setdefault(where, []).append((ip, c.name))
+                ips += [ip for ip in own if ip not in ips]
+            reverse.setdefault(where, []).extend((ip, c.name) for ip in own)
     return [DnsNames(where, networks[where], tuple((n, tuple(ips)) for n, ips in table.items()),
                      tuple(reverse[where]))
             for where, table in names.items()]

@@ -32,7 +32,10 @@ def container_hosts(topo: Topology, c: Container) -> str:
         names = [link.alias, child.hostname] + ([child.name] if child.name != link.alias else [])
         lines.append(f"{att.address.ip}\t{' '.join(names)}\n")
     for att in c.attachments:
+        # each endpoint's IPv4 address, then its IPv6 one (getEtcHostsAddrs)
         lines.append(f"{att.address.ip}\t{c.hostname}\n")
+        if att.address6 is not None:
+            lines.append(f"{att.address6.ip}\t{c.hostname}\n")
     return "".join(lines)
 
 
