@@ -30,9 +30,11 @@ from .plan import Plan
 
 NFTABLES = "nftables"       # beside the families "ipv4" and "ipv6": an engine's native tables
 
+# sysctls come after the links they name but before addresses: with disable_ipv6=1 the
+# kernel refuses an interface's IPv6 addresses
 RANK: dict[type[Item], float] = {
     Netns: 0, Bridge: 1, Veth: 2, Vlan: 2.1, Vxlan: 2.2, Macvlan: 2.3, Address: 3, Neighbour: 4.1, Fdb: 4.2,
-    Route: 4, Sysctl: 5, Firewall: 6, NftRuleset: 6.1, EtcFile: 7, Process: 8, Proxy: 9,
+    Route: 4, Sysctl: 2.9, Firewall: 6, NftRuleset: 6.1, EtcFile: 7, Process: 8, Proxy: 9,
     **{kind: 10 for kind in DNS_ITEMS}}
 
 

@@ -176,3 +176,18 @@ containers:
     assert Route(a.netns, "default", "10.10.101.254", "eth0") in plan.items
     assert not any(isinstance(i, Route) and i.dst == DEFAULT6 for i in plan.items)
     assert not any(isinstance(i, Sysctl) and i.path == "net/ipv6/conf/eth0/disable_ipv6" for i in plan.items)
+
+
+def test_ipv6_turned_off_behind_our_back_is_repaired_sysctls_first():
+    """Someone writes all.disable_ipv6=1 in a container: the kernel drops its IPv6 addresses
+    and routes, and refuses new ones until IPv6 is on again, so the repair writes the
+    sysctls before the addresses (plan/diff RANK)."""
+    topo, plan = _plan()
+    k = FakeKernel()
+    converge(k, plan, None)
+    a = topo.container("a").netns
+    k.write_sysctl(a, "net/ipv6/conf/all/disable_ipv6", "1")
+    assert remaining(k, plan)
+    converge(k, plan, plan)
+    assert remaining(k, plan) == []
+    assert ("eth0", "2001:db8:2::2/64") in k.space(a).addresses
