@@ -7,26 +7,13 @@ import sys
 
 import pytest
 from conftest import needs_root
+from ipv6_labs import dual_stack_lab
 
 pytestmark = [needs_root, pytest.mark.root]
 
 LAB = "v6live"
-DUAL = f"""
-name: {LAB}
-engine: "28.5"
-networks:
-  dual:
-    enable_ipv6: true
-    ipam:
-      config:
-        - subnet: 172.30.0.0/24
-        - subnet: "2001:db8:2::/64"
-containers:
-  a: {{networks: [dual]}}
-  b: {{networks: [dual]}}
-expect:
-  - {{from: a, to: b}}
-"""
+DUAL = dual_stack_lab(LAB, "  a: {networks: [dual]}\n  b: {networks: [dual]}\n",
+                      tail="expect:\n  - {from: a, to: b}\n")
 
 
 def in_ns(name: str, *argv: str) -> subprocess.CompletedProcess:

@@ -9,22 +9,12 @@ import sys
 
 import pytest
 from conftest import needs_root
+from ipv6_labs import dual_stack_lab
 
 pytestmark = [needs_root, pytest.mark.root]
 
 LAB = "v6names"
-DUAL = """
-name: {lab}
-engine: "28.5"
-networks:
-  dual:
-    enable_ipv6: true
-    ipam:
-      config:
-        - subnet: 172.30.0.0/24
-        - subnet: "2001:db8:2::/64"
-containers:
-  a: {{networks: [dual]}}
+CONTAINERS = """  a: {{networks: [dual]}}
   b:
     networks: [dual]
     ports: ["[::1]:8081:80"]
@@ -43,7 +33,7 @@ def dnsquery(container: str, *args: str) -> str:
 
 def test_ipv6_names_and_port_live(make_lab):
     from netlab.app.lifecycle import snapshot_topology
-    make_lab(DUAL.format(lab=LAB, python=sys.executable))
+    make_lab(dual_stack_lab(LAB, CONTAINERS.format(python=sys.executable)))
     a = snapshot_topology(LAB).container("a")
     hosts = netlab("exec", LAB, "a", "--", "cat", "/etc/hosts").stdout
     assert f"2001:db8:2::2\t{a.hostname}\n" in hosts

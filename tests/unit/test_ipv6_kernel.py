@@ -8,6 +8,7 @@ import struct
 
 import pytest
 from fake_kernel import FakeKernel
+from ipv6_labs import dual_stack_lab
 from test_fake_kernel import converge, remaining
 
 from netlab.app import lifecycle
@@ -18,22 +19,8 @@ from netlab.model import load_text
 from netlab.plan.items import DEFAULT6, Address, Route, Sysctl
 from netlab.plan.planner import build_plan
 
-DUAL = """
-name: v6k
-engine: "28.5"
-networks:
-  dual:
-    enable_ipv6: true
-    ipam:
-      config:
-        - subnet: 172.30.0.0/24
-        - subnet: "2001:db8:2::/64"
-  v4only: {subnet: 172.31.0.0/24}
-containers:
-  a: {networks: [dual]}
-  b: {networks: [dual, v4only]}
-  c: {networks: [v4only]}
-"""
+DUAL = dual_stack_lab("v6k", "  a: {networks: [dual]}\n  b: {networks: [dual, v4only]}\n  c: {networks: [v4only]}\n",
+                      networks="  v4only: {subnet: 172.31.0.0/24}\n")
 
 
 def _plan():

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ipaddress import IPv6Address, IPv6Interface, IPv6Network
 
 import pytest
+from ipv6_labs import dual_stack_lab
 
 from netlab.errors import TopologyError
 from netlab.model import load_text
@@ -11,21 +12,14 @@ from netlab.model.inspect import inspect_lab
 from netlab.model.ipam6 import engine_host_id, mac_derived, ula_pool
 from netlab.plan.planner import build_plan
 
-DUAL = """
-name: v6
-engine: "{engine}"
-networks:
-  dual:
-    enable_ipv6: true
-    ipam:
-      config:
-        - subnet: 172.30.0.0/24
-        - subnet: "2001:db8:2::/64"
-containers:
-  a: {{networks: {{dual: {{ipv6_address: "2001:db8:2::3"}}}}}}
-  b: {{networks: [dual]}}
-  c: {{networks: [dual]}}
+CONTAINERS = """  a: {networks: {dual: {ipv6_address: "2001:db8:2::3"}}}
+  b: {networks: [dual]}
+  c: {networks: [dual]}
 """
+
+
+def dual(engine: str) -> str:
+    return dual_stack_lab("v6", CONTAINERS, engine)
 
 
 def _att(topo, container, network):
@@ -41,7 +35,7 @@ def test_ula_pool_is_moby_derivation():
 
 @pytest.mark.parametrize("engine", ["20.10", "26.1", "28.5", "29.7", "29.7-nftables"])
 def test_dual_stack_gateway_first_then_sequential_around_statics(engine):
-    topo = load_text(DUAL.format(engine=engine))
+    topo = load_text(dual(engine))
     seg = topo.segment("dual", "node1")
     assert seg.subnet6 == IPv6Network("2001:db8:2::/64")
     assert seg.gateway6 == IPv6Address("2001:db8:2::1")    # ::0 is kept back (Subnet-Router anycast)
@@ -196,7 +190,7 @@ def test_ipv4_entry_of_ipam_config_is_the_flat_keys():
 
 
 def test_inspect_shows_both_families():
-    topo = load_text(DUAL.format(engine="28.5"))
+    topo = load_text(dual("28.5"))
     net = inspect_lab(topo, "dual")[0]
     assert net["EnableIPv6"] is True
     assert net["IPAM"]["Config"] == [{"Subnet": "172.30.0.0/24", "Gateway": "172.30.0.1"},
@@ -209,12 +203,12 @@ def test_inspect_shows_both_families():
 
 
 def test_a_dual_stack_lab_still_plans():
-    """The kernel part comes later: the IPv4 plan of a dual-stack lab is the IPv4 lab's."""
-    v4 = DUAL.replace("    enable_ipv6: true\n", "").replace('        - subnet: "2001:db8:2::/64"\n', "") \
+    """IPv6 only adds to a plan: every item of the IPv4 lab is in the dual-stack lab's."""
+    v4 = dual("28.5").replace("    enable_ipv6: true\n", "").replace('        - subnet: "2001:db8:2::/64"\n', "") \
         .replace('{ipv6_address: "2001:db8:2::3"}', "{}")
     assert "ipv6" not in v4 and "2001" not in v4
-    plan4 = build_plan(load_text(v4.format(engine="28.5")))
-    plan6 = build_plan(load_text(DUAL.format(engine="28.5")))
+    plan4 = build_plan(load_text(v4))
+    plan6 = build_plan(load_text(dual("28.5")))
     assert plan4.items and {i.key for i in plan4.items} <= {i.key for i in plan6.items}
 
 
