@@ -268,7 +268,9 @@ def cases_on(engines: tuple[str, ...], cases: list) -> list:
 # Golden labs the real Docker cannot build here, and why.
 NO_SCTP = "this kernel has no SCTP sockets: Docker fails to publish the port"
 NOT_RUNNABLE = {"sctp": NO_SCTP, "iptables28_networks": NO_SCTP,
-                "iptables_engines_mixed": "node3 runs Docker 29.7, and no real 29.7 is here"}
+                "iptables_engines_mixed": "node3 runs Docker 29.7, and no real 29.7 is here",
+                # issue 14's conformance part: Docker's IPv6 networks are not created by the scenarios yet
+                "iptables28_ipv6": "the scenarios do not create IPv6 networks in Docker yet"}
 
 
 def scenario(case: str) -> Scenario:
