@@ -76,11 +76,12 @@ class BridgeDriver(BaseDriver):
     def segment_problems(self, segments: Segments) -> list[Problem]:
         """dockerd refuses an isolated gateway on a network that is not --internal
         (parseNetworkOptions, 28.0): a network with no gateway has no way out to offer."""
-        refused = sorted({s.network for segs in segments.values() for s in segs.values()
-                          if s.driver == self.name and s.gateway_mode == "isolated" and not s.internal})
-        return [(f"networks.{name}.driver_opts.{GATEWAY_MODE}",
+        refused = sorted({(s.network, key) for segs in segments.values() for s in segs.values()
+                          for key in (GATEWAY_MODE, GATEWAY_MODE_IPV6)
+                          if s.driver == self.name and s.option(key) == "isolated" and not s.internal})
+        return [(f"networks.{name}.driver_opts.{key}",
                  "gateway mode 'isolated' can only be used for an internal network; add `internal: true`")
-                for name in refused]
+                for name, key in refused]
 
     def plan_segment(self, plan: Plan, topo: Topology, seg: Segment) -> None:
         ns = topo.host(seg.host).netns
