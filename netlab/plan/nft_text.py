@@ -18,6 +18,11 @@ _COUNTER = re.compile(r"\bcounter packets \d+ bytes \d+")
 _HANDLE = re.compile(r"\s*# handle \d+$")
 
 
+def without_counts(text: str) -> str:
+    """`counter packets 3 bytes 180` -> `counter`: the rule, not what it has seen."""
+    return _COUNTER.sub("counter", text)
+
+
 def numeric_priorities(text: str) -> str:
     """`priority dstnat` -> `priority -100`, `priority filter + 10` -> `priority 10`."""
     def number(m: re.Match[str]) -> str:
@@ -37,7 +42,7 @@ def _lines(text: str) -> list[str]:
     out: list[str] = []
     pending: list[str] = []
     for raw in text.splitlines():
-        line = _COUNTER.sub("counter", _HANDLE.sub("", raw)).strip()
+        line = without_counts(_HANDLE.sub("", raw)).strip()
         if not line or line.startswith("#"):
             continue
         if pending or line.startswith("elements = {"):

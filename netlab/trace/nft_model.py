@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from ..plan.firewall.nft import NftTable as ListedTable
 from ..plan.firewall.nft import parse_tables
 from ..plan.firewall.nft.render import NftTextError
+from ..plan.nft_text import PRIORITIES, without_counts
 
-# named chain priorities (nft(8), "CHAIN PRIORITIES", family ip)
-PRIORITIES = {"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
 FAMILIES = ("ip", "inet")           # the IPv4 tracer's families; ip6, arp, bridge, netdev are not walked
-
-_COUNTER = re.compile(r"\bcounter packets \d+ bytes \d+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,7 +91,7 @@ def priority(text: str) -> int:
 
 def rule_text(line: str) -> str:
     """A listed rule without its counter's numbers."""
-    return _COUNTER.sub("counter", line).strip()
+    return without_counts(line).strip()
 
 
 def parse(text: str, families: tuple[str, ...] = FAMILIES) -> NftRuleset:
