@@ -93,6 +93,8 @@ def parse_expose(spec: str | int) -> list[tuple[int, str]]:
 
 
 Port = tuple[int, str]     # (number, protocol), what Docker writes as "80/tcp"
+# the protocols' numbers (types.Protocol): from 28.0 the port mapper sorts bindings by them
+PROTO_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}
 GO_MAX_INSERTION = 12      # sort.Sort uses insertion sort up to this length
 
 

@@ -5,7 +5,7 @@ from ipaddress import IPv4Address, IPv6Address
 
 from ... import drivers
 from ..context import Context, portlike
-from ..ports import Port, PortSpecError, daemon_order, parse_port
+from ..ports import PROTO_NUMBERS, Port, PortSpecError, daemon_order, parse_port
 from ..specs import ContainerSpec
 from ..topology import Host, PortBinding, Segment
 
@@ -135,9 +135,6 @@ class PortAllocator:
             self.ctx.err(f"containers.{who}", f"no ephemeral host port left on {ip}/{proto} "
                                             f"(range {lo}-{hi} on host {host!r}); publish fewer ports")
         return 0
-
-
-PROTO_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}
 
 
 def _mapper_order(entry: tuple[Port, _Try]) -> tuple[bool, int, int, int]:

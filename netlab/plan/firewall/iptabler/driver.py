@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv6Address
 
+from ....model.ports import PROTO_NUMBERS
 from ....model.topology import Attachment, Container, PortBinding, Segment, Topology
 from ..model import Ruleset
 from .endpoint import add_endpoint, add_link, add_ports
@@ -20,7 +21,6 @@ from .network import new_network
 
 ANY = IPv4Address("0.0.0.0")
 ANY6 = IPv6Address("::")
-PROTO_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}    # types.Protocol: the sort's order
 
 
 def replay(topo: Topology, host: str, flavor: Flavor, family: Family) -> Ruleset:

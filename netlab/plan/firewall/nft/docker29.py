@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv6Address
 
+from ....model.ports import PROTO_NUMBERS
 from ....model.topology import Container, PortBinding, Segment, Topology
 from ..iptabler.driver import ANY6, port_bindings
 from ..iptabler.netfam import net_fam
@@ -27,7 +28,6 @@ from .nftabler import Binding, FamilyConfig, FirewallConfig, Network, NetworkCon
 from .render import render_tables
 
 ANY = IPv4Address("0.0.0.0")
-PROTO_NUMBERS = {"tcp": 6, "udp": 17, "sctp": 132}     # types.Protocol, the order Compare uses
 
 
 def host_ruleset(topo: Topology, host: str) -> Ruleset:
