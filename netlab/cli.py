@@ -247,6 +247,11 @@ def verify(lab):
         sys.exit(1)
 
 
+# -4 / -6 as ping and ip take them: which of a name's addresses the probe goes to
+FAMILY = click.option("-6", "family", flag_value=6, default=None,
+                      help="to DST's IPv6 address (an IPv6 address as DST needs no -6)")
+
+
 @main.command()
 @click.argument("target", metavar="LAB|FILE")
 @click.argument("src")
@@ -259,12 +264,14 @@ def verify(lab):
 @click.option("--predict", is_flag=True, help="walk the plan only: no root, no probe (FILE or LAB)")
 @click.option("--pcap", default=None, metavar="FILE", help="every captured copy, one pcapng interface per hop")
 @click.option("--all-rules", is_flag=True, help="show the chain policies that accepted, too")
-def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules):
+@FAMILY
+def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules, family):
     """Follow one probe from SRC (a container, a host, `outside`) to DST (a container, an
-    address, a name, HOST:PORT): hops, rules, NAT, outcome; live beside the prediction."""
+    address, a name, HOST:PORT, [IPv6]:PORT): hops, rules, NAT, outcome; live beside the
+    prediction."""
     from .app.tracing import for_target
     from .trace.report import render
-    t = for_target(target, src, dst, proto, port, predict, pcap)
+    t = for_target(target, src, dst, proto, port, predict, pcap, family)
     click.echo(json.dumps(t.to_dict(), indent=1) if as_json else render(t, all_rules), nl=as_json)
 
 
@@ -277,13 +284,14 @@ def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules):
               help="destination port (tcp, udp)")
 @click.option("--predict", is_flag=True, help="for a live LAB: draw the predicted path (no probe sent)")
 @click.option("-o", "--output", required=True, metavar="OUT", help="out.svg, out.png, out.dot or out.html")
-def graph(target, trace_, proto, port, predict, output):
+@FAMILY
+def graph(target, trace_, proto, port, predict, output, family):
     """Draw the lab (a file: no root; a live lab: as it is now), and a probe's path on it."""
     from . import graph as pictures
     from .app.observe_lab import graph_for
     pictures.format_of(output)          # a wrong suffix fails before any work
     src, dst = trace_ or (None, None)
-    topology, path = graph_for(target, src, dst, proto, port, predict)
+    topology, path = graph_for(target, src, dst, proto, port, predict, family)
     fmt = pictures.save(output, topology, path)
     click.echo(f"wrote {output} ({fmt}" + ("" if fmt in ("dot",) else f", drawn with {pictures.engine()}") + ")")
 

@@ -12,19 +12,21 @@ __all__ = ["for_target", "live_trace"]
 
 
 def live_trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | None = None,
-               pcap: str | None = None, timeout: float | None = None) -> Trace:
-    """Inject one probe in the live lab LAB and report what happened, beside the prediction."""
+               pcap: str | None = None, timeout: float | None = None, family: int | None = None) -> Trace:
+    """Inject one probe in the live lab LAB and report what happened, beside the prediction;
+    `family` 6 traces to a name's IPv6 address (an IPv6 DST needs none)."""
     from ..trace import session
     session.check_can_trace(pcap)       # root first: before the lab's state is read
     st = state.load(lab)
     if st is None:
         raise state.not_up(lab)
     return session.trace(state.snapshot_topology(lab), st.plan, st.firewall, src, dst, proto=proto,
-                         port=port, pcap=pcap, timeout=session.TIMEOUT if timeout is None else timeout)
+                         port=port, pcap=pcap, timeout=session.TIMEOUT if timeout is None else timeout,
+                         family=family)
 
 
 def for_target(target: str, src: str, dst: str, proto: str | None = None, port: int | None = None,
-               predict: bool = False, pcap: str | None = None) -> Trace:
+               predict: bool = False, pcap: str | None = None, family: int | None = None) -> Trace:
     """TARGET as the CLI takes it. With `predict`: a FILE (no root) or a LAB's snapshot,
     walked from the plan. Without: the live LAB (or the lab a FILE names) is traced."""
     from ..trace.predict import predict_trace
@@ -33,9 +35,9 @@ def for_target(target: str, src: str, dst: str, proto: str | None = None, port: 
             from ..trace.target import TraceError
             raise TraceError("--pcap needs a live trace: a prediction captures nothing")
         if os.path.isfile(target):
-            return predict_trace(target, src, dst, proto=proto, port=port)
-        return predict_trace(state.snapshot_topology(target), src, dst, proto=proto, port=port)
+            return predict_trace(target, src, dst, proto=proto, port=port, family=family)
+        return predict_trace(state.snapshot_topology(target), src, dst, proto=proto, port=port, family=family)
     if os.path.isfile(target):
         from ..model import load_file
         target = load_file(target).name
-    return live_trace(target, src, dst, proto=proto, port=port, pcap=pcap)
+    return live_trace(target, src, dst, proto=proto, port=port, pcap=pcap, family=family)

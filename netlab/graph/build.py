@@ -12,7 +12,7 @@ from ..model import naming
 from ..model.topology import Topology
 from ..plan.plan import Plan
 from ..trace.model import DELIVERED, REQUEST, Hop, Trace
-from ..trace.wiring import LOOPBACK, Iface, Space, Wiring, from_plan
+from ..trace.wiring import LOOPBACK, LOOPBACK6, Iface, Space, Wiring, from_plan
 from .schema import DROP, ENCAPSULATED, HOW
 
 HOOKS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
@@ -39,7 +39,7 @@ def topology_graph(topo: Topology, plan: Plan) -> nx.Graph:
         for iface in shown:
             g.add_node(node_id(iface), kind="interface", link=iface.kind, netns=space.name, ifname=iface.name,
                        owner=space.owner, host=hosts.get(space.name),
-                       addresses=[str(a) for a in iface.addresses if a != LOOPBACK], mac=iface.mac,
+                       addresses=[str(a) for a in iface.addresses if a not in (LOOPBACK, LOOPBACK6)], mac=iface.mac,
                        master=iface.master, vni=iface.vni, mode=iface.mode,
                        network=networks.get((space.name, iface.name)), remotes=_remotes(space, iface),
                        state=None)
@@ -55,7 +55,7 @@ def _shown(iface: Iface, ifaces: dict[str, Iface]) -> bool:
     """`lo` only where it holds a lab address, or where it is all there is (network_mode none)."""
     if iface.kind != "lo":
         return True
-    return any(a != LOOPBACK for a in iface.addresses) or len(ifaces) == 1
+    return any(a not in (LOOPBACK, LOOPBACK6) for a in iface.addresses) or len(ifaces) == 1
 
 
 def _host_of(topo: Topology, wiring: Wiring) -> dict[str, str]:

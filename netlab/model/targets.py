@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import NoReturn
 
 from ..errors import LabError
-from .topology import Topology
+from .topology import Container, Topology
 
 
 @dataclass(frozen=True)
@@ -36,32 +36,63 @@ def _no_such_name(topo: Topology, name: str) -> NoReturn:
                    f"(it has: {', '.join(known)})")
 
 
-def address(topo: Topology, source: str, target: str) -> IPv4Address:
-    """The address SOURCE would use for TARGET: a shared network first, as a person would."""
+def address(topo: Topology, source: str, target: str, family: int = 4) -> IPv4Address | IPv6Address:
+    """The address SOURCE would use for TARGET: a shared network first, as a person would;
+    `family` 6 asks for the IPv6 one."""
     try:
-        return IPv4Address(target)
+        return ip_address(target)
     except ValueError:
         pass
+    if family == 6:
+        return _address6(topo, source, target)
     if target == "outside":
         return topo.outside_addresses[0] if topo.outside_addresses else topo.underlay.gateway
     if any(h.name == target for h in topo.hosts):
         return topo.host(target).address
-    c = topo.find_container(target)
-    if c is None:    # and not `outside` or a host, handled above: what endpoint() raises
-        _no_such_name(topo, target)
-    while c.mode == "container" and c.shares:
-        c = topo.container(c.shares)
+    c = _container(topo, target)
     if c.mode == "host":
         return topo.host(c.host).address
-    if not c.attachments:
-        raise LabError(f"{target!r} has no network address (network_mode {c.mode})")
-    src = topo.find_container(source)
+    src = _source(topo, source)
     if src is not None:
-        while src.mode == "container" and src.shares:
-            src = topo.container(src.shares)
         mine = {a.network for a in src.attachments}
         for att in c.attachments:
             if att.network in mine and src.host == c.host or att.driver == "overlay" and att.network in mine:
                 return att.address.ip
     gw = c.attachment(c.gateway_network) if c.gateway_network else None
     return (gw or c.attachments[0]).address.ip
+
+
+def _container(topo: Topology, name: str) -> Container:
+    """The container NAME stands for, through `container:` sharing; one with no addresses
+    (network_mode none) is an error. A host-mode container is returned as it is."""
+    c = _source(topo, name)
+    if c is None:    # and not `outside` or a host, handled before: what endpoint() raises
+        _no_such_name(topo, name)
+    if c.mode != "host" and not c.attachments:
+        raise LabError(f"{name!r} has no network address (network_mode {c.mode})")
+    return c
+
+
+def _source(topo: Topology, name: str) -> Container | None:
+    """The container whose networks a probe from NAME leaves by, if NAME is a container."""
+    c = topo.find_container(name)
+    while c is not None and c.mode == "container" and c.shares:
+        c = topo.container(c.shares)
+    return c
+
+
+def _address6(topo: Topology, source: str, target: str) -> IPv6Address:
+    if target == "outside" or any(h.name == target for h in topo.hosts):
+        raise LabError(f"{target!r} has no IPv6 address in lab {topo.name!r}: trace to a container "
+                       "on an IPv6 network, or to an IPv6 address")
+    c = _container(topo, target)
+    v6 = [a for a in c.attachments if a.address6 is not None]
+    if c.mode == "host" or not v6:
+        raise LabError(f"{target!r} has no IPv6 address: none of its networks has enable_ipv6")
+    src = _source(topo, source)
+    mine = {a.network for a in src.attachments} if src is not None else set()
+    # as for IPv4: a network the source shares, else the one of the default route, else the first
+    ranked = sorted(v6, key=lambda a: (a.network not in mine, a.network != c.gateway_network))
+    address6 = ranked[0].address6
+    assert address6 is not None, "filtered above"
+    return address6.ip

@@ -12,9 +12,9 @@ that walks the plan; the function is `predict_trace`.)
 """
 from typing import Any
 
-from .model import Difference, Hop, NatRewrite, Outcome, PacketView, RuleHit, Trace
+from .model import Difference, Hop, NatRewrite, NeighbourLookup, Outcome, PacketView, RuleHit, Trace
 
-__all__ = ["Difference", "Hop", "NatRewrite", "Outcome", "PacketView", "RuleHit", "Trace",
+__all__ = ["Difference", "Hop", "NatRewrite", "NeighbourLookup", "Outcome", "PacketView", "RuleHit", "Trace",
            "predict_trace", "trace"]
 
 

@@ -26,6 +26,7 @@ class Rules:
 
     iptables: Ruleset | None = None
     nft: NftRuleset | None = None
+    family: int = 4                 # the packets these rules see: 4 or 6
 
     def __bool__(self) -> bool:
         return self.iptables is not None or self.nft is not None

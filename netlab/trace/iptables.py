@@ -15,7 +15,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 from functools import lru_cache
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import TYPE_CHECKING
 
 from ..plan.firewall.model import Ruleset
@@ -54,7 +54,7 @@ class Context:
 
     iif: str | None
     oif: str | None
-    local: frozenset[IPv4Address]   # the netns' own addresses (addrtype LOCAL)
+    local: frozenset[IPv4Address | IPv6Address]   # the netns' own addresses (addrtype LOCAL)
     ctstate: str = "NEW"            # NEW | ESTABLISHED | RELATED
 
 
@@ -79,7 +79,9 @@ class HookResult:
     notes: list[str] = field(default_factory=list)
 
 
-KNOWN_MODULES = ("tcp", "udp", "sctp", "icmp", "addrtype", "conntrack", "comment", "state")
+KNOWN_MODULES = ("tcp", "udp", "sctp", "icmp", "icmp6", "addrtype", "conntrack", "comment", "state")
+# `-p` names -> PacketView.proto (ip6tables says ipv6-icmp; numbers as /etc/protocols has them)
+PROTO_NAMES = {"ipv6-icmp": "icmp6", "icmpv6": "icmp6", "58": "icmp6", "1": "icmp", "6": "tcp", "17": "udp"}
 MATCHES = ("-i", "-o", "-s", "-d", "-p", "--sport", "--dport", "--dst-type", "--src-type", "--ctstate", "--state")
 
 
@@ -157,13 +159,13 @@ def matches(rule: Rule, pkt: PacketView, ctx: Context) -> bool:
             ok = _iface(value, ctx.oif)
         elif opt in ("-s", "-d"):
             addr = pkt.src if opt == "-s" else pkt.dst
-            ok = IPv4Address(addr) in network(value)
+            ok = ip_address(addr) in network(value)
         elif opt == "-p":
-            ok = value == "all" or pkt.proto == value
+            ok = value == "all" or pkt.proto == PROTO_NAMES.get(value, value)
         elif opt in ("--sport", "--dport"):
             ok = _port_in(value, pkt.sport if opt == "--sport" else pkt.dport)
         elif opt in ("--dst-type", "--src-type"):
-            ok = "LOCAL" in value.split(",") and IPv4Address(pkt.dst if opt == "--dst-type" else pkt.src) in ctx.local
+            ok = "LOCAL" in value.split(",") and ip_address(pkt.dst if opt == "--dst-type" else pkt.src) in ctx.local
         elif opt in ("--ctstate", "--state"):
             ok = ctx.ctstate in value.split(",")
         else:
@@ -174,9 +176,10 @@ def matches(rule: Rule, pkt: PacketView, ctx: Context) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def network(text: str) -> IPv4Network:
-    """A rule's address or prefix, parsed once (rules are evaluated over and over)."""
-    return IPv4Network(text, strict=False)
+def network(text: str) -> IPv4Network | IPv6Network:
+    """A rule's address or prefix, parsed once (rules are evaluated over and over); nft's
+    `[2001:db8::2]` brackets are taken off."""
+    return ip_network(text.strip("[]"), strict=False)
 
 
 def run_hook(ruleset: Ruleset, hook: str, pkt: PacketView, ctx: Context,

@@ -52,13 +52,14 @@ class PacketView(_Data):
 
     src: str
     dst: str
-    proto: str                      # icmp | tcp | udp | arp | other
+    proto: str                      # icmp | icmp6 | tcp | udp | arp | other
     _: KW_ONLY                      # src, dst, proto by position; every other field by name
     sport: int | None = None        # tcp/udp
     dport: int | None = None
-    ttl: int | None = None
+    ttl: int | None = None          # IPv6: the hop limit
     ip_id: int | None = None
-    icmp_type: int | None = None    # 8 echo request, 0 echo reply, 3 unreachable, 11 time exceeded
+    icmp_type: int | None = None    # icmp: 8 echo request, 0 reply, 3 unreachable, 11 time exceeded;
+                                    # icmp6: 128 echo request, 129 reply, 1 unreachable, 3 time exceeded
     icmp_code: int | None = None
     icmp_id: int | None = None
     tcp_flags: str | None = None    # "S", "SA", "R", "RA", ... (scapy's letters)
@@ -68,22 +69,27 @@ class PacketView(_Data):
     outer: PacketView | None = None  # set on an underlay copy: the outer UDP/IP header
     quoted: PacketView | None = None  # an ICMP error: the header of the packet it answers
 
+    @property
+    def family(self) -> int:
+        """4 or 6, from the destination address."""
+        return 6 if ":" in self.dst else 4
+
     def flow(self) -> str:
         """`src:sport > dst:dport` (`src > dst` for icmp; a port the prediction cannot know,
-        the kernel's or VXLAN's source port, is left out): the part NAT rewrites."""
-        src = f"{self.src}:{self.sport}" if self.sport is not None else self.src
-        dst = f"{self.dst}:{self.dport}" if self.dport is not None else self.dst
-        return f"{src} > {dst}"
+        the kernel's or VXLAN's source port, is left out; an IPv6 address with a port is
+        bracketed): the part NAT rewrites."""
+        return f"{with_port(self.src, self.sport)} > {with_port(self.dst, self.dport)}"
 
     def summary(self) -> str:
         text = f"{self.flow()} {self.proto}"
-        if self.proto == "icmp" and self.icmp_type is not None:
-            text += " " + ICMP_NAMES.get((self.icmp_type, self.icmp_code or 0),
-                                         ICMP_NAMES.get((self.icmp_type, None), f"type {self.icmp_type}"))
+        names = ICMP_NAMES if self.proto == "icmp" else ICMP6_NAMES if self.proto == "icmp6" else None
+        if names is not None and self.icmp_type is not None:
+            text += " " + names.get((self.icmp_type, self.icmp_code or 0),
+                                    names.get((self.icmp_type, None), f"type {self.icmp_type}"))
         if self.tcp_flags:
             text += f" [{self.tcp_flags}]"
         if self.ttl is not None:
-            text += f" ttl {self.ttl}"
+            text += f" {'ttl' if self.family == 4 else 'hlim'} {self.ttl}"
         if self.outer is not None:
             text += f"  (in {self.outer.flow()} udp vni {self.vni})"
         return text
@@ -92,6 +98,16 @@ class PacketView(_Data):
 ICMP_NAMES = {(8, None): "echo-request", (0, None): "echo-reply", (3, 0): "net-unreachable",
               (3, 1): "host-unreachable", (3, 3): "port-unreachable", (3, 13): "admin-prohibited",
               (3, None): "unreachable", (11, None): "time-exceeded"}
+ICMP6_NAMES = {(128, None): "echo-request", (129, None): "echo-reply", (1, 0): "no-route",
+               (1, 1): "admin-prohibited", (1, 3): "address-unreachable", (1, 4): "port-unreachable",
+               (1, None): "unreachable", (2, None): "packet-too-big", (3, None): "time-exceeded",
+               (135, None): "neighbour-solicitation", (136, None): "neighbour-advertisement"}
+
+
+def with_port(address: str, port: int | None) -> str:
+    if port is None:
+        return address
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,6 +184,24 @@ class RuleHit(_Data):
             handle = f" (handle {self.handle})" if self.handle is not None else ""
             return f"{self.table} {self.chain}: {self.rule}{handle}  [{self.verdict}{tail}]"
         return f"{self.table} {self.rule or self.chain}  [{self.verdict}{tail}]"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NeighbourLookup(_Data):
+    """The probe needed a neighbour's link-layer address: ARP (IPv4) or NDP (IPv6), the
+    step before a frame leaves `ifname` for the next hop `target`. Reported, not compared:
+    whether it happens depends on the neighbour cache (a fresh entry asks nobody)."""
+
+    netns: str
+    ifname: str
+    target: str                     # the next hop's address
+    protocol: str                   # arp | ndp
+    answered_by: str | None = None  # the lab name of who answered; None: nobody did
+    mac: str | None = None          # the answer
+    leg: str = REQUEST
+    owner: str = ""                 # who asked
+    source: str = OBSERVED
+    evidence: str = "capture"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,6 +283,7 @@ class Trace(_Data):
     hops: tuple[Hop, ...] = ()
     rules: tuple[RuleHit, ...] = ()
     nat: tuple[NatRewrite, ...] = ()
+    neighbours: tuple[NeighbourLookup, ...] = ()    # ARP / NDP lookups on the way
     outcome: Outcome = field(default_factory=lambda: Outcome(status=LOST))
     source: str = OBSERVED          # observed | predicted
     notes: tuple[str, ...] = ()

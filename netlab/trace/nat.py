@@ -19,6 +19,9 @@ class Conn:
     reply: tuple
 
 
+ERRORS = {"icmp": (3, 11), "icmp6": (1, 2, 3)}     # the ICMP types that quote a packet
+
+
 def flow_key(pkt: PacketView) -> tuple:
     if pkt.proto in ("tcp", "udp"):
         return (pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport)
@@ -30,8 +33,9 @@ def reverse(key: tuple) -> tuple:
 
 
 def error_quote(pkt: PacketView) -> PacketView | None:
-    """The header an ICMP error (unreachable, time exceeded) quotes; None for any other packet."""
-    return pkt.quoted if pkt.proto == "icmp" and pkt.icmp_type in (3, 11) else None
+    """The header an ICMP or ICMPv6 error (unreachable, time exceeded) quotes; None for any
+    other packet."""
+    return pkt.quoted if pkt.icmp_type in ERRORS.get(pkt.proto, ()) else None
 
 
 def is_error(pkt: PacketView) -> bool:
@@ -40,7 +44,14 @@ def is_error(pkt: PacketView) -> bool:
 
 # ---- NAT helpers ---------------------------------------------------------------------
 def _split(target: str) -> tuple[str, int | None]:
-    host, _, port = target.partition(":")
+    """`addr[:port[-port]]`, `[v6addr]:port` or a bare IPv6 address -> (addr, first port)."""
+    if target.startswith("["):
+        host, _, rest = target[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif target.count(":") > 1:
+        host, port = target, ""
+    else:
+        host, _, port = target.partition(":")
     port = port.split("-")[0]
     return host, int(port) if port else None
 

@@ -4,9 +4,10 @@ the same decisions (a matched rule, a user chain's end, a base chain's policy) t
 reports for those rules.
 
 Matches understood: `iifname`/`oifname` (and `meta iifname`, `iif`, `oif`; `"br-*"`
-wildcards), `ip saddr|daddr` (addresses, prefixes, sets), `ip protocol`, `meta l4proto`,
-`tcp|udp|th sport|dport` (ports, ranges, sets), `ct state`, `fib saddr|daddr type`,
-`icmp type`, each with `!=`; `vmap` on a named or an anonymous map. Statements: `counter`,
+wildcards), `ip saddr|daddr` and `ip6 saddr|daddr` (addresses, prefixes, sets), `ip protocol`,
+`ip6 nexthdr`, `meta l4proto`, `meta nfproto`, `tcp|udp|th sport|dport` (ports, ranges,
+sets), `ct state`, `fib saddr|daddr type`, `icmp type`, `icmpv6 type`, each with `!=`;
+`vmap` on a named or an anonymous map. Statements: `counter`,
 `accept`, `drop`, `reject`, `return`, `continue`, `jump`, `goto`, `dnat to`, `snat to`,
 `masquerade`, `comment`, `log`, `notrack`. A rule with anything else is taken as not
 matching, and said so in a note."""
@@ -15,15 +16,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from ipaddress import IPv4Address
+from ipaddress import ip_address
 
-from .iptables import Context, Decision, HookResult, network
+from .iptables import PROTO_NAMES, Context, Decision, HookResult, network
 from .model import PacketView
 from .nft_model import NftRule, NftTable
 
 VERDICTS = {"accept": "accept", "drop": "drop", "reject": "drop", "return": "return", "continue": "continue"}
 NAT = {"dnat": "DNAT", "snat": "SNAT", "masquerade": "MASQUERADE"}
 ICMP_TYPES = {"echo-reply": 0, "destination-unreachable": 3, "echo-request": 8, "time-exceeded": 11}
+ICMP6_TYPES = {"destination-unreachable": 1, "packet-too-big": 2, "time-exceeded": 3, "echo-request": 128,
+               "echo-reply": 129, "nd-neighbor-solicit": 135, "nd-neighbor-advert": 136}
+ADDRESSES = {"ip saddr": (4, "src"), "ip daddr": (4, "dst"), "ip6 saddr": (6, "src"), "ip6 daddr": (6, "dst")}
 _TOKEN = re.compile(r'"[^"]*"|!=|==|[{}]|[^\s{}"]+')
 MAX_DEPTH = 16
 
@@ -51,9 +55,10 @@ class Parsed:
 
 
 SELECTORS = {"iifname", "oifname", "iif", "oif"}
-TWO_WORD = {"ip": ("saddr", "daddr", "protocol"), "meta": ("l4proto", "iifname", "oifname", "iif", "oif"),
+TWO_WORD = {"ip": ("saddr", "daddr", "protocol"), "ip6": ("saddr", "daddr", "nexthdr"),
+            "meta": ("l4proto", "iifname", "oifname", "iif", "oif", "nfproto"),
             "tcp": ("sport", "dport"), "udp": ("sport", "dport"), "th": ("sport", "dport"),
-            "ct": ("state",), "icmp": ("type",)}
+            "ct": ("state",), "icmp": ("type",), "icmpv6": ("type",)}
 
 
 @lru_cache(maxsize=4096)
@@ -164,7 +169,7 @@ def split_elements(body: str) -> list[str]:
 
 
 def _nat(kind: str, words: list[str], i: int) -> tuple[tuple[str, str], int]:
-    if words[i:i + 1] == ["ip"]:
+    if words[i:i + 1] in (["ip"], ["ip6"]):
         i += 1
     to = ""
     if words[i:i + 1] == ["to"] and i + 1 < len(words):
@@ -186,8 +191,11 @@ def matches(rule: Parsed, table: NftTable, pkt: PacketView, ctx: Context) -> tup
                 return False, None, None
             verdict, _, target = found.partition(" ")
             continue
-        if value is None and cond.selector in ("iif", "oif"):
-            return False, None, None        # no such device: the index lookup breaks the rule
+        if value is None and cond.selector not in ("iifname", "oifname"):
+            # no such device (the index lookup breaks the rule), or a header this packet has
+            # not: nft's implied dependency (`ip saddr` needs IPv4, `tcp dport` tcp) fails
+            # first, so not even `!=` matches
+            return False, None, None
         values = cond.values
         if cond.lookup is not None:
             s = table.set(cond.lookup)
@@ -204,12 +212,16 @@ def _subject(selector: str, pkt: PacketView, ctx: Context) -> str | None:
         return ctx.iif
     if selector in ("oifname", "oif"):
         return ctx.oif
-    if selector == "ip saddr":
-        return pkt.src
-    if selector == "ip daddr":
-        return pkt.dst
-    if selector in ("ip protocol", "meta l4proto"):
+    if selector in ADDRESSES:
+        # in an inet table, `ip saddr` does not match an IPv6 packet (nor `ip6 saddr` an IPv4 one)
+        family, side = ADDRESSES[selector]
+        return None if pkt.family != family else pkt.src if side == "src" else pkt.dst
+    if selector in ("ip protocol", "meta l4proto", "ip6 nexthdr"):
+        if selector == "ip protocol" and pkt.family != 4 or selector == "ip6 nexthdr" and pkt.family != 6:
+            return None
         return pkt.proto
+    if selector == "meta nfproto":
+        return f"ipv{pkt.family}"
     if selector in ("tcp dport", "tcp sport", "udp dport", "udp sport", "th dport", "th sport"):
         proto, field = selector.split()
         if proto != "th" and pkt.proto != proto or pkt.proto not in ("tcp", "udp"):
@@ -219,10 +231,11 @@ def _subject(selector: str, pkt: PacketView, ctx: Context) -> str | None:
     if selector == "ct state":
         return ctx.ctstate.lower()
     if selector in ("fib daddr type", "fib saddr type"):
-        addr = IPv4Address(pkt.dst if selector == "fib daddr type" else pkt.src)
+        addr = ip_address(pkt.dst if selector == "fib daddr type" else pkt.src)
         return "local" if addr in ctx.local or addr.is_loopback else "unicast"
-    if selector == "icmp type":
-        return None if pkt.proto != "icmp" or pkt.icmp_type is None else str(pkt.icmp_type)
+    if selector in ("icmp type", "icmpv6 type"):
+        wanted = "icmp" if selector == "icmp type" else "icmp6"
+        return None if pkt.proto != wanted or pkt.icmp_type is None else str(pkt.icmp_type)
     return None
 
 
@@ -233,15 +246,18 @@ def _one_of(selector: str, value: str | None, values: tuple[str, ...]) -> bool:
         if selector in ("iifname", "oifname", "iif", "oif"):
             if v.endswith("*") and value.startswith(v[:-1]) or v == value:
                 return True
-        elif selector in ("ip saddr", "ip daddr"):
-            if IPv4Address(value) in network(v):
+        elif selector in ADDRESSES:
+            if ip_address(value) in network(v):
+                return True
+        elif selector in ("ip protocol", "meta l4proto", "ip6 nexthdr"):
+            if PROTO_NAMES.get(v, v) == value:
                 return True
         elif selector.endswith("port"):
             lo, _, hi = v.partition("-")
             if int(lo) <= int(value) <= int(hi or lo):
                 return True
-        elif selector == "icmp type":
-            if str(ICMP_TYPES.get(v, v)) == value:
+        elif selector in ("icmp type", "icmpv6 type"):
+            if str((ICMP_TYPES if selector == "icmp type" else ICMP6_TYPES).get(v, v)) == value:
                 return True
         elif v == value:
             return True

@@ -17,7 +17,9 @@ from ..plan.firewall.nft import parse_tables
 from ..plan.firewall.nft.render import NftTextError
 from ..plan.nft_text import PRIORITIES, without_counts
 
-FAMILIES = ("ip", "inet")           # the IPv4 tracer's families; ip6, arp, bridge, netdev are not walked
+FAMILIES = ("ip", "ip6", "inet")    # the tracer's families; arp, bridge, netdev are not walked
+# which tables a packet of one address family meets
+PACKET_FAMILIES = {4: ("ip", "inet"), 6: ("ip6", "inet")}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +78,11 @@ class NftRuleset:
 
     def table(self, name: str, family: str | None = None) -> NftTable | None:
         return next((t for t in self.tables if t.name == name and family in (None, t.family)), None)
+
+    def of_family(self, family: int) -> NftRuleset | None:
+        """The tables an IPv4 (4) or IPv6 (6) packet meets; None when there are none."""
+        tables = tuple(t for t in self.tables if t.family in PACKET_FAMILIES[family])
+        return NftRuleset(tables) if tables else None
 
 
 def priority(text: str) -> int:

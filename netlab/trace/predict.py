@@ -11,26 +11,30 @@ from ..plan.plan import Plan
 from ..plan.planner import build_plan
 from ..plan.served import Proxy
 from .listeners import listens
-from .model import DELIVERED, PREDICTED, REPLY, Outcome, PacketView, Trace
+from .model import DELIVERED, PREDICTED, REPLY, Outcome, PacketView, Trace, with_port
 from .target import Probe, resolve
 from .walk import TTL, End, Walk
 from .wiring import Wiring, engines_on, from_plan
+
+ECHO = {"icmp": (8, 0), "icmp6": (128, 129)}     # (request, reply) types
 
 
 # ---- the prediction ------------------------------------------------------------------
 def answer(walk: Walk, ns: str, pkt: PacketView) -> tuple[PacketView | None, str]:
     """What the destination sends back for `pkt`, and its name."""
-    if pkt.proto == "icmp":
-        if pkt.icmp_type != 8:
+    if pkt.proto in ECHO:
+        request, reply = ECHO[pkt.proto]
+        if pkt.icmp_type != request:
             return None, "none"
-        return replace(pkt, src=pkt.dst, dst=pkt.src, icmp_type=0, ttl=TTL, ip_id=None), "echo-reply"
+        return replace(pkt, src=pkt.dst, dst=pkt.src, icmp_type=reply, ttl=TTL, ip_id=None), "echo-reply"
     heard = listens(walk.plan, ns, pkt.proto, pkt.dst, pkt.dport)
     if pkt.proto == "tcp":
         flags = None if heard is None else "SA" if heard else "RA"
         return replace(pkt, src=pkt.dst, dst=pkt.src, sport=pkt.dport, dport=pkt.sport, ttl=TTL,
                        ip_id=None, tcp_flags=flags), {True: "SA", False: "RA", None: "SA or RA"}[heard]
     if heard is False:
-        error = PacketView(pkt.dst, pkt.src, "icmp", ttl=TTL, icmp_type=3, icmp_code=3,
+        proto, (kind, code) = ("icmp", (3, 3)) if pkt.family == 4 else ("icmp6", (1, 4))
+        error = PacketView(pkt.dst, pkt.src, proto, ttl=TTL, icmp_type=kind, icmp_code=code,
                            quoted=replace(pkt, outer=None, vni=None))
         return error, "port-unreachable"
     udp = replace(pkt, src=pkt.dst, dst=pkt.src, sport=pkt.dport, dport=pkt.sport, ttl=TTL, ip_id=None)
@@ -57,7 +61,8 @@ def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key:
     result = _outcome(walk, outcome, reply_name, reply_status)
     crossed = [probe.netns, *(h.netns for h in walk.hops), *(r.netns for r in walk.rules), result.netns or ""]
     return Trace(lab=topo.name, src=probe.src, dst=probe.dst, proto=probe.proto, port=probe.dport, probe=view,
-                 hops=tuple(walk.hops), rules=tuple(walk.rules), nat=tuple(walk.nat), outcome=result,
+                 hops=tuple(walk.hops), rules=tuple(walk.rules), nat=tuple(walk.nat),
+                 neighbours=tuple(walk.neighbours), outcome=result,
                  source=PREDICTED, notes=tuple(walk.notes), engines=engines_on(wiring, crossed))
 
 
@@ -65,17 +70,20 @@ def proxy_notes(plan: Plan, ns: str, pkt: PacketView) -> list[str]:
     """Delivered to a published port's docker-proxy: say where the proxy goes on."""
     for item in plan.items:
         if isinstance(item, Proxy) and item.netns == ns and item.mode == "proxy" and item.proto == pkt.proto \
-                and item.host_port == pkt.dport and item.host_ip in ("0.0.0.0", pkt.dst):
-            return [f"{pkt.dst}:{pkt.dport} is served by docker-proxy (the userland proxy), which opens "
-                    f"its own connection to {item.container_ip}:{item.container_port}: a second flow, "
+                and item.host_port == pkt.dport and item.host_ip in ("0.0.0.0", "::", pkt.dst):
+            return [f"{with_port(pkt.dst, pkt.dport)} is served by docker-proxy (the userland proxy), which opens "
+                    f"its own connection to {with_port(str(item.container_ip), item.container_port)}: a second flow, "
                     "not this trace's"]
     return []
 
 
 def request_view(probe: Probe, key: int | None, ip_id: int | None) -> PacketView:
-    src = str(probe.src_ip) if probe.src_ip else "0.0.0.0"
+    """The probe as sent. An IPv6 header has no IP id: `ip_id` is IPv4's only."""
+    src = str(probe.src_ip) if probe.src_ip else ("0.0.0.0" if probe.family == 4 else "::")
+    ip_id = ip_id if probe.family == 4 else None
     if probe.proto == "icmp":
-        return PacketView(src, str(probe.dst_ip), "icmp", ttl=TTL, ip_id=ip_id, icmp_type=8,
+        proto = "icmp" if probe.family == 4 else "icmp6"
+        return PacketView(src, str(probe.dst_ip), proto, ttl=TTL, ip_id=ip_id, icmp_type=ECHO[proto][0],
                           icmp_code=0, icmp_id=key)
     return PacketView(src, str(probe.dst_ip), probe.proto, sport=key, dport=probe.dport, ttl=TTL, ip_id=ip_id,
                       tcp_flags="S" if probe.proto == "tcp" else None)
@@ -102,10 +110,11 @@ def _outcome(walk: Walk, end: End, reply: str | None, reply_status: str | None) 
 
 
 def predict_trace(file_or_topology: str | Topology, src: str, dst: str, proto: str | None = None,
-                  port: int | None = None, key: int | None = None) -> Trace:
-    """The prediction alone; `key` (echo id or source port) is left unknown unless given."""
+                  port: int | None = None, key: int | None = None, family: int | None = None) -> Trace:
+    """The prediction alone; `key` (echo id or source port) is left unknown unless given;
+    `family` 6 traces to a name's IPv6 address (an IPv6 DST needs none)."""
     topo = load_file(file_or_topology) if isinstance(file_or_topology, str) else file_or_topology
     plan = build_plan(topo)
     wiring = from_plan(topo, plan)
-    probe = resolve(topo, wiring, src, dst, proto, port)
+    probe = resolve(topo, wiring, src, dst, proto, port, family)
     return predict_probe(topo, plan, wiring, probe, key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .compare import hop_text, same_packet
 from .explain import why
-from .model import DELIVERED, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, Outcome, RuleHit, Trace
+from .model import DELIVERED, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, NeighbourLookup, Outcome, RuleHit, Trace
 
 SAME = "="
 
@@ -17,7 +17,7 @@ def render(t: Trace, all_rules: bool = False) -> str:
         lines.append(("engine: " if len(engines) == 1 else "engines: ") + ", ".join(e.describe() for e in engines))
     for leg in (REQUEST, REPLY):
         hops = t.leg(leg)
-        if not hops and not any(r.leg == leg for r in t.rules):
+        if not hops and not any(r.leg == leg for r in t.rules) and not any(n.leg == leg for n in t.neighbours):
             continue
         lines.append("")
         lines.append(f"{leg}:" if t.predicted is None else f"{leg}:  (observed | predicted)")
@@ -42,6 +42,10 @@ def _leg(t: Trace, leg: str, hops: tuple[Hop, ...], all_rules: bool) -> list[str
     out = []
     predicted = {(h.netns, h.ifname, h.direction): h for h in t.predicted.leg(leg)} if t.predicted else {}
     shown_rules: set[str] = set()
+    lookups: dict[tuple[str, str], list[NeighbourLookup]] = {}
+    for n in t.neighbours:
+        if n.leg == leg:
+            lookups.setdefault((n.netns, n.ifname), []).append(n)
     for i, h in enumerate(hops, 1):
         via = f"{h.via}{'/' + h.bridge if h.bridge else ''}"
         when = f" +{h.time_us:.0f}us" if h.time_us is not None else ""
@@ -51,6 +55,8 @@ def _leg(t: Trace, leg: str, hops: tuple[Hop, ...], all_rules: bool) -> list[str
             line += "  | " + ("not predicted" if p is None else
                               SAME if same_packet(p.packet, h.packet) else p.packet.summary())
         out.append(line)
+        for n in lookups.pop((h.netns, h.ifname), []) if h.direction == "out" else []:
+            out.append(f"      {n.protocol}: {_asked(n)}")
         if i == len(hops) or hops[i].netns != h.netns:     # the packet leaves this netns
             if h.netns not in shown_rules:
                 shown_rules.add(h.netns)
@@ -58,11 +64,21 @@ def _leg(t: Trace, leg: str, hops: tuple[Hop, ...], all_rules: bool) -> list[str
     for ns in dict.fromkeys(r.netns for r in t.rules if r.leg == leg):
         if ns not in shown_rules:
             out += _netfilter(t, leg, ns, all_rules)        # a netns no capture saw (a drop)
+    for n in (n for left in lookups.values() for n in left):        # asked, and no frame left
+        out.append(f"      {n.protocol} in {n.owner or n.netns} {n.ifname}: {_asked(n)}")
     if t.predicted is not None:
         missing = [p for p in t.predicted.leg(leg) if (p.netns, p.ifname, p.direction) not in
                    {(h.netns, h.ifname, h.direction) for h in hops}]
         out += [f"   - predicted, not seen: {hop_text(p)}" for p in missing]
     return out
+
+
+def _asked(n: NeighbourLookup) -> str:
+    """ARP's and NDP's question and answer in their own words."""
+    question = f"who-has {n.target}" if n.protocol == "arp" else f"neighbour solicitation for {n.target}"
+    if n.answered_by is None:
+        return f"{question}: no answer"
+    return f"{question}: {n.answered_by} answers" + (f" {n.mac}" if n.mac else "")
 
 
 def _netfilter(t: Trace, leg: str, ns: str, all_rules: bool) -> list[str]:

@@ -8,12 +8,26 @@ VXLAN (encapsulation in the host's namespace, a VNI, the remote VTEP from the FD
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from ..plan.plan import Plan
 from .hooks import EVERY, run_hook
 from .iptables import Context, Decision, HookResult
-from .model import DELIVERED, DROPPED, IN, NO_PATH, OUT, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, PacketView, RuleHit
+from .model import (
+    DELIVERED,
+    DROPPED,
+    IN,
+    NO_PATH,
+    OUT,
+    PREDICTED,
+    REPLY,
+    REQUEST,
+    Hop,
+    NatRewrite,
+    NeighbourLookup,
+    PacketView,
+    RuleHit,
+)
 from .nat import (
     Conn,
     dnat,
@@ -30,6 +44,7 @@ from .nat import (
 )
 from .wiring import Iface, Lookup, Wiring
 
+IP = IPv4Address | IPv6Address
 MAX_HOPS = 64
 DSTNAT = -100           # the priority of conntrack's destination rewrite (NF_IP_PRI_NAT_DST)
 TTL = 64
@@ -52,6 +67,8 @@ class Walk:
     hops: list[Hop] = field(default_factory=list)
     rules: list[RuleHit] = field(default_factory=list)
     nat: list[NatRewrite] = field(default_factory=list)
+    neighbours: list[NeighbourLookup] = field(default_factory=list)
+    learned: set[tuple[str, IP]] = field(default_factory=set)      # (netns, address) it knows the MAC of
     notes: list[str] = field(default_factory=list)
     conns: dict[str, list[Conn]] = field(default_factory=dict)
     leg: str = REQUEST
@@ -77,12 +94,13 @@ class Walk:
     def run(self, ns: str, hook: str, pkt: PacketView, iif: str | None, oif: str | None,
             conn: Conn | None, nat: bool = True, span: tuple[int, int] = EVERY) -> HookResult:
         space = self.wiring.space(ns)
-        if not space.rules:
+        rules = space.rules_for(pkt.family)
+        if not rules:
             return HookResult()
         # a request is its connection's first packet everywhere; a reply belongs to the
         # entry its request left (an ICMP error is related to it)
         state = "NEW" if self.leg == REQUEST or conn is None else ("RELATED" if is_error(pkt) else "ESTABLISHED")
-        result = run_hook(space.rules, hook, pkt, Context(iif, oif, space.local, state), nat, span)
+        result = run_hook(rules, hook, pkt, Context(iif, oif, space.local, state), nat, span)
         for note in result.notes:
             if note not in self.notes:
                 self.notes.append(note)
@@ -100,7 +118,7 @@ class Walk:
 
     def track(self, ns: str, pkt: PacketView) -> Conn | None:
         """The conntrack entry of this packet in `ns`; a request makes one on its first hook."""
-        if not self.wiring.space(ns).rules:
+        if not self.wiring.space(ns).rules_for(pkt.family):
             return None
         quoted = error_quote(pkt)
         key = reverse(flow_key(quoted)) if quoted is not None else flow_key(pkt)
@@ -154,7 +172,7 @@ class Walk:
         self.run(ns, hook, pkt, iif, oif, conn, span=(DSTNAT + 1, EVERY[1]))
         return pkt
 
-    def postrouting(self, ns: str, oif: str, nexthop: IPv4Address, pkt: PacketView,
+    def postrouting(self, ns: str, oif: str, nexthop: IP, pkt: PacketView,
                     conn: Conn | None, iif: str | None = None) -> PacketView:
         """`iif`: a routed packet's input device, which POSTROUTING still sees (ip_output
         hands the hook skb->dev before it becomes the output device); none for a packet
@@ -183,17 +201,17 @@ class Walk:
         if found.kind == "local":
             # out of lo and back in: both NAT manips were set on the way out (OUTPUT,
             # POSTROUTING), so the NAT chains do not run again on the way in
-            pkt = self.postrouting(ns, "lo", IPv4Address(pkt.dst), pkt, conn)
+            pkt = self.postrouting(ns, "lo", ip_address(pkt.dst), pkt, conn)
             self.hop(ns, "lo", OUT, pkt, "send")
             self.hop(ns, "lo", IN, pkt, "loopback")
             self.run(ns, "PREROUTING", pkt, "lo", None, conn, nat=False)
             self.local_in(ns, "lo", pkt, conn, nat=False)
-        nexthop = found.gateway or IPv4Address(pkt.dst)
+        nexthop = found.gateway or ip_address(pkt.dst)
         pkt = self.postrouting(ns, dev, nexthop, pkt, conn)
         self.transmit(ns, dev, nexthop, pkt, "send")
 
     def route_out(self, ns: str, pkt: PacketView) -> Lookup:
-        found = self.wiring.space(ns).route(IPv4Address(pkt.dst))
+        found = self.wiring.space(ns).route(ip_address(pkt.dst))
         if found.kind == "unreachable":
             raise End(status=NO_PATH if not self.leg_hops() else DROPPED, ns=ns, ifname=None, reason="no-route",
                       detail=f"{self.owner(ns)} has no route to {pkt.dst}")
@@ -205,22 +223,25 @@ class Walk:
         if not prerouted:
             conn = self.track(ns, pkt)
             pkt = self.dnat_hook(ns, "PREROUTING", pkt, iif, None, conn)
-        found = space.route(IPv4Address(pkt.dst))
+        found = space.route(ip_address(pkt.dst))
         if found.kind == "local":
             self.local_in(ns, iif, pkt, conn)
-        if not space.forwarding():
+        if not space.forwarding(pkt.family):
+            sysctl = "net.ipv4.ip_forward" if pkt.family == 4 else "net.ipv6.conf.all.forwarding"
             raise End(status=DROPPED, ns=ns, ifname=iif, reason="forwarding-disabled",
-                      detail=f"{self.owner(ns)} does not forward (net.ipv4.ip_forward=0) and {pkt.dst} is not its own")
+                      detail=f"{self.owner(ns)} does not forward ({sysctl}=0) and {pkt.dst} is not its own")
         if found.kind == "unreachable":
             raise End(status=DROPPED, ns=ns, ifname=iif, reason="no-route",
                       detail=f"{self.owner(ns)} has no route to {pkt.dst}")
         if (pkt.ttl or TTL) <= 1:
-            raise End(status=DROPPED, ns=ns, ifname=iif, reason="unknown", detail=f"TTL ran out in {self.owner(ns)}")
+            limit = "TTL" if pkt.family == 4 else "the hop limit"
+            raise End(status=DROPPED, ns=ns, ifname=iif, reason="unknown",
+                      detail=f"{limit} ran out in {self.owner(ns)}")
         dev = found.dev
         assert dev is not None, "a unicast route names its device"
         pkt = replace(pkt, ttl=(pkt.ttl or TTL) - 1)
         self.run(ns, "FORWARD", pkt, iif, dev, conn)
-        nexthop = found.gateway or IPv4Address(pkt.dst)
+        nexthop = found.gateway or ip_address(pkt.dst)
         pkt = self.postrouting(ns, dev, nexthop, pkt, conn, iif)
         self.transmit(ns, dev, nexthop, pkt, "route")
 
@@ -233,7 +254,7 @@ class Walk:
         raise End(status=DELIVERED, ns=ns, ifname=iif, packet=pkt)
 
     # ---- links -----------------------------------------------------------------------
-    def transmit(self, ns: str, dev: str, nexthop: IPv4Address, pkt: PacketView, via: str) -> None:
+    def transmit(self, ns: str, dev: str, nexthop: IP, pkt: PacketView, via: str) -> None:
         """A frame for the neighbour `nexthop` leaves `ns` through `dev` (once ARP answers)."""
         iface = self.wiring.iface(ns, dev)
         if iface.kind == "macvlan":
@@ -243,16 +264,41 @@ class Walk:
             port = self.port_toward(ns, dev, nexthop, None)
             if port is None:
                 raise self.no_neighbour(ns, dev, nexthop)
+            self.ask(ns, dev, nexthop)
             self.hop(ns, dev, OUT, pkt, via)
             self.hop(ns, port.name, OUT, pkt, "down", dev)
             self.leave(ns, port, nexthop, pkt)
             return
         if not self.answers_behind(iface, nexthop):
             raise self.no_neighbour(ns, dev, nexthop)
+        self.ask(ns, dev, nexthop)
         self.hop(ns, dev, OUT, pkt, via)
         self.leave(ns, iface, nexthop, pkt)
 
-    def answers_behind(self, iface: Iface, nexthop: IPv4Address) -> bool:
+    def ask(self, ns: str, dev: str, nexthop: IP, answered: bool = True) -> None:
+        """The ARP (IPv4) or NDP (IPv6) lookup before a frame leaves `dev` for `nexthop`;
+        none where the entry is permanent (the overlay's static neighbours)."""
+        space = self.wiring.space(ns)
+        if (dev, nexthop) in space.neighbours or space.ifaces[dev].kind == "vxlan" or (ns, nexthop) in self.learned:
+            return
+        by, mac = None, None
+        if answered:
+            holders = self.wiring.holders(nexthop)
+            # one address may be on several hosts (each host's docker0): the nearest holds it
+            near = [h for h in holders if self.wiring.space(h[0]).host == space.host] or holders
+            if near:
+                by, mac = self.owner(near[0][0]), self.wiring.iface(*near[0]).mac
+                # the question carries the asker's own address and MAC, and the one who
+                # answers keeps them: its reply needs no question of its own
+                asker = space.source_for(dev, nexthop)
+                if asker is not None:
+                    self.learned.add((near[0][0], asker))
+        self.neighbours.append(NeighbourLookup(netns=ns, ifname=dev, target=str(nexthop),
+                                               protocol="arp" if nexthop.version == 4 else "ndp",
+                                               answered_by=by, mac=mac, leg=self.leg, owner=self.owner(ns),
+                                               source=PREDICTED, evidence="plan"))
+
+    def answers_behind(self, iface: Iface, nexthop: IP) -> bool:
         """Does someone on the far side of `iface` answer ARP for `nexthop`?"""
         if iface.kind == "vxlan":
             return (iface.name, nexthop) in self.wiring.space(iface.netns).neighbours
@@ -266,7 +312,7 @@ class Walk:
         return self.holds(peer_ns, nexthop) or \
             any(self.holds(m.netns, nexthop) for m in self.wiring.macvlans_on(peer_ns, peer_name))
 
-    def leave(self, ns: str, iface: Iface, nexthop: IPv4Address, pkt: PacketView) -> None:
+    def leave(self, ns: str, iface: Iface, nexthop: IP, pkt: PacketView) -> None:
         """The frame goes out on the wire of `iface`: to a veth peer, or into a VXLAN tunnel."""
         if iface.kind == "vxlan":
             self.encapsulate(ns, iface, nexthop, pkt)
@@ -276,7 +322,7 @@ class Walk:
         self.hop(peer_ns, peer_name, IN, pkt, "veth")
         self.receive(peer_ns, peer_name, nexthop, pkt)
 
-    def receive(self, ns: str, ifname: str, nexthop: IPv4Address, pkt: PacketView) -> None:
+    def receive(self, ns: str, ifname: str, nexthop: IP, pkt: PacketView) -> None:
         iface = self.wiring.iface(ns, ifname)
         if iface.master:
             self.bridge_in(ns, iface.master, ifname, nexthop, pkt)
@@ -287,10 +333,10 @@ class Walk:
                 self.ip_in(child.netns, child.name, pkt)
         self.ip_in(ns, ifname, pkt)
 
-    def holds(self, ns: str, ip: IPv4Address) -> bool:
+    def holds(self, ns: str, ip: IP) -> bool:
         return ip in self.wiring.space(ns).local
 
-    def no_neighbour(self, ns: str, dev: str, nexthop: IPv4Address) -> End:
+    def no_neighbour(self, ns: str, dev: str, nexthop: IP) -> End:
         status = NO_PATH if not self.leg_hops() else DROPPED
         for child in self.wiring.macvlans_on(ns, dev):
             if self.holds(child.netns, nexthop):
@@ -298,6 +344,7 @@ class Walk:
                            detail=f"{nexthop} is {self.owner(child.netns)}'s, a macvlan on {self.owner(ns)}'s {dev}: "
                            "the kernel never passes frames between a macvlan parent and its children, "
                            "so no neighbour answers")
+        self.ask(ns, dev, nexthop, answered=False)
         return End(status=status, ns=ns, ifname=dev, reason="no-neighbour",
                    detail=f"no neighbour answers for {nexthop} on {self.owner(ns)}'s {dev}")
 
@@ -305,7 +352,7 @@ class Walk:
         return [h for h in self.hops if h.leg == self.leg]
 
     # ---- bridges ---------------------------------------------------------------------
-    def port_toward(self, ns: str, bridge: str, nexthop: IPv4Address, came_in: str | None) -> Iface | None:
+    def port_toward(self, ns: str, bridge: str, nexthop: IP, came_in: str | None) -> Iface | None:
         """The port of `bridge` behind which `nexthop` answers ARP (never the one the frame
         came in on, unless that port is in hairpin mode)."""
         for port in self.wiring.space(ns).ports(bridge):
@@ -317,11 +364,11 @@ class Walk:
                 return port
         return None
 
-    def bridge_in(self, ns: str, bridge: str, port: str, nexthop: IPv4Address, pkt: PacketView) -> None:
+    def bridge_in(self, ns: str, bridge: str, port: str, nexthop: IP, pkt: PacketView) -> None:
         space = self.wiring.space(ns)
         to_self = self.holds(ns, nexthop)
         conn = None
-        filtered = space.bridge_netfilter()
+        filtered = space.bridge_netfilter(pkt.family)
         if filtered:
             before = pkt.dst
             conn = self.track(ns, pkt)
@@ -329,10 +376,10 @@ class Walk:
             if pkt.dst != before:
                 # br_netfilter routes a packet whose destination changed: back into the same
                 # bridge means it is bridged to the new destination, anywhere else goes up
-                found = space.route(IPv4Address(pkt.dst))
+                found = space.route(ip_address(pkt.dst))
                 to_self = not (found.kind == "unicast" and found.dev == bridge)
                 if not to_self:
-                    nexthop = found.gateway or IPv4Address(pkt.dst)
+                    nexthop = found.gateway or ip_address(pkt.dst)
         if to_self:
             self.hop(ns, bridge, IN, pkt, "up", bridge)
             self.ip_in(ns, bridge, pkt, conn, prerouted=filtered)
@@ -347,12 +394,13 @@ class Walk:
         self.leave(ns, out, nexthop, pkt)
 
     # ---- macvlan ---------------------------------------------------------------------
-    def macvlan_out(self, iface: Iface, nexthop: IPv4Address, pkt: PacketView, via: str) -> None:
+    def macvlan_out(self, iface: Iface, nexthop: IP, pkt: PacketView, via: str) -> None:
         assert iface.parent is not None, "from_plan gives every macvlan its parent"
         lower_ns, lower = iface.parent
         for sibling in self.wiring.macvlans_on(lower_ns, lower):
             if sibling is iface or not self.holds(sibling.netns, nexthop):
                 continue
+            self.ask(iface.netns, iface.name, nexthop)
             self.hop(iface.netns, iface.name, OUT, pkt, via)
             if iface.mode == "bridge" and sibling.mode == "bridge":
                 # macvlan hands the frame to the lower device first, for its taps
@@ -371,12 +419,13 @@ class Walk:
         lower_iface = self.wiring.iface(lower_ns, lower)
         if not self.answers_behind(lower_iface, nexthop):
             raise self.no_neighbour(iface.netns, iface.name, nexthop)
+        self.ask(iface.netns, iface.name, nexthop)
         self.hop(iface.netns, iface.name, OUT, pkt, via)
         self.hop(lower_ns, lower, OUT, pkt, "macvlan")
         self.leave(lower_ns, lower_iface, nexthop, pkt)
 
     # ---- VXLAN -----------------------------------------------------------------------
-    def encapsulate(self, ns: str, vx: Iface, nexthop: IPv4Address, pkt: PacketView) -> None:
+    def encapsulate(self, ns: str, vx: Iface, nexthop: IP, pkt: PacketView) -> None:
         space = self.wiring.space(ns)
         mac = space.neighbours.get((vx.name, nexthop))
         vtep = space.fdb.get((vx.name, mac.lower())) if mac else None
@@ -399,7 +448,7 @@ class Walk:
                         and vx.port == outer.dport:
                     self.inner, self.vni = None, None
                     self.hop(space.name, vx.name, IN, inner, "vxlan-decap")
-                    nexthop = IPv4Address(inner.dst)
+                    nexthop = ip_address(inner.dst)
                     if vx.master:
                         self.bridge_in(space.name, vx.master, vx.name, nexthop, inner)
                     else:

@@ -7,7 +7,17 @@ macvlan, vxlan, ...) only need a branch here and in the walk."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+    IPv6Network,
+    ip_address,
+    ip_interface,
+    ip_network,
+)
 
 from ..engine import Engine
 from ..model.topology import Topology
@@ -35,6 +45,10 @@ from .nft_model import NftRuleset as NftTables
 from .nft_model import parse as parse_nft
 
 LOOPBACK = IPv4Interface("127.0.0.1/8")
+LOOPBACK6 = IPv6Interface("::1/128")
+IP = IPv4Address | IPv6Address
+Interface = IPv4Interface | IPv6Interface
+Network = IPv4Network | IPv6Network
 
 
 @dataclass(kw_only=True)
@@ -42,7 +56,7 @@ class Iface:
     netns: str
     name: str
     kind: str                                   # lo | veth | bridge | macvlan | vxlan | vlan
-    addresses: list[IPv4Interface] = field(default_factory=list)
+    addresses: list[Interface] = field(default_factory=list)
     mac: str | None = None
     master: str | None = None                   # its bridge, in the same netns
     peer: tuple[str, str] | None = None         # veth: (netns, ifname) of the other end
@@ -50,17 +64,17 @@ class Iface:
     parent: tuple[str, str] | None = None       # macvlan / vlan: (netns, ifname) of the lower device
     mode: str | None = None                     # macvlan mode
     vni: int | None = None                      # vxlan
-    local: IPv4Address | None = None            # vxlan: the outer source address
+    local: IP | None = None                     # vxlan: the outer source address
     port: int | None = None                     # vxlan: UDP destination port
     underlay_netns: str | None = None           # vxlan: where its UDP socket lives
 
 
 @dataclass(frozen=True)
 class RouteEntry:
-    dst: IPv4Network
+    dst: Network
     dev: str
-    gateway: IPv4Address | None = None
-    src: IPv4Address | None = None              # the preferred source (connected routes)
+    gateway: IP | None = None
+    src: IP | None = None                       # the preferred source (connected routes)
 
 
 @dataclass(frozen=True)
@@ -69,8 +83,8 @@ class Lookup:
 
     kind: str
     dev: str | None = None
-    gateway: IPv4Address | None = None
-    src: IPv4Address | None = None
+    gateway: IP | None = None
+    src: IP | None = None
 
 
 @dataclass(kw_only=True)
@@ -84,48 +98,65 @@ class Space:
     routes: list[RouteEntry] = field(default_factory=list)
     sysctls: dict[str, str] = field(default_factory=dict)
     ruleset: Ruleset | None = None              # iptables (IPv4)
-    nft: NftTables | None = None                # native nftables tables (families ip, inet)
+    ruleset6: Ruleset | None = None             # ip6tables
+    nft: NftTables | None = None                # native nftables tables (families ip, ip6, inet)
     host: str | None = None                     # the Docker host whose engine made it
     engine: Engine | None = None                # that host's engine profile
-    neighbours: dict[tuple[str, IPv4Address], str] = field(default_factory=dict)   # (dev, ip) -> mac
-    fdb: dict[tuple[str, str], IPv4Address] = field(default_factory=dict)          # (dev, mac) -> VTEP
+    neighbours: dict[tuple[str, IP], str] = field(default_factory=dict)   # (dev, ip) -> mac
+    fdb: dict[tuple[str, str], IP] = field(default_factory=dict)          # (dev, mac) -> VTEP
 
     @property
     def rules(self) -> Rules:
-        return Rules(self.ruleset, self.nft)
+        """The IPv4 rules (iptables and the nftables tables of families ip and inet)."""
+        return self.rules_for(4)
+
+    def rules_for(self, family: int) -> Rules:
+        """The rules a packet of `family` (4 or 6) meets: one iptables family, and the
+        native tables of its nftables family and of inet."""
+        tables = self.nft.of_family(family) if self.nft is not None else None
+        return Rules(self.ruleset if family == 4 else self.ruleset6, tables, family)
 
     @property
-    def local(self) -> frozenset[IPv4Address]:
+    def local(self) -> frozenset[IP]:
         return frozenset(a.ip for i in self.ifaces.values() for a in i.addresses)
 
-    def forwarding(self) -> bool:
-        return self.sysctls.get("net/ipv4/ip_forward", "0") == "1"
+    def forwarding(self, family: int = 4) -> bool:
+        path = "net/ipv4/ip_forward" if family == 4 else "net/ipv6/conf/all/forwarding"
+        return self.sysctls.get(path, "0") == "1"
 
-    def bridge_netfilter(self) -> bool:
+    def bridge_netfilter(self, family: int = 4) -> bool:
         # on in every fresh namespace here (br_netfilter is built in; tracing.md §1)
-        return self.sysctls.get("net/bridge/bridge-nf-call-iptables", "1") == "1"
+        name = "iptables" if family == 4 else "ip6tables"
+        return self.sysctls.get(f"net/bridge/bridge-nf-call-{name}", "1") == "1"
 
     def ports(self, bridge: str) -> list[Iface]:
         return [i for i in self.ifaces.values() if i.master == bridge]
 
-    def route(self, dst: IPv4Address) -> Lookup:
-        if dst in self.local or dst in LOOPBACK.network:
+    def route(self, dst: IP) -> Lookup:
+        loopback = LOOPBACK if dst.version == 4 else LOOPBACK6
+        if dst in self.local or dst in loopback.network:
             return Lookup("local", "lo", src=dst)
         best = None
         for r in self.routes:
-            if dst in r.dst and (best is None or r.dst.prefixlen > best.dst.prefixlen):
+            if r.dst.version == dst.version and dst in r.dst and \
+                    (best is None or r.dst.prefixlen > best.dst.prefixlen):
                 best = r
         if best is None:
             return Lookup("unreachable")
         return Lookup("unicast", best.dev, best.gateway, best.src or self.source_for(best.dev, best.gateway or dst))
 
-    def source_for(self, dev: str, toward: IPv4Address) -> IPv4Address | None:
-        """The address the kernel picks on `dev`: one in the next hop's subnet, else the first."""
-        addresses = self.ifaces[dev].addresses if dev in self.ifaces else []
+    def source_for(self, dev: str, toward: IP) -> IP | None:
+        """The address the kernel picks on `dev`: one of the next hop's family in its
+        subnet, else the first of that family on `dev`, else any of the netns'."""
+        on_dev = self.ifaces[dev].addresses if dev in self.ifaces else []
+        addresses = [a for a in on_dev if a.version == toward.version]
         for a in addresses:
             if toward in a.network:
                 return a.ip
-        return addresses[0].ip if addresses else next(iter(sorted(self.local - {LOOPBACK.ip})), None)
+        if addresses:
+            return addresses[0].ip
+        loopback = LOOPBACK.ip if toward.version == 4 else LOOPBACK6.ip
+        return next(iter(sorted(a for a in self.local if a.version == toward.version and a != loopback)), None)
 
 
 @dataclass
@@ -139,7 +170,7 @@ class Wiring:
     def iface(self, ns: str, name: str) -> Iface:
         return self.spaces[ns].ifaces[name]
 
-    def holders(self, ip: IPv4Address) -> list[tuple[str, str]]:
+    def holders(self, ip: IP) -> list[tuple[str, str]]:
         """(netns, ifname) of every interface holding `ip`."""
         return [(s.name, i.name) for s in self.spaces.values() for i in s.ifaces.values()
                 if any(a.ip == ip for a in i.addresses)]
@@ -185,7 +216,7 @@ def from_plan(topo: Topology, plan: Plan) -> Wiring:
     def space(ns: str) -> Space:
         if ns not in spaces:
             spaces[ns] = Space(name=ns, role="?", owner=names.get(ns, ns.removeprefix(f"{topo.name}-")))
-            spaces[ns].ifaces["lo"] = Iface(netns=ns, name="lo", kind="lo", addresses=[LOOPBACK])
+            spaces[ns].ifaces["lo"] = Iface(netns=ns, name="lo", kind="lo", addresses=[LOOPBACK, LOOPBACK6])
         return spaces[ns]
 
     def iface(ns: str, name: str, kind: str) -> Iface:
@@ -213,28 +244,30 @@ def from_plan(topo: Topology, plan: Plan) -> Wiring:
             v.parent = (item.netns, item.parent)
         elif isinstance(item, Vxlan):
             v = iface(item.netns, item.name, "vxlan")
-            v.vni, v.local, v.port = item.vni, IPv4Address(item.local), item.port
+            v.vni, v.local, v.port = item.vni, ip_address(item.local), item.port
             v.underlay_netns, v.master = item.host_netns, item.master
         elif isinstance(item, Address):
             target = iface(item.netns, item.dev, "lo" if item.dev == "lo" else "veth")
-            target.addresses.append(IPv4Interface(item.cidr))
+            target.addresses.append(ip_interface(item.cidr))
         elif isinstance(item, Route):
-            dst = IPv4Network("0.0.0.0/0" if item.dst == "default" else item.dst)
+            dst = ip_network("0.0.0.0/0" if item.dst == "default" else item.dst)
             space(item.netns).routes.append(
-                RouteEntry(dst, item.dev, IPv4Address(item.gateway) if item.gateway else None))
+                RouteEntry(dst, item.dev, ip_address(item.gateway) if item.gateway else None))
         elif isinstance(item, Sysctl):
             space(item.netns).sysctls[item.path] = item.value
         elif isinstance(item, Firewall):
-            # IPv6 rules are not walked: the tracer follows IPv4 packets
+            ruleset = parse_save(item.text) if item.text.strip() else None
             if item.family == "ipv4":
-                space(item.netns).ruleset = parse_save(item.text) if item.text.strip() else None
+                space(item.netns).ruleset = ruleset
+            else:
+                space(item.netns).ruleset6 = ruleset
         elif isinstance(item, NftRuleset):
             tables = parse_nft(item.text)
             space(item.netns).nft = tables if tables.tables else None
         elif isinstance(item, Neighbour):
-            space(item.netns).neighbours[(item.dev, IPv4Address(item.ip))] = item.mac
+            space(item.netns).neighbours[(item.dev, ip_address(item.ip))] = item.mac
         elif isinstance(item, Fdb):
-            space(item.netns).fdb[(item.dev, item.mac.lower())] = IPv4Address(item.dst)
+            space(item.netns).fdb[(item.dev, item.mac.lower())] = ip_address(item.dst)
     for s in spaces.values():
         _connected_routes(s)
         s.host = host_of(topo, s.name)
@@ -258,5 +291,5 @@ def _connected_routes(s: Space) -> None:
         if i.kind == "lo":
             continue
         for a in i.addresses:
-            if a.network.prefixlen < 32:
+            if a.network.prefixlen < a.max_prefixlen:
                 s.routes.append(RouteEntry(a.network, i.name, None, a.ip))

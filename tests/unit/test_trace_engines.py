@@ -86,7 +86,10 @@ table ip6 docker-bridges {
 }
 """
     rs = parse(text)
-    assert [t.family for t in rs.tables] == ["ip"]
+    assert [t.family for t in rs.tables] == ["ip", "ip6"]
+    assert [t.family for t in rs.of_family(4).tables] == ["ip"]
+    assert [t.family for t in rs.of_family(6).tables] == ["ip6"]
+    assert parse("table arp a {\n}\n").tables == ()          # the tracer walks no arp table
     t = rs.tables[0]
     assert dict(t.set("filter-forward-in-jumps").elements) == {"br-a": "jump filter-forward-in__br-a",
                                                                "docker0": "jump filter-forward-in__docker0"}

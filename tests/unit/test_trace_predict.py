@@ -148,7 +148,11 @@ def test_unknown_names_are_clear_errors():
     ("web", 70000, "from 1 to 65535"), ("web", 0, "from 1 to 65535"), ("web", -5, "from 1 to 65535"),
     ("127.0.0.1", None, "never leaves the namespace"), ("0.0.0.0", None, "never leaves the namespace"),
     ("255.255.255.255", None, "broadcast or multicast"), ("224.0.0.1", None, "broadcast or multicast"),
-    ("::1", None, "IPv6"), (":80", None, "no destination"), ("web:0", None, "from 1 to 65535"),
+    ("::1", None, "never leaves the namespace"), ("ff02::1", None, "broadcast or multicast"),
+    ("fe80::1", None, "link-local"), ("[2001:db8::1", None, r"\[ADDRESS\]:PORT"),
+    ("[2001:db8::1]80", None, r"\[ADDRESS\]:PORT"), ("2001:db8::zz", None, "not a valid IPv6"),
+    ("[2001:db8::1]:0", None, "from 1 to 65535"),
+    (":80", None, "no destination"), ("web:0", None, "from 1 to 65535"),
 ])
 def test_destinations_a_trace_cannot_follow_are_clear_errors(dst, port, says):
     from netlab.errors import NetlabError
