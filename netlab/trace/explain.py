@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import re
 
-_DIRECT = re.compile(r"-d (\d+\.\d+\.\d+\.\d+)/32 ! -i (\S+)")
+_DIRECT = re.compile(r"-d ([0-9.]+/32|[0-9a-f:]+/128) ! -i (\S+)")
 _UNPUBLISHED = re.compile(r"^-A DOCKER ! -i (\S+) -o \1 -j DROP$")
 _UNPROTECTED = re.compile(r"^-A DOCKER ! -i (\S+) -o \1 -j ACCEPT$")
-_ROUTED_ICMP = re.compile(r"^-A DOCKER -o (\S+) -p icmp -j ACCEPT$")
+_ROUTED_ICMP = re.compile(r"^-A DOCKER -o (\S+) -p (?:icmp|ipv6-icmp) -j ACCEPT$")
 _ICC_DROP = re.compile(r"^-A (?:DOCKER-)?FORWARD -i (\S+) -o \1 -j DROP$")
-_PUBLISHED = re.compile(r"^-A DOCKER -d (\S+)/32 ! -i (\S+) -o \2 -p (\w+) -m \w+ --dport (\d+) -j ACCEPT$")
+_PUBLISHED = re.compile(r"^-A DOCKER -d (\S+)/(?:32|128) ! -i (\S+) -o \2 -p (\w+) -m \w+ --dport (\d+) -j ACCEPT$")
 _INTERNAL = re.compile(r"! -[sd] \S+ -[io] (\S+) -j DROP$")
 _COMMENT = re.compile(r'comment "([^"]*)"')
 _NFT_BRIDGE = re.compile(r"__(.+)$")
-_NFT_DADDR = re.compile(r"ip daddr (\d+\.\d+\.\d+\.\d+)")
+_NFT_DADDR = re.compile(r"ip6? daddr ([0-9a-f.:]+)")
 _NFT_NOT_IIF = re.compile(r'iifname != "([^"]+)"')
 
 ISOLATION = "isolation"
@@ -63,7 +63,7 @@ def why(table: str, chain: str, rule: str | None, verdict: str) -> str | None:
         if " ! -i lo " in rule:
             return _loopback()
         m = _DIRECT.search(rule)
-        return _direct(m.group(1), m.group(2)) if m else None
+        return _direct(m.group(1).rsplit("/", 1)[0], m.group(2)) if m else None
     return _why_filter(rule)
 
 

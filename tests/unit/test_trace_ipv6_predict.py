@@ -177,3 +177,19 @@ def _bridge(t) -> str:
 
 def _port(t, n: int) -> str:
     return [h.ifname for h in t.leg(REQUEST) if h.netns == "tv6-node1"][n]
+
+
+@pytest.mark.parametrize("table, chain, rule, says", [
+    ("raw", "PREROUTING", "-A PREROUTING -d 2001:db8:2::3/128 ! -i br-x -j DROP",
+     "direct access to a container address (2001:db8:2::3) from outside its bridge br-x"),
+    ("filter", "DOCKER", "-A DOCKER -d 2001:db8:2::3/128 ! -i br-x -o br-x -p tcp -m tcp --dport 80 -j ACCEPT",
+     "the published port tcp/80 of 2001:db8:2::3"),
+    ("filter", "DOCKER", "-A DOCKER -o br-x -p ipv6-icmp -j ACCEPT", "gateway mode routed: ICMP"),
+    ("docker-bridges", "raw-PREROUTING",
+     'ip6 daddr 2001:db8:2::2 iifname != "br-y" counter drop comment "DROP DIRECT ACCESS"',
+     "(2001:db8:2::2) from outside its bridge br-y"),
+])
+def test_docker_ipv6_rules_are_explained_as_their_ipv4_twins(table, chain, rule, says):
+    from netlab.trace.explain import why
+    verdict = "drop" if rule.endswith("DROP") or "drop" in rule else "accept"
+    assert says in (why(table, chain, rule, verdict) or "")
