@@ -20,6 +20,7 @@ from .phases import (
     read_outside_routes,
     read_underlay,
 )
+from .phases.lan6 import give_lan_ipv6
 from .schema import check_shape
 from .source import Source
 from .topology import Topology
@@ -59,7 +60,7 @@ def run(ctx: Context) -> Topology:
     """Every phase, reporting into `ctx`; Stop when there is anything to report."""
     ctx.lab = read_name(ctx)
     underlay = read_underlay(ctx)
-    outside = read_outside(ctx)
+    outside, outside6 = read_outside(ctx)
     hosts = read_hosts(ctx, underlay)
     networks = read_networks(ctx, hosts)
     raw = ctx.data.get("containers")
@@ -67,6 +68,7 @@ def run(ctx: Context) -> Topology:
     check_names(ctx, hosts, raw)
     specs = read_containers(ctx, hosts, networks, raw)
     segments = allocate_subnets(ctx, underlay, hosts, networks, raw)
+    underlay, outside6 = give_lan_ipv6(ctx, underlay, hosts, segments, outside6)
     routes = read_outside_routes(ctx, underlay, hosts, segments)
     for driver in drivers.DRIVERS.values():
         for path, message in driver.segment_problems(segments):
@@ -86,6 +88,7 @@ def run(ctx: Context) -> Topology:
         outside_netns=naming.netns(ctx.lab, "outside"),
         outside_addresses=outside,
         outside_routes=routes,
+        outside_addresses6=outside6,
         hosts=tuple(hosts.values()),
         segments=tuple(s for per_host in segments.values() for s in per_host.values()),
         containers=tuple(containers),

@@ -55,6 +55,7 @@ class Host:
     address: IPv4Address
     daemon: Daemon
     engine: Engine = DEFAULT         # the dockerd version whose behaviour this host shows
+    address6: IPv6Address | None = None   # eth0's IPv6 twin on the LAN (model/lan6.py), in a lab with IPv6
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,6 +174,9 @@ class Underlay:
     subnet: IPv4Network = IPv4Network("10.10.101.0/24")
     gateway: IPv4Address = IPv4Address("10.10.101.254")
     mtu: int = 1500
+    # the LAN's IPv6 twin (model/lan6.py): only in a lab where a network or a daemon has IPv6
+    subnet6: IPv6Network | None = None
+    gateway6: IPv6Address | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,12 +187,20 @@ class Topology:
     outside_netns: str
     outside_addresses: tuple[IPv4Address, ...]
     # `outside.routes`: (destination, host) — the outside's router sends it to that host
-    outside_routes: tuple[tuple[IPv4Network, str], ...] = ()
+    # (an IPv6 destination via the host's IPv6 LAN address)
+    outside_routes: tuple[tuple[IPv4Network | IPv6Network, str], ...] = ()
+    outside_addresses6: tuple[IPv6Address, ...] = ()     # the stand-in internet's IPv6 hosts
     hosts: tuple[Host, ...]
     segments: tuple[Segment, ...]
     containers: tuple[Container, ...]
     expect: tuple[Expectation, ...] = ()
     network_order: tuple[str, ...] = field(default=())
+
+    @property
+    def ipv6(self) -> bool:
+        """The lab has IPv6: its LAN and hosts too, so a host can listen on IPv6 (dockerd's
+        IsV6Listenable) and a binding on every address gets its twin on `::`."""
+        return self.underlay.subnet6 is not None
 
     def host(self, name: str) -> Host:
         return next(h for h in self.hosts if h.name == name)

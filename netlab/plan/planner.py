@@ -8,6 +8,7 @@ from ..model.topology import Container, Host, Topology
 from . import etc
 from .dns import plan_dns
 from .items import Address, Bridge, EtcFile, Firewall, Netns, NftRuleset, Process, Route, Sysctl, Veth
+from .lan6 import plan_host6, plan_outside6
 from .plan import Plan
 
 UNDERLAY_BRIDGE = "underlay"
@@ -39,8 +40,10 @@ def _outside(plan: Plan, topo: Topology) -> None:
     plan.add(Address(ns, UNDERLAY_BRIDGE, f"{topo.underlay.gateway}/{topo.underlay.subnet.prefixlen}"))
     for a in (*topo.outside_addresses, *etc.host_nameservers(topo)):
         plan.add(Address(ns, "lo", f"{a}/32"))
+    plan_outside6(plan, topo, UNDERLAY_BRIDGE)
     for dst, host in topo.outside_routes:
-        plan.add(Route(ns, str(dst), str(topo.host(host).address), UNDERLAY_BRIDGE))
+        via = topo.host(host).address if dst.version == 4 else topo.host(host).address6
+        plan.add(Route(ns, str(dst), str(via), UNDERLAY_BRIDGE))
 
 
 def _host(plan: Plan, topo: Topology, host: Host) -> None:
@@ -50,6 +53,7 @@ def _host(plan: Plan, topo: Topology, host: Host) -> None:
                   mtu=topo.underlay.mtu, master=UNDERLAY_BRIDGE, peer_mac=_nic_mac(topo, host)))
     plan.add(Address(host.netns, "eth0", f"{host.address}/{topo.underlay.subnet.prefixlen}"))
     plan.add(Route(host.netns, "default", str(topo.underlay.gateway), "eth0"))
+    plan_host6(plan, topo, host)
     for seg in topo.segments_on(host.name):
         DRIVERS[seg.driver].plan_segment(plan, topo, seg)
     plan.add(EtcFile(host.netns, "hosts", etc.host_hosts(topo, host)))

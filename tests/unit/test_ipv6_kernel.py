@@ -161,8 +161,9 @@ containers:
     assert a.attachment("mv").address6 is not None
     plan = build_plan(topo)
     assert Route(a.netns, "default", "10.10.101.254", "eth0") in plan.items
-    assert not any(isinstance(i, Route) and i.dst == DEFAULT6 for i in plan.items)
-    assert not any(isinstance(i, Sysctl) and i.path == "net/ipv6/conf/eth0/disable_ipv6" for i in plan.items)
+    assert not any(isinstance(i, Route) and i.dst == DEFAULT6 and i.netns == a.netns for i in plan.items)
+    assert not any(isinstance(i, Sysctl) and i.path == "net/ipv6/conf/eth0/disable_ipv6" and i.netns == a.netns
+                   for i in plan.items)
 
 
 def test_ipv6_turned_off_behind_our_back_is_repaired_sysctls_first():

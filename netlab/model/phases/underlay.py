@@ -1,10 +1,11 @@
 """`name`, `underlay` and `outside`: the lab's own namespace prefix and the world around it."""
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address
 
 from .. import naming
-from ..context import Context, listing, mapping
+from ..context import Context, is_addr6, listing, mapping
+from ..lan6 import DOCUMENTATION
 from ..topology import Underlay
 
 TEST_NETS = tuple(IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
@@ -37,13 +38,26 @@ def read_underlay(ctx: Context) -> Underlay:
     return Underlay(subnet, gateway or Underlay.gateway, mtu if isinstance(mtu, int) else 1500)
 
 
-def read_outside(ctx: Context) -> tuple[IPv4Address, ...]:
+def read_outside(ctx: Context) -> tuple[tuple[IPv4Address, ...], tuple[IPv6Address, ...] | None]:
+    """The stand-in internet's IPv4 and IPv6 hosts; IPv6 None: no `addresses` given (the
+    default 203.0.113.10, and its IPv6 twin in a lab with IPv6, phases/lan6.py)."""
     raw = mapping(ctx.data.get("outside"))
     if "addresses" not in raw:
-        return (IPv4Address("203.0.113.10"),)
+        return (IPv4Address("203.0.113.10"),), None
     out: list[IPv4Address] = []
+    out6: list[IPv6Address] = []
     for i, value in enumerate(listing(raw.get("addresses"))):
         path = f"outside.addresses[{i}]"
+        if is_addr6(value):
+            a6 = IPv6Address(value)
+            if a6 in out6:
+                ctx.err(path, f"{a6} is listed twice")
+            elif a6 not in DOCUMENTATION:
+                ctx.err(path, f"{a6} is not in the IPv6 documentation prefix 2001:db8::/32; stand-in "
+                              "internet hosts must be, so that lab traffic can never leak to real hosts")
+            else:
+                out6.append(a6)
+            continue
         a = ctx.addr(value, path)
         if a is None:
             continue
@@ -56,4 +70,4 @@ def read_outside(ctx: Context) -> tuple[IPv4Address, ...]:
                           "can never be mistaken for (or leak to) real hosts")
             continue
         out.append(a)
-    return tuple(out)
+    return tuple(out), tuple(out6)
