@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ..model.published import host_bindings
 from ..model.topology import Container, Topology
 from ..plan.items import DEFAULT6, Netns, Proxy, Route, Sysctl
 from ..plan.plan import Plan
@@ -63,19 +64,19 @@ class BridgeMode(NamespaceMode):
     joins_networks = True
 
     def plan_ports(self, plan: Plan, topo: Topology, c: Container) -> None:
-        """One docker-proxy per binding (IPv4 only: the lab hosts have no IPv6 addresses)."""
-        gw = c.attachment(c.gateway_network) if c.gateway_network else None
-        if gw is None:
-            return
+        """One docker-proxy per host binding (model/published.py: a binding on every
+        address has its twin on :: in a lab with IPv6, to the container's IPv6 address, or
+        to its IPv4 one through the proxy)."""
         host = topo.host(c.host)
         mode = "proxy" if host.daemon.userland_proxy else "hold"
-        for b in c.ports:
+        for hb in host_bindings(topo, c):
+            b = hb.binding
             if b.proto == "sctp" or b.host_port == 0:
                 # docker-proxy's sctp needs a kernel module this lab does not assume; a routed
                 # network's binding has no host side at all
                 continue
             plan.add(Proxy(netns=host.netns, proto=b.proto, host_ip=str(b.host_ip), host_port=b.host_port,
-                           container_ip=str(gw.address.ip),
+                           container_ip=str(hb.container_ip),
                            container_port=b.container_port, mode=mode,
                            reply_from_destination=host.engine.proxy_replies_from_destination))
 

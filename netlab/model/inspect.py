@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import LabError
 from . import naming
+from .published import host_bindings
 from .topology import Container, Segment, Topology
 
 
@@ -49,7 +50,8 @@ def network(topo: Topology, seg: Segment) -> dict:
 
 def container(topo: Topology, c: Container) -> dict:
     ports: dict = {f"{p}/{proto}": None for p, proto in c.exposed}
-    for b in c.ports:
+    # as the port mapper bound them: a binding on every address shows its IPv6 twin on ::
+    for b in (hb.binding for hb in host_bindings(topo, c)):
         ports.setdefault(f"{b.container_port}/{b.proto}", None)
         ports[f"{b.container_port}/{b.proto}"] = (ports[f"{b.container_port}/{b.proto}"] or []) + [
             {"HostIp": str(b.host_ip), "HostPort": str(b.host_port)}]

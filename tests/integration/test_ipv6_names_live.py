@@ -18,7 +18,7 @@ CONTAINERS = """  a: {{networks: [dual]}}
   b:
     networks: [dual]
     ports: ["[::1]:8081:80"]
-    command: "{python} -c \\"import socket; s=socket.create_server(('0.0.0.0', 80)); [c.sendall(b'v6ok') or c.close() for c, _ in iter(s.accept, None)]\\""
+    command: "{python} -c \\"import socket; s=socket.create_server(('', 80), family=socket.AF_INET6, dualstack_ipv6=True); [c.sendall(b'v6ok') or c.close() for c, _ in iter(s.accept, None)]\\""
 """
 PTR_B = "3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
 
@@ -44,7 +44,8 @@ def test_ipv6_names_and_port_live(make_lab):
         status = json.load(f)
     assert not status["proxy_errors"], status["proxy_errors"]
     assert any(k[3] == "::1" and k[4] == 8081 for k in status["proxies"]), status["proxies"]
-    # the host's [::1]:8081 reaches b's port 80 through the proxy (to b's IPv4 address)
+    # the host's [::1]:8081 reaches b's port 80 through the proxy (to b's IPv6 address, as
+    # configurePortBindingIPv6 picks it for a container with one)
     ask = ("import socket, sys; s=socket.create_connection(('::1', 8081), timeout=3); "
            "sys.stdout.write(s.recv(16).decode())")
     assert netlab("exec", LAB, "node1", "--", sys.executable, "-c", ask).stdout == "v6ok"

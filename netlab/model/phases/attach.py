@@ -68,7 +68,7 @@ def attach(ctx: Context, underlay: Underlay, hosts: Mapping[str, Host], specs: M
             seg = segments.get(s.host or "", {}).get(ep.network) if s.host is not None else None
             addresses.reserve_static(name, ep, seg)
             addresses.v6.reserve_static(name, ep, seg)
-    ports = PortAllocator(ctx)
+    ports = PortAllocator(ctx, ipv6=underlay.subnet6 is not None)
     containers = []
     for s in specs.values():
         if s.host is not None:
@@ -141,8 +141,11 @@ def _container(ctx: Context, hosts: Mapping[str, Host], specs: Mapping[str, Cont
 
 
 def gateway_endpoint(atts: list[Attachment], segs: dict[str, Segment]) -> str | None:
-    """libnetwork's (*endpoint).Less: docker_gwbridge last, non-internal first, then by network name."""
-    ranked = sorted(atts, key=lambda a: (a.network == naming.GWBRIDGE, segs[a.network].internal, a.network))
+    """libnetwork's (*endpoint).Less: docker_gwbridge last, non-internal first, dual-stack
+    before IPv4-only (measured on 20.10, 26.1 and 28.5: the dual-stack network gives both
+    default routes whichever name sorts first and whichever was joined first), then by name."""
+    ranked = sorted(atts, key=lambda a: (a.network == naming.GWBRIDGE, segs[a.network].internal,
+                                         not segs[a.network].ipv6, a.network))
     return next((a.network for a in ranked if a.gateway is not None), None)
 
 

@@ -22,8 +22,11 @@ class PortAllocator:
     from the start of ip_local_port_range per (host, host IP, protocol), as portallocator does.
     Each family apart: 0.0.0.0 clashes with every IPv4 address, :: with every IPv6 one."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, ipv6: bool = False) -> None:
+        """`ipv6`: the lab's hosts have IPv6, so a binding on every address takes its host
+        port on :: too (model/published.py)."""
         self.ctx = ctx
+        self.ipv6 = ipv6
         self.owner: dict[tuple[str, IP | None, int, str], str] = {}
         # (host, port, proto) -> host IPs bound: 0.0.0.0 clashes with every IP, and a scan of
         # `owner` per lookup made 10,000 published ports take minutes
@@ -86,53 +89,63 @@ class PortAllocator:
                 # because NAT is disabled"): the container port is opened, nothing is bound
                 out.append(PortBinding(ip, 0, cp, proto, explicit_ip=given))
                 continue
-            b = self.allocate(s.name, host, path, ip, tries, cp, proto, given)
+            twin = (self.ipv6 and ip == ANY and not given
+                    and (seg.ipv6 or host.daemon.userland_proxy))   # published.ipv6_target
+            b = self.allocate(s.name, host, path, ip, tries, cp, proto, given, twin)
             if b is not None:
                 out.append(b)
         return out, [port for port, _ in order]
 
     def allocate(self, name: str, host: Host, path: str, ip: IP,
-                 tries: range | None, cp: int, proto: str, given: bool = False) -> PortBinding | None:
+                 tries: range | None, cp: int, proto: str, given: bool = False,
+                 twin: bool = False) -> PortBinding | None:
+        """`twin`: the binding's IPv6 twin on :: needs the same host port (the port mapper's
+        RequestPortsInRange over both addresses)."""
+        ips: tuple[IP, ...] = (ip, ANY6) if twin else (ip,)
         if path in self.failed:
             return None             # reported once; the rest of a failed range adds nothing
         if tries is None:
-            return PortBinding(ip, self.ephemeral(host.name, ip, proto, name), cp, proto, explicit_ip=given)
+            return PortBinding(ip, self.ephemeral(host.name, ips, proto, name), cp, proto, explicit_ip=given)
         if len(tries) > 1:
-            free = next((p for p in tries if not self.taken(host.name, ip, p, proto)), None)
+            free = next((p for p in tries if not any(self.taken(host.name, i, p, proto) for i in ips)), None)
             if free is None:
                 self.ctx.err(path, f"every host port in {tries[0]}-{tries[-1]}/{proto} "
-                                   f"on {ip} is already allocated; widen the range")
+                                   f"on {' and '.join(_show(i) for i in ips)} is already allocated; widen the range")
                 return None
             tries = range(free, free + 1)
-        who = self.taken(host.name, ip, tries[0], proto)
-        if who:
-            if path not in self.failed:
-                self.failed.add(path)
-                self.ctx.err(path, f"Bind for {_show(ip)}:{tries[0]}/{proto} failed: port is already "
-                                   f"allocated to {who} on host {host.name!r}; publish another host port")
-            return None
-        self.claim(host.name, ip, tries[0], proto, f"container {name!r} ({path})")
+        for each in ips:
+            who = self.taken(host.name, each, tries[0], proto)
+            if who:
+                if path not in self.failed:
+                    self.failed.add(path)
+                    self.ctx.err(path, f"Bind for {_show(each)}:{tries[0]}/{proto} failed: port is already "
+                                       f"allocated to {who} on host {host.name!r}; publish another host port")
+                return None
+        for each in ips:
+            self.claim(host.name, each, tries[0], proto, f"container {name!r} ({path})")
         return PortBinding(ip, tries[0], cp, proto, explicit_ip=given)
 
     def claim(self, host: str, ip: IP | None, port: int, proto: str, who: str) -> None:
         self.owner[(host, ip, port, proto)] = who
         self.ips.setdefault((host, port, proto), []).append(ip)
 
-    def ephemeral(self, host: str, ip: IP | None, proto: str, who: str) -> int:
-        key = (host, ip, proto)
+    def ephemeral(self, host: str, ips: tuple[IP, ...], proto: str, who: str) -> int:
+        """The next port after the last one handed out on the first address, free on all."""
+        key = (host, ips[0], proto)
         lo, hi = EPHEMERAL
         if key not in self.full:   # nothing is freed while loading: once full, always full
             start = self.last.get(key, lo - 1) + 1
             for step in range(hi - lo + 1):
                 p = lo + (start - lo + step) % (hi - lo + 1)
-                if not self.taken(host, ip, p, proto):
-                    self.last[key] = p
-                    self.claim(host, ip, p, proto, f"container {who!r}")
+                if not any(self.taken(host, ip, p, proto) for ip in ips):
+                    for ip in ips:
+                        self.last[(host, ip, proto)] = p
+                        self.claim(host, ip, p, proto, f"container {who!r}")
                     return p
             self.full.add(key)
         if (key, who) not in self.failed:
             self.failed.add((key, who))
-            self.ctx.err(f"containers.{who}", f"no ephemeral host port left on {ip}/{proto} "
+            self.ctx.err(f"containers.{who}", f"no ephemeral host port left on {ips[0]}/{proto} "
                                             f"(range {lo}-{hi} on host {host!r}); publish fewer ports")
         return 0
 

@@ -1,0 +1,56 @@
+"""A container's published ports as the bridge driver's port mapper binds them on the host
+(addPortMappings): each binding per address family, with the container address it goes to.
+
+A binding on every address (no host address given, the default 0.0.0.0) gets its twin on
+`::` with the same host port (configurePortBindingIPv6) when the host can listen on IPv6
+(netutils.IsV6Listenable: in a lab with IPv6, whose hosts have it on their LAN; an IPv4 lab
+models hosts without it). The IPv6 side goes to the container's IPv6 address; a container
+without one is reached from IPv6 through docker-proxy at its IPv4 address ("proxy 6 to 4"),
+and with the userland proxy off there is no IPv6 side for it at all. An explicit 0.0.0.0 stays
+IPv4's; an explicit IPv6 host address is IPv6's alone, proxied to the IPv4 address the same
+way. Not modelled: noProxy6To4 (another endpoint being the container's IPv6 gateway)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address
+
+from .topology import Attachment, Container, PortBinding, Topology
+
+ANY = IPv4Address("0.0.0.0")
+ANY6 = IPv6Address("::")
+
+
+@dataclass(frozen=True)
+class HostBinding:
+    binding: PortBinding
+    container_ip: IPv4Address | IPv6Address
+
+
+def twinned(b: PortBinding) -> bool:
+    """A binding on every address of the network's default (0.0.0.0), not spelled out."""
+    return b.host_ip == ANY and not b.explicit_ip
+
+
+def ipv6_target(gw: Attachment, userland_proxy: bool) -> IPv4Address | IPv6Address | None:
+    """Where an IPv6 host binding goes: the endpoint's IPv6 address, else (proxy on) its IPv4."""
+    if gw.address6 is not None:
+        return gw.address6.ip
+    return gw.address.ip if userland_proxy else None
+
+
+def host_bindings(topo: Topology, c: Container) -> list[HostBinding]:
+    gw = c.attachment(c.gateway_network) if c.gateway_network else None
+    if gw is None:
+        return []
+    proxy = topo.host(c.host).daemon.userland_proxy
+    target6 = ipv6_target(gw, proxy)
+    out: list[HostBinding] = []
+    for b in c.ports:
+        if b.host_ip.version == 6:
+            if target6 is not None:
+                out.append(HostBinding(b, target6))
+            continue
+        out.append(HostBinding(b, gw.address.ip))
+        if twinned(b) and topo.ipv6 and target6 is not None:
+            out.append(HostBinding(PortBinding(ANY6, b.host_port, b.container_port, b.proto), target6))
+    return out
