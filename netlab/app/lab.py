@@ -129,15 +129,18 @@ class Lab:
         from .verify import check
         return off_loop(check, self.topology)
 
-    def trace(self, src: str, dst: str, proto: str | None = None, port: int | None = None):
-        """One probe through the live lab, observed, with the prediction beside it."""
+    def trace(self, src: str, dst: str, proto: str | None = None, port: int | None = None,
+              family: int | None = None):
+        """One probe through the live lab, observed, with the prediction beside it;
+        `family=6` goes to DST's IPv6 address (`-6`)."""
         from .tracing import live_trace
-        return off_loop(live_trace, self.name, src, dst, proto=proto, port=port)
+        return off_loop(live_trace, self.name, src, dst, proto=proto, port=port, family=family)
 
-    def predict(self, src: str, dst: str, proto: str | None = None, port: int | None = None):
+    def predict(self, src: str, dst: str, proto: str | None = None, port: int | None = None,
+                family: int | None = None):
         """The path the plan says a probe takes (no probe is sent)."""
         from ..trace.predict import predict_trace
-        return predict_trace(self.topology, src, dst, proto=proto, port=port)
+        return predict_trace(self.topology, src, dst, proto=proto, port=port, family=family)
 
     def graph(self):
         """The topology graph (networkx): live when the lab is up, else from the file."""
