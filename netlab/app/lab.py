@@ -120,7 +120,8 @@ class Lab:
         return proc.stdout + proc.stderr
 
     def rules(self, host: str | None = None) -> str:
-        """Each host's iptables-save text as Docker 20.10 leaves it (from the file)."""
+        """Each host's rules as its engine leaves them (from the file): iptables-save text,
+        then the ip6tables and nftables sections the engine writes."""
         from ..plan.firewall.lab import lab_rules
         return lab_rules(self.topology, host)
 
