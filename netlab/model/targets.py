@@ -81,13 +81,25 @@ def _source(topo: Topology, name: str) -> Container | None:
     return c
 
 
+def _lan6(topo: Topology, target: str, found: IPv6Address | None) -> IPv6Address:
+    """The outside's and the hosts' IPv6 addresses exist only in a lab with IPv6."""
+    if found is None:
+        raise LabError(f"{target!r} has no IPv6 address: lab {topo.name!r} has no IPv6 (no network with "
+                       "enable_ipv6, no daemon with ipv6)")
+    return found
+
+
 def _address6(topo: Topology, source: str, target: str) -> IPv6Address:
-    if target == "outside" or any(h.name == target for h in topo.hosts):
-        raise LabError(f"{target!r} has no IPv6 address in lab {topo.name!r}: trace to a container "
-                       "on an IPv6 network, or to an IPv6 address")
+    if target == "outside":
+        found = topo.outside_addresses6[0] if topo.outside_addresses6 else topo.underlay.gateway6
+        return _lan6(topo, target, found)
+    if any(h.name == target for h in topo.hosts):
+        return _lan6(topo, target, topo.host(target).address6)
     c = _container(topo, target)
+    if c.mode == "host":
+        return _lan6(topo, target, topo.host(c.host).address6)
     v6 = [a for a in c.attachments if a.address6 is not None]
-    if c.mode == "host" or not v6:
+    if not v6:
         raise LabError(f"{target!r} has no IPv6 address: none of its networks has enable_ipv6")
     src = _source(topo, source)
     mine = {a.network for a in src.attachments} if src is not None else set()

@@ -22,7 +22,7 @@ from netlab.trace.predict import predict_trace
 from netlab.trace.report import render
 
 CONTAINERS = """  a: {networks: [dual]}
-  b: {networks: [dual], command: "python3 -m http.server --bind :: 80"}
+  b: {networks: [dual], ports: ["8080:80"], command: "python3 -m http.server --bind :: 80"}
   v4only: {networks: [plain]}
   q1: {networks: [quiet]}
   q2: {networks: [quiet]}
@@ -193,3 +193,32 @@ def test_docker_ipv6_rules_are_explained_as_their_ipv4_twins(table, chain, rule,
     from netlab.trace.explain import why
     verdict = "drop" if rule.endswith("DROP") or "drop" in rule else "accept"
     assert says in (why(table, chain, rule, verdict) or "")
+
+
+def test_a_published_port_over_ipv6_is_dnatted_by_ip6tables(topo):
+    t = predict_trace(topo, "outside", "node1:8080", family=6)
+    assert t.probe.dst == "2001:db8:a:101::105" and t.probe.dport == 8080
+    [dnat_] = [n for n in t.nat if n.kind == "DNAT"]
+    assert dnat_.after.endswith("> [2001:db8:2::3]:80")
+    assert dnat_.rule is not None and "--to-destination [2001:db8:2::3]:80" in dnat_.rule
+    assert t.outcome.status == DELIVERED and t.outcome.owner == "b"
+    assert [n.kind for n in t.nat if n.leg == REPLY] == ["de-DNAT"]
+
+
+def test_ipv6_leaving_the_host_is_masqueraded_to_its_lan_address(topo):
+    t = predict_trace(topo, "a", "outside", family=6)
+    assert t.probe.dst == "2001:db8:ff::10"
+    [masq] = [n for n in t.nat if n.kind == "MASQUERADE"]
+    assert masq.after.startswith("2001:db8:a:101::105 >")
+    assert "-s 2001:db8:2::/64" in (masq.rule or "")
+    assert t.outcome.reply_status == DELIVERED
+
+
+def test_hosts_and_outside_have_no_ipv6_in_a_lab_without_it():
+    v4 = load_text("name: tv4\ncontainers:\n  a: {}\n", "tv4.yaml")
+    for dst in ("outside", "node1"):
+        with pytest.raises(NetlabError, match="has no IPv6"):
+            predict_trace(v4, "a", dst, family=6)
+    # an IPv6 address in an IPv4 lab: no route, said plainly
+    t = predict_trace(v4, "a", "2001:db8:ff::10")
+    assert t.outcome.status == NO_PATH and t.outcome.reason == "no-route"
