@@ -1,5 +1,6 @@
 """The macvlan driver (20.10 drivers/macvlan, §6.1): per container a macvlan on the
-parent, made in the host namespace and moved into the container as ethN; an 802.1q link
+parent, made in the host namespace and moved into the container as ethN (with its IPv6
+address too on a network with IPv6, the IPv6 gateway from IPAM); an 802.1q link
 when the parent is `<if>.<vid>`; no host rules. With `shim: "true"`, the host-side macvlan
 and route people add by hand so the host reaches its own macvlan containers.
 
@@ -118,6 +119,10 @@ class MacvlanDriver(BaseDriver):
                          parent=seg.device, mode=seg.macvlan_mode,
                          mac=att.mac, mtu=att.mtu))
         plan.add(Address(c.netns, att.ifname, str(att.address)))
+        if att.address6 is not None:
+            # the endpoint's IPv6 address from IPAM; Join sets the IPv6 gateway from the
+            # network's IPv6 subnet unless internal (modes.py routes ::/0 through it)
+            plan.add(Address(c.netns, att.ifname, str(att.address6)))
 
     def nic_mac(self, topo: Topology, host: Host) -> str | None:
         """A passthru macvlan takes its parent over: Docker sets the container's MAC on it, which

@@ -144,8 +144,9 @@ def test_up_refuses_ipv6_lab_when_ipv6_is_off(monkeypatch):
     lifecycle.require_kernel(v4)      # an IPv4 lab does not ask
 
 
-def test_no_ipv6_route_where_the_driver_planned_no_ipv6_address():
-    """macvlan does not make IPv6 addresses yet: a route via its IPv6 gateway could not be made."""
+def test_macvlan_endpoint_gets_its_ipv6_address_and_route():
+    """macvlan's Join sets the IPv6 gateway of the network's IPv6 subnet (unless internal): the
+    endpoint's IPv6 address, IPv6 on its interface and ::/0 through that gateway."""
     topo = load_text("""
 name: v6mv
 engine: "28.5"
@@ -154,16 +155,25 @@ networks:
     driver: macvlan
     enable_ipv6: true
     ipam: {config: [{subnet: 10.10.101.0/24, gateway: 10.10.101.254}, {subnet: "2001:db8:3::/64"}]}
+  mvi:
+    driver: macvlan
+    internal: true
+    enable_ipv6: true
+    driver_opts: {parent: eth0.7}
+    ipam: {config: [{subnet: 10.7.0.0/24}, {subnet: "2001:db8:7::/64"}]}
 containers:
   a: {networks: [mv]}
+  b: {networks: [mvi]}
 """)
-    a = topo.container("a")
-    assert a.attachment("mv").address6 is not None
+    a, b = topo.container("a"), topo.container("b")
     plan = build_plan(topo)
     assert Route(a.netns, "default", "10.10.101.254", "eth0") in plan.items
-    assert not any(isinstance(i, Route) and i.dst == DEFAULT6 and i.netns == a.netns for i in plan.items)
-    assert not any(isinstance(i, Sysctl) and i.path == "net/ipv6/conf/eth0/disable_ipv6" and i.netns == a.netns
-                   for i in plan.items)
+    assert Address(a.netns, "eth0", str(a.attachment("mv").address6)) in plan.items
+    assert Route(a.netns, DEFAULT6, "2001:db8:3::1", "eth0") in plan.items
+    assert Sysctl(a.netns, "net/ipv6/conf/eth0/disable_ipv6", "0") in plan.items
+    # internal: an address, no gateway and so no route
+    assert Address(b.netns, "eth0", str(b.attachment("mvi").address6)) in plan.items
+    assert not any(isinstance(i, Route) and i.netns == b.netns for i in plan.items)
 
 
 def test_ipv6_turned_off_behind_our_back_is_repaired_sysctls_first():
