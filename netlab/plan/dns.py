@@ -120,11 +120,13 @@ def name_tables(topo: Topology) -> list[DnsNames]:
 
 def lookup_order(topo: Topology, c: Container) -> tuple[tuple[str, str], ...]:
     """(network, scope) of the container's resolving endpoints in the order the sandbox keeps
-    them (endpoint.Less: non-internal first, then by network name); in swarm mode the
-    global-scope (overlay) endpoints are tried first (sandbox.ResolveName)."""
+    them (endpoint.Less: non-internal first, dual-stack before IPv4-only, then by network
+    name); in swarm mode the global-scope (overlay) endpoints are tried first
+    (sandbox.ResolveName)."""
     atts = [a for a in c.attachments if a.network != "bridge"]
-    key = {a.network: (topo.segment(a.network, c.host).driver not in GLOBAL_DRIVERS,
-                       topo.segment(a.network, c.host).internal, a.network) for a in atts}
+    segs = {a.network: topo.segment(a.network, c.host) for a in atts}
+    key = {a.network: (segs[a.network].driver not in GLOBAL_DRIVERS, segs[a.network].internal,
+                       not segs[a.network].ipv6, a.network) for a in atts}
     ordered = sorted(atts, key=lambda a: key[a.network])
     return tuple((a.network, scope(topo, a.network, c.host)) for a in ordered)
 
@@ -139,7 +141,17 @@ def upstreams(topo: Topology, c: Container) -> tuple[tuple[str, str], ...]:
 
     def from_host(s: str) -> bool:
         return s.startswith("127.") or (host.engine.upstream_from_host and not host.daemon.dns)
-    return tuple((s, host.netns if from_host(s) else c.netns) for s in servers[:3])
+    asked = tuple((s, host.netns if from_host(s) else c.netns) for s in servers[:3])
+    if host.engine.knows("26.0") and not external_access(topo, c):
+        # CVE-2024-29018 (26.0; relaxed in 26.1.3): a container on internal networks only gets
+        # nothing forwarded from the host's namespace; with no server left, SERVFAIL at once
+        asked = tuple((s, where) for s, where in asked if where != host.netns)
+    return asked
+
+
+def external_access(topo: Topology, c: Container) -> bool:
+    """Sandbox.hasExternalAccess: an endpoint with a gateway on a network that is not internal."""
+    return any(a.gateway is not None and not topo.segment(a.network, c.host).internal for a in c.attachments)
 
 
 def resolver(topo: Topology, c: Container) -> Resolver:
