@@ -16,7 +16,7 @@ from .netlink import open_socket as open_netlink
 
 NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END = 0x10, 0x11
 NFNL_SUBSYS_CTNETLINK, NFNL_SUBSYS_NFTABLES = 1, 10
-NFPROTO_INET, NFPROTO_IPV4, NFPROTO_BRIDGE = 1, 2, 7
+NFPROTO_INET, NFPROTO_IPV4, NFPROTO_BRIDGE, NFPROTO_IPV6 = 1, 2, 7, 10
 
 _GEN = struct.Struct("=BBH")            # nfgenmsg: family, version, res_id (big endian)
 

@@ -22,7 +22,7 @@ from .netlink import (
     text,
     u64,
 )
-from .nfnetlink import NFNL_SUBSYS_NFTABLES, NFPROTO_INET, NFPROTO_IPV4, Requester, message
+from .nfnetlink import NFNL_SUBSYS_NFTABLES, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, Requester, message
 
 NFNLGRP_NFTRACE = 9
 VXLAN_PORT = 4789
@@ -36,11 +36,14 @@ NFT_META_NFTRACE, NFT_META_NFPROTO, NFT_META_L4PROTO = 12, 15, 16
 BASE_NETWORK, BASE_TRANSPORT = 1, 2
 CMP_EQ, CMP_NEQ = 0, 1
 REG_1 = 1
-L4 = {"icmp": 1, "tcp": 6, "udp": 17}
+L4 = {"icmp": 1, "tcp": 6, "udp": 17, "icmp6": 58}
 TCP_SYN_RST = 0x06
 # an IPv4 header without options, then the transport header: where an ICMP error quotes
-# the original packet, and where VXLAN (UDP 8 + VXLAN 8 + Ethernet 14) puts the inner one
+# the original packet, and where VXLAN (UDP 8 + VXLAN 8 + Ethernet 14) puts the inner one;
+# the same behind an IPv6 header (40 bytes, the probe has no extension headers)
 QUOTE, INNER = 8 + 20, 8 + 8 + 14 + 20
+QUOTE6, INNER6 = 8 + 40, 8 + 8 + 14 + 40
+NFPROTO = {4: NFPROTO_IPV4, 6: NFPROTO_IPV6}
 
 
 def nft(kind: int) -> int:
@@ -75,35 +78,38 @@ def _set_nftrace() -> bytes:
         _expr("meta", attr(2, be32(NFT_META_NFTRACE)), attr(3, be32(REG_1)))
 
 
-def _match(l4: str, offset: int, value: bytes) -> bytes:
-    return (_meta(NFT_META_NFPROTO) + _cmp(bytes([NFPROTO_IPV4])) + _meta(NFT_META_L4PROTO)
+def _match(l4: str, offset: int, value: bytes, family: int = 4) -> bytes:
+    return (_meta(NFT_META_NFPROTO) + _cmp(bytes([NFPROTO[family]])) + _meta(NFT_META_L4PROTO)
             + _cmp(bytes([L4[l4]])) + _payload(BASE_TRANSPORT, offset, len(value)) + _cmp(value))
 
 
-def trace_rules(proto: str, key: int) -> list[bytes]:
+def trace_rules(proto: str, key: int, family: int = 4) -> list[bytes]:
     """One rule body per way the probe (`proto`, its port or ICMP id `key`) can look: itself
     (both directions), quoted in an ICMP error, and wrapped in VXLAN on the underlay (inner
-    key at a fixed offset)."""
+    key at a fixed offset). An IPv6 probe (`family` 6: ICMPv6, its errors, an IPv6 inner
+    header) may be wrapped by an IPv4 or an IPv6 underlay."""
     packed = struct.pack("!H", key)
-    if proto == "icmp":
-        fields = [(4, "icmp")]                   # echo id, request and reply alike
+    error, quote, inner = ("icmp6", QUOTE6, INNER6) if family == 6 else ("icmp", QUOTE, INNER)
+    if proto in ("icmp", "icmp6"):
+        fields = [(4, error)]                    # echo id, request and reply alike
     else:
         fields = [(0, proto), (2, proto)]        # our port as source, or as destination
     rules = []
     for offset, l4 in fields:
-        body = _match(l4, offset, packed)
+        body = _match(l4, offset, packed, family)
         if proto == "tcp":
             # the SYN and what answers it (SYN-ACK or RST), not the rest of the connection
             body += _payload(BASE_TRANSPORT, 13, 1) + _mask(bytes([TCP_SYN_RST])) + _cmp(b"\0", CMP_NEQ)
         rules.append(body)
-        rules.append(_match("icmp", QUOTE + offset, packed))          # an ICMP error about it
-        rules.append(_match("udp", 2, struct.pack("!H", VXLAN_PORT))
-                     + _payload(BASE_TRANSPORT, INNER + offset, 2) + _cmp(packed))
+        rules.append(_match(error, quote + offset, packed, family))      # an ICMP error about it
+        for underlay in ((4,) if family == 4 else (4, 6)):
+            rules.append(_match("udp", 2, struct.pack("!H", VXLAN_PORT), underlay)
+                         + _payload(BASE_TRANSPORT, inner + offset, 2) + _cmp(packed))
     return [body + _set_nftrace() for body in rules]
 
 
 # ---- the table -----------------------------------------------------------------------
-def install_trace(req: Requester, name: str, proto: str, key: int) -> None:
+def install_trace(req: Requester, name: str, proto: str, key: int, family: int = 4) -> None:
     """One batch: the owner table, a prerouting and an output chain, the matching rules."""
     flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE
     seqs, parts = set(), []
@@ -118,7 +124,7 @@ def install_trace(req: Requester, name: str, proto: str, key: int) -> None:
         add(NFT_MSG_NEWCHAIN, attr(1, strz(name)) + attr(3, strz(chain))
             + nest(4, attr(1, be32(hook)), attr(2, be32(PRIORITY))) + attr(5, be32(1))
             + attr(7, strz("filter")))
-        for body in trace_rules(proto, key):
+        for body in trace_rules(proto, key, family):
             add(NFT_MSG_NEWRULE, attr(1, strz(name)) + attr(2, strz(chain)) + nest(4, body), NLM_F_APPEND)
     req.transact(req.batch(parts), seqs, "adding the trace table")
 
@@ -138,19 +144,19 @@ def list_tables(req: Requester) -> list[str]:
 RuleCounts = dict[tuple[str, str, int], tuple[int, int | None]]
 
 
-def dump_rules(req: Requester) -> tuple[RuleCounts, dict[tuple[str, str], int]]:
-    """Every iptables-nft (family ip) rule by (table, chain, handle) -> (its position in its
-    chain from 1, its counter's packets), and the policy counter of every built-in chain by
-    (table, chain)."""
+def dump_rules(req: Requester, family: int = 4) -> tuple[RuleCounts, dict[tuple[str, str], int]]:
+    """Every iptables-nft rule of `family` (nf_tables family ip, or ip6 for ip6tables-nft)
+    by (table, chain, handle) -> (its position in its chain from 1, its counter's packets),
+    and the policy counter of every built-in chain by (table, chain)."""
     rules: RuleCounts = {}
     count: dict[tuple[str, str], int] = {}
-    for _, body in req.dump(nft(NFT_MSG_GETRULE), NFPROTO_IPV4, b"", "listing rules"):
+    for _, body in req.dump(nft(NFT_MSG_GETRULE), NFPROTO[family], b"", "listing rules"):
         a = attrs(body)
         table, chain, handle = text(a.get(1)) or "", text(a.get(2)) or "", u64(a.get(3)) or 0
         count[(table, chain)] = count.get((table, chain), 0) + 1
         rules[(table, chain, handle)] = (count[(table, chain)], _counter(a.get(4)))
     policies: dict[tuple[str, str], int] = {}
-    for _, body in req.dump(nft(NFT_MSG_GETCHAIN), NFPROTO_IPV4, b"", "listing chains"):
+    for _, body in req.dump(nft(NFT_MSG_GETCHAIN), NFPROTO[family], b"", "listing chains"):
         a = attrs(body)
         if 8 in a:
             policies[(text(a.get(1)) or "", text(a.get(3)) or "")] = u64(attrs(a[8]).get(2)) or 0

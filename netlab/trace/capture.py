@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import ipaddress
 import mmap
 import os
 import socket
@@ -29,7 +30,8 @@ _scapy_error: list[BaseException] = []
 
 def _import_scapy() -> None:
     try:
-        for module in ("scapy.layers.inet", "scapy.layers.l2", "scapy.layers.vxlan", "scapy.utils"):
+        for module in ("scapy.layers.inet", "scapy.layers.inet6", "scapy.layers.l2", "scapy.layers.vxlan",
+                       "scapy.utils"):
             importlib.import_module(module)
     except BaseException as e:      # reported where scapy is needed
         _scapy_error.append(e)
@@ -51,9 +53,10 @@ def _scapy():
         from ..errors import KernelError
         raise KernelError(f"scapy cannot be imported: {_scapy_error[0]} (pip install scapy)")
     import scapy.layers.inet as inet
+    import scapy.layers.inet6 as inet6
     import scapy.layers.l2 as l2
     import scapy.layers.vxlan as vxlan
-    return inet, l2, vxlan
+    return inet, inet6, l2, vxlan
 
 
 class Capture:
@@ -152,25 +155,45 @@ class _Ring:
 
 
 # ---- dissection ----------------------------------------------------------------------
+PROTOS = {1: "icmp", 6: "tcp", 17: "udp"}
+PROTOS6 = {58: "icmp6", 6: "tcp", 17: "udp"}
+ECHO, ECHO6 = (0, 8), (128, 129)
+
+
 def dissect(frame: Frame) -> PacketView | None:
-    inet, l2, vxlan = _scapy()
+    """An IPv4 or IPv6 frame as a PacketView; a VXLAN frame as its inner packet, with the
+    outer header (either family, as the inner one) in `outer`."""
+    inet, inet6, l2, vxlan = _scapy()
     pkt = l2.Ether(frame.data)
-    ip = pkt.getlayer(inet.IP)
+    ip = _first_ip(inet, inet6, pkt)
     if ip is None:
         return None
-    view = _view(inet, ip, pkt)
+    view = _view(inet, inet6, ip, pkt)
     inner = pkt.getlayer(vxlan.VXLAN)
-    if inner is not None and inner.payload.getlayer(inet.IP) is not None:
-        # an underlay copy: the inner packet's fields, wrapped by the outer header
+    if inner is not None:
         eth = inner.payload
-        return replace(_view(inet, eth.getlayer(inet.IP), eth), outer=view, vni=inner.vni)
+        inner_ip = _first_ip(inet, inet6, eth)
+        if inner_ip is not None:
+            # an underlay copy: the inner packet's fields, wrapped by the outer header
+            return replace(_view(inet, inet6, inner_ip, eth), outer=view, vni=inner.vni)
     return view
 
 
-def _view(inet, ip, eth) -> PacketView:
-    proto = {1: "icmp", 6: "tcp", 17: "udp"}.get(ip.proto, "other")
-    fields = dict(src=ip.src, dst=ip.dst, proto=proto, ttl=ip.ttl, ip_id=ip.id,
-                  src_mac=getattr(eth, "src", None), dst_mac=getattr(eth, "dst", None))
+def _first_ip(inet, inet6, layer):
+    """The first IPv4 or IPv6 header under `layer` (behind a VLAN tag too)."""
+    while layer is not None and layer.name != "NoPayload":
+        if isinstance(layer, (inet.IP, inet6.IPv6)):
+            return layer
+        layer = layer.payload
+    return None
+
+
+def _view(inet, inet6, ip, eth) -> PacketView:
+    macs = dict(src_mac=getattr(eth, "src", None), dst_mac=getattr(eth, "dst", None))
+    if isinstance(ip, inet6.IPv6):
+        return _view6(inet6, ip, macs)
+    proto = PROTOS.get(ip.proto, "other")
+    fields = dict(src=ip.src, dst=ip.dst, proto=proto, ttl=ip.ttl, ip_id=ip.id, **macs)
     l4 = ip.payload
     if proto in ("tcp", "udp") and hasattr(l4, "sport"):
         fields.update(sport=l4.sport, dport=l4.dport)
@@ -178,7 +201,7 @@ def _view(inet, ip, eth) -> PacketView:
             fields["tcp_flags"] = str(l4.flags)
     elif proto == "icmp" and isinstance(l4, inet.ICMP):
         fields.update(icmp_type=l4.type, icmp_code=l4.code)
-        if l4.type in (0, 8):
+        if l4.type in ECHO:
             fields["icmp_id"] = l4.id
         quoted = l4.getlayer(inet.IPerror)
         if quoted is not None:
@@ -186,8 +209,32 @@ def _view(inet, ip, eth) -> PacketView:
     return PacketView(**fields)
 
 
+def _view6(inet6, ip, macs: dict) -> PacketView:
+    """IPv6: addresses compressed (as `str(IPv6Address)` writes them), the hop limit as
+    `ttl`, no IP id; an ICMPv6 error's quoted header in `quoted`."""
+    proto = PROTOS6.get(ip.nh, "other")
+    fields = dict(src=_v6(ip.src), dst=_v6(ip.dst), proto=proto, ttl=ip.hlim, **macs)
+    l4 = ip.payload
+    if proto in ("tcp", "udp") and hasattr(l4, "sport"):
+        fields.update(sport=l4.sport, dport=l4.dport)
+        if proto == "tcp":
+            fields["tcp_flags"] = str(l4.flags)
+    elif proto == "icmp6" and hasattr(l4, "type"):
+        fields.update(icmp_type=l4.type, icmp_code=l4.code)
+        if l4.type in ECHO6:
+            fields["icmp_id"] = l4.id
+        quoted = l4.getlayer(inet6.IPerror6)
+        if quoted is not None:
+            fields["quoted"] = _quoted6(quoted)
+    return PacketView(**fields)
+
+
+def _v6(text: str) -> str:
+    return str(ipaddress.IPv6Address(text))
+
+
 def _quoted(inet, ip) -> PacketView:
-    proto = {1: "icmp", 6: "tcp", 17: "udp"}.get(ip.proto, "other")
+    proto = PROTOS.get(ip.proto, "other")
     l4 = ip.payload
     fields = dict(src=ip.src, dst=ip.dst, proto=proto, ttl=ip.ttl, ip_id=ip.id)
     if proto in ("tcp", "udp") and hasattr(l4, "sport"):
@@ -197,22 +244,46 @@ def _quoted(inet, ip) -> PacketView:
     return PacketView(**fields)
 
 
+def _quoted6(ip) -> PacketView:
+    proto = PROTOS6.get(ip.nh, "other")
+    l4 = ip.payload
+    fields = dict(src=_v6(ip.src), dst=_v6(ip.dst), proto=proto, ttl=ip.hlim)
+    if proto in ("tcp", "udp") and hasattr(l4, "sport"):
+        fields.update(sport=l4.sport, dport=l4.dport)
+    elif proto == "icmp6" and hasattr(l4, "type"):
+        fields.update(icmp_type=l4.type, icmp_code=l4.code, icmp_id=getattr(l4, "id", None))
+    return PacketView(**fields)
+
+
 # ---- the probe -----------------------------------------------------------------------
-def craft(proto: str, src: str, dst: str, key: int, ip_id: int, dport: int | None) -> bytes:
+PAYLOAD = b"netlab-trace"
+
+
+def craft(proto: str, src: str, dst: str, key: int, ip_id: int | None, dport: int | None,
+          flow_label: int | None = None) -> bytes:
     """The request as IP bytes: explicit addresses (scapy's own routing and source choice
-    belong to the machine's namespace, not the lab's: tracing.md §7.6), the key, a marker."""
-    inet, _, _ = _scapy()
+    belong to the machine's namespace, not the lab's: tracing.md §7.6), the key, a marker.
+    An IPv6 source or destination makes an IPv6 packet: ICMPv6 echo for icmp, the flow label
+    as its mark (the IP id's counterpart), hop limit 64 as IPv4's TTL."""
+    inet, inet6, _, _ = _scapy()
+    if ":" in dst:
+        ip6 = inet6.IPv6(src=src, dst=dst, fl=flow_label or 0, hlim=64)
+        if proto in ("icmp", "icmp6"):
+            return bytes(ip6 / inet6.ICMPv6EchoRequest(id=key, seq=1) / PAYLOAD)
+        return bytes(ip6 / inet.UDP(sport=key, dport=dport) / PAYLOAD)
     ip = inet.IP(src=src, dst=dst, id=ip_id, ttl=64)
-    payload = b"netlab-trace"
     if proto == "icmp":
-        return bytes(ip / inet.ICMP(type=8, id=key, seq=1) / payload)
-    return bytes(ip / inet.UDP(sport=key, dport=dport) / payload)
+        return bytes(ip / inet.ICMP(type=8, id=key, seq=1) / PAYLOAD)
+    return bytes(ip / inet.UDP(sport=key, dport=dport) / PAYLOAD)
 
 
-def raw_sender(ns: str) -> socket.socket:
-    """A raw IPv4 socket in `ns` that sends whole IP packets as given (IP_HDRINCL)."""
+def raw_sender(ns: str, family: int = 4) -> socket.socket:
+    """A raw socket in `ns` that sends whole IP packets as given: IP_HDRINCL for IPv4; for
+    IPv6, IPPROTO_RAW implies the header is included (raw(7)), and the kernel still routes
+    the packet by its destination in `ns`, and keeps its flow label."""
     with netns.entered(ns):
-        return socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        return socket.socket(socket.AF_INET6 if family == 6 else socket.AF_INET, socket.SOCK_RAW,
+                             socket.IPPROTO_RAW)
 
 
 # ---- pcapng --------------------------------------------------------------------------

@@ -14,7 +14,9 @@ from .evidence import IPS_DST_NAT, IPS_SRC_NAT, CtEvent, Tuple  # noqa: F401 (re
 
 GROUPS = (1, 2)                 # NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_UPDATE
 NLM_F_CREATE = 0x400
-PROTOS = {1: "icmp", 6: "tcp", 17: "udp"}
+PROTOS = {1: "icmp", 6: "tcp", 17: "udp", 58: "icmp6"}
+CTA_IP_V4_SRC, CTA_IP_V4_DST, CTA_IP_V6_SRC, CTA_IP_V6_DST = 1, 2, 3, 4
+CTA_PROTO_NUM, CTA_PROTO_SRC_PORT, CTA_PROTO_DST_PORT, CTA_PROTO_ICMP_ID, CTA_PROTO_ICMPV6_ID = 1, 2, 3, 4, 7
 
 
 def is_conntrack(msg_type: int) -> bool:
@@ -31,18 +33,29 @@ def decode(ns: str, order: int, flags: int, body: bytes) -> CtEvent | None:
 
 
 def _tuple(data: bytes | None) -> Tuple | None:
+    """CTA_TUPLE_IP (IPv4 or IPv6 addresses) and CTA_TUPLE_PROTO (ports, or the ICMP /
+    ICMPv6 echo id as both)."""
     if data is None:
         return None
     a = attrs(data)
     ip, proto = attrs(a.get(1, b"")), attrs(a.get(2, b""))
-    if 1 not in ip or 2 not in ip or 1 not in proto:
+    if CTA_PROTO_NUM not in proto:
         return None
-    num = proto[1][0]
-    name = PROTOS.get(num, str(num))
-    if name == "icmp":
-        ident = struct.unpack("!H", proto[4][:2])[0] if 4 in proto else None
-        sport = dport = ident
+    if CTA_IP_V4_SRC in ip and CTA_IP_V4_DST in ip:
+        src, dst = socket.inet_ntoa(ip[CTA_IP_V4_SRC][:4]), socket.inet_ntoa(ip[CTA_IP_V4_DST][:4])
+    elif CTA_IP_V6_SRC in ip and CTA_IP_V6_DST in ip:
+        src, dst = (socket.inet_ntop(socket.AF_INET6, ip[k][:16]) for k in (CTA_IP_V6_SRC, CTA_IP_V6_DST))
     else:
-        sport = struct.unpack("!H", proto[2][:2])[0] if 2 in proto else None
-        dport = struct.unpack("!H", proto[3][:2])[0] if 3 in proto else None
-    return Tuple(name, socket.inet_ntoa(ip[1][:4]), socket.inet_ntoa(ip[2][:4]), sport, dport)
+        return None
+    num = proto[CTA_PROTO_NUM][0]
+    name = PROTOS.get(num, str(num))
+    if name in ("icmp", "icmp6"):
+        field = CTA_PROTO_ICMP_ID if name == "icmp" else CTA_PROTO_ICMPV6_ID
+        sport = dport = _u16(proto.get(field))
+    else:
+        sport, dport = _u16(proto.get(CTA_PROTO_SRC_PORT)), _u16(proto.get(CTA_PROTO_DST_PORT))
+    return Tuple(name, src, dst, sport, dport)
+
+
+def _u16(data: bytes | None) -> int | None:
+    return struct.unpack("!H", data[:2])[0] if data and len(data) >= 2 else None

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from . import nft_eval
-from .evidence import TABLE_PREFIX, Evidence, Frame, TraceEvent, rule_text
+from .evidence import FAMILY_NAMES, NFPROTO_IPV6, TABLE_PREFIX, Evidence, Frame, TraceEvent, flow_label, rule_text
 from .iptables import parse_rule
+from .lookups import observed_lookups
 from .model import (
     IN,
     INFERRED,
@@ -40,12 +41,14 @@ def correlate(ev: Evidence, wiring: Wiring, predicted: Trace | None = None) -> T
     rules += _counter_rules(ev, wiring, rules, notes)
     nat = _nat(ev, wiring, hops, rules)
     outcome = observed_outcome(ev, wiring, hops, rules, predicted)
+    neighbours = observed_lookups(ev, wiring, hops)
     p = ev.probe
     probe_view = next((h.packet for h in hops if h.leg == REQUEST), None) or \
-        (predicted.probe if predicted else PacketView(str(p.src_ip), str(p.dst_ip), p.proto))
+        (predicted.probe if predicted else PacketView(str(p.src_ip), str(p.dst_ip), ev.signature.proto))
     crossed = [p.netns, *(h.netns for h in hops), *(r.netns for r in rules), outcome.netns or ""]
     return Trace(lab=wiring.lab, src=p.src, dst=p.dst, proto=p.proto, port=p.dport, probe=probe_view, hops=tuple(hops),
-                 rules=tuple(rules), nat=tuple(nat), outcome=outcome, source=OBSERVED, notes=tuple(notes),
+                 rules=tuple(rules), nat=tuple(nat), neighbours=tuple(neighbours), outcome=outcome, source=OBSERVED,
+                 notes=tuple(notes),
                  engines=engines_on(wiring, crossed))
 
 
@@ -149,14 +152,17 @@ def _macvlan_link(wiring: Wiring, prev: Hop, ns: str, ifname: str) -> bool:
 # ---- rules ---------------------------------------------------------------------------
 def _rules(ev: Evidence, wiring: Wiring, hops: list[Hop]) -> list[RuleHit]:
     header: dict[tuple[str, int], PacketView] = {}
+    labels: dict[tuple[str, int], int] = {}
     out: list[tuple[tuple, RuleHit]] = []
     for e in ev.events:
         if e.table.startswith(TABLE_PREFIX):
             continue                                    # ours, or a concurrent trace's
         if e.packet is not None:
             header[(e.netns, e.id)] = e.packet
+        if e.flow_label is not None:
+            labels[(e.netns, e.id)] = e.flow_label
         pkt = header.get((e.netns, e.id))
-        leg = _event_leg(ev, pkt) if pkt is not None else None
+        leg = _event_leg(ev, pkt, labels.get((e.netns, e.id))) if pkt is not None else None
         if pkt is None or leg is None:
             continue
         hit = _hit(ev, wiring, e, pkt, leg)
@@ -167,19 +173,23 @@ def _rules(ev: Evidence, wiring: Wiring, hops: list[Hop]) -> list[RuleHit]:
     return [h for _, h in out]
 
 
-def _event_leg(ev: Evidence, pkt: PacketView) -> str | None:
+def _event_leg(ev: Evidence, pkt: PacketView, label: int | None = None) -> str | None:
     leg = ev.signature.leg(pkt)
     if leg is not None:
         return leg
     # a header that cannot show the key (an ICMP error, whose quote the event cuts off; a
-    # VXLAN outer header): ours if a captured copy with the same IP header is ours
-    for _, view in ev.frames:
+    # VXLAN outer header): ours if a captured copy with the same IP header is ours. The IP
+    # id tells IPv4 headers apart; IPv6 has the flow label instead (`label`, the event's)
+    for frame, view in ev.frames:
         if view is None:
             continue
         for copy in (view, view.outer):
-            if copy is not None and (copy.ip_id, copy.src, copy.dst) == (pkt.ip_id, pkt.src, pkt.dst) \
-                    and copy.proto == pkt.proto:
-                return ev.signature.leg(view)
+            if copy is None or (copy.src, copy.dst, copy.proto) != (pkt.src, pkt.dst, pkt.proto):
+                continue
+            same = copy.ip_id == pkt.ip_id if ":" not in pkt.dst else \
+                copy is view and label is not None and flow_label(frame) == label
+            if same and (leg := ev.signature.leg(view)) is not None:
+                return leg
     return None
 
 
@@ -189,10 +199,13 @@ def _visit(hops: list[Hop], leg: str, ns: str) -> int:
 
 
 def _hit(ev: Evidence, wiring: Wiring, e: TraceEvent, pkt: PacketView, leg: str) -> RuleHit | None:
+    """The rule an event names. The event's nf_tables family picks the rules: ip6tables'
+    for an ip6 table (its tables have the iptables tables' names), a native table by
+    family and name."""
     space = wiring.spaces.get(e.netns)
-    ruleset = space.ruleset if space else None
+    ruleset = (space.ruleset6 if e.family == NFPROTO_IPV6 else space.ruleset) if space else None
     native = ev.nft.get(e.netns)
-    nft_table = native.table(e.table) if native is not None else None
+    nft_table = native.table(e.table, FAMILY_NAMES.get(e.family)) if native is not None else None
     table = ruleset.table(e.table) if ruleset and nft_table is None else None
     chain = nft_table.chain(e.chain) if nft_table else table.chain(e.chain) if table else None
     kind, verdict, text, position, handle = e.kind, e.verdict, None, None, None
@@ -205,13 +218,13 @@ def _hit(ev: Evidence, wiring: Wiring, e: TraceEvent, pkt: PacketView, leg: str)
     elif kind in ("rule", "return") and nft_table is not None:
         # the kernel's rule dump gives the handle's place in its chain, the listing its text
         kind, handle = "rule", e.handle
-        ref = ev.rule_refs.get(e.netns, {}).get((e.table, e.chain, e.handle or 0))
+        ref = ev.refs(e.netns, e.family).get((e.table, e.chain, e.handle or 0))
         nft_chain = nft_table.chain(e.chain)
         if ref is not None and nft_chain is not None and 1 <= ref.position <= len(nft_chain.rules):
             text, position = nft_chain.rules[ref.position - 1].text, ref.position
     elif kind in ("rule", "return"):
         kind = "rule"
-        ref = ev.rule_refs.get(e.netns, {}).get((e.table, e.chain, e.handle or 0))
+        ref = ev.refs(e.netns, e.family).get((e.table, e.chain, e.handle or 0))
         if ref is not None:
             position = ref.position
             text = rule_text(ruleset, e.table, e.chain, position) if ruleset else None
@@ -251,15 +264,16 @@ def _counter_rules(ev: Evidence, wiring: Wiring, rules: list[RuleHit], notes: li
         if not moved or any(r.netns == ns for r in rules):
             continue
         space = wiring.spaces.get(ns)
+        ruleset = (space.ruleset6 if ev.probe.family == 6 else space.ruleset) if space else None
         for (table, chain, position), _ in sorted(moved.items(), key=lambda x: (x[0][0], x[0][1], x[0][2] or 1 << 20)):
             if position is None:
-                t = space.ruleset.table(table) if space and space.ruleset else None
+                t = ruleset.table(table) if ruleset else None
                 c = t.chain(chain) if t else None
                 out.append(RuleHit(netns=ns, table=table, chain=chain, kind="policy",
                                    verdict=(c.policy or "ACCEPT").lower() if c else "accept", leg=REQUEST,
                                    owner=_owner(wiring, ns), evidence="counters"))
                 continue
-            text = rule_text(space.ruleset, table, chain, position) if space and space.ruleset else None
+            text = rule_text(ruleset, table, chain, position) if ruleset else None
             target = parse_rule(chain, position, text.split(" ", 2)[2]).target if text else None
             verdict = _COUNTED_VERDICTS.get(target, "jump")
             out.append(RuleHit(netns=ns, table=table, chain=chain, kind="rule", verdict=verdict, rule=text,
@@ -275,7 +289,7 @@ def _nat(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[RuleHit]) ->
     done: set[tuple[str, str]] = set()
     key = ev.signature.key
     for ct in ev.conntrack:
-        if ct.orig.proto != ev.probe.proto or key not in (ct.orig.sport, ct.orig.dport):
+        if ct.orig.proto != ev.signature.proto or key not in (ct.orig.sport, ct.orig.dport):
             continue
         if not (ct.snat or ct.dnat) or (ct.netns, "request") in done:
             continue

@@ -16,17 +16,19 @@ _POLICY = re.compile(r"^:(\S+)\s+(ACCEPT|DROP)\s+\[(\d+):\d+\]")
 
 
 def nft_snapshot(rules: dict[tuple, RuleRef], policies: dict[tuple[str, str], int]) -> Snapshot:
-    """From one `nftrace.dump_rules`: rule and policy counters of the iptables-nft tables."""
+    """From one `nftrace.dump_rules` (one family): rule and policy counters of the
+    iptables-nft tables."""
     out: Snapshot = {(r.table, r.chain, r.position): r.packets or 0 for r in rules.values()}
     out.update({(table, chain, None): n for (table, chain), n in policies.items()})
     return out
 
 
-def legacy_snapshot(ns: str) -> Snapshot:
-    """`iptables-legacy-save -c` inside the namespace, parsed; nothing where it cannot run."""
+def legacy_snapshot(ns: str, family: int = 4) -> Snapshot:
+    """`iptables-legacy-save -c` (`ip6tables-legacy-save -c` for `family` 6) inside the
+    namespace, parsed; nothing where it cannot run."""
     from ..kernel.firewall import backend  # only a legacy trace pays for loading the backends
     try:
-        text = backend("legacy").save(ns, counters=True)
+        text = backend("legacy").save(ns, counters=True, family="ipv6" if family == 6 else "ipv4")
     except KernelError:
         return {}
     return parse_save_counters(text)

@@ -1,14 +1,15 @@
 """What became of the probe in a live trace (correlate's last step, pure): delivered, dropped
 by a rule or a policy, never sent, or lost — from the hops and rules already correlated, and,
-where the kernel said nothing, an unanswered ARP request or the plan's reason (`inferred`)."""
+where the kernel said nothing, an unanswered ARP request (NDP solicitation) or the plan's
+reason (`inferred`)."""
 from __future__ import annotations
 
 import errno
 from dataclasses import replace
-from ipaddress import IPv4Address
+from ipaddress import ip_address
 
 from . import explain
-from .evidence import Evidence, Frame, arp_request
+from .evidence import ARP_REPLY, ARP_REQUEST, Evidence, Frame, neighbour_request
 from .model import (
     DELIVERED,
     DROPPED,
@@ -28,11 +29,18 @@ from .model import (
 from .wiring import Wiring
 
 REPLY_NAMES: dict[int | None, str] = {0: "echo-reply", 3: "unreachable", 11: "time-exceeded"}
+# ICMPv6 as the model's ICMP6_NAMES and the prediction name them
+REPLY6_NAMES: dict[tuple[int | None, int | None], str] = {
+    (129, None): "echo-reply", (1, 0): "no-route", (1, 1): "admin-prohibited", (1, 3): "address-unreachable",
+    (1, 4): "port-unreachable", (1, None): "unreachable", (2, None): "packet-too-big", (3, None): "time-exceeded"}
 
 
 def _reply_name(view: PacketView) -> str:
     if view.proto == "tcp":
         return view.tcp_flags or "tcp"
+    if view.proto == "icmp6":
+        return REPLY6_NAMES.get((view.icmp_type, view.icmp_code), REPLY6_NAMES.get(
+            (view.icmp_type, None), f"icmp6 {view.icmp_type}"))
     if view.proto == "icmp":
         if view.icmp_type == 3 and view.icmp_code == 3:
             return "port-unreachable"
@@ -83,7 +91,7 @@ def _arrival(wiring: Wiring, request: list[Hop]) -> Hop | None:
     found = None
     for h in request:
         space = wiring.spaces.get(h.netns)
-        if h.direction == IN and space and IPv4Address(h.packet.dst) in space.local and h.packet.outer is None:
+        if h.direction == IN and space and ip_address(h.packet.dst) in space.local and h.packet.outer is None:
             found = h
     return found
 
@@ -104,9 +112,9 @@ def _with_drop(outcome: Outcome, drop: RuleHit | None, wiring: Wiring) -> Outcom
 
 
 def _unexplained(ev: Evidence, wiring: Wiring, request: list[Hop], predicted: Trace | None) -> Outcome:
-    """No delivery and no netfilter drop: an unanswered ARP, or a loss the plan explains."""
+    """No delivery and no netfilter drop: an unanswered ARP (NDP), or a loss the plan explains."""
     src_ns = ev.probe.netns
-    asked = _unanswered_arp(ev)
+    asked = _unanswered_arp(ev, {src_ns} | {h.netns for h in request})
     last = request[-1] if request else None
     status = DROPPED if last is not None else NO_PATH
     if asked is not None:
@@ -130,18 +138,20 @@ def _unexplained(ev: Evidence, wiring: Wiring, request: list[Hop], predicted: Tr
                            else "the probe was never seen on any interface"), source=OBSERVED, evidence="capture")
 
 
-def _unanswered_arp(ev: Evidence) -> tuple[Frame, str] | None:
-    """An ARP request whose target never answered, from the probe's path."""
+def _unanswered_arp(ev: Evidence, path: set[str]) -> tuple[Frame, str] | None:
+    """An ARP request, or an NDP neighbour solicitation, whose target never answered, sent
+    from a namespace on the probe's `path` (elsewhere it is another packet's: a namespace
+    may still be retrying for an earlier trace's probe)."""
     asked: dict[str, Frame] = {}
     answered: set[str] = set()
     for frame, _ in sorted(ev.frames, key=lambda f: f[0].time_ns):      # the first asker: the sender
-        arp = arp_request(frame)
+        arp = neighbour_request(frame)
         if arp is None:
             continue
         sender, target, op = arp
-        if op == 1 and frame.outgoing:
+        if op == ARP_REQUEST and frame.outgoing and frame.netns in path:
             asked.setdefault(target, frame)
-        elif op == 2:
+        elif op == ARP_REPLY:
             answered.add(sender)
     for target, frame in asked.items():
         if target not in answered:

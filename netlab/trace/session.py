@@ -22,7 +22,7 @@ from ..plan.plan import Plan
 from . import capture, conntrack, counters, nftrace
 from .compare import compare
 from .correlate import correlate
-from .evidence import Evidence, Frame, Snapshot, arp_request, is_ipv4
+from .evidence import ARP_REPLY, ARP_REQUEST, Evidence, Frame, Snapshot, is_ip, neighbour_request
 from .model import DELIVERED, IN, REPLY, REQUEST, Trace
 from .nft_model import NftRuleset
 from .predict import predict_probe
@@ -32,7 +32,7 @@ from .wiring import Wiring, from_plan
 
 TIMEOUT = 1.0           # for a probe nothing answers and no rule drops
 SETTLE = 0.01           # after the story is complete: stragglers from other namespaces
-ARP_PATIENCE = 0.15     # an ARP request unanswered this long: no neighbour will answer
+ARP_PATIENCE = 0.15     # an ARP request (NDP solicitation) unanswered this long: no neighbour will answer
 QUIET = 0.1             # after the hop where the request was predicted to stop
 TICK = 0.02             # the collection loop looks at the clock at least this often
 
@@ -58,14 +58,15 @@ def check_can_trace(pcap: str | None = None) -> None:
 
 
 def trace(topo: Topology, plan: Plan, flavour: str, src: str, dst: str, proto: str | None = None,
-          port: int | None = None, pcap: str | None = None, timeout: float = TIMEOUT) -> Trace:
+          port: int | None = None, pcap: str | None = None, timeout: float = TIMEOUT,
+          family: int | None = None) -> Trace:
     """Trace one probe from SRC to DST in the live lab built from TOPO and PLAN (with the
     iptables backend FLAVOUR); the prediction rides along. The app layer reads these from
     the lab's state (netlab.app.tracing.live_trace)."""
     check_can_trace(pcap)
     wiring = from_plan(topo, plan)
-    probe = resolve(topo, wiring, src, dst, proto, port)
-    sig = Signature.fresh(probe.proto)
+    probe = resolve(topo, wiring, src, dst, proto, port, family)
+    sig = Signature.fresh(probe.proto, probe.family)
     predicted = predict_probe(topo, plan, wiring, probe, sig.key, sig.ip_id)
     evidence = Session(wiring, probe, sig, flavour, predicted).run(timeout)
     observed = correlate(evidence, wiring, predicted)
@@ -96,6 +97,9 @@ class Session:
         self.stops_at = (last.netns, last.ifname, last.direction == "out") \
             if last and predicted.outcome.status != DELIVERED else None
         self.stopped: float | None = None
+        # where the probe's own neighbour lookups can happen: an unanswered one elsewhere is
+        # another packet's (a namespace still retrying for an earlier trace's probe)
+        self.path = {probe.netns} | ({h.netns for h in predicted.hops} if predicted else set())
         self.spaces: dict[socket.socket, _Netns] = {}
         self.capture = capture.Capture()
         self.table = nftrace.table_name()
@@ -115,7 +119,7 @@ class Session:
             self.read_native_rules()
         finally:
             self.close()
-        self.evidence.frames = [(f, capture.dissect(f) if is_ipv4(f) else None) for f in self.capture.frames]
+        self.evidence.frames = [(f, capture.dissect(f) if is_ip(f) else None) for f in self.capture.frames]
         return self.evidence
 
     # ---- set-up and take-down ---------------------------------------------------------
@@ -138,13 +142,21 @@ class Session:
         self.evidence.ifnames = {s.name: s.ifnames for s in self.spaces.values()}
 
     def snapshot(self, space: _Netns, before: bool) -> None:
+        """Rule handles of both families (a VXLAN outer header of an IPv6 probe may be
+        IPv4), counters of the probe's family (where the legacy backend needs them)."""
+        family = self.probe.family
         if self.flavour == "legacy":
-            snap = counters.legacy_snapshot(space.name)
+            snap = counters.legacy_snapshot(space.name, family)
         else:
-            refs, policies = nftrace.dump_rules(space.req)
-            if before:
-                self.evidence.rule_refs[space.name] = refs
-            snap = counters.nft_snapshot(refs, policies)
+            snap = {}
+            for fam, refs_of in ((4, self.evidence.rule_refs), (6, self.evidence.rule_refs6)):
+                if fam != family and not before:
+                    continue
+                refs, policies = nftrace.dump_rules(space.req, fam)
+                if before:
+                    refs_of[space.name] = refs
+                if fam == family:
+                    snap = counters.nft_snapshot(refs, policies)
         if before:
             self.before[space.name] = snap
         else:
@@ -153,11 +165,12 @@ class Session:
     def read_native_rules(self) -> None:
         """The text of the native nftables rules the probe met (`nft -a list table`, one
         process per table named in an event, read after the probe: handles do not change)."""
-        met = {(e.netns, e.table) for e in self.evidence.events if not e.table.startswith(nftrace.TABLE_PREFIX)}
-        for ns in sorted({ns for ns, _ in met}):
+        met = {(e.netns, nftrace.FAMILY_NAMES.get(e.family, ""), e.table) for e in self.evidence.events
+               if not e.table.startswith(nftrace.TABLE_PREFIX)}
+        for ns in sorted({ns for ns, _, _ in met}):
             planned = self.wiring.spaces[ns].nft
             if planned is not None:
-                tables = tuple(t for t in planned.tables if (ns, t.name) in met)
+                tables = tuple(t for t in planned.tables if (ns, t.family, t.name) in met)
                 self.evidence.nft[ns] = nftrace.native_rules(ns, NftRuleset(tables))
 
     def count_after(self) -> None:
@@ -191,7 +204,7 @@ class Session:
             return
         if p.proto == "tcp":
             with netns.entered(p.netns):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock = socket.socket(socket.AF_INET6 if p.family == 6 else socket.AF_INET, socket.SOCK_STREAM)
             self.sender = sock
             sock.setblocking(False)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -203,8 +216,8 @@ class Session:
             if code not in (0, errno.EINPROGRESS):
                 self.evidence.send_error = code
             return
-        packet = capture.craft(p.proto, str(p.src_ip), str(p.dst_ip), sig.key, sig.ip_id, p.dport)
-        self.sender = capture.raw_sender(p.netns)
+        packet = capture.craft(p.proto, str(p.src_ip), str(p.dst_ip), sig.key, sig.ip_id, p.dport, sig.flow_label)
+        self.sender = capture.raw_sender(p.netns, p.family)
         try:
             self.sender.sendto(packet, (str(p.dst_ip), 0))
         except OSError as e:
@@ -269,7 +282,7 @@ class Session:
                                                         else errno.errorcode.get(code, str(code)))
 
     def complete(self, now: float) -> bool:
-        """Nothing more to wait for: the reply is back, a rule dropped it, or ARP gave up."""
+        """Nothing more to wait for: the reply is back, a rule dropped it, or ARP (NDP) gave up."""
         if self.evidence.connect is not None:
             return True
         if any(e.verdict == "drop" and not e.table.startswith(nftrace.TABLE_PREFIX) for e in self.evidence.events):
@@ -277,7 +290,7 @@ class Session:
         src = self.probe.netns
         new, self.checked = self.capture.frames[self.checked:], len(self.capture.frames)
         for frame in new:
-            if frame.netns == src and not frame.outgoing and is_ipv4(frame):
+            if frame.netns == src and not frame.outgoing and is_ip(frame):
                 view = capture.dissect(frame)
                 if view is not None and self.sig.leg(view) == REPLY:
                     return True
@@ -288,11 +301,21 @@ class Session:
         return self._arp_gave_up()
 
     def _arp_gave_up(self) -> bool:
-        asked = [f for f in self.capture.frames if f.outgoing and (a := arp_request(f)) and a[2] == 1]
-        if not asked:
-            return False
-        answered = any((a := arp_request(f)) and a[2] == 2 for f in self.capture.frames)
-        return not answered and time.time_ns() - asked[0].time_ns > ARP_PATIENCE * 1e9
+        """An ARP request, or an NDP neighbour solicitation, sent on the probe's path, that
+        nothing answered."""
+        asked: dict[str, int] = {}
+        answered = set()
+        for f in self.capture.frames:
+            found = neighbour_request(f)
+            if found is None:
+                continue
+            sender, target, op = found
+            if op == ARP_REQUEST and f.outgoing and f.netns in self.path:
+                asked.setdefault(target, f.time_ns)
+            elif op == ARP_REPLY:
+                answered.add(sender)
+        now = time.time_ns()
+        return any(target not in answered and now - t > ARP_PATIENCE * 1e9 for target, t in asked.items())
 
 
 def _pcap_frames(ev: Evidence, trace: Trace) -> list[tuple[Frame, str]]:
