@@ -1,6 +1,7 @@
 """`netlab trace` of IPv6 packets on a real dual-stack lab (engine 28.5): ICMPv6 echo by
-address and by name with -6, UDP, TCP, a published port's IPv6 DNAT, a drop by an
-ip6tables rule, an NDP solicitation nobody answers. For each, the prediction (walked from
+address and by name with -6, UDP, TCP, a published port's IPv6 DNAT from the host and from
+the LAN, MASQUERADE to the stand-in internet, a drop by an ip6tables rule, an NDP
+solicitation nobody answers. For each, the prediction (walked from
 the plan) equals the observation (captures, ip6 nftrace events, conntrack v6 tuples), and
 the pcapng carries the IPv6 frames with their hop comments."""
 from __future__ import annotations
@@ -32,6 +33,7 @@ CONTAINERS = """  a: {networks: [dual]}
   s1: {networks: [sealed]}
 """
 A, B, GATEWAY = "2001:db8:2::2", "2001:db8:2::3", "2001:db8:2::1"
+HOST, INTERNET = "2001:db8:a:101::105", "2001:db8:ff::10"      # node1 on the LAN, the stand-in (docs/lan.md)
 
 
 def listening6(src: str, address: str, port: int) -> None:
@@ -114,6 +116,22 @@ def test_ipv6_traces(make_lab, tmp_path):
     assert dnat.rule == f"-A DOCKER ! -s fe80::/10 ! -i {br} -p tcp -m tcp --dport 8080 -j DNAT --to-destination [{B}]:80"
     assert any(n.kind == "de-DNAT" and n.leg == "reply" for n in t.nat)
     assert t.outcome.reply == "SA"
+
+    # from the LAN: the host's IPv6 LAN address, DNATed to [b]:80 in nat PREROUTING
+    t = traced(LAB, "outside", f"[{HOST}]:8080")
+    agrees(t)
+    assert any(n.kind == "DNAT" and n.netns == node1 and n.after.endswith(f"> [{B}]:80") for n in t.nat)
+    assert t.outcome.netns == f"{LAB}-b" and t.outcome.reply == "SA"
+    assert nodes(t)[-1] == f"{LAB}-b/eth0 in"
+
+    # to the stand-in internet: MASQUERADE to the host's IPv6 LAN address, the reply de-NATed
+    t = traced(LAB, "a", INTERNET)
+    agrees(t)
+    masq = next(n for n in t.nat if n.kind == "MASQUERADE")
+    assert masq.netns == node1 and masq.after == f"{HOST} > {INTERNET}" and masq.evidence == "conntrack"
+    assert masq.rule == f"-A POSTROUTING -s 2001:db8:2::/64 ! -o {br} -j MASQUERADE"
+    assert any(n.kind == "de-SNAT" and n.leg == "reply" and n.after == f"{INTERNET} > {A}" for n in t.nat)
+    assert t.outcome.reply_status == "delivered"
 
     # an internal network: dropped by an ip6tables rule, named
     t = traced(LAB, "a", "s1", family=6)
