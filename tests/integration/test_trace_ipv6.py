@@ -36,14 +36,14 @@ A, B, GATEWAY = "2001:db8:2::2", "2001:db8:2::3", "2001:db8:2::1"
 HOST, INTERNET = "2001:db8:a:101::105", "2001:db8:ff::10"      # node1 on the LAN, the stand-in (docs/lan.md)
 
 
-def listening6(src: str, address: str, port: int) -> None:
+def listening6(lab: str, src: str, address: str, port: int) -> None:
     """Wait for a container's server on IPv6 (the agent starts it right after `up`)."""
     import socket
     import time
 
     from netlab.kernel import netns
     for _ in range(100):
-        with netns.entered(f"{LAB}-{src}"):
+        with netns.entered(f"{lab}-{src}"):
             sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         with sock:
             sock.settimeout(0.5)
@@ -51,6 +51,21 @@ def listening6(src: str, address: str, port: int) -> None:
                 return
         time.sleep(0.1)
     raise AssertionError(f"nothing listens on [{address}]:{port}")
+
+
+def settled(ns: str) -> None:
+    """Wait until no IPv6 address in `ns` is tentative. A fresh bridge's link-local address
+    is in duplicate address detection for a second or two, and until then the kernel sends
+    no neighbour solicitation for a packet it forwards (its source is not the host's, and
+    NDP then needs a link-local source): that packet waits, as on a real Docker host."""
+    import time
+    for _ in range(100):
+        shown = subprocess.run(["ip", "netns", "exec", ns, "ip", "-6", "addr", "show", "tentative"],
+                               capture_output=True, text=True).stdout
+        if "inet6" not in shown:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{ns}: IPv6 addresses still tentative:\n{shown}")
 
 
 def tshark(path: str, *fields: str) -> list[list[str]]:
@@ -67,6 +82,7 @@ def test_ipv6_traces(make_lab, tmp_path):
     topo = snapshot_topology(LAB)
     node1 = f"{LAB}-node1"
     br = topo.segment("dual", "node1").device
+    settled(node1)
 
     # ICMPv6 echo by address: switched on the bridge, FORWARD's ip6tables rules, the reply back
     pcap = str(tmp_path / "a-b.pcapng")
@@ -103,7 +119,7 @@ def test_ipv6_traces(make_lab, tmp_path):
     assert hit(t, f"-A DOCKER-CT -o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT", "accept", "reply")
 
     # TCP over IPv6 to a server bound to ::
-    listening6("a", B, 80)
+    listening6(LAB, "a", B, 80)
     t = traced(LAB, "a", f"[{B}]:80")
     agrees(t)
     assert t.outcome.reply == "SA" and t.outcome.netns == f"{LAB}-b"
@@ -146,3 +162,53 @@ def test_ipv6_traces(make_lab, tmp_path):
     assert (t.outcome.status, t.outcome.reason, t.outcome.netns) == ("no-path", "no-neighbour", f"{LAB}-a")
     asked = [n for n in t.neighbours if n.target == "2001:db8:2::77"]
     assert asked and asked[0].protocol == "ndp" and asked[0].answered_by is None and asked[0].ifname == "eth0"
+
+
+def test_ipv6_traces_through_native_nftables(make_lab):
+    """29.7-nftables: the IPv6 rules are the native `ip6 docker-bridges` table's, whose name
+    is the `ip` table's too; each event names its rule by handle in the table of its family."""
+    lab = "t6trn"
+    make_lab(dual_stack_lab(lab, CONTAINERS, engine="29.7-nftables", networks=SEALED))
+    node1 = f"{lab}-node1"
+    settled(node1)
+    listening6(lab, "a", B, 80)
+    t = traced(lab, "outside", f"[{HOST}]:8080")
+    agrees(t)
+    dnat = next(r for r in t.rules if r.target == "DNAT")
+    assert dnat.native and dnat.table == "docker-bridges" and dnat.handle is not None
+    assert "ip6 saddr != fe80::/10 tcp dport 8080" in dnat.rule and f"dnat to [{B}]:80" in dnat.rule
+    assert any(n.kind == "DNAT" and n.after.endswith(f"> [{B}]:80") for n in t.nat) and t.outcome.reply == "SA"
+    t = traced(lab, "a", INTERNET)
+    agrees(t)
+    masq = next(n for n in t.nat if n.kind == "MASQUERADE")
+    assert masq.after == f"{HOST} > {INTERNET}" and "ip6 saddr 2001:db8:2::/64" in masq.rule
+    t = traced(lab, "a", "s1", family=6)
+    agrees(t)
+    assert (t.outcome.status, t.outcome.netns, t.outcome.table) == ("dropped", node1, "docker-bridges")
+    assert t.outcome.rule.endswith('drop comment "INTERNAL NETWORK INGRESS"')
+
+
+def test_ipv6_legacy_rules_come_from_ip6tables_counters(tmp_path):
+    """ip6tables-legacy rules are invisible to nftrace: ip6tables-legacy-save's counter
+    deltas name them, as iptables-legacy-save's do for IPv4."""
+    from conftest import leftovers
+
+    from netlab.app.lifecycle import down, up
+    lab = "t6trl"
+    path = tmp_path / "lab.yaml"
+    path.write_text(dual_stack_lab(lab, CONTAINERS, networks=SEALED))
+    try:
+        up(str(path), say=lambda m: None, firewall="legacy")
+        settled(f"{lab}-node1")
+        t = traced(lab, "a", "s1", family=6)
+        agrees(t)
+        assert (t.outcome.status, t.outcome.reason, t.outcome.evidence) == ("dropped", "isolation", "counters")
+        assert t.outcome.rule.startswith("-A DOCKER-ISOLATION-STAGE-1 ! -s 2001:db8:4::/64 ")
+        assert {r.evidence for r in t.rules if r.netns == f"{lab}-node1"} == {"counters"}
+        t = traced(lab, "a", INTERNET)
+        agrees(t)
+        assert any(n.kind == "MASQUERADE" and n.evidence == "conntrack" and n.after == f"{HOST} > {INTERNET}"
+                   for n in t.nat)
+    finally:
+        down(lab, say=lambda m: None)
+    assert not leftovers(lab)
