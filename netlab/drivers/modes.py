@@ -22,6 +22,9 @@ class Mode(Protocol):
     def plan_ports(self, plan: Plan, topo: Topology, c: Container) -> None: ...
 
 
+ALL_IPV6_OFF = "net/ipv6/conf/all/disable_ipv6"
+
+
 class NamespaceMode:
     """`none`: a fresh namespace with dockerd's sysctls and whatever endpoints it has."""
 
@@ -32,8 +35,9 @@ class NamespaceMode:
     def plan_namespace(self, plan: Plan, topo: Topology, c: Container) -> None:
         plan.add(Netns(c.netns, "container"))
         v6 = [att.ifname for att in c.attachments if att.address6 is not None]
-        for path, value in topo.host(c.host).engine.container_sysctls:
-            if v6 and path == "net/ipv6/conf/all/disable_ipv6":
+        engine = topo.host(c.host).engine
+        for path, value in engine.container_sysctls:
+            if v6 and path == ALL_IPV6_OFF:
                 # a container with an IPv6 endpoint keeps IPv6 (setIPv6 enables it per
                 # interface); `all` at 1 would take the endpoint's addresses away again
                 value = "0"
@@ -47,6 +51,12 @@ class NamespaceMode:
                     and plan.get(("address", c.netns, att.ifname, str(att.address6))) is not None}
         for ifname in sorted(planned6):
             plan.add(Sysctl(c.netns, f"net/ipv6/conf/{ifname}/disable_ipv6", "0"))
+        if (ALL_IPV6_OFF, "1") not in engine.container_sysctls:
+            # an engine that leaves the namespace's IPv6 on (26.0+) turns it off on each
+            # interface without an IPv6 address: no link-local address, no fe80::/64 route
+            for att in c.attachments:
+                if att.ifname not in planned6:
+                    plan.add(Sysctl(c.netns, f"net/ipv6/conf/{att.ifname}/disable_ipv6", "1"))
         gw = c.attachment(c.gateway_network) if c.gateway_network else None
         if gw is not None:
             plan.add(Route(c.netns, "default", str(gw.gateway), gw.ifname))

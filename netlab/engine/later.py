@@ -8,9 +8,11 @@ from .docker_20_10 import DOCKER_20_10
 
 # 26.1: the rules are 20.10's, byte for byte (recorded from docker.io 26.1.5); from 25.0 a
 # container on an --internal network has no default route
-# resolv.conf gets a header and trailing comments (recorded from 26.1.5)
+# resolv.conf gets a header and trailing comments (recorded from 26.1.5); IPv6 is no longer
+# turned off for the whole container namespace (all, default and lo stay on, ::1 on lo), only
+# on each interface whose endpoint has no IPv6 address (measured on 26.1.5 and 28.5.2)
 DOCKER_26_1 = replace(DOCKER_20_10, name="26.1", version=(26, 1), internal_default_route=False,
-                      resolv_comments=True)
+                      resolv_comments=True, container_sysctls=())
 
 # 28.5: DOCKER-FORWARD/-CT/-BRIDGE, the raw table's direct-access DROP, unpublished ports
 # dropped in DOCKER; ip6tables on by default (27.0), so its chains exist without IPv6; random

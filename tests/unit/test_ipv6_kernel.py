@@ -45,14 +45,26 @@ def test_endpoints_get_ipv6_address_route_and_sysctls():
     assert Route(a.netns, DEFAULT6, "2001:db8:2::1", "eth0") in plan.items
     assert Route(a.netns, "default", "172.30.0.1", "eth0") in plan.items
     assert Sysctl(a.netns, "net/ipv6/conf/eth0/disable_ipv6", "0") in plan.items
-    assert Sysctl(a.netns, "net/ipv6/conf/all/disable_ipv6", "0") in plan.items
-    # b's second endpoint has no IPv6: only eth0 is switched on
+    # 28.5 (as 26.1, measured) leaves the namespace's IPv6 on (all, default, lo with ::1) and
+    # turns it off on each interface without an IPv6 address, as b's second endpoint
+    assert not any(isinstance(i, Sysctl) and i.path.endswith("all/disable_ipv6") for i in plan.items)
     eth1 = b.attachment("v4only").ifname
-    assert not any(isinstance(i, Sysctl) and i.netns == b.netns and f"/{eth1}/" in i.path for i in plan.items)
-    # an IPv4-only container keeps dockerd's all.disable_ipv6=1 and gets nothing IPv6
-    assert Sysctl(c.netns, "net/ipv6/conf/all/disable_ipv6", "1") in plan.items
+    assert Sysctl(b.netns, "net/ipv6/conf/eth0/disable_ipv6", "0") in plan.items
+    assert Sysctl(b.netns, f"net/ipv6/conf/{eth1}/disable_ipv6", "1") in plan.items
+    # an IPv4-only container: IPv6 off on its interface, nothing IPv6 planned
+    assert Sysctl(c.netns, "net/ipv6/conf/eth0/disable_ipv6", "1") in plan.items
     assert not any(getattr(i, "netns", None) == c.netns and ":" in (getattr(i, "cidr", "") + getattr(i, "dst", ""))
                    for i in plan.items)
+
+
+def test_20_10_turns_ipv6_off_for_the_whole_namespace():
+    # 20.10 (measured): all, default and lo at 1; a container with an IPv6 endpoint gets all=0
+    topo = load_text(DUAL.replace('engine: "28.5"', 'engine: "20.10"'))
+    plan = build_plan(topo)
+    a, c = topo.container("a"), topo.container("c")
+    assert Sysctl(c.netns, "net/ipv6/conf/all/disable_ipv6", "1") in plan.items
+    assert Sysctl(a.netns, "net/ipv6/conf/all/disable_ipv6", "0") in plan.items
+    assert not any(isinstance(i, Sysctl) and i.value == "1" and "/eth" in i.path for i in plan.items)
 
 
 def test_dual_stack_converges_on_the_fake_and_repairs_ipv6_drift():
