@@ -4,7 +4,13 @@ Per network and host, once a local container joins: a sandbox namespace holding 
 subnet's gateway address) and vxlan0, one veth per local container into br0, and for every
 container of the network on another host a permanent neighbour and FDB entry on vxlan0 -
 what NetworkDB's gossip programs, here read from the file. MTU: the engine's default, or the
-mtu option less the VXLAN header."""
+mtu option less the VXLAN header.
+
+IPv6 (a network with enable_ipv6): containers get their IPv6 addresses, and IPv6 works
+between containers on one host (one br0). Across hosts it does not, as in Docker (moby#47125,
+open through 29.x): the overlay driver's peer records (PeerRecord.EndpointIP, peerAdd at Join)
+carry the endpoint's IPv4 address only, so no remote IPv6 neighbour entry is ever programmed,
+and vxlan0 in proxy mode answers (or drops) neighbour solicitations from those entries alone."""
 from __future__ import annotations
 
 from ipaddress import IPv4Network
@@ -71,6 +77,10 @@ class OverlayDriver(BaseDriver):
         plan.add(Veth(netns=ns, name=att.host_ifname, peer_netns=c.netns, peer_name=att.ifname, mtu=att.mtu,
                       master=BRIDGE, peer_mac=att.mac))
         plan.add(Address(c.netns, att.ifname, str(att.address)))
+        if att.address6 is not None:
+            # the sandbox gives the endpoint its IPv6 address from IPAM; the driver itself
+            # stays IPv4: no IPv6 on br0, no IPv6 gateway, no IPv6 peer entries (below)
+            plan.add(Address(c.netns, att.ifname, str(att.address6)))
 
 
 DRIVER = OverlayDriver()

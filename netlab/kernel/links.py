@@ -161,13 +161,15 @@ class Netlink:
         self.set_link(ns, name, state="up", ifalias=alias)
 
     def set_neighbour(self, ns: str, dev: str, ip: str, mac: str) -> None:
-        self.ipr(ns).neigh("replace", dst=ip, lladdr=mac, ifindex=self._index(ns, dev), state=NUD_PERMANENT)
+        """A permanent entry in the ARP table, or, for an IPv6 address, the NDP one."""
+        self.ipr(ns).neigh("replace", dst=ip, lladdr=mac, ifindex=self._index(ns, dev), state=NUD_PERMANENT,
+                           **_family(ip))
 
     def delete_neighbour(self, ns: str, dev: str, ip: str) -> None:
         idx = self.index(ns, dev)
         if idx is not None:
             try:
-                self.ipr(ns).neigh("del", dst=ip, ifindex=idx)
+                self.ipr(ns).neigh("del", dst=ip, ifindex=idx, **_family(ip))
             except NetlinkError as e:
                 if e.code not in (ENOENT, ENODEV):
                     raise

@@ -34,7 +34,8 @@ def read_l2(nl: Netlink, ns: str) -> L2State:
         if kind in KINDS:
             links[name] = _settings(kind, info.get_attr("IFLA_INFO_DATA"))
     neighbours = {(names.get(m["ifindex"]), m.get_attr("NDA_DST"), m.get_attr("NDA_LLADDR"))
-                  for m in ipr.get_neighbours(family=socket.AF_INET) if m["state"] & NUD_PERMANENT}
+                  for family in (socket.AF_INET, socket.AF_INET6)
+                  for m in ipr.get_neighbours(family=family) if m["state"] & NUD_PERMANENT}
     # the dump without a device filter: filtered by ifindex, pyroute2 drops NTF_SELF entries
     fdb = {(names.get(m["ifindex"]), m.get_attr("NDA_LLADDR"), m.get_attr("NDA_DST"))
            for m in ipr.fdb("dump") if m["flags"] & NTF_SELF and m["state"] & NUD_PERMANENT

@@ -54,3 +54,35 @@ def test_macvlan_ipv6_live(make_lab):
     assert ping6(lab, "outside", "2001:db8:a:101::81")   # straight over the LAN
     assert ping6(lab, "b1", "2001:db8:ff::10")           # through the IPv6 gateway
     assert not ping6(lab, "a1", "2001:db8:a:101::99")    # nobody there: the probe can fail
+
+
+OVERLAY = """
+name: {lab}
+engine: "28.5"
+hosts:
+  node1: {{}}
+  node2: {{}}
+networks:
+  blue:
+    driver: overlay
+    enable_ipv6: true
+    ipam: {{config: [{{subnet: 10.0.9.0/24}}, {{subnet: "2001:db8:9::/64"}}]}}
+containers:
+  b1: {{host: node1, networks: [blue]}}
+  b3: {{host: node1, networks: [blue]}}
+  b2: {{host: node2, networks: [blue]}}
+"""
+
+
+def test_overlay_ipv6_live(make_lab):
+    """IPv6 on one host's br0; across hosts, as in Docker (moby#47125), nothing: the peer
+    entries programmed on vxlan0 are IPv4's alone."""
+    lab = "b6ov"
+    make_lab(OVERLAY.format(lab=lab))
+    assert "inet6 2001:db8:9::2/64 scope global" in in_ns(lab, "b1", "ip", "-6", "addr", "show", "dev", "eth0").stdout
+    assert ping6(lab, "b1", "2001:db8:9::3")             # same host, same br0
+    assert in_ns(lab, "b1", "ping", "-c", "1", "-W", "2", "10.0.9.4").returncode == 0   # IPv4 crosses
+    assert not ping6(lab, "b1", "2001:db8:9::4")         # IPv6 does not
+    sandbox = subprocess.run(["ip", "netns", "exec", f"{lab}-node1@ov4096", "ip", "neigh", "show", "nud",
+                              "permanent"], capture_output=True, text=True).stdout
+    assert "10.0.9.4 dev vxlan0" in sandbox and "2001:db8:9::4" not in sandbox
