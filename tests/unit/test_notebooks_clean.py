@@ -15,7 +15,7 @@ NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
 
 def test_the_walkthroughs_are_there():
     names = [os.path.basename(p)[:2] for p in NOTEBOOKS]
-    assert names == [f"{i:02d}" for i in range(1, 9)], names
+    assert names == [f"{i:02d}" for i in range(1, 10)], names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[os.path.basename(p)[:-6] for p in NOTEBOOKS])
