@@ -107,3 +107,21 @@ def test_listeners_serve_their_families():
     assert listens(plan, "b", "tcp", B, 80) is False
     assert listens(plan, "n", "tcp", "2001:db8:2::1", 8080) is True
     assert listens(plan, "n", "tcp", "172.30.0.1", 8080) is False
+
+
+def test_only_lookups_on_the_probes_path_end_the_wait():
+    """A solicitation nobody answers ends the collection early, but only one sent where the
+    probe goes: another namespace may still be retrying for an earlier trace's probe."""
+    import time
+
+    from netlab.trace.session import ARP_PATIENCE, Session
+    session = Session(WIRING, PROBE, SIG)
+    long_ago = time.time_ns() - int(2 * ARP_PATIENCE * 1e9)
+    session.capture.frames = [Frame("b", "eth0", True, long_ago, NS)]
+    assert not session._arp_gave_up()              # b is not on the path (no prediction: a alone)
+    session.capture.frames = [Frame("a", "eth0", True, long_ago, NS)]
+    assert session._arp_gave_up()
+    session.capture.frames.append(Frame("b", "eth0", True, long_ago, NA))
+    assert not session._arp_gave_up()              # answered
+    session.capture.frames = [Frame("a", "eth0", True, time.time_ns(), NS)]
+    assert not session._arp_gave_up()              # not yet: patience
