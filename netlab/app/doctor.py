@@ -18,6 +18,9 @@ KERNEL_NEEDED_BY = {
     "python-iptables": "the --firewall legacy backend",
     "br_netfilter": "icc=false and isolation between containers on one bridge (bridged traffic in FORWARD)",
     "tracefs": "drop reasons in netlab trace (optional)",
+    "ipv6": "labs with IPv6 (enable_ipv6, daemon ipv6): IPv6 addresses in new namespaces, as `up` checks",
+    "ip6tables": "labs with IPv6 on engines from 28.0: ip6tables rules through the backend `up` picks here",
+    "nftables-ip6": "labs with IPv6 on 29.7-nftables: its `ip6 docker-bridges` table",
 }
 NEEDED_BY = {**KERNEL_NEEDED_BY, **{r.name: r.needed_by for r in REQUIREMENTS.values()}}
 # without these no lab can be built

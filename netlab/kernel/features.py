@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pyroute2.netlink.exceptions import NetlinkError
 
-from . import netns, nft_dump
+from . import ipv6_probe, netns, nft_dump
 from .links import Netlink
 from .requirements import REQUIREMENTS
 from .tools import find_tool
@@ -56,9 +56,12 @@ def probe_all() -> list[Probe]:
                 out.append(_link(nl, ns, "ipvlan", kind="ipvlan", link=parent, ipvlan_mode=0))
                 out.append(_link(nl, ns, "8021q", kind="vlan", link=parent, vlan_id=10))
             out.append(_link(nl, ns, "dummy", kind="dummy"))
+            out.append(Probe("ipv6", *ipv6_probe.ipv6(nl, ns, "ndveth" if parent else None, ipv6_missing())))
         out.append(_nf_tables(ns))
         # the programs `up` needs (kernel/requirements.py), each run here to see it work
         out += [_cmd(ns, r.name, list(r.check), r.package) for r in REQUIREMENTS.values()]
+        out.append(Probe("ip6tables", *ipv6_probe.ip6tables({p.name: p.ok for p in out})))
+        out.append(Probe("nftables-ip6", *ipv6_probe.nft_ip6(ns)))
         out.append(Probe("br_netfilter", netns.read_sysctl(ns, "net/bridge/bridge-nf-call-iptables") is not None,
                          "no /proc/sys/net/bridge in a namespace"))
         out.append(_python_iptables())

@@ -18,4 +18,10 @@ def test_doctor_probes_this_machine():
     # what the kernel offers must agree with a probe by other means
     with open("/proc/filesystems") as f:
         assert rows["tracefs"] == ("ok" if "tracefs" in f.read() else "MISSING")
+    # IPv6 as `up` sees it: the machine's switch, and the backend's ip6tables row
+    from netlab.kernel.features import ipv6_missing
+    from netlab.kernel.firewall import default_name
+    assert rows["ipv6"] == ("ok" if ipv6_missing() is None else "MISSING")
+    assert rows["ip6tables"] == rows[f"ip6tables-{default_name()}"]
+    assert rows["nftables-ip6"] == "ok" or rows["nftables"] == "MISSING"
     assert not [n for n in os.listdir("/run/netns") if n.startswith("nldoctor")]
