@@ -45,27 +45,57 @@ def main():
     """Docker's container networks, rebuilt from a YAML file with real kernel objects."""
 
 
+def _lab_file(command):
+    """FILE (a lab file or a Compose file) as an argument or `-f`, as `docker compose` takes
+    it: compose.yaml / docker-compose.yml in the current directory when none is given; and
+    `-p` for a Compose project's name."""
+    command = click.argument("file", required=False)(command)
+    command = click.option("-f", "--file", "file_option", default=None, metavar="FILE",
+                           help="a lab file or a Compose file (default: ./compose.yaml, "
+                                "./docker-compose.yml)")(command)
+    return click.option("-p", "--project-name", "project", default=None,
+                        help="a Compose file's project name (else COMPOSE_PROJECT_NAME, `name:`, "
+                             "the directory)")(command)
+
+
+def _load(file, file_option, project, engine=None):
+    """(the file's path, the Loaded lab) for a command given FILE or -f FILE."""
+    from .app.compose_labs import compose_file, load
+    if file and file_option:
+        raise click.BadParameter("give FILE or -f FILE, not both", param_hint="-f")
+    path = compose_file(file or file_option)
+    return path, load(path, engine, project)
+
+
+def _notes(loaded, err=False):
+    for note in loaded.notes:
+        click.echo(f"note: {note}", err=err)
+
+
 @main.command()
-@click.argument("file")
-def validate(file):
+@_lab_file
+def validate(file, file_option, project):
     """Check a lab file (every key: docs/lab-file.md); report every problem as FILE:LINE: key.path: message."""
-    from .model import load_file
-    topo = load_file(file)
-    click.echo(f"{file}: ok (lab {topo.name}: {len(topo.hosts)} hosts, "
+    path, loaded = _load(file, file_option, project)
+    topo = loaded.topology
+    what = f"Compose project {loaded.project}, lab {topo.name}" if loaded.project else f"lab {topo.name}"
+    click.echo(f"{path}: ok ({what}: {len(topo.hosts)} hosts, "
                f"{len({s.network for s in topo.segments})} networks, {len(topo.containers)} containers)")
+    _notes(loaded)
 
 
 @main.command()
-@click.argument("file")
+@_lab_file
 @click.option("--json", "as_json", is_flag=True, help="the plan as JSON")
 @_engine_option("in this plan")
-def plan(file, as_json, engine):
+def plan(file, file_option, project, as_json, engine):
     """The kernel objects and rules `up` would create (no root needed)."""
-    from .model import load_file
     from .plan.planner import build_plan
     from .plan.render import render_plan
-    p = build_plan(load_file(file, engine))
+    _, loaded = _load(file, file_option, project, engine)
+    p = build_plan(loaded.topology)
     click.echo(p.to_json() if as_json else render_plan(p))
+    _notes(loaded, err=as_json)
 
 
 def _diff_option():
@@ -76,17 +106,17 @@ def _diff_option():
 
 
 @main.command()
-@click.argument("file")
+@_lab_file
 @click.option("--host", "host", default=None, help="only this host")
 @_engine_option("for these rules")
 @_diff_option()
 @click.option("--json", "as_json", is_flag=True, help="with --diff: the differences as JSON")
-def rules(file, host, engine, other, as_json):
+def rules(file, file_option, project, host, engine, other, as_json):
     """Each host's rules as its Docker engine would leave them: iptables-save text (then
     ip6tables-save, or `nft list table` for an nftables engine). No root needed."""
-    from .model import load_file
     from .plan.firewall.lab import lab_rules
-    topo = load_file(file, engine)
+    file, loaded = _load(file, file_option, project, engine)
+    topo = loaded.topology
     names = [h.name for h in topo.hosts]
     if host is not None and host not in names:
         raise click.BadParameter(f"no host {host!r} (hosts: {', '.join(names)})", param_hint="--host")
@@ -97,7 +127,7 @@ def rules(file, host, engine, other, as_json):
         return
     from .plan.firewall.compare import diff_rules
     from .plan.firewall.compare_text import render_diff
-    d = diff_rules(topo, load_file(file, other), host)
+    d = diff_rules(topo, _load(file, None, project, other)[1].topology, host)
     click.echo(json.dumps(d.to_dict(), indent=1) if as_json else render_diff(d), nl=as_json)
 
 
@@ -116,16 +146,19 @@ DOWN_IN_PLACE = click.option("--in-place", "in_place", is_flag=True,
 
 
 @main.command()
-@click.argument("file")
+@_lab_file
 @FIREWALL
 @HOST
 @IN_PLACE
 @_engine_option("in this lab")
-def up(file, firewall, host, in_place, engine):
+def up(file, file_option, project, firewall, host, in_place, engine):
     """Build the lab (idempotent: a second run changes nothing). `up` and `apply` are one command."""
+    from .app.compose_labs import compose_file
     from .app.lifecycle import up as build
-    result = build(file, say=lambda m: click.echo(m, err=True), firewall=firewall, host=host, in_place=in_place,
-                   engine=engine)
+    if file and file_option:
+        raise click.BadParameter("give FILE or -f FILE, not both", param_hint="-f")
+    result = build(compose_file(file or file_option), say=lambda m: click.echo(m, err=True), firewall=firewall,
+                   host=host, in_place=in_place, engine=engine, project=project)
     if not result.changed:
         click.echo(f"lab {result.lab}: no changes")
     else:
@@ -164,10 +197,11 @@ def ls_():
     if not labs:
         click.echo("no labs")
         return
+    from .app.compose_labs import project_of
     click.echo(f"{'LAB':10} {'STATUS':10} {'CONTAINERS':>10} {'NETNS':>6} {'AGENT':6} FILE")
     for lab in labs:
         status = "damaged" if not lab.readable else "up" if lab.complete else "partial"
-        click.echo(f"{lab.name:10} {status:10} {lab.containers:>10} {lab.namespaces:>6} "
+        click.echo(f"{project_of(lab.name) or lab.name:10} {status:10} {lab.containers:>10} {lab.namespaces:>6} "
                    f"{'yes' if lab.agent else 'no':6} {lab.file}")
     if any(not lab.readable for lab in labs):
         click.echo("damaged: the state file cannot be read; `netlab down LAB` removes the lab by its marks",
@@ -179,6 +213,8 @@ def ls_():
 @click.argument("name", required=False)
 def inspect(lab, name):
     """JSON shaped like `docker network inspect` / `docker container inspect`."""
+    from .app.compose_labs import lab_of
+    lab = lab_of(lab)
     from .app.lifecycle import snapshot_topology
     from .model.inspect import inspect_lab
     click.echo(json.dumps(inspect_lab(snapshot_topology(lab), name), indent=4))
@@ -190,6 +226,8 @@ def inspect(lab, name):
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_(lab, name, command):
     """Run COMMAND in a container, a host or `outside` (as `ip netns exec` does)."""
+    from .app.compose_labs import lab_of
+    lab = lab_of(lab)
     from .app.lifecycle import require_root, snapshot_topology
     from .model.targets import endpoint
     require_root()
@@ -225,6 +263,8 @@ def _exit_unless_runnable(program: str) -> None:
 @click.argument("lab")
 def verify(lab):
     """Check the lab file's `expect:` entries; exit 1 on any mismatch."""
+    from .app.compose_labs import lab_of
+    lab = lab_of(lab)
     from .app.lifecycle import drift, require_root, snapshot_topology
     from .app.verify import agent_notes, agent_problems, check
     require_root()

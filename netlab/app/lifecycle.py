@@ -18,13 +18,13 @@ from ..kernel.firewall import FirewallBackend, default_name
 from ..kernel.firewall import backend as firewall_backend
 from ..kernel.observe import read_netns
 from ..kernel.system import Kernel
-from ..model import Topology, load_file, naming
+from ..model import Topology, naming
 from ..model.source import parse_file
 from ..plan.diff import Change, diff
 from ..plan.items import Address, Firewall, Netns, NftRuleset
 from ..plan.plan import Plan
 from ..plan.planner import build_plan
-from . import inplace, state
+from . import compose_labs, inplace, state
 from .state import SNAPSHOT, snapshot_topology  # noqa: F401 (part of this module's API, as the README shows)
 
 # Crash-safety tests set this to die by SIGKILL just before the N-th change of an `up`.
@@ -100,12 +100,14 @@ def require_kernel(plan: Plan) -> None:
 
 
 def up(path: str, say=print, firewall: str | None = None, host: str | None = None,
-       in_place: bool = False, engine: str | None = None) -> UpResult:
-    """Build or converge the lab of `path`; `firewall`: nft | legacy (default: the machine's);
+       in_place: bool = False, engine: str | None = None, project: str | None = None) -> UpResult:
+    """Build or converge the lab of `path` (a lab file or a Compose file, whose project name
+    `project` overrides); `firewall`: nft | legacy (default: the machine's);
     `host`: only that host's part (or `outside`'s); `in_place`: that part in this namespace;
     `engine`: the Docker engine every host runs, whatever the file says."""
     require_root()
-    topo = load_file(path, engine)
+    loaded = compose_labs.load(path, engine, project)
+    topo = loaded.topology
     plan = build_plan(topo)
     if host is not None or in_place:
         plan = inplace.part(topo, plan, host, in_place)
@@ -114,8 +116,14 @@ def up(path: str, say=print, firewall: str | None = None, host: str | None = Non
     require_kernel(plan)
     with open(path, "rb") as f:
         text = f.read()
+    if loaded.lab_text is not None:     # a Compose file: its lab is kept as the lab file it means
+        text = loaded.lab_text.encode()
     with state.locked(topo.name, say=say):
-        return _up_locked(topo, plan, os.path.abspath(path), text, flavour, engine)
+        result = _up_locked(topo, plan, os.path.abspath(path), text, flavour, engine)
+        if loaded.project is not None:
+            compose_labs.remember(topo.name, loaded.project)
+            result.notes = list(loaded.notes) + result.notes
+    return result
 
 
 def _up_locked(topo: Topology, plan: Plan, path: str, text: bytes, flavour: str,
@@ -207,7 +215,7 @@ def lab_name(file_or_lab: str) -> str:
     `up`) still names its lab when its `name:` is readable."""
     if os.path.isfile(file_or_lab):
         try:
-            return load_file(file_or_lab).name
+            return compose_labs.load(file_or_lab).topology.name
         except TopologyError:
             try:
                 name = parse_file(file_or_lab).data.get("name")
@@ -216,9 +224,10 @@ def lab_name(file_or_lab: str) -> str:
             if isinstance(name, str) and naming.LAB_NAME.match(name):
                 return name
             raise
-    if not naming.LAB_NAME.match(file_or_lab):
+    lab = compose_labs.lab_of(file_or_lab)      # a Compose project's name: its lab
+    if not naming.LAB_NAME.match(lab):
         raise LabError(f"{file_or_lab!r} is neither a lab file nor a lab name")
-    return file_or_lab
+    return lab
 
 
 def down(file_or_lab: str, say=print, host: str | None = None, in_place: bool = False) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from ..trace.model import Trace
-from . import state
+from . import compose_labs, state
 
 __all__ = ["for_target", "live_trace"]
 
@@ -34,10 +34,10 @@ def for_target(target: str, src: str, dst: str, proto: str | None = None, port: 
         if pcap:
             from ..trace.target import TraceError
             raise TraceError("--pcap needs a live trace: a prediction captures nothing")
-        if os.path.isfile(target):
-            return predict_trace(target, src, dst, proto=proto, port=port, family=family)
-        return predict_trace(state.snapshot_topology(target), src, dst, proto=proto, port=port, family=family)
-    if os.path.isfile(target):
-        from ..model import load_file
-        target = load_file(target).name
+        if os.path.isfile(target):       # a lab file or a Compose file
+            return predict_trace(compose_labs.load(target).topology, src, dst, proto=proto, port=port,
+                                 family=family)
+        return predict_trace(state.snapshot_topology(compose_labs.lab_of(target)), src, dst, proto=proto,
+                             port=port, family=family)
+    target = compose_labs.load(target).topology.name if os.path.isfile(target) else compose_labs.lab_of(target)
     return live_trace(target, src, dst, proto=proto, port=port, pcap=pcap, family=family)

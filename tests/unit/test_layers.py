@@ -24,7 +24,7 @@ SHELL = ("netlab.kernel", "netlab.app", "netlab.cli", "netlab.agent")
 
 # (who, what it must not import, why)
 RULES: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
-    (("netlab.model", "netlab.plan", "netlab.engine", "netlab.drivers"),
+    (("netlab.model", "netlab.plan", "netlab.engine", "netlab.drivers", "netlab.compose"),
      SHELL + ("netlab.trace", "netlab.graph"), "the pure core never reaches the kernel, the app or the pictures"),
     (("netlab.graph",), SHELL + TRACE_LIVE,
      "graph is given observed data; it reads no kernel (only trace's pure modules)"),

@@ -1,0 +1,80 @@
+"""Loading a lab from a file in either format: a Compose file (with `services:`) is checked
+against the Compose specification, translated and resolved by netlab's own loader; a lab file
+is resolved as it always was, with hints when it uses Compose's words."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import yaml
+
+from ..errors import TopologyError
+from ..model.resolve import resolve
+from ..model.source import Source, parse_file
+from ..model.topology import Topology
+from .builder import Builder, ComposeSource
+from .detect import is_compose, lab_hints, mixed, neither
+from .project import ProjectNameError, kernel_prefix, project_name
+from .translate import translate
+from .validate import check_compose_schema
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A lab ready to plan. For a Compose file: its project name, the lab file it translates
+    to (what `up` keeps as the lab's snapshot; netlab's loader reads it back into the same
+    topology) and the notes (Docker's warnings, what is not modelled)."""
+
+    topology: Topology
+    project: str | None = None
+    lab_text: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def load_path(path: str, engine: str | None = None, project: str | None = None,
+              env: Mapping[str, str] | None = None, profiles: tuple[str, ...] = (),
+              taken: Callable[[str, str], bool] = lambda prefix, project: False) -> Loaded:
+    return load_source(parse_file(path), engine, project, env, profiles, taken)
+
+
+def load_source(src: Source, engine: str | None = None, project: str | None = None,
+                env: Mapping[str, str] | None = None, profiles: tuple[str, ...] = (),
+                taken: Callable[[str, str], bool] = lambda prefix, project: False) -> Loaded:
+    if is_compose(src.data):
+        return load_compose(src, engine, project, env, profiles, taken)
+    if project is not None:
+        raise TopologyError([src.diag("", "-p/--project-name is for Compose files; a lab file names "
+                                          "its lab with `name:`")])
+    other = neither(src)
+    if other is not None:
+        raise TopologyError(src.problems + [other])
+    try:
+        return Loaded(resolve(src, engine))
+    except TopologyError as e:
+        raise TopologyError(e.diagnostics + lab_hints(src)) from None
+
+
+def load_compose(src: Source, engine: str | None = None, project: str | None = None,
+                 env: Mapping[str, str] | None = None, profiles: tuple[str, ...] = (),
+                 taken: Callable[[str, str], bool] = lambda prefix, project: False) -> Loaded:
+    env = os.environ if env is None else env
+    both = mixed(src)
+    diags = src.problems + check_compose_schema(src) + ([both] if both else [])
+    if diags:       # nothing is read from a file that breaks the specification
+        raise TopologyError(diags)
+    data = src.data if isinstance(src.data, dict) else {}
+    try:
+        name, _ = project_name(src.file, data.get("name"), project, env)
+        prefix = kernel_prefix(name, taken)
+    except ProjectNameError as e:
+        raise TopologyError([src.diag("name" if e.where == "name" else "", str(e))]) from None
+    wanted = tuple(profiles) + tuple(p for p in env.get("COMPOSE_PROFILES", "").split(",") if p)
+    b = Builder(src)
+    translate(b, name, prefix, wanted)
+    if b.diags:
+        raise TopologyError(b.diags)
+    topo = resolve(ComposeSource(src.file, b.lab, compose=src, where=b.where), engine)
+    text = f"# lab {prefix}: Compose project {name} ({src.file}), as netlab reads it\n" + \
+        yaml.safe_dump(b.lab, sort_keys=False)
+    return Loaded(topo, name, text, tuple(b.notes))

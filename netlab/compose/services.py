@@ -1,0 +1,246 @@
+"""Compose services as lab containers: names, replicas, network mode, endpoints with
+Compose's aliases, ports, expose, links, hostname and the lab-only `x-netlab` keys."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..model.context import listing, mapping
+from .builder import Builder
+
+MAX_REPLICAS = 256
+# a service's keys that shape its network, read here; everything else is listed as not modelled
+NETWORKING = ("networks", "network_mode", "ports", "expose", "links", "hostname", "container_name",
+              "depends_on", "profiles", "scale", "deploy", "x-netlab", "command")
+# read by Compose for networking, but the lab model does not carry them yet
+NOT_YET = ("extra_hosts", "dns", "dns_search", "dns_opt", "domainname", "mac_address", "external_links")
+SERVICE_XNETLAB = ("host", "command")
+FIXED_MODES = ("host", "none", "bridge")
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    spec: dict[str, Any]
+    containers: tuple[str, ...]     # in replica order: <project>-<service>-<n>, or container_name
+
+
+def replicas(b: Builder, name: str, spec: dict[str, Any]) -> int:
+    """`scale`, else `deploy.replicas`, else 1 (compose-go GetScale); both set must agree."""
+    path = f"services.{name}"
+    scale = b.count(spec.get("scale"), f"{path}.scale")
+    deploy = mapping(spec.get("deploy"))
+    wanted = b.count(deploy.get("replicas"), f"{path}.deploy.replicas")
+    if scale is not None and wanted is not None and scale != wanted:
+        b.err(f"{path}.scale", "can't set distinct values on 'scale' and 'deploy.replicas' (Compose refuses it)")
+    n = scale if scale is not None else wanted if wanted is not None else 1
+    if n > MAX_REPLICAS:
+        b.err(f"{path}.scale" if scale is not None else f"{path}.deploy.replicas",
+              f"{n} replicas: netlab builds at most {MAX_REPLICAS} of one service")
+        n = MAX_REPLICAS
+    return n
+
+
+def container_names(b: Builder, project: str, name: str, spec: dict[str, Any], n: int) -> tuple[str, ...]:
+    fixed = spec.get("container_name")
+    if isinstance(fixed, str) and fixed:
+        if n > 1:
+            b.err(f"services.{name}.container_name", f"can't set container_name and {n} replicas, as a "
+                                                     "container name must be unique (Compose refuses it)")
+        return (fixed,)
+    return tuple(f"{project}-{name}-{i}" for i in range(1, n + 1))
+
+
+def service_networks(spec: dict[str, Any]) -> list[str]:
+    """The Compose network keys a service joins, primary first: by `priority` (highest first),
+    then by name (compose-go NetworksByPriority); `default` when it names none."""
+    raw = spec.get("networks")
+    if raw is None:
+        return [] if spec.get("network_mode") is not None else ["default"]
+    if isinstance(raw, list):
+        return sorted({str(n) for n in raw})
+    if not isinstance(raw, dict):
+        return []
+
+    def priority(key: str) -> int:
+        cfg = raw.get(key)
+        p = cfg.get("priority") if isinstance(cfg, dict) else None
+        return p if isinstance(p, int) and not isinstance(p, bool) else 0
+    return sorted((str(k) for k in raw), key=lambda k: (-priority(k), k))
+
+
+def translate_service(b: Builder, project: str, svc: Service, services: dict[str, Service],
+                      networks: dict[str, str]) -> None:
+    """Every container of `svc` into b.lab["containers"] (the caller orders the services)."""
+    path = f"services.{svc.name}"
+    spec = svc.spec
+    for key in spec:
+        if key in NOT_YET:
+            b.not_modelled(f"services: {key} (not yet)", svc.name)
+        elif key not in NETWORKING and not str(key).startswith("x-"):
+            b.not_modelled(f"services: {key}", svc.name)
+    mode = _mode(b, svc, services)
+    _conflicts(b, svc, mode)
+    if spec.get("command") is not None and "command" not in mapping(spec.get("x-netlab")):
+        # the image's program: run on the machine, it would run as root outside any image
+        b.note(f"{path}.command: not run (a lab has no image to run it in); `x-netlab: {{command: ...}}` "
+               "runs a process of your choice in the service's namespace")
+    extra = mapping(spec.get("x-netlab"))
+    for key in extra:
+        if key not in SERVICE_XNETLAB:
+            b.err(f"{path}.x-netlab.{key}", f"unknown x-netlab key {key!r} of a service; known: "
+                                            f"{', '.join(SERVICE_XNETLAB)}")
+    ports = _ports(b, svc, mode)
+    containers = b.lab.setdefault("containers", {})
+    for number, cname in enumerate(svc.containers, start=1):
+        lab: dict[str, Any] = {}
+        lpath = f"containers.{cname}"
+        b.at(lpath, path)
+        if mode is not None:
+            lab["network_mode"] = mode
+            b.at(f"{lpath}.network_mode", f"{path}.network_mode")
+        else:
+            lab["networks"] = _endpoints(b, svc, cname, networks, lpath)
+        for key, listed in (("ports", ports), ("expose", [str(p) for p in listing(spec.get("expose"))])):
+            if listed:
+                lab[key] = listed
+                b.at(f"{lpath}.{key}", f"{path}.{key}")
+        links = _links(b, project, svc, services, number)
+        if links:
+            lab["links"] = links
+            b.at(f"{lpath}.links", f"{path}.links")
+        setting: object
+        for key, setting in (("hostname", spec.get("hostname")), ("host", extra.get("host")),
+                           ("command", _command(extra.get("command")))):
+            if setting is not None:
+                lab[key] = setting
+                b.at(f"{lpath}.{key}", f"{path}.x-netlab.{key}" if key in SERVICE_XNETLAB else f"{path}.{key}")
+        containers[cname] = lab
+
+
+def _command(value: object) -> object:
+    """A command as a string or a list (joined as a shell would read it back)."""
+    if isinstance(value, list):
+        import shlex
+        return shlex.join(str(v) for v in value)
+    return value
+
+
+def _mode(b: Builder, svc: Service, services: dict[str, Service]) -> str | None:
+    """The lab's `network_mode` for a service with Compose's `network_mode`, else None."""
+    mode = svc.spec.get("network_mode")
+    path = f"services.{svc.name}.network_mode"
+    if mode is None:
+        return None
+    if svc.spec.get("networks") is not None:
+        b.err(path, f"service {svc.name!r} declares mutually exclusive `network_mode` and `networks` "
+                    "(Compose refuses it)")
+    if not isinstance(mode, str):
+        return None
+    if mode in FIXED_MODES:
+        return mode
+    kind, _, target = mode.partition(":")
+    if kind == "service":
+        if target not in services:
+            b.err(path, f"service {target!r} not found for network_mode 'service:{target}'")
+            return None
+        if not services[target].containers:
+            b.err(path, f"service {target!r} has no container (0 replicas) to share its namespace")
+            return None
+        return f"container:{services[target].containers[0]}"
+    if kind == "container" and target:
+        return mode
+    b.err(path, f"{mode!r} is not a network mode; use bridge, host, none, service:<name> or "
+                "container:<name> (networks go under `networks:`)")
+    return None
+
+
+# what dockerd refuses beside a shared namespace (runconfig validateNetContainerMode) and,
+# for a MAC address, beside the host's; ports, hostname and links the lab's loader refuses
+CONFLICTS = {"expose": "port exposing", "dns": "DNS servers", "extra_hosts": "custom host-to-IP mapping",
+             "mac_address": "mac-address"}
+
+
+def _conflicts(b: Builder, svc: Service, mode: str | None) -> None:
+    for key, what in CONFLICTS.items():
+        if not svc.spec.get(key):
+            continue
+        if (mode or "").startswith("container:") or (key == "mac_address" and mode == "host"):
+            b.err(f"services.{svc.name}.{key}", f"conflicting options: {what} and the network mode "
+                                                f"{svc.spec.get('network_mode')!r} (Docker refuses it)")
+
+
+def _endpoints(b: Builder, svc: Service, cname: str, networks: dict[str, str],
+               lpath: str) -> dict[str, Any]:
+    """Each network the container joins, primary first, with Compose's aliases: the container's
+    name, the service's name, then the service's own aliases (compose getAliases)."""
+    raw = svc.spec.get("networks")
+    out: dict[str, Any] = {}
+    for key in service_networks(svc.spec):
+        if key not in networks:
+            continue        # undefined (reported by the caller) or external (reported with the network)
+        cfg = mapping(mapping(raw).get(key))
+        name = networks[key]
+        cpath = f"services.{svc.name}.networks.{key}" if raw is not None else f"services.{svc.name}"
+        own = [a for a in listing(cfg.get("aliases")) if isinstance(a, str)]
+        ep: dict[str, Any] = {"aliases": list(dict.fromkeys([cname, svc.name, *own]))}
+        for addr in ("ipv4_address", "ipv6_address"):
+            if cfg.get(addr) is not None:
+                ep[addr] = cfg[addr]
+        for key2 in ("mac_address", "link_local_ips", "driver_opts", "interface_name", "gw_priority"):
+            if key2 in cfg:
+                b.not_modelled(f"services: networks.{key2}", svc.name)
+        out[name] = ep
+        b.at(f"{lpath}.networks.{name}", cpath)
+    return out
+
+
+def _ports(b: Builder, svc: Service, mode: str | None) -> list[str]:
+    """Short syntax as written; long syntax written as the short one it means."""
+    path = f"services.{svc.name}.ports"
+    raw = listing(svc.spec.get("ports"))
+    if raw and mode == "host":
+        b.note(f"{path}: published ports are discarded when using host network mode (as Docker warns)")
+    out: list[str] = []
+    for i, p in enumerate(raw):
+        if isinstance(p, dict):
+            text = _long_port(b, p, f"{path}[{i}]")
+            if text is None:
+                return out
+            out.append(text)
+        else:
+            out.append(str(p))
+    return out
+
+
+def _long_port(b: Builder, p: dict[str, Any], path: str) -> str | None:
+    target = p.get("target")
+    if target is None or isinstance(target, bool):
+        b.err(path, "a port in the long syntax needs `target:` (the container's port)")
+        return None
+    proto = p.get("protocol") or "tcp"
+    text = f"{target}/{proto}"
+    published = p.get("published")
+    if published is not None and published != "":
+        text = f"{published}:{text}"
+        host_ip = p.get("host_ip")
+        if isinstance(host_ip, str) and host_ip:
+            text = f"[{host_ip}]:{text}" if ":" in host_ip else f"{host_ip}:{text}"
+    return text
+
+
+def _links(b: Builder, project: str, svc: Service, services: dict[str, Service], number: int) -> list[str]:
+    """compose getLinks: for each container of a linked service, its name under the link's
+    alias, `<service>-<n>` and `<project>-<service>-<n>`, n being the linking container's number."""
+    out: list[str] = []
+    for i, raw in enumerate(listing(svc.spec.get("links"))):
+        target, _, alias = str(raw).partition(":")
+        if target not in services:
+            b.err(f"services.{svc.name}.links[{i}]", f"service {svc.name!r} links to undefined service {target!r}")
+            continue
+        for cname in services[target].containers:
+            for name in (alias or target, f"{target}-{number}", f"{project}-{target}-{number}"):
+                link = f"{cname}:{name}"
+                if link not in out:
+                    out.append(link)
+    return out

@@ -1,0 +1,203 @@
+"""Compose projects translated into labs: network and container names, attachments and
+aliases, creation order, ports, links, network modes, profiles, x-netlab, and every error
+Compose (or dockerd) gives, at the Compose file's line."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from netlab.compose import load_source
+from netlab.errors import TopologyError
+from netlab.model import load_text
+from netlab.model.source import parse_text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from compose_files import MACVLAN, NGINX_FLASK_MYSQL, REPLICAS, WORDPRESS_MYSQL  # noqa: E402
+
+FILE = "/srv/demo/compose.yaml"
+
+
+def load(text: str, **kw):
+    return load_source(parse_text(text, FILE), env=kw.pop("env", {}), **kw)
+
+
+def errors(text: str, **kw) -> list[str]:
+    with pytest.raises(TopologyError) as e:
+        load(text, **kw)
+    return [str(d) for d in e.value.diagnostics]
+
+
+def endpoints(topo):
+    return {c.name: [(a.network, a.aliases) for a in c.attachments] for c in topo.containers}
+
+
+def test_nginx_flask_mysql():
+    lab = load(NGINX_FLASK_MYSQL)
+    topo = lab.topology
+    assert lab.project == "demo" and topo.name == "demo"
+    # depends_on decides the order, and so the addresses: db, then backend, then proxy
+    assert [c.name for c in topo.containers] == ["demo-db-1", "demo-backend-1", "demo-proxy-1"]
+    assert endpoints(topo) == {
+        "demo-db-1": [("demo_backnet", ("demo-db-1", "db"))],
+        "demo-backend-1": [("demo_backnet", ("demo-backend-1", "backend")),
+                           ("demo_frontnet", ("demo-backend-1", "backend"))],
+        "demo-proxy-1": [("demo_frontnet", ("demo-proxy-1", "proxy"))]}
+    db = topo.container("demo-db-1")
+    assert str(db.attachment("demo_backnet").address) == "172.18.0.2/16"
+    assert str(topo.container("demo-backend-1").attachment("demo_backnet").address) == "172.18.0.3/16"
+    assert set(db.exposed) == {(3306, "tcp"), (33060, "tcp")}
+    assert [(p.host_port, p.container_port) for p in topo.container("demo-proxy-1").ports] == [(80, 80)]
+    assert topo.hosts[0].engine.name == "28.5"
+    notes = "\n".join(lab.notes)
+    assert "services.db.command: not run" in notes
+    assert "services: image (db)" in notes and "services: build (backend, proxy)" in notes
+    assert notes.count("not modelled") == 1          # listed once
+
+
+def test_wordpress_with_an_internal_backend():
+    topo = load(WORDPRESS_MYSQL).topology
+    backend = next(s for s in topo.segments if s.network == "wp_backend")
+    assert backend.internal and str(backend.subnet) == "172.28.0.0/24"
+    assert not next(s for s in topo.segments if s.network == "wp_frontend").internal
+    assert endpoints(topo)["wp-db-1"] == [("wp_backend", ("wp-db-1", "db", "mysql"))]
+    # the primary network (gateway, ports) is the first by name: backend, which is internal
+    wp = topo.container("wp-wordpress-1")
+    assert [a.network for a in wp.attachments] == ["wp_backend", "wp_frontend"]
+
+
+def test_macvlan():
+    topo = load(MACVLAN).topology
+    lan = next(s for s in topo.segments if s.network == "mvlan_lan")
+    assert lan.driver == "macvlan" and lan.device == "eth0"
+    pihole = topo.container("mvlan-pihole-1")
+    assert pihole.hostname == "pihole"
+    assert str(pihole.attachment("mvlan_lan").address) == "10.10.101.50/24"
+
+
+def test_replicas_sidecar_ports_profiles_links():
+    lab = load(REPLICAS)
+    topo = lab.topology
+    names = [c.name for c in topo.containers]
+    assert names == ["shop-api-1", "shop-api-2", "shop-api-3", "shop-monitor-1", "shop-sidecar-1",
+                     "shop-gateway-1"]          # debug's profile is not active
+    assert [str(topo.container(f"shop-api-{i}").attachment("shop_default").address) for i in (1, 2, 3)] == \
+        ["172.18.0.2/16", "172.18.0.3/16", "172.18.0.4/16"]
+    sidecar = topo.container("shop-sidecar-1")
+    assert sidecar.mode == "container" and sidecar.shares == "shop-api-1"
+    assert topo.container("shop-monitor-1").mode == "host"
+    gw = topo.container("shop-gateway-1")
+    assert sorted((str(p.host_ip), p.host_port, p.container_port, p.proto) for p in gw.ports)[:2] == [
+        ("0.0.0.0", 5353, 53, "udp"), ("0.0.0.0", 32768, 9000, "tcp")]
+    assert ("127.0.0.1", 8080, 80, "tcp") in [(str(p.host_ip), p.host_port, p.container_port, p.proto)
+                                              for p in gw.ports]
+    # compose getLinks: each container of the linked service under the alias, api-<n>, shop-api-<n>
+    assert [(link.name, link.alias) for link in gw.links][:3] == [
+        ("shop-api-1", "backend"), ("shop-api-1", "api-1"), ("shop-api-1", "shop-api-1")]
+    assert len(gw.links) == 9
+    assert any("services.monitor.ports: published ports are discarded when using host network mode" in n
+               for n in lab.notes)
+
+
+def test_active_profiles_bring_their_services():
+    names = [c.name for c in load(REPLICAS, profiles=("debug",)).topology.containers]
+    assert "shop-debug-1" in names
+    names = [c.name for c in load(REPLICAS, env={"COMPOSE_PROFILES": "x,debug"}).topology.containers]
+    assert "shop-debug-1" in names
+
+
+def test_container_name_network_name_and_scale():
+    text = ("name: p\nservices:\n  a:\n    image: x\n    container_name: alpha\n    networks: [n]\n"
+            "  b:\n    image: x\n    scale: 2\n    networks: [n]\n"
+            "networks:\n  n:\n    name: shared-net\n")
+    topo = load(text).topology
+    assert [c.name for c in topo.containers] == ["alpha", "p-b-1", "p-b-2"]
+    assert endpoints(topo)["alpha"] == [("shared-net", ("alpha", "a"))]
+
+
+def test_network_priority_picks_the_primary():
+    text = ("name: p\nservices:\n  a:\n    image: x\n    networks:\n      zed: {priority: 10}\n      alpha: {}\n"
+            "networks:\n  zed: {}\n  alpha: {}\n")
+    assert [a.network for a in load(text).topology.containers[0].attachments] == ["p_zed", "p_alpha"]
+
+
+def test_the_lab_text_reads_back_into_the_same_topology():
+    for text in (NGINX_FLASK_MYSQL, WORDPRESS_MYSQL, MACVLAN, REPLICAS):
+        lab = load(text)
+        again = load_text(lab.lab_text, FILE)
+        assert again.containers == lab.topology.containers
+        assert again.segments == lab.topology.segments
+
+
+def test_a_long_project_name_gets_a_short_kernel_prefix():
+    lab = load("services:\n  web:\n    image: nginx\n", project="c-compose-demo")
+    assert lab.project == "c-compose-demo"
+    prefix = lab.topology.name
+    assert len(prefix) <= 8 and prefix != "c-compose-demo"
+    web = lab.topology.container("c-compose-demo-web-1")
+    assert web.netns == f"{prefix}-c-compose-demo-web-1"
+    assert [a.network for a in web.attachments] == ["c-compose-demo_default"]
+
+
+def test_x_netlab_settings():
+    text = ("name: p\nservices:\n  a:\n    image: x\n    x-netlab: {host: node2, command: [sleep, '60']}\n"
+            "  b:\n    image: x\n    x-netlab: {host: node1}\n"
+            "x-netlab:\n  engine: '20.10'\n  hosts:\n    node1: {}\n    node2: {}\n"
+            "  expect:\n    - {from: b, to: a, ok: true}\n")
+    topo = load(text).topology
+    a = topo.container("p-a-1")
+    assert a.host == "node2" and a.command == "sleep 60"
+    assert topo.hosts[0].engine.name == "20.10"
+    assert [(e.source, e.target) for e in topo.expect] == [("p-b-1", "p-a-1")]
+
+
+ERRORS = [
+    ("services:\n  a:\n    image: x\n    depends_on: [ghost]\n",
+     f"{FILE}:4: services.a.depends_on[0]: service 'a' depends on undefined service 'ghost'"),
+    ("services:\n  a:\n    image: x\n    depends_on:\n      ghost: {condition: service_started}\n",
+     f"{FILE}:5: services.a.depends_on.ghost: service 'a' depends on undefined service 'ghost'"),
+    ("services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [a]\n",
+     f"{FILE}:2: services.a: dependency cycle between services: a, b"),
+    ("services:\n  a:\n    image: x\n    network_mode: 'service:ghost'\n",
+     f"{FILE}:4: services.a.network_mode: service 'ghost' not found for network_mode 'service:ghost'"),
+    ("services:\n  a:\n    image: x\n    network_mode: host\n    networks: [n]\nnetworks:\n  n: {}\n",
+     f"{FILE}:4: services.a.network_mode: service 'a' declares mutually exclusive `network_mode` and "
+     "`networks` (Compose refuses it)"),
+    ("services:\n  a:\n    image: x\n    networks: [nope]\n",
+     f"{FILE}:4: services.a.networks: service 'a' refers to undefined network 'nope'"),
+    ("services:\n  a:\n    image: x\nnetworks:\n  default:\n    external: true\n",
+     f"{FILE}:6: networks.default.external: network 'default' is external: Compose expects it to exist "
+     "already, and netlab builds every network of a lab itself; declare it in this file without `external`"),
+    ("services:\n  a:\n    image: x\n    scale: 2\n    deploy: {replicas: 3}\n",
+     f"{FILE}:4: services.a.scale: can't set distinct values on 'scale' and 'deploy.replicas' (Compose refuses it)"),
+    ("services:\n  a:\n    image: x\n    scale: 2\n    container_name: one\n",
+     f"{FILE}:5: services.a.container_name: can't set container_name and 2 replicas, as a container name "
+     "must be unique (Compose refuses it)"),
+    ("services:\n  a:\n    image: x\n  b:\n    image: x\n    network_mode: 'service:a'\n    expose: [80]\n",
+     f"{FILE}:7: services.b.expose: conflicting options: port exposing and the network mode 'service:a' "
+     "(Docker refuses it)"),
+    ("services:\n  a:\n    image: x\n    network_mode: 'weird'\n",
+     f"{FILE}:4: services.a.network_mode: 'weird' is not a network mode; use bridge, host, none, "
+     "service:<name> or container:<name> (networks go under `networks:`)"),
+    ("services:\n  a:\n    image: x\n    links: [ghost]\n",
+     f"{FILE}:4: services.a.links[0]: service 'a' links to undefined service 'ghost'"),
+    ("services:\n  a:\n    image: x\nnetworks:\n  default:\n    driver: weave\n",
+     f"{FILE}:6: networks.default.driver: driver 'weave': netlab models the drivers bridge, macvlan, overlay"),
+    ("services:\n  a:\n    image: x\nx-netlab:\n  engines: '28.5'\n",
+     f"{FILE}:5: x-netlab.engines: unknown x-netlab key 'engines'; known: engine, hosts, outside, underlay, expect"),
+    ("services:\n  a:\n    image: x\n    profiles: [debug]\n  b:\n    image: x\n    depends_on: [a]\n",
+     f"{FILE}:7: services.b.depends_on[0]: service 'b' depends on undefined service 'a' (its profiles are not "
+     "active)"),
+]
+
+
+@pytest.mark.parametrize("text,message", ERRORS)
+def test_errors_where_compose_errors(text, message):
+    assert message in errors(text)
+
+
+def test_the_same_container_name_twice_is_refused():
+    text = "services:\n  a:\n    image: x\n    container_name: same\n  b:\n    image: x\n    container_name: same\n"
+    assert errors(text) == [f"{FILE}:7: services.b.container_name: container name 'same' is already taken by "
+                            "service 'a' (Docker refuses a second container of that name)"]
