@@ -86,15 +86,16 @@ def route_lines(text: str, rename: Mapping[str, str] | None = None) -> set[str]:
 
 
 def planned_routes(items: list, netns: str) -> set[str]:
-    """The main table the kernel will show for a namespace netlab plans: its planned routes
-    plus the prefix route of each address (none for lo or a /32)."""
+    """The IPv4 main table the kernel will show for a namespace netlab plans: its planned
+    IPv4 routes plus the prefix route of each IPv4 address (none for lo or a /32)."""
     out = set()
     for item in items:
         if getattr(item, "netns", None) != netns:
             continue
         if isinstance(item, Route):
-            out.add(_route(item.dst, item.gateway, item.dev, None))
-        elif isinstance(item, Address) and item.dev != "lo":
+            if ":" not in item.dst + (item.gateway or ""):
+                out.add(_route(item.dst, item.gateway, item.dev, None))
+        elif isinstance(item, Address) and item.dev != "lo" and ":" not in item.cidr:
             iface = IPv4Interface(item.cidr)
             if iface.network.prefixlen < 32:
                 out.add(_route(str(iface.network), None, item.dev, str(iface.ip)))

@@ -9,7 +9,10 @@ otherwise) in network namespaces of its own, for the conformance tests to compar
 What it builds (the conformance tests' expectations depend on it): netns NAME is the engine's
 host, with eth0 10.10.101.105/24 and a default route via 10.10.101.254, the `uplink` end of a
 veth pair in netns NAME-ext (another address in that /24 may be asked for: `address`), which also holds 203.0.113.10/32 on its lo as a stand-in internet
-host. dockerd runs in NAME (entered with nsenter --net only, so it sees the machine's /sys and
+host. IPv6 twins of that LAN (as netlab's lab LAN has them): eth0 2001:db8:a:101::105/64
+(the v4 LAN's third octet in the fourth group, the host's last digits after ::), the uplink
+::254 and the default IPv6 route via it, 2001:db8:ff::10/128 on NAME-ext's lo as the IPv6
+stand-in internet host. dockerd runs in NAME (entered with nsenter --net only, so it sees the machine's /sys and
 cgroups) with its data root, exec root, socket, pid file and an empty daemon.json all below
 /tmp/netlab-engine-oracle/NAME; extra daemon flags come from `dockerd_args` (the CLI: $DOCKERD_ARGS).
 Another engine: DOCKERD=/path/to/dockerd; its directory goes first in the daemon's PATH, so it
@@ -51,6 +54,7 @@ IMAGE = "busybox:lab"
 HOST_ADDRESS = "10.10.101.105/24"
 GATEWAY = "10.10.101.254"
 OUTSIDE = "203.0.113.10"
+OUTSIDE6 = "2001:db8:ff::10"
 APPLETS = ("sh", "ls", "ping", "ip", "ifconfig", "nc", "sleep", "cat", "nslookup", "route",
            "hostname", "httpd")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")   # the socket path must stay below 108 bytes
@@ -63,6 +67,14 @@ COMMAND_TIMEOUT = 60.0          # any one ip/docker/umount command
 
 class OracleError(RuntimeError):
     pass
+
+
+def lan6(address: str) -> str:
+    """The IPv6 twin of an IPv4 LAN address: 10.10.101.105/24 -> 2001:db8:a:101::105/64 (the
+    digits are kept as written, so a person reads one address off the other)."""
+    ip, _, _ = address.partition("/")
+    octets = ip.split(".")
+    return f"2001:db8:a:{octets[2]}::{octets[3]}/64"
 
 
 def _which(program: str) -> str | None:
@@ -338,6 +350,12 @@ class Engine:
         self._ip(*x, "link", "set", "uplink", "up")
         self._ip(*x, "addr", "add", f"{OUTSIDE}/32", "dev", "lo")
         self._ip(*n, "route", "add", "default", "via", GATEWAY)
+        # the IPv6 twins; nodad: an address is usable at once, not tentative for a second
+        gateway6 = lan6(f"{GATEWAY}/24")
+        self._ip(*n, "addr", "add", lan6(self.address), "dev", "eth0", "nodad")
+        self._ip(*x, "addr", "add", gateway6, "dev", "uplink", "nodad")
+        self._ip(*x, "addr", "add", f"{OUTSIDE6}/128", "dev", "lo")
+        self._ip(*n, "-6", "route", "add", "default", "via", gateway6.split("/")[0])
 
     def _path(self) -> str:
         """The daemons' PATH: a chosen containerd's and dockerd's directories first."""

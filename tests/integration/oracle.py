@@ -9,7 +9,7 @@ import json
 import shlex
 import subprocess
 from dataclasses import dataclass
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 import pytest
@@ -77,9 +77,10 @@ class Oracle:
     def ip6tables_save(self, netns: str | None = None) -> str:
         return self._in_netns("ip6tables-save", netns=netns)
 
-    def routes(self, netns: str | None = None) -> str:
-        """`ip -4 route show` (the main table) of the engine host or a pinned container."""
-        return subprocess.run(["ip", "-n", netns or self.netns, "-4", "route", "show"],
+    def routes(self, netns: str | None = None, family: str = "-4") -> str:
+        """`ip -4 route show` (the main table; family "-6" for IPv6's) of the engine host or a
+        pinned container."""
+        return subprocess.run(["ip", "-n", netns or self.netns, family, "route", "show"],
                               capture_output=True, text=True, check=True).stdout
 
     def sysctl(self, path: str) -> str:
@@ -91,14 +92,14 @@ class Oracle:
         out = self._in_netns("sh", "-c", "cat /sys/class/net/*/brport/hairpin_mode 2>/dev/null; true")
         return set(out.split())
 
-    def bridges(self) -> dict[IPv4Network, str]:
-        """Each bridge network's subnet and the Linux bridge Docker made for it."""
+    def bridges(self) -> dict[IPv4Network | IPv6Network, str]:
+        """Each bridge network's subnets (IPv4 and IPv6) and the Linux bridge Docker made for it."""
         names = self.docker("network ls --filter driver=bridge --format {{.Name}}").split()
         out = {}
         for net in json.loads(self.docker("network inspect " + " ".join(names))):
             device = net["Options"].get("com.docker.network.bridge.name") or "br-" + net["Id"][:12]
             for cfg in net["IPAM"]["Config"]:
-                out[IPv4Network(cfg["Subnet"])] = device
+                out[ip_network(cfg["Subnet"])] = device
         return out
 
 
@@ -241,6 +242,20 @@ SCENARIOS = [
         "network connect routed r2",
         "run -d --name i1 --network iso {image}",
         "run -d --name s1 --network out -p 8085:80 {image}"),
+    one("iptables28_ipv6", "--userland-proxy=false",
+        "network create --ipv6 --subnet 10.10.1.0/24 --subnet fd00:10:1::/64 web",
+        "network create --ipv6 --subnet 10.10.2.0/24 --subnet fd00:10:2::/64"
+        " -o com.docker.network.host_ipv6=2001:db8::105 out",
+        "network create --ipv6 --subnet 10.10.3.0/24 --subnet fd00:10:3::/64"
+        " -o com.docker.network.bridge.gateway_mode_ipv6=routed routed6",
+        "network create --internal --ipv6 --subnet 10.10.4.0/24 --subnet fd00:10:4::/64"
+        " -o com.docker.network.bridge.enable_icc=false back",
+        "run -d --name w1 --network web -p 8080:80 -p 127.0.0.1:8081:81 {image}",
+        "network connect back w1",
+        "run -d --name w2 --network web --ip6 fd00:10:1::99 {image}",
+        "run -d --name o1 --network out -p 8082:80 {image}",
+        "run -d --name r1 --network routed6 -p 8083:80/udp {image}",
+        "run -d --name old -p 8084:80 {image}"),
     Scenario("two_hosts", {
         "node1": Host("", ("network create app",
                            "run -d --name w1 --network app -p 8080:80 {image}")),
@@ -268,9 +283,7 @@ def cases_on(engines: tuple[str, ...], cases: list) -> list:
 # Golden labs the real Docker cannot build here, and why.
 NO_SCTP = "this kernel has no SCTP sockets: Docker fails to publish the port"
 NOT_RUNNABLE = {"sctp": NO_SCTP, "iptables28_networks": NO_SCTP,
-                "iptables_engines_mixed": "node3 runs Docker 29.7, and no real 29.7 is here",
-                # issue 14's conformance part: Docker's IPv6 networks are not created by the scenarios yet
-                "iptables28_ipv6": "the scenarios do not create IPv6 networks in Docker yet"}
+                "iptables_engines_mixed": "node3 runs Docker 29.7, and no real 29.7 is here"}
 
 
 def scenario(case: str) -> Scenario:
