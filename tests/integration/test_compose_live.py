@@ -1,0 +1,77 @@
+"""A Compose file brought up live through the CLI under a project name that is no lab name
+(`c-compose-live`: a hyphen, 14 characters), its services resolving one another by service
+name, alias and replica, then taken down by the project's name with nothing left behind."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import leftovers, needs_root
+
+pytestmark = [needs_root, pytest.mark.root]
+
+PROJECT = "c-compose-live"
+COMPOSE = """\
+name: c-compose-live
+services:
+  web:
+    image: nginx
+    ports: ["127.0.0.1:18080:80"]
+    depends_on: [api]
+    networks: [front, back]
+  api:
+    image: example/api
+    scale: 2
+    depends_on: [db]
+    networks: [back]
+  db:
+    image: postgres
+    environment: {POSTGRES_PASSWORD: example}
+    networks:
+      back:
+        aliases: [database]
+networks:
+  front: {}
+  back:
+    internal: true
+"""
+
+
+def netlab(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "netlab", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def answers(container: str, name: str) -> list[str]:
+    out = netlab("exec", PROJECT, container, "--", sys.executable, "-m", "netlab.kernel.dnsquery", name).stdout
+    return sorted(line.split()[1] for line in out.splitlines() if line.startswith("A "))
+
+
+def test_compose_file_up_resolves_by_service_name_and_down_by_project(tmp_path):
+    from netlab.app.compose_labs import lab_of
+    from netlab.app.state import snapshot_topology
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    up = netlab("up", cwd=str(tmp_path))          # compose.yaml found in the current directory
+    lab = lab_of(PROJECT)
+    try:
+        assert up.returncode == 0, up.stderr
+        assert lab != PROJECT and len(lab) <= 8
+        assert "not modelled" in up.stdout
+        listed = netlab("ls").stdout
+        assert any(line.split()[0] == PROJECT for line in listed.splitlines()[1:]), listed
+        topo = snapshot_topology(lab)
+        address = {c.name: str(a.address.ip) for c in topo.containers for a in c.attachments
+                   if a.network == f"{PROJECT}_back"}
+        assert answers("c-compose-live-web-1", "db") == [address["c-compose-live-db-1"]]
+        assert answers("c-compose-live-web-1", "database") == [address["c-compose-live-db-1"]]
+        assert answers("c-compose-live-db-1", "api") == sorted(
+            [address["c-compose-live-api-1"], address["c-compose-live-api-2"]])
+        assert answers("c-compose-live-api-2", "c-compose-live-web-1") == [address["c-compose-live-web-1"]]
+        # depends_on: db first, then the api replicas, then web
+        assert [c.name for c in topo.containers] == [
+            "c-compose-live-db-1", "c-compose-live-api-1", "c-compose-live-api-2", "c-compose-live-web-1"]
+    finally:
+        down = netlab("down", PROJECT)
+    assert down.returncode == 0, down.stderr
+    assert not leftovers(lab)           # no namespace <lab>-..., /etc/netns entry, state or agent
+    assert PROJECT not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
