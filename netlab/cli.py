@@ -53,18 +53,20 @@ def _lab_file(command):
     command = click.option("-f", "--file", "file_option", default=None, metavar="FILE",
                            help="a lab file or a Compose file (default: ./compose.yaml, "
                                 "./docker-compose.yml)")(command)
+    command = click.option("--profile", "profiles", multiple=True, metavar="PROFILE",
+                           help="a Compose profile to enable (also COMPOSE_PROFILES)")(command)
     return click.option("-p", "--project-name", "project", default=None,
                         help="a Compose file's project name (else COMPOSE_PROJECT_NAME, `name:`, "
                              "the directory)")(command)
 
 
-def _load(file, file_option, project, engine=None):
+def _load(file, file_option, project, profiles, engine=None):
     """(the file's path, the Loaded lab) for a command given FILE or -f FILE."""
     from .app.compose_labs import compose_file, load
     if file and file_option:
         raise click.BadParameter("give FILE or -f FILE, not both", param_hint="-f")
     path = compose_file(file or file_option)
-    return path, load(path, engine, project)
+    return path, load(path, engine, project, tuple(profiles))
 
 
 def _notes(loaded, err=False):
@@ -74,9 +76,9 @@ def _notes(loaded, err=False):
 
 @main.command()
 @_lab_file
-def validate(file, file_option, project):
+def validate(file, file_option, project, profiles):
     """Check a lab file (every key: docs/lab-file.md); report every problem as FILE:LINE: key.path: message."""
-    path, loaded = _load(file, file_option, project)
+    path, loaded = _load(file, file_option, project, profiles)
     topo = loaded.topology
     what = f"Compose project {loaded.project}, lab {topo.name}" if loaded.project else f"lab {topo.name}"
     click.echo(f"{path}: ok ({what}: {len(topo.hosts)} hosts, "
@@ -88,11 +90,11 @@ def validate(file, file_option, project):
 @_lab_file
 @click.option("--json", "as_json", is_flag=True, help="the plan as JSON")
 @_engine_option("in this plan")
-def plan(file, file_option, project, as_json, engine):
+def plan(file, file_option, project, profiles, as_json, engine):
     """The kernel objects and rules `up` would create (no root needed)."""
     from .plan.planner import build_plan
     from .plan.render import render_plan
-    _, loaded = _load(file, file_option, project, engine)
+    _, loaded = _load(file, file_option, project, profiles, engine)
     p = build_plan(loaded.topology)
     click.echo(p.to_json() if as_json else render_plan(p))
     _notes(loaded, err=as_json)
@@ -111,11 +113,11 @@ def _diff_option():
 @_engine_option("for these rules")
 @_diff_option()
 @click.option("--json", "as_json", is_flag=True, help="with --diff: the differences as JSON")
-def rules(file, file_option, project, host, engine, other, as_json):
+def rules(file, file_option, project, profiles, host, engine, other, as_json):
     """Each host's rules as its Docker engine would leave them: iptables-save text (then
     ip6tables-save, or `nft list table` for an nftables engine). No root needed."""
     from .plan.firewall.lab import lab_rules
-    file, loaded = _load(file, file_option, project, engine)
+    file, loaded = _load(file, file_option, project, profiles, engine)
     topo = loaded.topology
     names = [h.name for h in topo.hosts]
     if host is not None and host not in names:
@@ -127,7 +129,7 @@ def rules(file, file_option, project, host, engine, other, as_json):
         return
     from .plan.firewall.compare import diff_rules
     from .plan.firewall.compare_text import render_diff
-    d = diff_rules(topo, _load(file, None, project, other)[1].topology, host)
+    d = diff_rules(topo, _load(file, None, project, profiles, other)[1].topology, host)
     click.echo(json.dumps(d.to_dict(), indent=1) if as_json else render_diff(d), nl=as_json)
 
 
@@ -151,14 +153,14 @@ DOWN_IN_PLACE = click.option("--in-place", "in_place", is_flag=True,
 @HOST
 @IN_PLACE
 @_engine_option("in this lab")
-def up(file, file_option, project, firewall, host, in_place, engine):
+def up(file, file_option, project, profiles, firewall, host, in_place, engine):
     """Build the lab (idempotent: a second run changes nothing). `up` and `apply` are one command."""
     from .app.compose_labs import compose_file
     from .app.lifecycle import up as build
     if file and file_option:
         raise click.BadParameter("give FILE or -f FILE, not both", param_hint="-f")
     result = build(compose_file(file or file_option), say=lambda m: click.echo(m, err=True), firewall=firewall,
-                   host=host, in_place=in_place, engine=engine, project=project)
+                   host=host, in_place=in_place, engine=engine, project=project, profiles=tuple(profiles))
     if not result.changed:
         click.echo(f"lab {result.lab}: no changes")
     else:

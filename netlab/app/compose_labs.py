@@ -40,9 +40,10 @@ def lab_of(name: str) -> str:
     return name
 
 
-def load(path: str, engine: str | None = None, project: str | None = None) -> Loaded:
+def load(path: str, engine: str | None = None, project: str | None = None,
+         profiles: tuple[str, ...] = ()) -> Loaded:
     """A lab file or a Compose file, with Compose's kernel prefix checked against the labs here."""
-    return load_path(path, engine, project, taken=taken)
+    return load_path(path, engine, project, profiles=profiles, taken=taken)
 
 
 def compose_file(given: str | None) -> str:
