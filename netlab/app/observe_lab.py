@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from .. import graph
 from ..errors import KernelError, LabError
 from ..model.topology import Topology
-from . import state
+from . import compose_labs, state
 from .loop import off_loop
 from .tracing import for_target
 
@@ -42,9 +42,11 @@ def live_graph(lab: str) -> graph.LabGraph:
 
 def lab_graph(target: Topology | str) -> graph.LabGraph:
     """The topology graph of a lab file, a Topology, or (by name) a lab that is up."""
-    if isinstance(target, Topology) or os.path.isfile(target):
+    if isinstance(target, Topology):
         return graph.lab_graph(target)
-    return live_graph(target)
+    if os.path.isfile(target):          # a lab file or a Compose file
+        return graph.lab_graph(compose_labs.load(target).topology)
+    return live_graph(compose_labs.lab_of(target))
 
 
 def known_lab_graph(lab: str) -> graph.LabGraph | None:

@@ -93,3 +93,11 @@ def test_projects_map_to_their_labs(tmp_path, monkeypatch):
     assert not compose_labs.taken("cco1234a", "c-compose-x")
     assert compose_labs.taken("demo", "c-compose-x")         # a lab file's lab of that name
     assert not compose_labs.taken("free1234", "c-compose-x")
+
+
+def test_graph_draws_a_compose_file_and_a_path_by_service_name(project_dir):
+    (project_dir / "compose.yaml").write_text(WORDPRESS_MYSQL)
+    r = run("graph", "compose.yaml", "--trace", "wp-wordpress-1", "db", "--port", "3306", "-o", "g.dot")
+    assert r.exit_code == 0, r.output
+    dot = (project_dir / "g.dot").read_text()
+    assert "wp-db-1" in dot and "wp_backend" in dot

@@ -201,3 +201,15 @@ def test_the_same_container_name_twice_is_refused():
     text = "services:\n  a:\n    image: x\n    container_name: same\n  b:\n    image: x\n    container_name: same\n"
     assert errors(text) == [f"{FILE}:7: services.b.container_name: container name 'same' is already taken by "
                             "service 'a' (Docker refuses a second container of that name)"]
+
+
+def test_a_dual_stack_network():
+    text = ("name: v6\nservices:\n  a:\n    image: x\n    networks:\n      n:\n        ipv6_address: 2001:db8:5::9\n"
+            "  b:\n    image: x\n    networks: [n]\n"
+            "networks:\n  n:\n    enable_ipv6: true\n    ipam:\n      config:\n"
+            "        - subnet: 172.29.0.0/24\n        - subnet: 2001:db8:5::/64\n")
+    topo = load(text).topology
+    seg = next(s for s in topo.segments if s.network == "v6_n")
+    assert str(seg.subnet) == "172.29.0.0/24" and str(seg.subnet6) == "2001:db8:5::/64"
+    assert str(topo.container("v6-a-1").attachments[0].address6) == "2001:db8:5::9/64"
+    assert topo.container("v6-b-1").attachments[0].address6 is not None
