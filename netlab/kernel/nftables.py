@@ -44,6 +44,7 @@ TCP_SYN_RST = 0x06
 QUOTE, INNER = 8 + 20, 8 + 8 + 14 + 20
 QUOTE6, INNER6 = 8 + 40, 8 + 8 + 14 + 40
 NFPROTO = {4: NFPROTO_IPV4, 6: NFPROTO_IPV6}
+NDP_SOLICITATION = 135
 
 
 def nft(kind: int) -> int:
@@ -83,11 +84,13 @@ def _match(l4: str, offset: int, value: bytes, family: int = 4) -> bytes:
             + _cmp(bytes([L4[l4]])) + _payload(BASE_TRANSPORT, offset, len(value)) + _cmp(value))
 
 
-def trace_rules(proto: str, key: int, family: int = 4) -> list[bytes]:
+def trace_rules(proto: str, key: int, family: int = 4, solicited: tuple[bytes, ...] = ()) -> list[bytes]:
     """One rule body per way the probe (`proto`, its port or ICMP id `key`) can look: itself
     (both directions), quoted in an ICMP error, and wrapped in VXLAN on the underlay (inner
     key at a fixed offset). An IPv6 probe (`family` 6: ICMPv6, its errors, an IPv6 inner
-    header) may be wrapped by an IPv4 or an IPv6 underlay."""
+    header) may be wrapped by an IPv4 or an IPv6 underlay. `solicited`: IPv6 addresses (16
+    bytes) whose NDP neighbour solicitations are marked too: ICMPv6, unlike ARP, meets the
+    ip6 tables (bridged, through br_netfilter), and a rule there can drop the probe's lookup."""
     packed = struct.pack("!H", key)
     error, quote, inner = ("icmp6", QUOTE6, INNER6) if family == 6 else ("icmp", QUOTE, INNER)
     if proto in ("icmp", "icmp6"):
@@ -105,11 +108,14 @@ def trace_rules(proto: str, key: int, family: int = 4) -> list[bytes]:
         for underlay in ((4,) if family == 4 else (4, 6)):
             rules.append(_match("udp", 2, struct.pack("!H", VXLAN_PORT), underlay)
                          + _payload(BASE_TRANSPORT, inner + offset, 2) + _cmp(packed))
+    for target in solicited:
+        rules.append(_match("icmp6", 0, bytes([NDP_SOLICITATION]), 6) + _payload(BASE_TRANSPORT, 8, 16) + _cmp(target))
     return [body + _set_nftrace() for body in rules]
 
 
 # ---- the table -----------------------------------------------------------------------
-def install_trace(req: Requester, name: str, proto: str, key: int, family: int = 4) -> None:
+def install_trace(req: Requester, name: str, proto: str, key: int, family: int = 4,
+                  solicited: tuple[bytes, ...] = ()) -> None:
     """One batch: the owner table, a prerouting and an output chain, the matching rules."""
     flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE
     seqs, parts = set(), []
@@ -124,7 +130,7 @@ def install_trace(req: Requester, name: str, proto: str, key: int, family: int =
         add(NFT_MSG_NEWCHAIN, attr(1, strz(name)) + attr(3, strz(chain))
             + nest(4, attr(1, be32(hook)), attr(2, be32(PRIORITY))) + attr(5, be32(1))
             + attr(7, strz("filter")))
-        for body in trace_rules(proto, key, family):
+        for body in trace_rules(proto, key, family, solicited):
             add(NFT_MSG_NEWRULE, attr(1, strz(name)) + attr(2, strz(chain)) + nest(4, body), NLM_F_APPEND)
     req.transact(req.batch(parts), seqs, "adding the trace table")
 

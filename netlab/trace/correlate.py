@@ -10,7 +10,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from . import nft_eval
-from .evidence import FAMILY_NAMES, NFPROTO_IPV6, TABLE_PREFIX, Evidence, Frame, TraceEvent, flow_label, rule_text
+from .evidence import (
+    FAMILY_NAMES,
+    NFPROTO_IPV6,
+    NS,
+    TABLE_PREFIX,
+    Evidence,
+    Frame,
+    TraceEvent,
+    flow_label,
+    rule_text,
+)
 from .iptables import parse_rule
 from .lookups import observed_lookups
 from .model import (
@@ -40,7 +50,7 @@ def correlate(ev: Evidence, wiring: Wiring, predicted: Trace | None = None) -> T
     notes: list[str] = []
     rules += _counter_rules(ev, wiring, rules, notes)
     nat = _nat(ev, wiring, hops, rules)
-    outcome = observed_outcome(ev, wiring, hops, rules, predicted)
+    outcome = observed_outcome(ev, wiring, hops, rules, predicted, _solicitation_drop(ev, wiring))
     neighbours = observed_lookups(ev, wiring, hops)
     p = ev.probe
     probe_view = next((h.packet for h in hops if h.leg == REQUEST), None) or \
@@ -171,6 +181,21 @@ def _rules(ev: Evidence, wiring: Wiring, hops: list[Hop]) -> list[RuleHit]:
         out.append(((leg != REQUEST, _visit(hops, leg, e.netns), e.order), hit))
     out.sort(key=lambda x: x[0])
     return [h for _, h in out]
+
+
+def _solicitation_drop(ev: Evidence, wiring: Wiring) -> RuleHit | None:
+    """The rule that dropped an NDP solicitation for one of the probe's next hops (the trace
+    table marks those too): not one of the probe's rules, the reason nobody answered."""
+    header: dict[tuple[str, int], PacketView] = {}
+    for e in ev.events:
+        if e.table.startswith(TABLE_PREFIX):
+            continue
+        if e.packet is not None:
+            header[(e.netns, e.id)] = e.packet
+        pkt = header.get((e.netns, e.id))
+        if pkt is not None and pkt.proto == "icmp6" and pkt.icmp_type == NS and e.verdict == "drop":
+            return _hit(ev, wiring, e, pkt, REQUEST)
+    return None
 
 
 def _event_leg(ev: Evidence, pkt: PacketView, label: int | None = None) -> str | None:

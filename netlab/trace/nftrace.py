@@ -31,15 +31,20 @@ def table_name() -> str:
     return f"{TABLE_PREFIX}{os.getpid()}"
 
 
-def rule_matches(sig: Signature) -> list[bytes]:
+def rule_matches(sig: Signature, solicited: tuple[str, ...] = ()) -> list[bytes]:
     """The trace table's rule bodies for the probe `sig` (kernel/nftables.trace_rules). The
     table is of family inet: its chains see IPv4 and IPv6 packets alike, and each rule
-    names the family it marks."""
-    return nftables.trace_rules(sig.proto, sig.key, sig.family)
+    names the family it marks. `solicited`: IPv6 next hops whose NDP solicitations are
+    traced too."""
+    return nftables.trace_rules(sig.proto, sig.key, sig.family, _packed(solicited))
 
 
-def install(req: Requester, sig: Signature, name: str) -> None:
-    nftables.install_trace(req, name, sig.proto, sig.key, sig.family)
+def install(req: Requester, sig: Signature, name: str, solicited: tuple[str, ...] = ()) -> None:
+    nftables.install_trace(req, name, sig.proto, sig.key, sig.family, _packed(solicited))
+
+
+def _packed(addresses: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(socket.inet_pton(socket.AF_INET6, a) for a in addresses)
 
 
 def remove(req: Requester, name: str) -> None:

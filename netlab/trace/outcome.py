@@ -51,7 +51,7 @@ def _reply_name(view: PacketView) -> str:
 
 
 def observed_outcome(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[RuleHit],
-             predicted: Trace | None) -> Outcome:
+                     predicted: Trace | None, solicitation: RuleHit | None = None) -> Outcome:
     src_ns = ev.probe.netns
     request = [h for h in hops if h.leg == REQUEST]
     reply = [h for h in hops if h.leg == REPLY]
@@ -82,7 +82,7 @@ def observed_outcome(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[
         return Outcome(status=DELIVERED, reason=None, netns=ns, ifname=where.ifname if where else None,
                        reply=reply_name, reply_status=reply_status, detail=detail, owner=owner(wiring, ns),
                        source=OBSERVED, evidence="capture")
-    return _unexplained(ev, wiring, request, predicted)
+    return _unexplained(ev, wiring, request, predicted, solicitation)
 
 
 def _arrival(wiring: Wiring, request: list[Hop]) -> Hop | None:
@@ -111,8 +111,11 @@ def _with_drop(outcome: Outcome, drop: RuleHit | None, wiring: Wiring) -> Outcom
                    detail=explain.drop_detail(drop.table, drop.chain, drop.kind, drop.rule, drop.owner))
 
 
-def _unexplained(ev: Evidence, wiring: Wiring, request: list[Hop], predicted: Trace | None) -> Outcome:
-    """No delivery and no netfilter drop: an unanswered ARP (NDP), or a loss the plan explains."""
+def _unexplained(ev: Evidence, wiring: Wiring, request: list[Hop], predicted: Trace | None,
+                 solicitation: RuleHit | None = None) -> Outcome:
+    """No delivery and no netfilter drop: an unanswered ARP (NDP), or a loss the plan
+    explains. `solicitation`: the rule that dropped the probe's NDP solicitation, which
+    says why nobody answered (bridged ICMPv6 meets ip6tables, as ARP never meets iptables)."""
     src_ns = ev.probe.netns
     asked = _unanswered_arp(ev, {src_ns} | {h.netns for h in request})
     last = request[-1] if request else None
@@ -123,8 +126,13 @@ def _unexplained(ev: Evidence, wiring: Wiring, request: list[Hop], predicted: Tr
         detail = f"no neighbour answers for {target} on {owner(wiring, frame.netns)}'s {frame.ifname}"
         if predicted is not None and predicted.outcome.reason == "macvlan-host-isolation":
             reason, detail = predicted.outcome.reason, predicted.outcome.detail
-        return Outcome(status=status, reason=reason, netns=frame.netns, ifname=frame.ifname,
-                       owner=owner(wiring, frame.netns), detail=detail, source=OBSERVED, evidence="capture")
+        out = Outcome(status=status, reason=reason, netns=frame.netns, ifname=frame.ifname,
+                      owner=owner(wiring, frame.netns), detail=detail, source=OBSERVED, evidence="capture")
+        if solicitation is not None and frame.data[12:14] == b"\x86\xdd":
+            out = replace(out, table=solicitation.table, chain=solicitation.chain, rule=solicitation.rule,
+                          detail=f"{detail}: its neighbour solicitation was dropped in {solicitation.owner} by "
+                                 f"{solicitation.describe()}", evidence="nftrace")
+        return out
     if predicted is not None and predicted.outcome.status in (DROPPED, NO_PATH) and predicted.outcome.reason \
             in ("forwarding-disabled", "no-route", "no-neighbour", "macvlan-host-isolation", "unknown"):
         p = predicted.outcome

@@ -100,6 +100,7 @@ class Session:
         # where the probe's own neighbour lookups can happen: an unanswered one elsewhere is
         # another packet's (a namespace still retrying for an earlier trace's probe)
         self.path = {probe.netns} | ({h.netns for h in predicted.hops} if predicted else set())
+        self.solicited = _next_hops(wiring, probe, predicted) if probe.family == 6 else ()
         self.spaces: dict[socket.socket, _Netns] = {}
         self.capture = capture.Capture()
         self.table = nftrace.table_name()
@@ -133,10 +134,10 @@ class Session:
                 index = dict(socket.if_nameindex())
             space = _Netns(ns, sock, Requester(sock, ns), index)
             self.spaces[sock] = space
-            nftrace.install(space.req, self.sig, self.table)
+            nftrace.install(space.req, self.sig, self.table, self.solicited)
             space.table = True
             self.evidence.traced.add(ns)
-            if self.wiring.spaces[ns].rules:
+            if self.wiring.spaces[ns].rules or self.wiring.spaces[ns].rules_for(6):
                 self.snapshot(space, before=True)
             self.capture.open(ns, index, loopback=ns == self.probe.netns == self.probe.dst_netns)
         self.evidence.ifnames = {s.name: s.ifnames for s in self.spaces.values()}
@@ -316,6 +317,21 @@ class Session:
                 answered.add(sender)
         now = time.time_ns()
         return any(target not in answered and now - t > ARP_PATIENCE * 1e9 for target, t in asked.items())
+
+
+def _next_hops(wiring: Wiring, probe: Probe, predicted: Trace | None) -> tuple[str, ...]:
+    """The IPv6 addresses the probe's request may need a neighbour lookup for: its
+    destination (before and after a DNAT), and the gateway each namespace on its predicted
+    path routes it to."""
+    found = {str(probe.dst_ip)}
+    request = predicted.leg(REQUEST) if predicted else ()
+    found |= {h.packet.dst for h in request if ":" in h.packet.dst}
+    for ns in {probe.netns} | {h.netns for h in request}:
+        if ns in wiring.spaces:
+            route = wiring.spaces[ns].route(probe.dst_ip)
+            if route.gateway is not None and route.gateway.version == 6:
+                found.add(str(route.gateway))
+    return tuple(sorted(found))
 
 
 def _pcap_frames(ev: Evidence, trace: Trace) -> list[tuple[Frame, str]]:

@@ -1,7 +1,7 @@
 """`netlab trace` of IPv6 packets on a real dual-stack lab (engine 28.5): ICMPv6 echo by
 address and by name with -6, UDP, TCP, a published port's IPv6 DNAT from the host and from
 the LAN, MASQUERADE to the stand-in internet, a drop by an ip6tables rule, an NDP
-solicitation nobody answers. For each, the prediction (walked from
+solicitation an icc-off network's rule drops, one nobody answers. For each, the prediction (walked from
 the plan) equals the observation (captures, ip6 nftrace events, conntrack v6 tuples), and
 the pcapng carries the IPv6 frames with their hop comments."""
 from __future__ import annotations
@@ -28,9 +28,20 @@ SEALED = """  sealed:
         - subnet: 172.30.4.0/24
         - subnet: "2001:db8:4::/64"
 """
+QUIET = """  quiet:
+    enable_ipv6: true
+    driver_opts: {com.docker.network.bridge.enable_icc: "false"}
+    ipam:
+      config:
+        - subnet: 172.30.3.0/24
+        - subnet: "2001:db8:3::/64"
+"""
 CONTAINERS = """  a: {networks: [dual]}
   b: {networks: [dual], ports: ["8080:80"], command: "python3 -m http.server --bind :: 80"}
   s1: {networks: [sealed]}
+"""
+QUIET_CONTAINERS = """  q1: {networks: [quiet]}
+  q2: {networks: [quiet]}
 """
 A, B, GATEWAY = "2001:db8:2::2", "2001:db8:2::3", "2001:db8:2::1"
 HOST, INTERNET = "2001:db8:a:101::105", "2001:db8:ff::10"      # node1 on the LAN, the stand-in (docs/lan.md)
@@ -78,7 +89,7 @@ def tshark(path: str, *fields: str) -> list[list[str]]:
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed (make test-system)")
 def test_ipv6_traces(make_lab, tmp_path):
     from netlab.app.lifecycle import snapshot_topology
-    make_lab(dual_stack_lab(LAB, CONTAINERS, networks=SEALED))
+    make_lab(dual_stack_lab(LAB, CONTAINERS + QUIET_CONTAINERS, networks=SEALED + QUIET))
     topo = snapshot_topology(LAB)
     node1 = f"{LAB}-node1"
     br = topo.segment("dual", "node1").device
@@ -155,6 +166,15 @@ def test_ipv6_traces(make_lab, tmp_path):
     assert t.outcome.status == "dropped" and t.outcome.netns == node1 and t.outcome.rule
     assert t.outcome.rule.startswith("-A ") and t.outcome.rule.endswith("-j DROP")
     assert t.probe.dst == str(topo.container("s1").attachment("sealed").address6.ip)
+
+    # icc off: the network's ip6tables DROP between its own ports drops the bridged NDP
+    # solicitation (ICMPv6 meets ip6tables through br_netfilter; ARP meets no iptables), so
+    # the probe never leaves q1. Observed only: the prediction walks the probe past NDP
+    t = traced(LAB, "q1", "q2", family=6)
+    quiet = topo.segment("quiet", "node1").device
+    assert (t.outcome.status, t.outcome.reason, t.outcome.netns) == ("no-path", "no-neighbour", f"{LAB}-q1")
+    assert t.outcome.rule == f"-A DOCKER-FORWARD -i {quiet} -o {quiet} -j DROP" and not t.hops
+    assert [(n.protocol, n.answered_by) for n in t.neighbours] == [("ndp", None)]
 
     # nobody holds the address: the NDP solicitation goes unanswered, as an ARP request would
     t = traced(LAB, "a", "2001:db8:2::77")

@@ -125,3 +125,20 @@ def test_only_lookups_on_the_probes_path_end_the_wait():
     assert not session._arp_gave_up()              # answered
     session.capture.frames = [Frame("a", "eth0", True, time.time_ns(), NS)]
     assert not session._arp_gave_up()              # not yet: patience
+
+
+def test_a_dropped_solicitation_says_why_nobody_answered():
+    from netlab.trace.correlate import correlate
+    forward = "*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -i br-q -o br-q -j DROP\nCOMMIT\n"
+    wiring = Wiring("lab", {"a": Space(name="a", role="container", owner="a"),
+                            "n": Space(name="n", role="host", owner="node1", ruleset6=parse_save(forward))})
+    ns_view = capture.dissect(Frame("n", "veth", False, 2, NS))
+    event = nftrace.TraceEvent(netns="n", order=1, id=7, family=10, table="filter", chain="FORWARD", kind="rule",
+                               verdict="drop", handle=4, packet=ns_view)
+    ev = replace(evidence(seen("a", True, 1, NS)), events=[event],
+                 rule_refs6={"n": {("filter", "FORWARD", 4): RuleRef("filter", "FORWARD", 1, 0)}})
+    t = correlate(ev, wiring)
+    assert (t.outcome.status, t.outcome.reason, t.outcome.netns) == ("no-path", "no-neighbour", "a")
+    assert t.outcome.rule == "-A FORWARD -i br-q -o br-q -j DROP" and t.outcome.evidence == "nftrace"
+    assert "solicitation was dropped in node1" in t.outcome.detail
+    assert not t.rules                    # the solicitation's rules are not the probe's

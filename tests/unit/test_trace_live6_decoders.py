@@ -182,3 +182,13 @@ def test_trace_table_rules_for_ipv6(proto, count):
     assert inner in rules[2] and inner in rules[3]
     assert len(nftables.trace_rules("tcp", 23456)) == 6                 # IPv4 as it was
     assert nftrace.rule_matches(Signature(proto, 23456, family=6)) == rules
+
+
+def test_the_probes_solicitations_are_marked_too():
+    """NDP is ICMPv6: bridged through br_netfilter it meets ip6tables (ARP never meets
+    iptables), so the trace table marks the solicitations for the probe's next hops."""
+    import socket
+    target = socket.inet_pton(socket.AF_INET6, "2001:db8:2::3")
+    plain, marked = nftables.trace_rules("icmp6", 23456, 6), nftables.trace_rules("icmp6", 23456, 6, (target,))
+    assert marked[:-1] == plain and target in marked[-1] and nftables._cmp(bytes([135])) in marked[-1]
+    assert nftrace.rule_matches(Signature("icmp6", 23456, family=6), ("2001:db8:2::3",)) == marked
