@@ -282,6 +282,8 @@ class Walk:
         if (dev, nexthop) in space.neighbours or space.ifaces[dev].kind == "vxlan" or (ns, nexthop) in self.learned:
             return
         by, mac = None, None
+        if answered and nexthop.version == 6:
+            self.solicit(ns, dev, nexthop)
         if answered:
             holders = self.wiring.holders(nexthop)
             # one address may be on several hosts (each host's docker0): the nearest holds it
@@ -311,6 +313,36 @@ class Walk:
                 self.port_toward(peer_ns, peer.master, nexthop, peer_name) is not None
         return self.holds(peer_ns, nexthop) or \
             any(self.holds(m.netns, nexthop) for m in self.wiring.macvlans_on(peer_ns, peer_name))
+
+    def solicit(self, ns: str, dev: str, nexthop: IP) -> None:
+        """An NDP solicitation bridged from one port to another meets ip6tables' FORWARD
+        (br_netfilter; ARP never meets iptables), untracked as conntrack leaves NDP: an
+        icc=false network's `-i br -o br -j DROP` drops it, so nobody answers (moby#45649).
+        Its rules are not the probe's: only a drop is told, in the outcome."""
+        iface = self.wiring.iface(ns, dev)
+        if iface.kind != "veth" or iface.peer is None:
+            return
+        port = self.wiring.iface(*iface.peer)
+        bridge_ns, bridge = port.netns, port.master
+        space = self.wiring.space(bridge_ns)
+        rules = space.rules_for(6)
+        if bridge is None or not rules or not space.bridge_netfilter(6) or \
+                self.port_toward(bridge_ns, bridge, nexthop, port.name) is None:
+            return
+        asker = self.wiring.space(ns).source_for(dev, nexthop)
+        solicited = ip_address("ff02::1:ff00:0") + (int(nexthop) & 0xFFFFFF)
+        ns_packet = PacketView(str(asker), str(solicited), "icmp6", ttl=255, icmp_type=135, icmp_code=0)
+        result = run_hook(rules, "FORWARD", ns_packet, Context(bridge, bridge, space.local, "UNTRACKED"))
+        if result.verdict != "drop":
+            return
+        last = result.decisions[-1]
+        self.ask(ns, dev, nexthop, answered=False)
+        hit = RuleHit(netns=bridge_ns, table=last.table, chain=last.chain, kind=last.kind, verdict=last.verdict,
+                      rule=last.rule.text if last.rule else None, owner=self.owner(bridge_ns))
+        raise End(status=NO_PATH if not self.leg_hops() else DROPPED, ns=ns, ifname=dev, reason="no-neighbour",
+                  detail=f"no neighbour answers for {nexthop} on {self.owner(ns)}'s {dev}: its neighbour "
+                         f"solicitation was dropped in {self.owner(bridge_ns)} by {hit.describe()}",
+                  decision=last)
 
     def leave(self, ns: str, iface: Iface, nexthop: IP, pkt: PacketView) -> None:
         """The frame goes out on the wire of `iface`: to a veth peer, or into a VXLAN tunnel."""

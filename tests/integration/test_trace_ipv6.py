@@ -169,8 +169,9 @@ def test_ipv6_traces(make_lab, tmp_path):
 
     # icc off: the network's ip6tables DROP between its own ports drops the bridged NDP
     # solicitation (ICMPv6 meets ip6tables through br_netfilter; ARP meets no iptables), so
-    # the probe never leaves q1. Observed only: the prediction walks the probe past NDP
+    # the probe never leaves q1
     t = traced(LAB, "q1", "q2", family=6)
+    agrees(t)
     quiet = topo.segment("quiet", "node1").device
     assert (t.outcome.status, t.outcome.reason, t.outcome.netns) == ("no-path", "no-neighbour", f"{LAB}-q1")
     assert t.outcome.rule == f"-A DOCKER-FORWARD -i {quiet} -o {quiet} -j DROP" and not t.hops

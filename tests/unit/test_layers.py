@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "netlab"
 
 TRACE_PURE = tuple(f"netlab.trace.{m}" for m in (
     "walk", "predict", "correlate", "compare", "model", "report", "iptables", "wiring", "target",
-    "signature", "listeners", "evidence", "nat", "outcome", "hooks", "nft_model", "nft_eval", "explain"))
+    "signature", "listeners", "evidence", "nat", "outcome", "hooks", "nft_model", "nft_eval", "explain",
+    "lookups"))
 TRACE_LIVE = tuple(f"netlab.trace.{m}" for m in ("session", "capture", "nftrace", "conntrack", "counters",
                                                 "nfnetlink"))
 SHELL = ("netlab.kernel", "netlab.app", "netlab.cli", "netlab.agent")
@@ -201,6 +202,12 @@ def test_libraries_and_kernel_tools_are_caught():
     assert sorted(w for _, w, _ in found) == ["networkx", "pyroute2", "subprocess:iptables-save"]
     assert violations(fake("netlab.kernel.fake", "import subprocess\nimport pyroute2\nsubprocess.run(['nft'])\n")) \
         == []
+
+
+def test_every_trace_module_is_pure_or_live():
+    """A new module of the tracer says which side it is on, so the import rules cover it."""
+    modules = {f"netlab.trace.{p.stem}" for p in (PACKAGE / "trace").glob("*.py") if p.stem != "__init__"}
+    assert modules - set(TRACE_PURE) - set(TRACE_LIVE) == set()
 
 
 def test_the_engine_imports_only_itself():

@@ -97,12 +97,20 @@ def test_udp_to_a_closed_port_gets_icmpv6_port_unreachable(topo):
     assert "icmp6 port-unreachable" in error.summary()
 
 
-def test_icc_off_drops_ipv6_between_containers_by_an_ip6tables_rule(topo):
+def test_icc_off_drops_the_bridged_neighbour_solicitation(topo):
+    """ICMPv6 meets ip6tables through br_netfilter (ARP meets no iptables): the network's
+    `-i br -o br -j DROP` drops q1's solicitation for q2, so the probe never leaves q1
+    (moby#45649); over IPv4 the same rule drops the probe itself."""
     t = predict_trace(topo, "q1", "q2", family=6)
-    assert t.outcome.status == DROPPED and t.outcome.reason in ("rule", "isolation")
-    assert t.outcome.table == "filter" and t.outcome.rule is not None
-    bridge = t.outcome.rule.split("-i ")[1].split()[0]
-    assert t.outcome.rule.endswith("-j DROP") and f"-o {bridge}" in t.outcome.rule
+    bridge = topo.segment("quiet", "node1").device
+    assert (t.outcome.status, t.outcome.reason, t.outcome.netns) == (NO_PATH, "no-neighbour", "tv6-q1")
+    assert t.outcome.rule == f"-A DOCKER-FORWARD -i {bridge} -o {bridge} -j DROP" and not t.hops
+    assert "its neighbour solicitation was dropped in node1" in t.outcome.detail
+    assert [(n.protocol, n.answered_by) for n in t.neighbours] == [("ndp", None)]
+    four = predict_trace(topo, "q1", "q2")
+    assert four.outcome.status == DROPPED and four.outcome.rule == t.outcome.rule and four.hops
+    # on an engine that writes no ip6tables rules the solicitation passes
+    assert predict_trace(lab("26.1"), "q1", "q2", family=6).outcome.status == DELIVERED
 
 
 def test_an_internal_network_keeps_ipv6_in(topo):
