@@ -110,6 +110,24 @@ def test_trace_graph_marks_the_drop(demo):
     assert drops and drops[0]["hook"] == "FORWARD"
 
 
+def test_a_dual_stack_lab_and_an_ipv6_path(tmp_path):
+    from ipv6_labs import dual_stack_lab
+
+    from netlab.model import load_text
+    topo = load_text(dual_stack_lab("tg6", "  a: {networks: [dual]}\n  b: {networks: [dual], ports: [\"8080:80\"]}\n"),
+                     "tg6.yaml")
+    lab = graph.lab_graph(topo)
+    assert lab.nodes["tg6-a/eth0"]["addresses"] == ["172.30.0.2/24", "2001:db8:2::2/64"]
+    assert "2001:db8:a:101::254/64" in lab.nodes["tg6-outside/underlay"]["addresses"]
+    assert "tg6-a/lo" not in lab                    # ::1 is no lab address either
+    t = predict(topo, "outside", "node1:8080", family=6)
+    tg = graph.trace_graph(t, lab)
+    eth0 = tg.nodes["tg6-node1/eth0"]
+    assert [x["nat"].after for x in eth0["nat"]][0].endswith("> [2001:db8:2::3]:80")
+    assert tg.nodes["tg6-b/eth0"]["delivered"]
+    assert "2001:db8:2::3" in graph.draw(lab, tg, "dot")
+
+
 def test_trace_graph_across_vxlan(overlay):
     tg = graph.trace_graph(predict(OVERLAY, "b2", "b1"), overlay)
     hows = [h for _, _, h, _, _ in steps(tg)]
