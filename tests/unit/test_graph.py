@@ -110,7 +110,7 @@ def test_trace_graph_marks_the_drop(demo):
     assert drops and drops[0]["hook"] == "FORWARD"
 
 
-def test_a_dual_stack_lab_and_an_ipv6_path(tmp_path):
+def test_a_dual_stack_lab_and_an_ipv6_path():
     from ipv6_labs import dual_stack_lab
 
     from netlab.model import load_text
