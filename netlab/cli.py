@@ -155,18 +155,20 @@ DOWN_IN_PLACE = click.option("--in-place", "in_place", is_flag=True,
 @_engine_option("in this lab")
 def up(file, file_option, project, profiles, firewall, host, in_place, engine):
     """Build the lab (idempotent: a second run changes nothing). `up` and `apply` are one command."""
-    from .app.compose_labs import compose_file
+    from .app.compose_labs import compose_file, project_of
     from .app.lifecycle import up as build
     if file and file_option:
         raise click.BadParameter("give FILE or -f FILE, not both", param_hint="-f")
     result = build(compose_file(file or file_option), say=lambda m: click.echo(m, err=True), firewall=firewall,
                    host=host, in_place=in_place, engine=engine, project=project, profiles=tuple(profiles))
+    named = project_of(result.lab)
+    lab = f"{named} (kernel prefix {result.lab})" if named and named != result.lab else result.lab
     if not result.changed:
-        click.echo(f"lab {result.lab}: no changes")
+        click.echo(f"lab {lab}: no changes")
     else:
         for change in result.changes:
             click.echo(str(change))
-        click.echo(f"lab {result.lab}: {len(result.changes)} changes applied")
+        click.echo(f"lab {lab}: {len(result.changes)} changes applied")
     for note in result.notes:
         click.echo(f"note: {note}")
 

@@ -57,6 +57,7 @@ def test_compose_file_up_resolves_by_service_name_and_down_by_project(tmp_path):
         assert up.returncode == 0, up.stderr
         assert lab != PROJECT and len(lab) <= 8
         assert "not modelled" in up.stdout
+        assert f"lab {PROJECT} (kernel prefix {lab}):" in up.stdout
         listed = netlab("ls").stdout
         assert any(line.split()[0] == PROJECT for line in listed.splitlines()[1:]), listed
         topo = snapshot_topology(lab)
