@@ -20,7 +20,7 @@ from .phases import (
     read_outside_routes,
     read_underlay,
 )
-from .phases.lan6 import give_lan_ipv6
+from .phases.lan6 import give_lan_ipv6, lan_address_clashes
 from .schema import check_shape
 from .source import Source
 from .topology import Topology
@@ -75,6 +75,7 @@ def run(ctx: Context) -> Topology:
             ctx.err(path, message)
     containers = attach(ctx, underlay, hosts, specs, segments)
     paths = {(s.name, ep.network): ep.path for s in specs.values() for ep in s.endpoints}
+    lan_address_clashes(ctx, underlay, hosts, containers, paths)
     for driver in drivers.DRIVERS.values():
         for path, message in driver.endpoint_problems(containers, segments, paths):
             ctx.err(path, message)

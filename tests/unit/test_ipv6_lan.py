@@ -106,3 +106,16 @@ def test_listed_ipv6_stand_ins_replace_the_default_twin():
                                     tail="outside:\n  addresses: [198.51.100.7, \"2001:db8:ff::7\"]\n"))
     assert topo.outside_addresses6 == (IPv6Address("2001:db8:ff::7"),)
     assert Address("b6ls-outside", "lo", "2001:db8:ff::7/128") in build_plan(topo).items
+
+
+def test_an_endpoint_may_not_take_a_lan_ipv6_address():
+    text = ('name: b6mvc\nengine: "28.5"\nnetworks:\n  mv:\n    driver: macvlan\n    enable_ipv6: true\n'
+            '    ipam: {config: [{subnet: 10.10.101.0/24, gateway: 10.10.101.254, ip_range: 10.10.101.128/28},\n'
+            '                    {subnet: "2001:db8:a:101::/64", gateway: "2001:db8:a:101::254"}]}\n'
+            'containers:\n  a: {networks: [mv]}\n  b: {networks: {mv: {ipv6_address: "2001:db8:a:101::105"}}}\n')
+    with pytest.raises(TopologyError) as e:
+        load_text(text)
+    assert ("containers.b.networks.mv: 2001:db8:a:101::105 on 'mv' is the IPv6 LAN address of host 'node1'"
+            in str(e.value)), str(e.value)
+    topo = load_text(text.replace("::105", "::7"))
+    assert str(topo.container("b").attachment("mv").address6.ip) == "2001:db8:a:101::7"

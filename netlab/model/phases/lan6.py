@@ -9,7 +9,7 @@ from ipaddress import IPv6Address
 
 from ..context import Context
 from ..lan6 import STANDIN6, lan_address, lan_subnet
-from ..topology import Host, Segment, Underlay
+from ..topology import Container, Host, Segment, Underlay
 
 
 def uses_ipv6(hosts: Mapping[str, Host], segments: Mapping[str, Mapping[str, Segment]]) -> bool:
@@ -36,3 +36,21 @@ def give_lan_ipv6(ctx: Context, underlay: Underlay, hosts: dict[str, Host],
                                          "host must be off it (2001:db8:ff::/48, say)")
     underlay = replace(underlay, subnet6=subnet6, gateway6=lan_address(underlay.subnet, underlay.gateway))
     return underlay, (STANDIN6,) if outside6 is None else outside6
+
+
+def lan_address_clashes(ctx: Context, underlay: Underlay, hosts: Mapping[str, Host], containers: list[Container],
+                        paths: Mapping[tuple[str, str], str]) -> None:
+    """An endpoint on the LAN's IPv6 prefix (a macvlan network shares the wire) must not take
+    the router's or a host's IPv6 address: IPAM cannot know them, as for IPv4 (reserved)."""
+    if underlay.gateway6 is None:
+        return
+    owners: dict[IPv6Address, str] = {underlay.gateway6: "the LAN router's IPv6 address"}
+    owners |= {h.address6: f"the IPv6 LAN address of host {h.name!r}" for h in hosts.values()
+               if h.address6 is not None}
+    for c in containers:
+        for a in c.attachments:
+            ip = a.address6.ip if a.address6 is not None else None
+            if ip in owners:
+                ctx.err(paths.get((c.name, a.network), f"containers.{c.name}"),
+                        f"{ip} on {a.network!r} is {owners[ip]} (docs/lan.md); give the network an "
+                        "IPv6 ip_range that leaves it out, or another ipv6_address")
