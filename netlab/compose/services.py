@@ -55,8 +55,10 @@ def service_networks(spec: dict[str, Any]) -> list[str]:
     """The Compose network keys a service joins, primary first: by `priority` (highest first),
     then by name (compose-go NetworksByPriority); `default` when it names none."""
     raw = spec.get("networks")
-    if raw is None:
-        return [] if spec.get("network_mode") is not None else ["default"]
+    if spec.get("network_mode") is not None:
+        return []
+    if not raw:             # none, or declared empty: the default network (compose-go normalize)
+        return ["default"]
     if isinstance(raw, list):
         return sorted({str(n) for n in raw})
     if not isinstance(raw, dict):

@@ -65,6 +65,9 @@ def creation_order(b: Builder, services: dict[str, Service], specs: dict[str, di
         raw = s.spec.get("depends_on")
         for i, dep in enumerate(raw if isinstance(raw, (list, dict)) else []):
             dpath = f"services.{name}.depends_on" + (f"[{i}]" if isinstance(raw, list) else f".{dep}")
+            cfg = mapping(raw.get(dep)) if isinstance(raw, dict) else {}
+            if dep in specs and dep not in services and not b.flag(cfg.get("required"), f"{dpath}.required", True):
+                continue    # a disabled service that is not required (compose-go checkConsistency)
             if dep not in services:
                 why = " (its profiles are not active)" if dep in specs else ""
                 b.err(dpath, f"service {name!r} depends on undefined service {dep!r}{why}")

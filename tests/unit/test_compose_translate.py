@@ -213,3 +213,15 @@ def test_a_dual_stack_network():
     assert str(seg.subnet) == "172.29.0.0/24" and str(seg.subnet6) == "2001:db8:5::/64"
     assert str(topo.container("v6-a-1").attachments[0].address6) == "2001:db8:5::9/64"
     assert topo.container("v6-b-1").attachments[0].address6 is not None
+
+
+def test_an_empty_networks_section_means_the_default_network():
+    for empty in ("[]", "{}"):
+        topo = load(f"name: p\nservices:\n  a:\n    image: x\n    networks: {empty}\n").topology
+        assert [a.network for a in topo.containers[0].attachments] == ["p_default"]
+
+
+def test_a_dependency_on_a_disabled_service_that_is_not_required_is_skipped():
+    text = ("name: p\nservices:\n  a:\n    image: x\n    profiles: [debug]\n"
+            "  b:\n    image: x\n    depends_on:\n      a: {condition: service_started, required: false}\n")
+    assert [c.name for c in load(text).topology.containers] == ["p-b-1"]
