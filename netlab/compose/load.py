@@ -15,6 +15,7 @@ from ..model.source import Source, parse_file
 from ..model.topology import Topology
 from .builder import Builder, ComposeSource
 from .detect import is_compose, lab_hints, mixed, neither
+from .interpolate import interpolate, project_env
 from .project import ProjectNameError, kernel_prefix, project_name
 from .translate import translate
 from .validate import check_compose_schema
@@ -58,9 +59,10 @@ def load_source(src: Source, engine: str | None = None, project: str | None = No
 def load_compose(src: Source, engine: str | None = None, project: str | None = None,
                  env: Mapping[str, str] | None = None, profiles: tuple[str, ...] = (),
                  taken: Callable[[str, str], bool] = lambda prefix, project: False) -> Loaded:
-    env = os.environ if env is None else env
+    env = project_env(src.file, os.environ if env is None else env)
+    src, bad, unset = interpolate(src, env)
     both = mixed(src)
-    diags = src.problems + check_compose_schema(src) + ([both] if both else [])
+    diags = src.problems + bad + (check_compose_schema(src) if not bad else []) + ([both] if both else [])
     if diags:       # nothing is read from a file that breaks the specification
         raise TopologyError(diags)
     data = src.data if isinstance(src.data, dict) else {}
@@ -77,4 +79,4 @@ def load_compose(src: Source, engine: str | None = None, project: str | None = N
     topo = resolve(ComposeSource(src.file, b.lab, compose=src, where=b.where), engine)
     text = f"# lab {prefix}: Compose project {name} ({src.file}), as netlab reads it\n" + \
         yaml.safe_dump(b.lab, sort_keys=False)
-    return Loaded(topo, name, text, tuple(b.notes))
+    return Loaded(topo, name, text, tuple(unset + b.notes))
