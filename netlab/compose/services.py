@@ -85,8 +85,8 @@ def translate_service(b: Builder, project: str, svc: Service, services: dict[str
     _conflicts(b, svc, mode)
     if spec.get("command") is not None and "command" not in mapping(spec.get("x-netlab")):
         # the image's program: run on the machine, it would run as root outside any image
-        b.note(f"{path}.command: not run (a lab has no image to run it in); `x-netlab: {{command: ...}}` "
-               "runs a process of your choice in the service's namespace")
+        b.not_modelled("services: command (the image's; `x-netlab: {command: ...}` runs a process of "
+                       "your choice in the service's namespace)", svc.name)
     extra = mapping(spec.get("x-netlab"))
     for key in extra:
         if key not in SERVICE_XNETLAB:
@@ -174,13 +174,17 @@ def _conflicts(b: Builder, svc: Service, mode: str | None) -> None:
 
 def _endpoints(b: Builder, svc: Service, cname: str, networks: dict[str, str],
                lpath: str) -> dict[str, Any]:
-    """Each network the container joins, primary first, with Compose's aliases: the container's
-    name, the service's name, then the service's own aliases (compose getAliases)."""
+    """Each network the container joins, with Compose's aliases: the container's name, the
+    service's name, then the service's own aliases (compose getAliases). Compose hands dockerd
+    every endpoint at once, and 28.5 numbers them eth0, eth1, ... in the order of the Docker
+    networks' names (recorded in tests/fixtures/compose/recorded: `corp-backbone` comes after
+    `11-ipam-named_edge` although Compose's primary network is the backbone); the lab joins
+    them in that order. Which one carries the default route is the lab loader's choice, as
+    dockerd's."""
     raw = svc.spec.get("networks")
     out: dict[str, Any] = {}
-    for key in service_networks(svc.spec):
-        if key not in networks:
-            continue        # undefined (reported by the caller) or external (reported with the network)
+    joined = [key for key in service_networks(svc.spec) if key in networks]   # else reported elsewhere
+    for key in sorted(joined, key=lambda k: networks[k]):
         cfg = mapping(mapping(raw).get(key))
         name = networks[key]
         cpath = f"services.{svc.name}.networks.{key}" if raw is not None else f"services.{svc.name}"

@@ -51,7 +51,8 @@ def test_nginx_flask_mysql():
     assert [(p.host_port, p.container_port) for p in topo.container("demo-proxy-1").ports] == [(80, 80)]
     assert topo.hosts[0].engine.name == "28.5"
     notes = "\n".join(lab.notes)
-    assert "services.db.command: not run" in notes
+    assert "services: command (the image's; `x-netlab: {command: ...}` runs a process of your choice in " \
+           "the service's namespace) (db)" in notes
     assert "services: image (db)" in notes and "services: build (backend, proxy)" in notes
     assert notes.count("not modelled") == 1          # listed once
 
@@ -116,10 +117,14 @@ def test_container_name_network_name_and_scale():
     assert endpoints(topo)["alpha"] == [("shared-net", ("alpha", "a"))]
 
 
-def test_network_priority_picks_the_primary():
-    text = ("name: p\nservices:\n  a:\n    image: x\n    networks:\n      zed: {priority: 10}\n      alpha: {}\n"
-            "networks:\n  zed: {}\n  alpha: {}\n")
-    assert [a.network for a in load(text).topology.containers[0].attachments] == ["p_zed", "p_alpha"]
+def test_eth_order_follows_the_docker_network_names():
+    # as dockerd 28.5 numbered them under docker compose 2.40 (tests/fixtures/compose/recorded,
+    # 11-ipam-named): eth0 on `11x_edge`, eth1 on `corp-backbone`, whatever Compose's primary
+    text = ("name: 11x\nservices:\n  a:\n    image: x\n    networks:\n      backbone: {priority: 10}\n      edge: {}\n"
+            "networks:\n  backbone: {name: corp-backbone}\n  edge: {}\n")
+    (a,) = load(text).topology.containers
+    assert [(x.network, x.ifname) for x in a.attachments] == [("11x_edge", "eth0"), ("corp-backbone", "eth1")]
+    assert a.gateway_network == "11x_edge"
 
 
 def test_the_lab_text_reads_back_into_the_same_topology():
