@@ -54,11 +54,17 @@ class Proxy(Item):
 
     @property
     def label(self) -> str:
-        return f"{self.proto}:{self.host_ip}:{self.host_port}"
+        return f"{self.proto}:{_hostport(self.host_ip, self.host_port)}"
 
     def describe(self) -> str:
-        what = f"-> {self.container_ip}:{self.container_port}" if self.mode == "proxy" else "(held, no proxy)"
+        what = f"-> {_hostport(self.container_ip, self.container_port)}" if self.mode == "proxy" else \
+            "(held, no proxy)"
         return f"{self.netns}: {'docker-proxy' if self.mode == 'proxy' else 'port'} {self.label} {what}"
+
+
+def _hostport(ip: str, port: int) -> str:
+    """As net.JoinHostPort writes it: an IPv6 address in brackets."""
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
 class Served:
