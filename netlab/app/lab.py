@@ -8,7 +8,8 @@
     # down, whatever happened inside the block
 
 A Lab made from YAML text (`Lab(yaml=...)`) or renamed (`name=`) is written to
-/tmp/netlab-labs/<name>.yaml, so a rerun of the same notebook finds the same lab."""
+/tmp/netlab-labs/<name>.yaml, so a rerun of the same notebook finds the same lab. The file or
+text may be a Compose file (`name=` is then its project's name)."""
 from __future__ import annotations
 
 import atexit
@@ -40,8 +41,8 @@ class Lab:
             self.file = os.path.abspath(file)
         else:
             self.file = self._write(text, name)
-        from ..model import load_file
-        self.topology = load_file(self.file)
+        from .compose_labs import load  # a lab file or a Compose file
+        self.topology = load(self.file).topology
         self.name = self.topology.name
         self.result = None
         self.keep, self._guarded = keep, False
@@ -51,8 +52,10 @@ class Lab:
         if name is not None:
             line = f"name: {name}"
             text = NAME_LINE.sub(line, text, count=1) if NAME_LINE.search(text) else f"{line}\n{text}"
-        from ..model import load_text
-        lab = load_text(text.encode(), "<lab text>").name      # a bad file fails here, nothing written
+        from ..compose import load_source
+        from ..model.source import parse_text
+        # a bad file fails here, nothing written; Compose text is read as from LAB_DIR
+        lab = load_source(parse_text(text.encode(), os.path.join(LAB_DIR, "lab.yaml"))).topology.name
         os.makedirs(LAB_DIR, exist_ok=True)
         path = os.path.join(LAB_DIR, f"{lab}.yaml")
         with open(path, "w") as f:

@@ -101,3 +101,12 @@ def test_graph_draws_a_compose_file_and_a_path_by_service_name(project_dir):
     assert r.exit_code == 0, r.output
     dot = (project_dir / "g.dot").read_text()
     assert "wp-db-1" in dot and "wp_backend" in dot
+
+
+def test_a_notebook_lab_from_compose_text(monkeypatch, tmp_path):
+    from netlab.app.lab import Lab
+    monkeypatch.setattr("netlab.app.lab.LAB_DIR", str(tmp_path))
+    lab = Lab(yaml=WORDPRESS_MYSQL, name="c-nb")
+    assert lab.name != "c-nb" and len(lab.name) <= 8          # the project's kernel prefix
+    assert [c.name for c in lab.topology.containers] == ["c-nb-db-1", "c-nb-wordpress-1"]
+    assert Lab(lab.file).topology.containers == lab.topology.containers
