@@ -174,15 +174,17 @@ def up(file, file_option, project, profiles, firewall, host, in_place, engine):
 
 
 @main.command()
-@click.argument("target", metavar="FILE|LAB")
+@click.argument("target", metavar="FILE|LAB", required=False)
 @HOST
 @DOWN_IN_PLACE
 def down(target, host, in_place):
     """Remove everything the lab owns; works without the file. `down` and `teardown` are one command.
     With --host/--in-place: checked against what `up --host H [--in-place]` built here; in an
     adopted namespace only what the lab made is taken out."""
+    from .app.compose_labs import compose_file
     from .app.lifecycle import down as remove
     from .app.lifecycle import lab_name
+    target = compose_file(target)       # none given: the Compose file here, as `docker compose down`
     removed = remove(target, say=lambda m: click.echo(m, err=True), host=host, in_place=in_place)
     click.echo(f"removed {len(removed)} namespaces" if removed else
                f"nothing of lab {lab_name(target)!r} was left (`netlab ls` lists the labs here)")
