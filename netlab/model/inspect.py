@@ -77,10 +77,7 @@ def container(topo: Topology, c: Container) -> dict:
         "Config": {"Hostname": c.hostname, "ExposedPorts": {f"{p}/{proto}": {} for p, proto in c.exposed} or None,
                    "Cmd": ["sh", "-c", c.command] if c.command else None},
         "HostConfig": {"NetworkMode": mode, "Links": [f"/{lk.name}:/{c.name}/{lk.alias}" for lk in c.links] or None,
-                       "PortBindings": {f"{b.container_port}/{b.proto}": [{"HostIp": "" if str(b.host_ip) == "0.0.0.0"
-                                                                           else str(b.host_ip),
-                                                                           "HostPort": str(b.host_port)}]
-                                        for b in c.ports}},
+                       "PortBindings": _port_bindings(c)},
         "NetworkSettings": {
             "Bridge": "", "SandboxID": naming.digest(topo.name, "sandbox", c.netns),
             "SandboxKey": f"/run/netns/{c.netns}" if c.mode != "host" else "",
@@ -97,6 +94,16 @@ def container(topo: Topology, c: Container) -> dict:
         },
         "netlab": {"host": c.host, "netns": c.netns},
     }
+
+
+def _port_bindings(c: Container) -> dict:
+    """HostConfig.PortBindings: the bindings as asked, every one of a port (a host address
+    only where the spec gave one: the network's default stays "")."""
+    out: dict = {}
+    for b in c.ports:
+        out.setdefault(f"{b.container_port}/{b.proto}", []).append(
+            {"HostIp": str(b.host_ip) if b.explicit_ip else "", "HostPort": str(b.host_port)})
+    return out
 
 
 def inspect_lab(topo: Topology, name: str | None = None) -> list | dict:

@@ -94,3 +94,12 @@ def test_an_ipv4_lab_leaves_ipv6_ports_alone():
     topo = load_text('name: b6v4\nengine: "28.5"\ncontainers:\n  a: {ports: ["8080:80"]}\n'
                      '  b: {ports: ["[::1]:8080:80"]}\n')
     assert [b.host_port for b in topo.container("b").ports] == [8080]
+
+
+def test_inspect_host_config_keeps_the_bindings_as_asked():
+    topo = lab('  a: {networks: [dual], ports: ["8080:80", "9090:80", "0.0.0.0:7070:70", "[::1]:6060:60"]}\n')
+    bindings = inspect_container(topo, topo.container("a"))["HostConfig"]["PortBindings"]
+    assert sorted(bindings["80/tcp"], key=lambda b: b["HostPort"]) == [
+        {"HostIp": "", "HostPort": "8080"}, {"HostIp": "", "HostPort": "9090"}]     # both, no address given
+    assert bindings["70/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "7070"}]
+    assert bindings["60/tcp"] == [{"HostIp": "::1", "HostPort": "6060"}]
