@@ -2,10 +2,12 @@
 Compose key path, so that every later error names the Compose file's line and key."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Diagnostic
+from ..model.context import SUGGEST_BUDGET, suggest
 from ..model.parsebool import parse_bool
 from ..model.source import Source, shown
 
@@ -48,12 +50,16 @@ class Builder:
     diags: list[Diagnostic] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unmodelled: dict[str, list[str]] = field(default_factory=dict)   # key -> where it was seen
+    budget: list[int] = field(default_factory=lambda: [SUGGEST_BUDGET])
 
     def at(self, lab_path: str, compose_path: str) -> None:
         self.where[lab_path] = compose_path
 
     def err(self, compose_path: str, message: str) -> None:
         self.diags.append(self.src.diag(compose_path, message))
+
+    def suggest(self, name: object, known: Collection[object]) -> str:
+        return suggest(name, known, self.budget)
 
     def note(self, message: str) -> None:
         if message not in self.notes:

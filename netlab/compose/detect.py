@@ -24,6 +24,12 @@ def neither(src: Source) -> Diagnostic | None:
     if isinstance(data, dict) and any(k in LAB.fields or k in COMPOSE_TOP or str(k).startswith("x-")
                                       for k in data):
         return None
+    old = [k for k, v in data.items() if isinstance(v, dict) and ("image" in v or "build" in v)] \
+        if isinstance(data, dict) else []
+    if old:     # Compose's version 1 format: services at the top level
+        return src.diag(str(old[0]), "this looks like a Compose file of the old version 1 format (services "
+                                     "at the top level); the Compose specification lists them under "
+                                     "`services:`, which netlab reads")
     return src.diag("", "this is neither a netlab lab file (top-level keys such as name, networks, "
                         "containers) nor a Compose file (top-level `services:`)")
 

@@ -10,7 +10,7 @@ from .networks import translate_networks
 from .services import Service, container_names, replicas, service_networks, translate_service
 
 DEFAULT_ENGINE = "28.5"     # Compose v2's engines; Debian's docker-compose 2.40 runs on 28.5
-LAB_XNETLAB = ("engine", "hosts", "outside", "underlay", "expect")
+LAB_XNETLAB = ("engine", "hosts", "outside", "underlay", "expect", "placement")
 
 
 def active(spec: dict[str, Any], profiles: tuple[str, ...]) -> bool:
@@ -24,6 +24,7 @@ def translate(b: Builder, project: str, prefix: str, profiles: tuple[str, ...] =
     data = mapping(b.src.data)
     specs = {str(k): mapping(v) for k, v in mapping(data.get("services")).items()}
     on = {k: v for k, v in specs.items() if active(v, profiles)}
+    _placement(b, data.get("x-netlab"), specs, on)
     services = {k: Service(k, v, container_names(b, project, k, v, replicas(b, k, v))) for k, v in on.items()}
     owners: dict[str, str] = {}
     for s in services.values():
@@ -123,3 +124,19 @@ def _expect(b: Builder, extra: object, services: dict[str, Service]) -> None:
                     e[key] = services[name].containers[0] + sep + port
         out.append(e)
     b.lab["expect"] = out
+
+
+def _placement(b: Builder, extra: object, specs: dict[str, dict[str, Any]], on: dict[str, dict[str, Any]]) -> None:
+    """`x-netlab.placement: {service: host}`, the same as the service's own `x-netlab.host`."""
+    placement = mapping(mapping(extra).get("placement"))
+    for name, host in placement.items():
+        path = f"x-netlab.placement.{name}"
+        if name not in specs:
+            b.err(path, f"unknown service {name!r}{b.suggest(name, specs)}")
+        elif not isinstance(host, str):
+            b.err(path, f"expected a host's name, got {host!r}")
+        elif name in on:
+            own = mapping(on[name].get("x-netlab"))
+            if "host" in own and own["host"] != host:
+                b.err(path, f"service {name!r} is placed on {own['host']!r} by its own x-netlab.host")
+            on[name] = {**on[name], "x-netlab": {**own, "host": host}}

@@ -190,7 +190,8 @@ ERRORS = [
     ("services:\n  a:\n    image: x\nnetworks:\n  default:\n    driver: weave\n",
      f"{FILE}:6: networks.default.driver: driver 'weave': netlab models the drivers bridge, macvlan, overlay"),
     ("services:\n  a:\n    image: x\nx-netlab:\n  engines: '28.5'\n",
-     f"{FILE}:5: x-netlab.engines: unknown x-netlab key 'engines'; known: engine, hosts, outside, underlay, expect"),
+     f"{FILE}:5: x-netlab.engines: unknown x-netlab key 'engines'; known: engine, hosts, outside, underlay, expect, "
+     "placement"),
     ("services:\n  a:\n    image: x\n    profiles: [debug]\n  b:\n    image: x\n    depends_on: [a]\n",
      f"{FILE}:7: services.b.depends_on[0]: service 'b' depends on undefined service 'a' (its profiles are not "
      "active)"),
@@ -230,3 +231,14 @@ def test_a_dependency_on_a_disabled_service_that_is_not_required_is_skipped():
     text = ("name: p\nservices:\n  a:\n    image: x\n    profiles: [debug]\n"
             "  b:\n    image: x\n    depends_on:\n      a: {condition: service_started, required: false}\n")
     assert [c.name for c in load(text).topology.containers] == ["p-b-1"]
+
+
+def test_placement_of_services_on_hosts():
+    text = ("name: p\nservices:\n  a:\n    image: x\n  b:\n    image: x\n    scale: 2\n"
+            "x-netlab:\n  hosts: {node1: {}, node2: {}}\n  placement: {a: node1, b: node2}\n")
+    topo = load(text).topology
+    assert [(c.name, c.host) for c in topo.containers] == [("p-a-1", "node1"), ("p-b-1", "node2"), ("p-b-2", "node2")]
+    bad = errors(text.replace("{a: node1, b: node2}", "{a: node1, bb: node2}"))
+    assert f"{FILE}:10: x-netlab.placement.bb: unknown service 'bb'; did you mean 'b'?" in bad
+    missing = errors(text.replace(", b: node2}", "}"))
+    assert any(m.startswith(f"{FILE}:5: services.b: which host? this lab has 2") for m in missing)

@@ -106,3 +106,9 @@ def test_a_bad_static_address_names_the_service_network():
     (msg,) = errors(text)
     assert msg == (f"{FILE}:6: services.web.networks.front.ipv4_address: 10.9.0.5 is outside the subnet "
                    "10.0.0.0/24 of 'app_front'; pick an address inside it")
+
+
+def test_a_version_1_compose_file_is_named_as_such():
+    assert errors("web:\n  image: nginx\n  ports: ['80:80']\nredis:\n  image: redis\n") == [
+        f"{FILE}:1: web: this looks like a Compose file of the old version 1 format (services at the top "
+        "level); the Compose specification lists them under `services:`, which netlab reads"]
