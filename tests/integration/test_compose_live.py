@@ -3,6 +3,7 @@
 name, alias and replica, then taken down by the project's name with nothing left behind."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -68,6 +69,12 @@ def test_compose_file_up_resolves_by_service_name_and_down_by_project(tmp_path):
         assert answers("c-compose-live-db-1", "api") == sorted(
             [address["c-compose-live-api-1"], address["c-compose-live-api-2"]])
         assert answers("c-compose-live-api-2", "c-compose-live-web-1") == [address["c-compose-live-web-1"]]
+        # a live trace between two services by name, the lab known by the project's name
+        traced = netlab("trace", PROJECT, "c-compose-live-web-1", "db", "--port", "5432", "--json")
+        assert traced.returncode == 0, traced.stderr
+        t = json.loads(traced.stdout)
+        assert t["probe"]["dst"] == address["c-compose-live-db-1"]
+        assert t["outcome"]["owner"] == "c-compose-live-db-1" and t["outcome"]["status"] == "delivered"
         # depends_on: db first, then the api replicas, then web
         assert [c.name for c in topo.containers] == [
             "c-compose-live-db-1", "c-compose-live-api-1", "c-compose-live-api-2", "c-compose-live-web-1"]
