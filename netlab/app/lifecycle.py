@@ -120,6 +120,8 @@ def up(path: str, say=print, firewall: str | None = None, host: str | None = Non
     if loaded.lab_text is not None:     # a Compose file: its lab is kept as the lab file it means
         text = loaded.lab_text.encode()
     with state.locked(topo.name, say=say):
+        if loaded.project is not None and state.load(topo.name) is None:
+            compose_labs.remember(topo.name, loaded.project)    # first: a crashed `up` stays findable
         result = _up_locked(topo, plan, os.path.abspath(path), text, flavour, engine)
         if loaded.project is not None:
             compose_labs.remember(topo.name, loaded.project)

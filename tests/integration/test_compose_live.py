@@ -4,6 +4,7 @@ name, alias and replica, then taken down by the project's name with nothing left
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -83,3 +84,23 @@ def test_compose_file_up_resolves_by_service_name_and_down_by_project(tmp_path):
     assert down.returncode == 0, down.stderr
     assert not leftovers(lab)           # no namespace <lab>-..., /etc/netns entry, state or agent
     assert PROJECT not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+
+
+def test_a_killed_compose_up_is_found_again_by_its_project(tmp_path):
+    """`kill -9` mid-`up`: the lab keeps its derived kernel prefix (recorded before the first
+    change), a second `up` finishes it, and `down PROJECT` removes it all."""
+    from netlab.app.compose_labs import lab_of
+    project = "c-compose-crash"
+    (tmp_path / "compose.yaml").write_text(f"name: {project}\nservices:\n  a: {{image: x}}\n  b: {{image: y}}\n")
+    killed = subprocess.run([sys.executable, "-m", "netlab", "up"], capture_output=True, text=True,
+                            cwd=str(tmp_path), env={**os.environ, "NETLAB_KILL_BEFORE_STEP": "3"})
+    lab = lab_of(project)
+    try:
+        assert killed.returncode == -9
+        assert lab != project, "the half-built lab is not known by its project"
+        again = netlab("up", cwd=str(tmp_path))
+        assert again.returncode == 0, again.stderr
+        assert lab_of(project) == lab and f"(kernel prefix {lab})" in again.stdout
+    finally:
+        netlab("down", project)
+    assert not leftovers(lab)
