@@ -79,4 +79,15 @@ def load_compose(src: Source, engine: str | None = None, project: str | None = N
     topo = resolve(ComposeSource(src.file, b.lab, compose=src, where=b.where), engine)
     text = f"# lab {prefix}: Compose project {name} ({src.file}), as netlab reads it\n" + \
         yaml.safe_dump(b.lab, sort_keys=False)
-    return Loaded(topo, name, text, tuple(unset + b.notes))
+    return Loaded(topo, name, text, tuple(unset + _overrides(src.file) + b.notes))
+
+
+OVERRIDES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
+             "docker-compose.override.yaml")
+
+
+def _overrides(file: str) -> list[str]:
+    """docker compose merges an override file found beside the default one; netlab does not (yet)."""
+    here = os.path.dirname(os.path.abspath(file))
+    return [f"{name} is beside the file: docker compose would merge it in, netlab reads {os.path.basename(file)} "
+            "alone" for name in OVERRIDES if os.path.isfile(os.path.join(here, name))][:1]

@@ -53,7 +53,7 @@ def translate(b: Builder, project: str, prefix: str, profiles: tuple[str, ...] =
     _expect(b, data.get("x-netlab"), services)
     if b.unmodelled:
         listed = "; ".join(f"{k} ({', '.join(v)})" for k, v in sorted(b.unmodelled.items()))
-        b.note(f"not modelled (a lab runs no images): {listed}")
+        b.note(f"not modelled (a lab runs no images; these do not shape its network): {listed}")
 
 
 def creation_order(b: Builder, services: dict[str, Service], specs: dict[str, dict[str, Any]]) -> list[str]:

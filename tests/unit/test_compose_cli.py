@@ -110,3 +110,11 @@ def test_a_notebook_lab_from_compose_text(monkeypatch, tmp_path):
     assert lab.name != "c-nb" and len(lab.name) <= 8          # the project's kernel prefix
     assert [c.name for c in lab.topology.containers] == ["c-nb-db-1", "c-nb-wordpress-1"]
     assert Lab(lab.file).topology.containers == lab.topology.containers
+
+
+def test_an_override_file_beside_is_noted(project_dir):
+    (project_dir / "compose.yaml").write_text(WORDPRESS_MYSQL)
+    (project_dir / "compose.override.yaml").write_text("services:\n  db:\n    ports: ['3306:3306']\n")
+    r = run("validate")
+    assert "note: compose.override.yaml is beside the file: docker compose would merge it in, netlab reads " \
+           "compose.yaml alone" in r.output
