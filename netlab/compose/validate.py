@@ -58,11 +58,25 @@ def key_path(parts: Iterable[object]) -> str:
 
 
 def _diagnose(src: Source, e: ValidationError) -> list[Diagnostic]:
+    e = _inner(e)
     path = key_path(e.absolute_path)
     if e.validator == "additionalProperties" and isinstance(e.instance, dict):
         return [src.diag(f"{path}.{k}" if path else str(k), _unknown(k, e.schema, path))
                 for k in _unexpected(e.instance, e.schema)]
     return [src.diag(path, _message(e, path))]
+
+
+def _inner(e: ValidationError) -> ValidationError:
+    """For a value that fits none of oneOf/anyOf's shapes: the deepest problem inside the
+    shapes of its own type (a mapping's unknown key, say), not "expected a list or a mapping"."""
+    while e.validator in ("oneOf", "anyOf") and e.context:
+        depth = len(e.absolute_path)
+        # a branch of another type fails at the value itself by `type`: it says nothing more
+        inside = [c for c in e.context if not (c.validator == "type" and len(c.absolute_path) == depth)]
+        if not inside:
+            break
+        e = max(inside, key=lambda c: len(c.absolute_path))
+    return e
 
 
 def _unexpected(instance: dict[str, Any], schema: dict[str, Any]) -> list[str]:

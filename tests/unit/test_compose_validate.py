@@ -112,3 +112,19 @@ def test_a_version_1_compose_file_is_named_as_such():
     assert errors("web:\n  image: nginx\n  ports: ['80:80']\nredis:\n  image: redis\n") == [
         f"{FILE}:1: web: this looks like a Compose file of the old version 1 format (services at the top "
         "level); the Compose specification lists them under `services:`, which netlab reads"]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("services:\n  web:\n    image: x\n    ports:\n      - target: 80\n        publised: 8080\n",
+     f"{FILE}:6: services.web.ports[0].publised: unknown key 'publised' under `services.web.ports[0]` "
+     "(Compose specification); did you mean 'published'?"),
+    ("services:\n  web:\n    image: x\n    depends_on:\n      db: {condition: nope}\n  db: {image: y}\n",
+     f"{FILE}:5: services.web.depends_on.db.condition: expected one of 'service_started', 'service_healthy', "
+     "'service_completed_successfully', got the string 'nope'"),
+    ("services:\n  web:\n    image: x\n    networks:\n      a:\n        aliases: x\nnetworks: {a: {}}\n",
+     f"{FILE}:6: services.web.networks.a.aliases: expected a list, got the string 'x'"),
+    ("services:\n  web:\n    image: x\n    networks: 5\n",
+     f"{FILE}:4: services.web.networks: expected a list or a mapping, got the number 5 (Compose specification)"),
+])
+def test_a_value_of_no_allowed_shape_is_explained_from_inside(text, message):
+    assert errors(text) == [message]
