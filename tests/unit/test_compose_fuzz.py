@@ -44,6 +44,7 @@ NASTY = st.sampled_from([
     "\u200b", "null", "yes", "22:22", "8080:80", "127.0.0.1:53:53/udp", "[::1]:80:80", "1-65535",
     "10.0.0.1/24", "172.28.0.0/24", "10.10.101.50", "macvlan", "overlay", "weave", "eth0", "a" * 300,
     "9" * 30, "x-netlab", "0", "-1", "3", "999",
+    "${", "${X", "${X:?gone}", "${X:-8080}:80", "$$", "$X", "${1}", "${X:-${Y:-${Z}}}", "${X+}",
 ])
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40), st.floats(allow_nan=False),
                     st.text(max_size=20), NASTY)
