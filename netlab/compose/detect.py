@@ -59,7 +59,8 @@ def lab_hints(src: Source) -> list[Diagnostic]:
             if isinstance(spec, dict) else []
         if words:
             out.append(src.diag(f"containers.{name}.{words[0]}",
-                                f"`{'`, `'.join(words)}` {'is a' if len(words) == 1 else 'are'} Compose "
-                                "service key(s): this container looks like a Compose service. A Compose file "
+                                f"`{'`, `'.join(words)}` "
+                                f"{'is a Compose service key' if len(words) == 1 else 'are Compose service keys'}"
+                                ": this container looks like a Compose service. A Compose file "
                                 "(with `services:`) is read as Compose; in a lab file, containers run no image"))
     return out

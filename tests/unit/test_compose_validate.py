@@ -76,7 +76,7 @@ def test_services_beside_containers_is_named_a_mix():
 
 def test_a_lab_container_with_compose_words_gets_a_hint():
     msgs = errors("name: t\ncontainers:\n  a:\n    image: nginx\n    depends_on: [b]\n  b: {}\n")
-    assert any(m.startswith(f"{FILE}:4: containers.a.image: `image`, `depends_on` are Compose service key(s)")
+    assert any(m.startswith(f"{FILE}:4: containers.a.image: `image`, `depends_on` are Compose service keys")
                for m in msgs)
     assert f"{FILE}:4: containers.a.image: unknown key 'image'; known keys: host, network_mode, networks, " \
            "ports, publish_all, expose, links, command, hostname" in msgs
