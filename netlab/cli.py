@@ -50,9 +50,10 @@ def _lab_file(command):
     it: compose.yaml / docker-compose.yml in the current directory when none is given; and
     `-p` for a Compose project's name."""
     command = click.argument("file", required=False)(command)
-    command = click.option("-f", "--file", "file_option", default=None, metavar="FILE",
+    command = click.option("-f", "--file", "file_option", multiple=True, metavar="FILE",
                            help="a lab file or a Compose file (default: ./compose.yaml, "
-                                "./docker-compose.yml)")(command)
+                                "./docker-compose.yml and its override file); Compose files given "
+                                "again are merged in order")(command)
     command = click.option("--profile", "profiles", multiple=True, metavar="PROFILE",
                            help="a Compose profile to enable (also COMPOSE_PROFILES)")(command)
     return click.option("-p", "--project-name", "project", default=None,
@@ -62,11 +63,11 @@ def _lab_file(command):
 
 def _load(file, file_option, project, profiles, engine=None):
     """(the file's path, the Loaded lab) for a command given FILE or -f FILE."""
-    from .app.compose_labs import compose_file, load
+    from .app.compose_labs import compose_files, load
     if file and file_option:
         raise click.BadParameter("give FILE or -f FILE, not both", param_hint="-f")
-    path = compose_file(file or file_option)
-    return path, load(path, engine, project, tuple(profiles))
+    path, more = compose_files(file, file_option)
+    return path, load(path, engine, project, tuple(profiles), more)
 
 
 def _notes(loaded, err=False):
@@ -117,7 +118,7 @@ def rules(file, file_option, project, profiles, host, engine, other, as_json):
     """Each host's rules as its Docker engine would leave them: iptables-save text (then
     ip6tables-save, or `nft list table` for an nftables engine). No root needed."""
     from .plan.firewall.lab import lab_rules
-    file, loaded = _load(file, file_option, project, profiles, engine)
+    _, loaded = _load(file, file_option, project, profiles, engine)
     topo = loaded.topology
     names = [h.name for h in topo.hosts]
     if host is not None and host not in names:
@@ -129,7 +130,7 @@ def rules(file, file_option, project, profiles, host, engine, other, as_json):
         return
     from .plan.firewall.compare import diff_rules
     from .plan.firewall.compare_text import render_diff
-    d = diff_rules(topo, _load(file, None, project, profiles, other)[1].topology, host)
+    d = diff_rules(topo, _load(file, file_option, project, profiles, other)[1].topology, host)
     click.echo(json.dumps(d.to_dict(), indent=1) if as_json else render_diff(d), nl=as_json)
 
 
@@ -155,12 +156,13 @@ DOWN_IN_PLACE = click.option("--in-place", "in_place", is_flag=True,
 @_engine_option("in this lab")
 def up(file, file_option, project, profiles, firewall, host, in_place, engine):
     """Build the lab (idempotent: a second run changes nothing). `up` and `apply` are one command."""
-    from .app.compose_labs import compose_file, project_of
+    from .app.compose_labs import compose_files, project_of
     from .app.lifecycle import up as build
     if file and file_option:
         raise click.BadParameter("give FILE or -f FILE, not both", param_hint="-f")
-    result = build(compose_file(file or file_option), say=lambda m: click.echo(m, err=True), firewall=firewall,
-                   host=host, in_place=in_place, engine=engine, project=project, profiles=tuple(profiles))
+    path, more = compose_files(file, file_option)
+    result = build(path, say=lambda m: click.echo(m, err=True), firewall=firewall, host=host, in_place=in_place,
+                   engine=engine, project=project, profiles=tuple(profiles), more=more)
     named = project_of(result.lab)
     lab = f"{named} (kernel prefix {result.lab})" if named and named != result.lab else result.lab
     if not result.changed:

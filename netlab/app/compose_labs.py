@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from ..compose import Loaded, load_path
+from ..compose.load import OVERRIDES
 from ..model import naming
 from . import state
 
@@ -41,9 +42,19 @@ def lab_of(name: str) -> str:
 
 
 def load(path: str, engine: str | None = None, project: str | None = None,
-         profiles: tuple[str, ...] = ()) -> Loaded:
-    """A lab file or a Compose file, with Compose's kernel prefix checked against the labs here."""
-    return load_path(path, engine, project, profiles=profiles, taken=taken)
+         profiles: tuple[str, ...] = (), more: tuple[str, ...] = ()) -> Loaded:
+    """A lab file or a Compose file (and `more` merged over it), with Compose's kernel prefix
+    checked against the labs here."""
+    return load_path(path, engine, project, profiles=profiles, taken=taken, more=more)
+
+
+def compose_files(given: str | None, options: tuple[str, ...] = ()) -> tuple[str, tuple[str, ...]]:
+    """(the file, files merged over it) as `docker compose` takes them: FILE, else each -f in
+    order, else the default file found here with its override file beside it, if any."""
+    if given or options:
+        return (given, ()) if given else (options[0], tuple(options[1:]))
+    first = compose_file(None)
+    return first, tuple(name for name in OVERRIDES if os.path.isfile(name))[:1]
 
 
 def compose_file(given: str | None) -> str:

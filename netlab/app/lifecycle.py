@@ -101,13 +101,14 @@ def require_kernel(plan: Plan) -> None:
 
 def up(path: str, say=print, firewall: str | None = None, host: str | None = None,
        in_place: bool = False, engine: str | None = None, project: str | None = None,
-       profiles: tuple[str, ...] = ()) -> UpResult:
+       profiles: tuple[str, ...] = (), more: tuple[str, ...] = ()) -> UpResult:
     """Build or converge the lab of `path` (a lab file or a Compose file, whose project name
-    `project` overrides and whose `profiles` are enabled); `firewall`: nft | legacy (default: the machine's);
+    `project` overrides and whose `profiles` are enabled; `more`: Compose files merged over it);
+    `firewall`: nft | legacy (default: the machine's);
     `host`: only that host's part (or `outside`'s); `in_place`: that part in this namespace;
     `engine`: the Docker engine every host runs, whatever the file says."""
     require_root()
-    loaded = compose_labs.load(path, engine, project, profiles)
+    loaded = compose_labs.load(path, engine, project, profiles, more)
     topo = loaded.topology
     plan = build_plan(topo)
     if host is not None or in_place:

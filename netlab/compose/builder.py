@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import Diagnostic
 from ..model.context import SUGGEST_BUDGET, suggest
 from ..model.parsebool import parse_bool
-from ..model.source import Source, shown
+from ..model.source import Source
 
 
 @dataclass
@@ -34,9 +34,8 @@ class ComposeSource(Source):
         return self.compose.line(self.compose_path(path))
 
     def diag(self, path: str, message: str) -> Diagnostic:
-        cpath = self.compose_path(path)
         assert self.compose is not None
-        return Diagnostic(self.file, self.compose.line(cpath), shown(cpath), shown(message))
+        return self.compose.diag(self.compose_path(path), message)     # its file: one of several merged
 
 
 @dataclass

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 import yaml
 
-from ..errors import TopologyError
+from ..errors import Diagnostic, TopologyError
 from ..model.resolve import resolve
 from ..model.source import Source, parse_file
 from ..model.topology import Topology
 from .builder import Builder, ComposeSource
 from .detect import is_compose, lab_hints, mixed, neither
 from .interpolate import interpolate, project_env
+from .merge import merge_sources
 from .project import ProjectNameError, kernel_prefix, project_name
 from .translate import translate
 from .validate import check_compose_schema
@@ -35,8 +36,18 @@ class Loaded:
 
 def load_path(path: str, engine: str | None = None, project: str | None = None,
               env: Mapping[str, str] | None = None, profiles: tuple[str, ...] = (),
-              taken: Callable[[str, str], bool] = lambda prefix, project: False) -> Loaded:
-    return load_source(parse_file(path), engine, project, env, profiles, taken)
+              taken: Callable[[str, str], bool] = lambda prefix, project: False,
+              more: tuple[str, ...] = ()) -> Loaded:
+    """`more`: Compose files merged over the first, in order (`-f A -f B`, an override file)."""
+    src = parse_file(path)
+    if not more:
+        return load_source(src, engine, project, env, profiles, taken)
+    others = [parse_file(p) for p in more]
+    for s in [src, *others]:
+        if not is_compose(s.data):
+            raise TopologyError(s.problems + [s.diag("", "only Compose files (with `services:`) can be given "
+                                                         "together; this one has none")])
+    return load_compose(src, engine, project, env, profiles, taken, others)
 
 
 def load_source(src: Source, engine: str | None = None, project: str | None = None,
@@ -58,9 +69,21 @@ def load_source(src: Source, engine: str | None = None, project: str | None = No
 
 def load_compose(src: Source, engine: str | None = None, project: str | None = None,
                  env: Mapping[str, str] | None = None, profiles: tuple[str, ...] = (),
-                 taken: Callable[[str, str], bool] = lambda prefix, project: False) -> Loaded:
+                 taken: Callable[[str, str], bool] = lambda prefix, project: False,
+                 others: list[Source] | None = None) -> Loaded:
+    """`others`: later Compose files merged over `src`, each interpolated first (compose-go)."""
     env = project_env(src.file, os.environ if env is None else env)
-    src, bad, unset = interpolate(src, env)
+    files = [src.file, *(o.file for o in others or [])]
+    bad: list[Diagnostic] = []
+    unset: list[str] = []
+    read = []
+    for one in [src, *(others or [])]:
+        done, wrong, missing = interpolate(one, env)
+        read.append(done)
+        bad += wrong
+        unset += [m for m in missing if m not in unset]
+    src, clash = merge_sources(read) if len(read) > 1 else (read[0], [])
+    bad += clash
     both = mixed(src)
     diags = src.problems + bad + (check_compose_schema(src) if not bad else []) + ([both] if both else [])
     if diags:       # nothing is read from a file that breaks the specification
@@ -77,17 +100,20 @@ def load_compose(src: Source, engine: str | None = None, project: str | None = N
     if b.diags:
         raise TopologyError(b.diags)
     topo = resolve(ComposeSource(src.file, b.lab, compose=src, where=b.where), engine)
-    text = f"# lab {prefix}: Compose project {name} ({src.file}), as netlab reads it\n" + \
+    text = f"# lab {prefix}: Compose project {name} ({', '.join(files)}), as netlab reads it\n" + \
         yaml.safe_dump(b.lab, sort_keys=False)
-    return Loaded(topo, name, text, tuple(unset + _overrides(src.file) + b.notes))
+    return Loaded(topo, name, text, tuple(unset + _overrides(files) + b.notes))
 
 
 OVERRIDES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
              "docker-compose.override.yaml")
 
 
-def _overrides(file: str) -> list[str]:
-    """docker compose merges an override file found beside the default one; netlab does not (yet)."""
-    here = os.path.dirname(os.path.abspath(file))
-    return [f"{name} is beside the file: docker compose would merge it in, netlab reads {os.path.basename(file)} "
-            "alone" for name in OVERRIDES if os.path.isfile(os.path.join(here, name))][:1]
+def _overrides(files: list[str]) -> list[str]:
+    """An override file beside the first file that was not read: docker compose merges it
+    only when it finds the files itself, as netlab does (no FILE and no -f)."""
+    here = os.path.dirname(os.path.abspath(files[0]))
+    given = {os.path.abspath(f) for f in files}
+    return [f"{name} is beside {os.path.basename(files[0])} but not read: files given with -f are read alone, "
+            "as docker compose reads them" for name in OVERRIDES
+            if os.path.isfile(os.path.join(here, name)) and os.path.join(here, name) not in given][:1]

@@ -112,9 +112,30 @@ def test_a_notebook_lab_from_compose_text(monkeypatch, tmp_path):
     assert Lab(lab.file).topology.containers == lab.topology.containers
 
 
-def test_an_override_file_beside_is_noted(project_dir):
+def test_the_override_file_beside_the_default_one_is_merged(project_dir):
     (project_dir / "compose.yaml").write_text(WORDPRESS_MYSQL)
-    (project_dir / "compose.override.yaml").write_text("services:\n  db:\n    ports: ['3306:3306']\n")
-    r = run("validate")
-    assert "note: compose.override.yaml is beside the file: docker compose would merge it in, netlab reads " \
-           "compose.yaml alone" in r.output
+    (project_dir / "compose.override.yaml").write_text(
+        "services:\n  db:\n    ports: ['127.0.0.1:3306:3306']\n    networks: [frontend]\n")
+    r = run("plan")
+    assert r.exit_code == 0, r.output
+    assert "127.0.0.1" in r.output and "3306" in r.output
+    # given with -f, the file is read alone, and the override beside it is said not to be read
+    alone = run("validate", "-f", "compose.yaml")
+    assert "note: compose.override.yaml is beside compose.yaml but not read" in alone.output
+
+
+def test_files_given_with_dash_f_are_merged_in_order(project_dir):
+    (project_dir / "base.yml").write_text(WORDPRESS_MYSQL)
+    (project_dir / "more.yml").write_text("name: other\nservices:\n  cache:\n    image: redis\n"
+                                          "    networks: [backend]\n")
+    r = run("validate", "-f", "base.yml", "-f", "more.yml")
+    assert r.exit_code == 0, r.output
+    assert "Compose project other" in r.output and "3 containers" in r.output
+
+
+def test_an_error_in_the_second_file_names_that_file(project_dir):
+    (project_dir / "base.yml").write_text(WORDPRESS_MYSQL)
+    (project_dir / "more.yml").write_text("services:\n  db:\n    depends_on: [ghost]\n")
+    r = run("validate", "-f", "base.yml", "-f", "more.yml")
+    assert r.exit_code == 1
+    assert r.output == "more.yml:3: services.db.depends_on[0]: service 'db' depends on undefined service 'ghost'\n"

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from netlab.compose import load_source
+from netlab.compose.load import load_compose
 from netlab.compose.validate import SCHEMA
 from netlab.errors import TopologyError
 from netlab.model.source import parse_text
@@ -133,3 +134,25 @@ def test_the_bases_load():
     for base in BASES:
         _never_crashes(yaml.safe_dump(base))
         assert load_source(parse_text(yaml.safe_dump(base), "/srv/fuzz/compose.yaml"), env={}).topology.containers
+
+
+def _merged_never_crash(first, second):
+    """Two mutated files merged (`-f A -f B`): a lab, or located errors naming one of them."""
+    try:
+        a, b = parse_text(first, "/srv/fuzz/a.yaml"), parse_text(second, "/srv/fuzz/b.yaml")
+    except TopologyError:
+        return
+    if not (isinstance(a.data, dict) and "services" in a.data and isinstance(b.data, dict) and "services" in b.data):
+        return
+    try:
+        load_compose(a, env={}, others=[b])
+    except TopologyError as e:
+        assert e.diagnostics
+        for d in e.diagnostics:
+            assert d.line >= 1 and d.message and d.file in ("/srv/fuzz/a.yaml", "/srv/fuzz/b.yaml"), d
+
+
+_MERGED = settings(FUZZ, max_examples=max(1, EXAMPLES // 4), derandomize=False)
+test_merged_files_never_crash = _MERGED(given(mutated(), mutated())(_merged_never_crash))
+if not EXPLORE:
+    test_merged_files_never_crash = seed(4)(test_merged_files_never_crash)
