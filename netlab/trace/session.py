@@ -23,7 +23,7 @@ from . import capture, conntrack, counters, nftrace
 from .compare import compare
 from .correlate import correlate
 from .evidence import ARP_REPLY, ARP_REQUEST, Evidence, Frame, Snapshot, is_ip, neighbour_request
-from .model import DELIVERED, IN, REPLY, REQUEST, Trace
+from .model import DELIVERED, REPLY, REQUEST, Trace
 from .nft_model import NftRuleset
 from .predict import predict_probe
 from .signature import Signature
@@ -335,15 +335,7 @@ def _next_hops(wiring: Wiring, probe: Probe, predicted: Trace | None) -> tuple[s
 
 
 def _pcap_frames(ev: Evidence, trace: Trace) -> list[tuple[Frame, str]]:
-    """The probe's copies (and its reply's), in time order, each with its hop as a comment."""
-    hops = {}
-    for leg in (REQUEST, REPLY):
-        hops.update({(h.leg, h.netns, h.ifname, h.direction): i for i, h in enumerate(trace.leg(leg), 1)})
-    out = []
-    for frame, view in ev.frames:
-        leg = ev.signature.leg(view) if view is not None else None
-        if leg is None:
-            continue
-        n = hops.get((leg, frame.netns, frame.ifname, IN if not frame.outgoing else "out"))
-        out.append((frame, f"{leg} hop {n}" if n else leg))
-    return sorted(out, key=lambda x: x[0].time_ns)
+    """The probe's copies (and its reply's), in time order, each with its story as a JSON
+    comment (pcap_story.py)."""
+    from .pcap_story import pcap_frames
+    return pcap_frames(ev, trace)

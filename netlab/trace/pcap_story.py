@@ -1,0 +1,103 @@
+"""What each packet of a trace's pcapng says in its comment (pure: frames and a Trace in,
+(frame, comment) pairs out; capture.write_pcapng writes them).
+
+A comment is one JSON object, so that Wireshark shows the story beside the bytes and a
+script can read it back (`tshark -T fields -e frame.comment`):
+
+    {"leg": "request", "hop": 3, "netns": "demo-node1", "ifname": "veth1a2b3c4", "direction": "out",
+     "via": "route", "rules": [{"table": "filter", "chain": "FORWARD", "verdict": "accept",
+     "rule": "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT"}],
+     "nat": [{"kind": "DNAT", "before": "...", "after": "...", "rule": "..."}],
+     "drop": {"status": "dropped", "reason": "rule", ...}}
+
+`hop` is numbered as the CLI report numbers it: from 1 in each leg. A namespace's rules and
+rewrites ride on the hop where the packet leaves that namespace (where the report lists
+them); the rules of a namespace no capture saw, and the outcome of a leg that ends short,
+ride on the leg's last hop. A copy no hop accounts for says so (`"hop": null`)."""
+from __future__ import annotations
+
+import json
+
+from .evidence import Evidence, Frame
+from .model import DELIVERED, IN, OUT, REPLY, REQUEST, NatRewrite, RuleHit, Trace
+
+Key = tuple[str, str, str, str]         # leg, netns, ifname, direction
+
+
+def pcap_frames(ev: Evidence, trace: Trace) -> list[tuple[Frame, str]]:
+    """The probe's copies (and its reply's), in time order, each with its story as a comment."""
+    notes = hop_notes(trace)
+    out = []
+    for frame, view in ev.frames:
+        leg = ev.signature.leg(view) if view is not None else None
+        if leg is None:
+            continue
+        key = (leg, frame.netns, frame.ifname, OUT if frame.outgoing else IN)
+        note = notes.get(key) or {"leg": leg, "hop": None, "netns": frame.netns, "ifname": frame.ifname,
+                                  "direction": key[3]}
+        out.append((frame, json.dumps(note, separators=(",", ":"))))
+    return sorted(out, key=lambda x: x[0].time_ns)
+
+
+def hop_notes(trace: Trace) -> dict[Key, dict]:
+    """Each hop's comment, by (leg, netns, ifname, direction)."""
+    notes: dict[Key, dict] = {}
+    for leg in (REQUEST, REPLY):
+        hops = trace.leg(leg)
+        told: set[str] = set()
+        for i, h in enumerate(hops, 1):
+            note = {"leg": leg, "hop": i, "netns": h.netns, "ifname": h.ifname, "direction": h.direction,
+                    "via": h.via}
+            leaves = i == len(hops) or hops[i].netns != h.netns
+            if leaves and h.netns not in told:
+                told.add(h.netns)
+                _add(note, trace, leg, {h.netns})
+            if i == len(hops):
+                unseen = {r.netns for r in trace.rules if r.leg == leg} - told
+                _add(note, trace, leg, unseen)
+                drop = _drop(trace, leg)
+                if drop:
+                    note["drop"] = drop
+            notes[(leg, h.netns, h.ifname, h.direction)] = note
+    return notes
+
+
+def _add(note: dict, trace: Trace, leg: str, spaces: set[str]) -> None:
+    rules = [_rule(r) for r in trace.rules if r.leg == leg and r.netns in spaces]
+    nat = [_nat(n) for n in trace.nat if n.leg == leg and n.netns in spaces]
+    if rules:
+        note["rules"] = note.get("rules", []) + rules
+    if nat:
+        note["nat"] = note.get("nat", []) + nat
+
+
+def _rule(r: RuleHit) -> dict:
+    text = r.rule if r.kind == "rule" else f"policy {r.verdict.upper()}" if r.kind == "policy" else "return"
+    out = {"netns": r.netns, "table": r.table, "chain": r.chain, "verdict": r.verdict, "rule": text}
+    if r.target and r.verdict in ("jump", "goto"):
+        out["target"] = r.target
+    if r.evidence != "nftrace":
+        out["evidence"] = r.evidence
+    return out
+
+
+def _nat(n: NatRewrite) -> dict:
+    out = {"netns": n.netns, "kind": n.kind, "before": n.before, "after": n.after}
+    if n.rule:
+        out["rule"] = n.rule
+    return out
+
+
+def _drop(trace: Trace, leg: str) -> dict | None:
+    """The leg's fate where it ends short: the outcome's every field that says where and why
+    (the request), or the reply's status."""
+    o = trace.outcome
+    if leg == REQUEST:
+        if o.status == DELIVERED:
+            return None
+        skip = ("reply", "reply_status", "owner")
+        return {k: v for k, v in o.to_dict().items() if k not in skip and v not in (None, "")}
+    if o.reply_status and o.reply_status != DELIVERED:
+        return {"status": o.reply_status}
+    return None
+
