@@ -6,7 +6,7 @@ from typing import Any
 
 from ..model.context import listing, mapping
 from .builder import Builder
-from .networks import translate_networks
+from .networks import lab_network_name, translate_networks
 from .services import Service, container_names, replicas, service_networks, translate_service
 
 DEFAULT_ENGINE = "28.5"     # Compose v2's engines; Debian's docker-compose 2.40 runs on 28.5
@@ -47,7 +47,9 @@ def translate(b: Builder, project: str, prefix: str, profiles: tuple[str, ...] =
                       + (f"; declared: {', '.join(map(str, declared))}" if declared else ""))
             elif key not in used:
                 used.append(key)
-    networks = translate_networks(b, project, declared, sorted(used))
+    # Compose creates them in a map's order, which varies; netlab by their Docker names
+    by_name = sorted(used, key=lambda k: lab_network_name(project, k, mapping(declared.get(k))))
+    networks = translate_networks(b, project, declared, by_name)
     for name in order:
         translate_service(b, project, services[name], services, networks)
     _expect(b, data.get("x-netlab"), services)

@@ -242,3 +242,10 @@ def test_placement_of_services_on_hosts():
     assert f"{FILE}:10: x-netlab.placement.bb: unknown service 'bb'; did you mean 'b'?" in bad
     missing = errors(text.replace(", b: node2}", "}"))
     assert any(m.startswith(f"{FILE}:5: services.b: which host? this lab has 2") for m in missing)
+
+
+def test_networks_take_free_subnets_in_the_order_of_their_docker_names():
+    text = ("name: p\nservices:\n  a:\n    image: x\n    networks: [zz, aa]\n"
+            "networks:\n  zz: {name: alpha}\n  aa: {}\n")
+    subnets = {s.network: str(s.subnet) for s in load(text).topology.segments if s.network != "bridge"}
+    assert subnets == {"alpha": "172.18.0.0/16", "p_aa": "172.19.0.0/16"}
