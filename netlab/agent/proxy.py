@@ -184,7 +184,9 @@ class Proxies:
         listener = _Listener(item, sock)
         if item.mode == "hold":
             if kind == socket.SOCK_STREAM:
-                sock.listen(1)
+                # as dockerd's dummy proxy (net.Listen: the somaxconn backlog): a connection
+                # nothing DNATs away completes its handshake, however many come at once
+                sock.listen(socket.SOMAXCONN)
             return listener
         if kind == socket.SOCK_STREAM:
             listener.server = await asyncio.start_server(lambda r, w: self._serve(item, r, w), sock=sock)

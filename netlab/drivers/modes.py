@@ -34,13 +34,10 @@ class NamespaceMode:
 
     def plan_namespace(self, plan: Plan, topo: Topology, c: Container) -> None:
         plan.add(Netns(c.netns, "container"))
-        v6 = [att.ifname for att in c.attachments if att.address6 is not None]
         engine = topo.host(c.host).engine
         for path, value in engine.container_sysctls:
-            if v6 and path == ALL_IPV6_OFF:
-                # a container with an IPv6 endpoint keeps IPv6 (setIPv6 enables it per
-                # interface); `all` at 1 would take the endpoint's addresses away again
-                value = "0"
+            # 20.10 turns IPv6 off for `all` (and so `default` and lo) in every namespace it
+            # makes, then back on per interface below: written before the interfaces' own
             plan.add(Sysctl(c.netns, path, value))
         hairpin = not topo.host(c.host).daemon.userland_proxy
         for att in c.attachments:
@@ -49,9 +46,14 @@ class NamespaceMode:
         # via an IPv6 gateway the interface has no prefix for cannot be made
         planned6 = {att.ifname for att in c.attachments if att.address6 is not None
                     and plan.get(("address", c.netns, att.ifname, str(att.address6))) is not None}
+        all_off = (ALL_IPV6_OFF, "1") in engine.container_sysctls
+        if all_off and planned6:
+            # checkLoV6 (20.10): lo's IPv6 comes back with the first IPv6 interface (the kernel
+            # gives lo its ::1 again); `all` and `default` stay off (measured on 20.10.24)
+            plan.add(Sysctl(c.netns, "net/ipv6/conf/lo/disable_ipv6", "0"))
         for ifname in sorted(planned6):
             plan.add(Sysctl(c.netns, f"net/ipv6/conf/{ifname}/disable_ipv6", "0"))
-        if (ALL_IPV6_OFF, "1") not in engine.container_sysctls:
+        if not all_off:
             # an engine that leaves the namespace's IPv6 on (26.0+) turns it off on each
             # interface without an IPv6 address: no link-local address, no fe80::/64 route
             for att in c.attachments:

@@ -3,8 +3,11 @@
 
 A binding on every address (no host address given, the default 0.0.0.0) gets its twin on
 `::` with the same host port (configurePortBindingIPv6) when the host can listen on IPv6
-(netutils.IsV6Listenable: in a lab with IPv6, whose hosts have it on their LAN; an IPv4 lab
-models hosts without it). The IPv6 side goes to the container's IPv6 address; a container
+(netutils.IsV6Listenable: it can bind [::1]:0). Every lab host can: a new namespace has IPv6
+on and ::1 on lo, an IPv4 lab's hosts too (20.10.24, 26.1.5 and 28.5.2 measured so, in an
+IPv4-only network on a host with no IPv6 address but ::1: `-p 8080:80` runs a docker-proxy
+`-host-ip ::` to the container's IPv4 address, and [::1]:8080 reaches the container). The
+IPv6 side goes to the container's IPv6 address; a container
 without one is reached from IPv6 through docker-proxy at its IPv4 address ("proxy 6 to 4"),
 and with the userland proxy off there is no IPv6 side for it at all. An explicit 0.0.0.0 stays
 IPv4's; an explicit IPv6 host address is IPv6's alone, proxied to the IPv4 address the same
@@ -51,6 +54,6 @@ def host_bindings(topo: Topology, c: Container) -> list[HostBinding]:
                 out.append(HostBinding(b, target6))
             continue
         out.append(HostBinding(b, gw.address.ip))
-        if twinned(b) and topo.ipv6 and target6 is not None:
+        if twinned(b) and target6 is not None:
             out.append(HostBinding(PortBinding(ANY6, b.host_port, b.container_port, b.proto), target6))
     return out

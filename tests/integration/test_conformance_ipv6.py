@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 from conformance import resolver_ports_blanked, route_lines
 from engine_oracle import OUTSIDE, OUTSIDE6, lan6
-from engines import oracle_args
+from engines import ENGINES, oracle_args, tag
 from oracle import Oracle, unavailable
 
 from netlab.kernel import netns
@@ -46,28 +46,40 @@ from netlab.model import load_file
 from netlab.plan.firewall import normalize
 
 needs_oracle = pytest.mark.skipif(unavailable() is not None, reason=unavailable() or "")
-ENGINE = "28.5"
 LISTENER = Path(__file__).with_name("listener_dual.py")
 RESOLVER = "127.0.0.11"
 
 
 @dataclass(frozen=True)
 class Case:
-    """A lab (name a6..., engine 28.5) and what to tell Docker, in the lab's order."""
+    """A lab (name a6...) and what to tell Docker, in the lab's order."""
 
     name: str
     lab: str
     commands: tuple[str, ...]
     dockerd_args: str = ""
 
+
+@dataclass(frozen=True)
+class Run:
+    """A case on one engine: the lab a6<rest><tag> under that engine's profile (8 characters:
+    the case's name cut to 6), the engine's netns f6<rest><tag> (one per case and engine, so
+    runs may go side by side)."""
+
+    case: Case
+    engine: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.case.name[:6]}{tag(self.engine)}"
+
     @property
     def oracle(self) -> str:
-        """The engine's netns: a6o<rest>, beside the lab's a6<rest>-<container> ones."""
-        return f"a6o{self.name[2:]}"
+        return f"f6{self.case.name[2:]}{tag(self.engine)}"
 
     @property
     def text(self) -> str:
-        return f'name: {self.name}\nengine: "{ENGINE}"\n{self.lab}'
+        return f'name: {self.name}\nengine: "{self.engine}"\n{self.case.lab}'
 
 
 def dual(name: str, v4: str, v6: str, extra: str = "") -> str:
@@ -393,24 +405,28 @@ def differences(ours: dict[str, object], theirs: dict[str, object]) -> list[str]
     return wrong
 
 
-def built_in_docker(stack: ExitStack, case: Case, args: dict) -> Oracle:
-    docker = stack.enter_context(Oracle(case.oracle, case.dockerd_args, **args))
-    for command in case.commands:
+def built_in_docker(stack: ExitStack, run: Run, args: dict) -> Oracle:
+    docker = stack.enter_context(Oracle(run.oracle, run.case.dockerd_args, **args))
+    for command in run.case.commands:
         docker.docker(command)
     return docker
+
+
+RUNS = [pytest.param(Run(c, e), id=f"{e}-{c.name}") for e in ENGINES for c in CASES]
 
 
 @pytest.mark.oracle
 @pytest.mark.root
 @needs_oracle
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_ipv6_matches_docker(case: Case, make_lab):
-    args = oracle_args(ENGINE)
+@pytest.mark.parametrize("run", RUNS)
+def test_ipv6_matches_docker(run: Run, make_lab):
+    case, engine = run.case, run.engine
+    args = oracle_args(engine)
     try:
         with ExitStack() as stack:
             with ThreadPoolExecutor(max_workers=1) as pool:
-                started = pool.submit(built_in_docker, stack, case, args)
-                path, _ = make_lab(case.text, f"{case.name}.yaml")
+                started = pool.submit(built_in_docker, stack, run, args)
+                path, _ = make_lab(run.text, f"{run.name}.yaml")
             docker = started.result()
             topo = load_file(path)
             ours, theirs = netlab_side(topo), docker_side(docker, topo)
@@ -419,11 +435,11 @@ def test_ipv6_matches_docker(case: Case, make_lab):
             cells = matrix(topo)
             got, expected = measure(cells, [ours, theirs], topo)
     finally:
-        left = [n for n in os.listdir("/run/netns") if n == case.oracle or n.startswith(f"{case.oracle}-")]
+        left = [n for n in os.listdir("/run/netns") if n == run.oracle or n.startswith(f"{run.oracle}-")]
         assert not left, f"the engine oracle left namespaces {left} behind"
     wrong += [f"{cell}: Docker {d}, netlab {n}" for cell, d, n in zip(cells, expected, got) if d != n]
-    print(f"{case.name}: {len(expected_facts)} facts and {len(cells)} probes compared")
-    assert not wrong, f"engine {ENGINE}, scenario {case.name}: {len(wrong)} differences\n" + "\n".join(wrong)
+    print(f"{engine} {case.name}: {len(expected_facts)} facts and {len(cells)} probes compared")
+    assert not wrong, f"engine {engine}, scenario {case.name}: {len(wrong)} differences\n" + "\n".join(wrong)
     assert any(expected), "the matrix must have cells that pass"
     if theirs.resolver:     # the embedded DNS gave IPv6 addresses: AAAA was compared for real
         assert any(":" in "".join(v) for k, v in expected_facts.items() if " AAAA " in k and isinstance(v, list))

@@ -58,12 +58,14 @@ def test_endpoints_get_ipv6_address_route_and_sysctls():
 
 
 def test_20_10_turns_ipv6_off_for_the_whole_namespace():
-    # 20.10 (measured): all, default and lo at 1; a container with an IPv6 endpoint gets all=0
+    # 20.10 (measured on 20.10.24): all, default and lo at 1; a container with an IPv6
+    # endpoint keeps all=1 and gets lo and that interface back (tests/unit/test_engine_ipv6_old.py)
     topo = load_text(DUAL.replace('engine: "28.5"', 'engine: "20.10"'))
     plan = build_plan(topo)
     a, c = topo.container("a"), topo.container("c")
     assert Sysctl(c.netns, "net/ipv6/conf/all/disable_ipv6", "1") in plan.items
-    assert Sysctl(a.netns, "net/ipv6/conf/all/disable_ipv6", "0") in plan.items
+    assert Sysctl(a.netns, "net/ipv6/conf/all/disable_ipv6", "1") in plan.items
+    assert Sysctl(a.netns, "net/ipv6/conf/eth0/disable_ipv6", "0") in plan.items
     assert not any(isinstance(i, Sysctl) and i.value == "1" and "/eth" in i.path for i in plan.items)
 
 

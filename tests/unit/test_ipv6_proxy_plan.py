@@ -60,11 +60,15 @@ def test_without_the_proxy_ipv6_to_ipv4_has_no_binding():
     assert ports == {"81/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8081"}], "82/tcp": None}
 
 
-def test_an_ipv4_lab_binds_ipv4_only():
-    topo = load_text('name: b6v4\nengine: "28.5"\ncontainers: {a: {ports: ["8080:80"]}}\n')
-    assert proxies(topo) == [("tcp", "0.0.0.0", 8080, "172.17.0.2:80", "proxy")]
+@pytest.mark.parametrize("engine", ["20.10", "26.1", "28.5"])
+def test_an_ipv4_lab_binds_on_ipv6_too(engine):
+    # its hosts have ::1 (IsV6Listenable), as real 20.10.24, 26.1.5 and 28.5.2 bound
+    # [::]:8080 to the container's IPv4 address (tests/unit/test_engine_ipv6_old.py)
+    topo = load_text(f'name: b6v4\nengine: "{engine}"\ncontainers: {{a: {{ports: ["8080:80"]}}}}\n')
+    assert proxies(topo) == [("tcp", "0.0.0.0", 8080, "172.17.0.2:80", "proxy"),
+                             ("tcp", "::", 8080, "172.17.0.2:80", "proxy")]
     ports = inspect_container(topo, topo.container("a"))["NetworkSettings"]["Ports"]
-    assert ports == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}
+    assert ports == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, {"HostIp": "::", "HostPort": "8080"}]}
 
 
 def test_inspect_shows_the_twin_as_docker_does():
@@ -89,10 +93,12 @@ def test_the_twin_takes_its_port_on_ipv6():
         ("0.0.0.0", 8081), ("0.0.0.0", 32769)]
 
 
-def test_an_ipv4_lab_leaves_ipv6_ports_alone():
-    # hosts of an IPv4 lab have no IPv6: 0.0.0.0's port is not taken on ::
-    topo = load_text('name: b6v4\nengine: "28.5"\ncontainers:\n  a: {ports: ["8080:80"]}\n'
-                     '  b: {ports: ["[::1]:8080:80"]}\n')
+def test_an_ipv4_lab_takes_the_twins_port_on_ipv6():
+    # the twin holds [::]:8080 in an IPv4 lab too; with the proxy off there is no twin
+    text = 'name: b6v4\nengine: "28.5"\n{}containers:\n  a: {{ports: ["8080:80"]}}\n  b: {{ports: ["[::1]:8080:80"]}}\n'
+    with pytest.raises(TopologyError, match=r"containers.b.ports\[0\]: Bind for \[::1\]:8080/tcp failed"):
+        load_text(text.format(""))
+    topo = load_text(text.format("hosts: {node1: {daemon: {userland-proxy: false}}}\n"))
     assert [b.host_port for b in topo.container("b").ports] == [8080]
 
 

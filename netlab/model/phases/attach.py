@@ -68,7 +68,7 @@ def attach(ctx: Context, underlay: Underlay, hosts: Mapping[str, Host], specs: M
             seg = segments.get(s.host or "", {}).get(ep.network) if s.host is not None else None
             addresses.reserve_static(name, ep, seg)
             addresses.v6.reserve_static(name, ep, seg)
-    ports = PortAllocator(ctx, ipv6=underlay.subnet6 is not None)
+    ports = PortAllocator(ctx)
     containers = []
     for s in specs.values():
         if s.host is not None:

@@ -22,11 +22,10 @@ class PortAllocator:
     from the start of ip_local_port_range per (host, host IP, protocol), as portallocator does.
     Each family apart: 0.0.0.0 clashes with every IPv4 address, :: with every IPv6 one."""
 
-    def __init__(self, ctx: Context, ipv6: bool = False) -> None:
-        """`ipv6`: the lab's hosts have IPv6, so a binding on every address takes its host
-        port on :: too (model/published.py)."""
+    def __init__(self, ctx: Context) -> None:
+        """A binding on every address takes its host port on :: too (model/published.py):
+        every lab host can listen on IPv6, an IPv4 lab's through its ::1."""
         self.ctx = ctx
-        self.ipv6 = ipv6
         self.owner: dict[tuple[str, IP | None, int, str], str] = {}
         # (host, port, proto) -> host IPs bound: 0.0.0.0 clashes with every IP, and a scan of
         # `owner` per lookup made 10,000 published ports take minutes
@@ -89,8 +88,7 @@ class PortAllocator:
                 # because NAT is disabled"): the container port is opened, nothing is bound
                 out.append(PortBinding(ip, 0, cp, proto, explicit_ip=given))
                 continue
-            twin = (self.ipv6 and ip == ANY and not given
-                    and (seg.ipv6 or host.daemon.userland_proxy))   # published.ipv6_target
+            twin = ip == ANY and not given and (seg.ipv6 or host.daemon.userland_proxy)   # published.ipv6_target
             b = self.allocate(s.name, host, path, ip, tries, cp, proto, given, twin)
             if b is not None:
                 out.append(b)

@@ -60,6 +60,10 @@ def host_sysctls(topo: Topology, host: str) -> tuple[tuple[str, str], ...]:
             continue
         # setupDefaultSysctl: no router advertisements are accepted on a Docker bridge
         out.append((f"net/ipv6/conf/{seg.device}/accept_ra", "0"))
+        if seg.ipv6 and daemon.ip_forward:
+            # setupIPv6Forwarding, for a network with IPv6: default, then all (measured on
+            # 20.10.24 and 26.1.5), whether or not any rule is written for IPv6
+            out += (("net/ipv6/conf/default/forwarding", "1"), ("net/ipv6/conf/all/forwarding", "1"))
         if not daemon.userland_proxy:
             # lets the host's connections to 127.0.0.1:<port> be DNATed out of the bridge
             out.append((f"net/ipv4/conf/{seg.device}/route_localnet", "1"))
