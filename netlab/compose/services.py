@@ -2,6 +2,7 @@
 Compose's aliases, ports, expose, links, hostname and the lab-only `x-netlab` keys."""
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,7 +124,6 @@ def translate_service(b: Builder, project: str, svc: Service, services: dict[str
 def _command(value: object) -> object:
     """A command as a string or a list (joined as a shell would read it back)."""
     if isinstance(value, list):
-        import shlex
         return shlex.join(str(v) for v in value)
     return value
 
