@@ -15,6 +15,7 @@ from ..model.source import Source, parse_file
 from ..model.topology import Topology
 from .builder import Builder, ComposeSource
 from .detect import is_compose, lab_hints, mixed, neither
+from .extends import apply_extends
 from .interpolate import interpolate, project_env
 from .merge import merge_sources
 from .project import ProjectNameError, kernel_prefix, project_name
@@ -79,8 +80,9 @@ def load_compose(src: Source, engine: str | None = None, project: str | None = N
     read = []
     for one in [src, *(others or [])]:
         done, wrong, missing = interpolate(one, env)
+        done, inherited = apply_extends(done, env) if not wrong else (done, [])
         read.append(done)
-        bad += wrong
+        bad += wrong + inherited
         unset += [m for m in missing if m not in unset]
     src, clash = merge_sources(read) if len(read) > 1 else (read[0], [])
     bad += clash

@@ -50,9 +50,16 @@ def merge_sources(sources: list[Source]) -> tuple[MergedSource, list[Diagnostic]
     diags: list[Diagnostic] = []
     for src in sources[1:]:
         merged.problems += src.problems
-        job = _Merge(merged, src, diags)
+        job = Merger(merged, {p: (src.file, n) for p, n in src.lines.items()}, diags, src)
         merged.data = job.value(merged.data, src.data, "")
     return merged, diags
+
+
+def as_merged(src: Source) -> MergedSource:
+    if isinstance(src, MergedSource):
+        return src
+    return MergedSource(src.file, src.data, dict(src.lines), list(src.problems),
+                        origin={p: (src.file, n) for p, n in src.lines.items()})
 
 
 def _child(path: str, key: object) -> str:
@@ -66,15 +73,18 @@ def _mapping_of(value: object) -> object:
     return value
 
 
-class _Merge:
-    def __init__(self, into: MergedSource, src: Source, diags: list[Diagnostic]):
-        self.into, self.src, self.diags = into, src, diags
+class Merger:
+    """Merges a later value (whose key paths' origins are `later`) into `into`'s."""
+
+    def __init__(self, into: MergedSource, later: dict[str, tuple[str, int]], diags: list[Diagnostic],
+                 src: Source):
+        self.into, self.later, self.diags, self.src = into, later, diags, src
 
     def take(self, from_path: str, to_path: str) -> None:
-        """The origins of everything under `from_path` in the later file, now at `to_path`."""
-        for p, n in self.src.lines.items():
+        """The origins of everything under `from_path` in the later value, now at `to_path`."""
+        for p, at in self.later.items():
             if p == from_path or p.startswith((from_path + ".", from_path + "[")) or not from_path:
-                self.into.origin[to_path + p[len(from_path):]] = (self.src.file, n)
+                self.into.origin[to_path + p[len(from_path):]] = at
 
     def value(self, base: Any, over: Any, path: str) -> Any:
         if over is None:
@@ -100,8 +110,9 @@ class _Merge:
                 appended.append(v)
             return appended
         if isinstance(base, (dict, list)) or isinstance(over, (dict, list)):
-            self.diags.append(self.src.diag(path, f"cannot override {path or 'the file'}: "
-                                                  f"{self.src.file} gives it another shape than before"))
+            file, line = self.later.get(path, (self.src.file, 1))
+            self.diags.append(Diagnostic(file, line, shown(path), f"cannot override {path or 'the file'}: "
+                                                                  f"{file} gives it another shape than before"))
             return base
         self.take(path, path)
         return over
