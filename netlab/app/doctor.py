@@ -2,6 +2,7 @@
 The programs it checks are those `up` requires (kernel/requirements.py), with what needs each."""
 from __future__ import annotations
 
+from ..kernel import tracefs
 from ..kernel.features import Probe, probe_all
 from ..kernel.requirements import REQUIREMENTS
 
@@ -29,6 +30,7 @@ CORE = ("netns", "veth", "bridge", "nf_tables", "iproute2", "iptables-nft")
 
 def report(probes: list[Probe] | None = None) -> tuple[str, bool]:
     """The text to print, and whether everything netlab's core needs is there."""
+    live = probes is None
     probes = probe_all() if probes is None else probes
     lines = []
     core_ok = True
@@ -39,5 +41,13 @@ def report(probes: list[Probe] | None = None) -> tuple[str, bool]:
             lines.append(f"{'':16} {'':8} why: {p.detail}")
             if p.name in CORE:
                 core_ok = False
+    if live and (reaped := reap_tracefs()):
+        lines.append(f"removed tracefs instances of killed traces: {', '.join(reaped)}")
     lines.append("core features: " + ("all present" if core_ok else "MISSING: netlab cannot build labs here"))
     return "\n".join(lines) + "\n", core_ok
+
+
+def reap_tracefs() -> list[str]:
+    """The tracefs instances of traces killed with -9 (each is named after its tracer's pid),
+    removed; their names."""
+    return tracefs.reap()

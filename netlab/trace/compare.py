@@ -101,6 +101,11 @@ def _outcome(predicted: Trace, observed: Trace) -> list[Difference]:
     if (p.status, p.reason, p.netns) != (o.status, o.reason, o.netns):
         out.append(Difference("outcome", REQUEST, f"{p.status} {p.reason or ''} in {p.netns}".replace("  ", " "),
                               f"{o.status} {o.reason or ''} in {o.netns}".replace("  ", " ")))
+    if o.kernel_reason is not None and p.kernel_reason != o.kernel_reason:
+        # a reason the kernel names only seconds later (NEIGH_FAILED) or not at all (tracefs
+        # missing) is not compared: the observed one is what can be missing
+        out.append(Difference("outcome", REQUEST, f"kernel reason {p.kernel_reason or '-'}",
+                              f"kernel reason {o.kernel_reason}"))
     alternatives = (p.reply or "").split(" or ")
     if p.reply != o.reply and o.reply not in alternatives:
         out.append(Difference("outcome", REPLY, f"reply {p.reply}", f"reply {o.reply}"))

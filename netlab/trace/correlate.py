@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import nft_eval
+from . import kdrops, nft_eval
 from .evidence import (
     FAMILY_NAMES,
     NFPROTO_IPV6,
@@ -32,6 +32,7 @@ from .model import (
     REQUEST,
     Hop,
     NatRewrite,
+    Outcome,
     PacketView,
     RuleHit,
     Trace,
@@ -51,6 +52,7 @@ def correlate(ev: Evidence, wiring: Wiring, predicted: Trace | None = None) -> T
     rules += _counter_rules(ev, wiring, rules, notes)
     nat = _nat(ev, wiring, hops, rules)
     outcome = observed_outcome(ev, wiring, hops, rules, predicted, _solicitation_drop(ev, wiring))
+    outcome = _kernel_reason(ev, outcome, notes)
     neighbours = observed_lookups(ev, wiring, hops)
     p = ev.probe
     probe_view = next((h.packet for h in hops if h.leg == REQUEST), None) or \
@@ -60,6 +62,24 @@ def correlate(ev: Evidence, wiring: Wiring, predicted: Trace | None = None) -> T
                  rules=tuple(rules), nat=tuple(nat), neighbours=tuple(neighbours), outcome=outcome, source=OBSERVED,
                  notes=tuple(notes),
                  engines=engines_on(wiring, crossed))
+
+
+def _kernel_reason(ev: Evidence, outcome: Outcome, notes: list[str]) -> Outcome:
+    """The kernel's own reason for the drop (tracefs' skb:kfree_skb), beside the rule or
+    route the outcome names; and the route lookup that failed, when one did."""
+    if ev.kernel_missing is not None:
+        notes.append(f"the kernel's drop reasons were not recorded: {ev.kernel_missing}")
+        return outcome
+    if not ev.kernel:
+        return outcome
+    drop, lookups = kdrops.observed_reason(ev, outcome)
+    failed = [r for r in lookups if not r.found]
+    if failed and outcome.reason == "no-route":
+        notes.append(f"the kernel's route lookup: {failed[0].describe()}")
+    if drop is None:
+        return outcome
+    notes.append(f"the kernel dropped it in {drop.location} ({drop.reason}) after {drop.ifname}")
+    return replace(outcome, kernel_reason=drop.reason)
 
 
 # ---- hops ----------------------------------------------------------------------------

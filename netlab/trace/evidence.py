@@ -197,6 +197,8 @@ class Evidence:
     connect: str | None = None                                     # tcp: SA, RA, or an errno name
     table: str = ""                                                # our trace table's name
     flavour: str = "nft"
+    kernel: list[str] = field(default_factory=list)                # tracefs lines (kdrops.py decodes them)
+    kernel_missing: str | None = None                              # why tracefs recorded nothing
 
     def refs(self, ns: str, family: int) -> dict[tuple[str, str, int], RuleRef]:
         """The rule dump of `ns` for a trace event of nf_tables `family` (ip6: 10)."""

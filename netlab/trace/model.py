@@ -229,7 +229,11 @@ class Outcome(_Data):
     `status`: delivered | dropped | no-path (it never left the source) | lost (it vanished
     and nothing says why). For a drop, `reason` is one of REASONS and `netns`/`ifname`,
     `table`/`chain`/`rule` say where. `reply`: what came back (echo-reply, SA, R,
-    port-unreachable, ...) or None; `reply_status` is that reply's own fate."""
+    port-unreachable, ...) or None; `reply_status` is that reply's own fate.
+    `kernel_reason`: the kernel's own name for the drop (`enum skb_drop_reason`, e.g.
+    NETFILTER_DROP, IP_INNOROUTES, NO_SOCKET): observed, as `skb:kfree_skb` gave it for the
+    probe's packet; predicted, the one such a drop is freed with (kdrops.expected_reason).
+    A probe delivered to a port nobody listens on has one too (NO_SOCKET)."""
 
     status: str
     reason: str | None = None
@@ -244,6 +248,7 @@ class Outcome(_Data):
     owner: str = ""
     source: str = OBSERVED
     evidence: str = ""
+    kernel_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,6 +10,7 @@ from ..model.topology import Topology
 from ..plan.plan import Plan
 from ..plan.planner import build_plan
 from ..plan.served import Proxy
+from .kdrops import expected_reason
 from .listeners import listens
 from .model import DELIVERED, PREDICTED, REPLY, Outcome, PacketView, Trace, with_port
 from .target import Probe, resolve
@@ -59,6 +60,7 @@ def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key:
             if back.status != DELIVERED:
                 walk.notes.append(f"the reply stops in {walk.owner(back.ns)}: {back.detail}")
     result = _outcome(walk, outcome, reply_name, reply_status)
+    result = replace(result, kernel_reason=expected_reason(result, probe.netns))
     crossed = [probe.netns, *(h.netns for h in walk.hops), *(r.netns for r in walk.rules), result.netns or ""]
     return Trace(lab=topo.name, src=probe.src, dst=probe.dst, proto=probe.proto, port=probe.dport, probe=view,
                  hops=tuple(walk.hops), rules=tuple(walk.rules), nat=tuple(walk.nat),

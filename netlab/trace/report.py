@@ -109,6 +109,8 @@ def _outcome(t: Trace) -> str:
     text = o.detail or o.status
     if o.status != DELIVERED and o.reason:
         text = f"{o.status} ({o.reason}): {text}"
+    if o.kernel_reason:
+        text += f" [kernel: {o.kernel_reason}]"
     if o.reply:
         text += f"; reply {o.reply}: {o.reply_status or 'not seen back'}"
     elif o.status == DELIVERED:

@@ -7,19 +7,21 @@ and conntrack's (the kernel drops an owner table when its socket closes, so not 
 inside the namespace and ready before the probe leaves. Everything is closed in `finally`."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import select
 import socket
+import threading
 import time
 from dataclasses import dataclass, replace
 
 from ..errors import KernelError, LabError
-from ..kernel import netns
+from ..kernel import netns, tracefs
 from ..kernel.nfnetlink import Requester, messages, open_socket
 from ..model.topology import Topology
 from ..plan.plan import Plan
-from . import capture, conntrack, counters, nftrace
+from . import capture, conntrack, counters, kdrops, nftrace
 from .compare import compare
 from .correlate import correlate
 from .evidence import ARP_REPLY, ARP_REQUEST, Evidence, Frame, Snapshot, is_ip, neighbour_request
@@ -68,7 +70,20 @@ def trace(topo: Topology, plan: Plan, flavour: str, src: str, dst: str, proto: s
     probe = resolve(topo, wiring, src, dst, proto, port, family)
     sig = Signature.fresh(probe.proto, probe.family)
     predicted = predict_probe(topo, plan, wiring, probe, sig.key, sig.ip_id)
-    evidence = Session(wiring, probe, sig, flavour, predicted).run(timeout)
+    session = Session(wiring, probe, sig, flavour, predicted)
+    try:
+        evidence = session.run(timeout)
+    except BaseException:
+        with contextlib.suppress(KernelError):      # the first error is the one to tell
+            session.removed()
+        raise
+    try:
+        return _observed(evidence, wiring, predicted, flavour, pcap)
+    finally:
+        session.removed()
+
+
+def _observed(evidence: Evidence, wiring: Wiring, predicted: Trace, flavour: str, pcap: str | None) -> Trace:
     observed = correlate(evidence, wiring, predicted)
     if any(h.packet.outer is not None for h in observed.hops):
         observed = replace(observed, notes=observed.notes + (
@@ -110,12 +125,18 @@ class Session:
         self.checked = 0                        # frames already looked at for the reply
         self.sender: socket.socket | None = None
         self.done_at: float | None = None
+        self.kernel: tracefs.Instance | None = None
+        self.removing: threading.Thread | None = None     # the tracefs instance's removal
+        self.remove_problem: str | None = None
 
     def run(self, timeout: float) -> Evidence:
         try:
             self.setup()
+            if self.kernel is not None:
+                self.kernel.mark(kdrops.SENT)
             self.send()
             self.collect(timeout)
+            self.read_kernel()
             self.count_after()
             self.read_native_rules()
         finally:
@@ -125,6 +146,16 @@ class Session:
 
     # ---- set-up and take-down ---------------------------------------------------------
     def setup(self) -> None:
+        # the tracefs instance is made meanwhile: its kernel work (a private mount, ring
+        # buffers, tracepoints) waits on the kernel more than on this process
+        opening = threading.Thread(target=self.open_kernel, name="netlab-tracefs")
+        opening.start()
+        try:
+            self.setup_namespaces()
+        finally:
+            opening.join()
+
+    def setup_namespaces(self) -> None:
         names = [ns for ns in self.wiring.spaces if netns.exists(ns)]
         if self.probe.netns not in names:
             raise LabError(f"netns {self.probe.netns} is missing: is lab {self.wiring.lab!r} fully up?")
@@ -141,6 +172,28 @@ class Session:
                 self.snapshot(space, before=True)
             self.capture.open(ns, index, loopback=ns == self.probe.netns == self.probe.dst_netns)
         self.evidence.ifnames = {s.name: s.ifnames for s in self.spaces.values()}
+
+    def open_kernel(self) -> None:
+        """A private tracefs instance recording the kernel's drops, route lookups and
+        device events (kdrops.EVENTS); without tracefs the trace goes on and says so."""
+        try:
+            self.kernel = tracefs.Instance()
+            for event in kdrops.EVENTS:
+                if self.kernel.has(event):
+                    condition = kdrops.drop_filter(self.kernel.format(event), self.probe.family) \
+                        if event == "skb/kfree_skb" else ""
+                    self.kernel.enable(event, condition)
+            self.kernel.start()
+        except Exception as e:     # noqa: BLE001  (in a thread: whatever it is, the trace goes on without)
+            self.evidence.kernel_missing = f"tracefs: {e}"
+            if self.kernel is not None:
+                self.kernel.close()
+                self.kernel = None
+
+    def read_kernel(self) -> None:
+        if self.kernel is not None:
+            self.kernel.mark(kdrops.DONE)
+            self.evidence.kernel = self.kernel.read()
 
     def snapshot(self, space: _Netns, before: bool) -> None:
         """Rule handles of both families (a VXLAN outer header of an IPv6 probe may be
@@ -184,6 +237,13 @@ class Session:
         problems = []
         if self.sender is not None:
             self.sender.close()
+        if self.kernel is not None:
+            # removing an instance waits for the kernel (RCU grace periods): done meanwhile,
+            # awaited by removed()
+            self.removing = threading.Thread(target=self._remove_kernel, args=(self.kernel,),
+                                             name="netlab-tracefs-remove")
+            self.kernel = None
+            self.removing.start()
         for space in self.spaces.values():
             try:
                 if space.table:
@@ -196,6 +256,20 @@ class Session:
         capture.close_all(closers)
         if problems:
             raise KernelError("removing the trace tables: " + "; ".join(problems))
+
+    def _remove_kernel(self, kernel: tracefs.Instance) -> None:
+        try:
+            kernel.close()
+        except Exception as e:     # noqa: BLE001  (in a thread: told by removed())
+            self.remove_problem = str(e)
+
+    def removed(self) -> None:
+        """Wait for the tracefs instance's removal (run() starts it when it closes)."""
+        if self.removing is not None:
+            self.removing.join()
+            self.removing = None
+        if self.remove_problem is not None:
+            raise KernelError(f"removing the tracefs instance: {self.remove_problem}")
 
     # ---- the probe ---------------------------------------------------------------------
     def send(self) -> None:
