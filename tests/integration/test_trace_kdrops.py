@@ -11,7 +11,9 @@ import sys
 
 import pytest
 from conftest import needs_root
+from ipv6_labs import dual_stack_lab
 from test_trace import agrees, listening, trace_tables, traced
+from test_trace_ipv6 import SEALED
 
 from netlab.kernel import tracefs
 
@@ -84,6 +86,21 @@ def test_every_drop_names_the_kernels_reason_observed_and_predicted(make_lab):
     assert t.outcome.status == "no-path" and reasons(t) == (None, None)
 
 
+def test_ipv6_drops_name_the_same_reasons(make_lab):
+    lab = "hk6"
+    make_lab(dual_stack_lab(lab, "  a: {networks: [dual]}\n  b: {networks: [dual]}\n  s1: {networks: [sealed]}\n",
+                            networks=SEALED))
+    t = traced(lab, "a", "s1", family=6)
+    agrees(t)
+    assert t.outcome.status == "dropped" and reasons(t) == ("NETFILTER_DROP", "NETFILTER_DROP")
+    t = traced(lab, "a", "b:9", proto="udp", family=6)
+    agrees(t)
+    assert t.outcome.reply == "port-unreachable" and reasons(t) == ("NO_SOCKET", "NO_SOCKET")
+    t = traced(lab, "a", "b", family=6)
+    agrees(t)
+    assert t.outcome.reply == "echo-reply" and reasons(t) == (None, None)
+
+
 def test_a_delivered_probe_has_no_kernel_reason(make_lab):
     lab = "hk2"
     make_lab(LAB.format(lab=lab))
@@ -91,6 +108,11 @@ def test_a_delivered_probe_has_no_kernel_reason(make_lab):
     t = traced(lab, "outside", "node1:8080")
     agrees(t)
     assert t.outcome.reply == "SA" and reasons(t) == (None, None)
+    # the echo reply is freed in ping_rcv as NO_SOCKET once the probe's raw socket has its
+    # copy: that is the reply's buffer, not a drop of the request
+    t = traced(lab, "a1", "a2")
+    agrees(t)
+    assert t.outcome.reply == "echo-reply" and reasons(t) == (None, None)
 
 
 KILLED = """

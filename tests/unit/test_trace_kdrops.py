@@ -208,3 +208,13 @@ def test_an_echo_reply_freed_after_the_raw_socket_had_it_is_the_replys():
                  "location=ping_rcv+0xb3/0xe0 reason: NO_SOCKET")
     (drop,) = match(parse(lines), c, 4, 0, 2)
     assert (drop.leg, drop.netns, drop.ifname, drop.location) == ("reply", ("a",), "eth0", "ping_rcv")
+
+
+def test_the_cli_names_the_kernels_reason_beside_the_rule():
+    from netlab.trace.model import PacketView, Trace
+    from netlab.trace.report import _outcome
+    out = Outcome(status="dropped", reason="isolation", netns="n", detail="n: dropped by filter -A X -j DROP",
+                  kernel_reason="NETFILTER_DROP")
+    t = Trace(lab="l", src="a", dst="b", proto="icmp", port=None, probe=PacketView("1.1.1.1", "2.2.2.2", "icmp"),
+              outcome=out)
+    assert _outcome(t) == "dropped (isolation): n: dropped by filter -A X -j DROP [kernel: NETFILTER_DROP]"
