@@ -22,6 +22,7 @@ DEFAULT_MTU = 1500
 GATEWAY_MODES = ("nat", "nat-unprotected", "routed", "isolated")
 GATEWAY_MODE = "com.docker.network.bridge.gateway_mode_ipv4"
 GATEWAY_MODE_IPV6 = "com.docker.network.bridge.gateway_mode_ipv6"
+BRIDGE_FE80_1 = "fe80::1/64"       # setupBridgeIPv6's bridgeIPv6Str, before 27
 
 
 def _address6(ctx: Context, value: str, path: str) -> bool:
@@ -94,6 +95,8 @@ class BridgeDriver(BaseDriver):
             # setupBridgeIPv6: IPv6 on for the bridge, and its gateway address unless the
             # network's IPv6 gateway is isolated
             plan.add(Sysctl(ns, f"net/ipv6/conf/{seg.device}/disable_ipv6", "0"))
+            if topo.host(seg.host).engine.bridge_fe80_1:
+                plan.add(Address(ns, seg.device, BRIDGE_FE80_1))     # programmed first
             if seg.gateway6 is not None and seg.option(GATEWAY_MODE_IPV6) != "isolated":
                 plan.add(Address(ns, seg.device, f"{seg.gateway6}/{seg.subnet6.prefixlen}"))
 

@@ -33,6 +33,7 @@ DOCKER_20_10 = Engine(
     resolv_comments=False,
     upstream_from_host=False,
     hosts_short_ipv6=False,
+    bridge_fe80_1=True,
     # no container has an IPv6 address in 20.10's default configuration
     container_sysctls=(("net/ipv6/conf/all/disable_ipv6", "1"),),
     overlay_mtu=1450,

@@ -18,9 +18,9 @@ DOCKER_26_1 = replace(DOCKER_20_10, name="26.1", version=(26, 1), internal_defau
 # dropped in DOCKER; ip6tables on by default (27.0), so its chains exist without IPv6; random
 # endpoint MACs; host ports allocated in the port mapper's order; the embedded DNS forwards
 # from the host's namespace; /etc/hosts' fe00::, ff00::; docker-proxy answers UDP from the
-# address the client sent to
+# address the client sent to; no fe80::1 on an IPv6 bridge
 DOCKER_28_5 = replace(DOCKER_26_1, name="28.5", version=(28, 5), firewall="iptables-28.5", ip6tables=True,
-                      random_mac=True, upstream_from_host=True, hosts_short_ipv6=True,
+                      random_mac=True, upstream_from_host=True, hosts_short_ipv6=True, bridge_fe80_1=False,
                       sorts_port_bindings=True, proxy_replies_from_destination=True)
 
 # 29.7: DOCKER-ISOLATION-STAGE-1/2 replaced by DOCKER-INTERNAL, no nat `-i br -j RETURN`

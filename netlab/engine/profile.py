@@ -36,6 +36,9 @@ class Engine:
     upstream_from_host: bool
     # /etc/hosts spells fe00:: and ff00:: without the trailing 0 (28.0)
     hosts_short_ipv6: bool
+    # setupBridgeIPv6 gives a bridge with IPv6 fe80::1/64 beside the kernel's own link-local
+    # address (measured on 20.10.24 and 26.1.5; 28.5.2 adds none)
+    bridge_fe80_1: bool
     # sysctls dockerd writes in every container namespace it makes (paths under /proc/sys)
     container_sysctls: tuple[tuple[str, str], ...]
     overlay_mtu: int                            # default MTU of an overlay network

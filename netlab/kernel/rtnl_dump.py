@@ -117,12 +117,16 @@ def parse_addresses(replies: Replies) -> list[Addr]:
         if kind != RTM_NEWADDR:
             continue
         family, plen, _, scope, index = struct.unpack_from("=BBBBI", buf, start)
-        # IPv6's link-local and ::1 the kernel makes itself (scope link, host): not the lab's
-        if family not in FAMILIES or (family == socket.AF_INET6 and scope != RT_SCOPE_UNIVERSE):
+        if family not in FAMILIES:
             continue
         a = attrs(buf, start + 8, end)
         raw = a.get(IFA_LOCAL) or a.get(IFA_ADDRESS) or b""
-        out.append(Addr(index, f"{socket.inet_ntop(family, raw)}/{plen}"))
+        ip = socket.inet_ntop(family, raw)
+        # IPv6's link-local and ::1 the kernel makes itself (scope link, host): not the lab's;
+        # fe80::1 (an old dockerd's on its IPv6 bridges) is never the kernel's
+        if family == socket.AF_INET6 and scope != RT_SCOPE_UNIVERSE and ip != "fe80::1":
+            continue
+        out.append(Addr(index, f"{ip}/{plen}"))
     return out
 
 

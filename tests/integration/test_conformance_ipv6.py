@@ -5,7 +5,7 @@ readers run on both sides' namespaces (Docker's containers pinned by name):
 - per container: its v4 and v6 addresses per interface (link-local shown as present, not by
   value), its IPv4 and IPv6 routes, disable_ipv6 of all, default and each interface;
 - the host's iptables-save and ip6tables-save (every table), Docker's bridges renamed to the
-  lab's, and its IPv4 and IPv6 forwarding;
+  lab's, its IPv4 and IPv6 forwarding, and its bridges' IPv6 addresses;
 - what the embedded DNS answers each container for every container name: A, AAAA, and the
   PTR of every IPv6 address;
 - a reachability matrix over both families: ping between containers on every address, tcp
@@ -228,9 +228,27 @@ def container_facts(side: Side, names: list[str]) -> dict[str, object]:
     return out
 
 
+def bridge_addresses(ns: str, rename: dict[str, str]) -> list[str]:
+    """`bridge address/len` of every IPv6 address on the host's bridges; a link-local one the
+    kernel made by presence, fe80::1 (which dockerd before 27 adds) by value."""
+    bridges = {line.split(":")[1].strip() for line in subprocess.run(
+        ["ip", "-n", ns, "-o", "link", "show", "type", "bridge"], capture_output=True, text=True,
+        check=True).stdout.splitlines()}
+    out = []
+    for line in subprocess.run(["ip", "-n", ns, "-o", "-6", "addr", "show"],
+                               capture_output=True, text=True, check=True).stdout.splitlines():
+        _, dev, _, cidr, *_ = line.split()
+        if dev not in bridges:
+            continue
+        if cidr.startswith("fe80:") and cidr != "fe80::1/64":
+            cidr = "fe80::<link-local>/64"
+        out.append(f"{rename.get(dev, dev)} {cidr}")
+    return sorted(out)
+
+
 def host_facts(side: Side) -> dict[str, object]:
     ns = side.places["host"]
-    out: dict[str, object] = {}
+    out: dict[str, object] = {"host bridges' IPv6 addresses": bridge_addresses(ns, side.rename)}
     for tool in ("iptables-save", "ip6tables-save"):
         out[f"host {tool}"] = normalize(in_netns(ns, tool), side.rename)
     for family, lines in routes(ns, side.rename).items():

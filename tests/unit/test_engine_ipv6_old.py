@@ -8,17 +8,23 @@ runs every IPv6 scenario on 20.10, 26.1 and 28.5):
   gives it back to lo and to each interface with an IPv6 address: `all` stays 1;
 - a port published on every address is bound on [::] too, in an IPv4-only lab as well (the
   host's ::1 makes IPv6 listenable): docker-proxy -host-ip :: to the container's IPv4 address
-  with the proxy on, nothing on [::] with it off."""
+  with the proxy on, nothing on [::] with it off;
+- an IPv6 bridge gets fe80::1/64 besides the kernel's link-local address (setupBridgeIPv6;
+  28.5 adds none), and the address reader keeps it, the kernel never making it itself."""
 from __future__ import annotations
+
+import socket
 
 import pytest
 from fake_kernel import FakeKernel
 from ipv6_labs import dual_stack_lab
 from test_fake_kernel import converge, remaining
+from test_ipv6_kernel import _addr
 
+from netlab.kernel.rtnl_dump import parse_addresses
 from netlab.model import load_text
 from netlab.plan.firewall.programs import host_sysctls
-from netlab.plan.items import Proxy, Sysctl
+from netlab.plan.items import Address, Proxy, Sysctl
 from netlab.plan.planner import build_plan
 
 FORWARDING6 = [("net/ipv6/conf/default/forwarding", "1"), ("net/ipv6/conf/all/forwarding", "1")]
@@ -94,3 +100,25 @@ def test_an_ipv4_lab_binds_the_twin_with_the_proxy_only(engine, proxy):
     if proxy:
         expected += [("::", 8080, a), ("::", 8082, b)]
     assert got == sorted(expected)
+
+
+@pytest.mark.parametrize("engine", ["20.10", "26.1", "28.5"])
+def test_an_ipv6_bridge_gets_fe80_1_before_27(engine):
+    topo = dual(engine)
+    ns, device = topo.host("node1").netns, topo.segment("dual", "node1").device
+    on_bridge = [i.cidr for i in build_plan(topo).items if isinstance(i, Address) and i.dev == device]
+    # setupBridgeIPv6: fe80::1 first, then the network's gateway
+    assert on_bridge == (["172.30.0.1/24", "fe80::1/64", "2001:db8:2::1/64"] if engine != "28.5"
+                         else ["172.30.0.1/24", "2001:db8:2::1/64"])
+    v4 = topo.segment("v4", "node1").device
+    assert not [i for i in build_plan(topo).items if isinstance(i, Address) and i.netns == ns and i.dev == v4
+                and ":" in i.cidr]
+
+
+def test_the_address_reader_keeps_fe80_1_which_the_kernel_never_makes():
+    found = parse_addresses([
+        _addr(socket.AF_INET6, 64, 253, 3, "fe80::1"),
+        _addr(socket.AF_INET6, 64, 253, 3, "fe80::42:1dff:fe20:5168"),
+        _addr(socket.AF_INET6, 64, 0, 3, "2001:db8:2::1"),
+    ])
+    assert [a.cidr for a in found] == ["fe80::1/64", "2001:db8:2::1/64"]

@@ -125,7 +125,7 @@ def test_readers_take_ipv6_and_leave_what_the_kernel_makes():
     found = parse_addresses([
         _addr(socket.AF_INET, 24, 0, 7, "172.30.0.2"),
         _addr(socket.AF_INET6, 64, 0, 7, "2001:db8:2::2"),
-        _addr(socket.AF_INET6, 64, 253, 7, "fe80::1"),      # link-local: the kernel's
+        _addr(socket.AF_INET6, 64, 253, 7, "fe80::a044:38ff:feaf:a39c"),    # link-local: the kernel's
         _addr(socket.AF_INET6, 128, 254, 1, "::1"),         # lo's: the kernel's
     ])
     assert [a.cidr for a in found] == ["172.30.0.2/24", "2001:db8:2::2/64"]
