@@ -6,9 +6,9 @@ PY        := $(VENV)/bin/python
 NETLAB    := $(VENV)/bin/netlab
 # what netlab itself needs on the machine (graphviz: `dot` lays out `netlab graph` pictures)
 SYSTEM    := iproute2 iptables nftables conntrack procps iputils-ping graphviz
-# what the test suite adds: a real Docker 20.10 to compare with, busybox for its image, and
-# tshark to read the pcapng files of traces
-TEST_SYS  := docker.io busybox-static tshark
+# what the test suite adds: a real Docker 20.10 to compare with, busybox for its image,
+# tshark to read the pcapng files of traces, and chromium to lay out the HTML pictures
+TEST_SYS  := docker.io busybox-static tshark chromium
 # most integration tests wait on processes, engines and timeouts rather than the CPU: four
 # workers on this 2-core machine took the suite from 11.5 to 10 minutes (pytest --durations)
 PYTEST    ?= -n 4

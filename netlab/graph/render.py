@@ -8,7 +8,7 @@ import subprocess
 
 from ..errors import NetlabError
 from .dot import to_dot
-from .shapes import Scene
+from .shapes import Scene, wrapped
 
 FORMATS = ("svg", "png", "dot", "html")
 ENGINE = "NETLAB_GRAPH_ENGINE"      # `matplotlib` forces the fallback (tests, comparisons)
@@ -26,6 +26,7 @@ def engine() -> str:
 
 
 def render(scene: Scene, fmt: str) -> bytes:
+    scene = wrapped(scene)
     if fmt == "dot":
         return to_dot(scene).encode()
     if fmt not in ("svg", "png"):

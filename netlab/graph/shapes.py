@@ -3,7 +3,7 @@ tables, the drop point), clusters (namespaces inside hosts) and lines, with the 
 renderers share."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..trace.model import REPLY, REQUEST
 
@@ -69,3 +69,38 @@ class Scene:
     clusters: list[Cluster]
     lines: list[Line]
     caption: str = ""
+
+
+# ---- text that fits its box ----------------------------------------------------------------
+# A rule longer than this wraps at its spaces (a continuation line indented), so that a
+# namespace's table of rules does not widen the picture past a window, and no renderer's
+# guess at a font's width can push a long line past its box.
+WRAP = 60
+INDENT = "\u00a0\u00a0"             # non-breaking: renderers keep it
+
+
+def wrap(text: str, width: int = WRAP) -> list[str]:
+    """`text` in lines of at most `width` characters, broken at spaces (a word longer than
+    a line is cut); lines after the first are indented."""
+    room = width - len(INDENT)
+    words = [w[i:i + room] for w in text.split(" ") for i in range(0, max(len(w), 1), room)]
+    lines = [words[0]]
+    for word in words[1:]:
+        limit = width if len(lines) == 1 else room
+        if len(lines[-1]) + 1 + len(word) > limit:
+            lines.append(word)
+        else:
+            lines[-1] += " " + word
+    return lines[:1] + [INDENT + x for x in lines[1:]]
+
+
+def wrapped(scene: Scene, width: int = WRAP) -> Scene:
+    """The scene with every long line of a box and every long row of a table wrapped (a
+    continuation row has no step number)."""
+    boxes = {}
+    for key, box in scene.boxes.items():
+        rows = [(step if i == 0 else "", part, colour)
+                for step, text, colour in box.rows for i, part in enumerate(wrap(text, width))]
+        lines = [part for text in box.lines for part in wrap(text, width)]
+        boxes[key] = replace(box, rows=rows, lines=lines)
+    return replace(scene, boxes=boxes)

@@ -5,6 +5,8 @@ every netfilter decision and NAT rewrite by hop number, and where a live trace d
 with its prediction."""
 from __future__ import annotations
 
+import hashlib
+import re
 from html import escape
 
 import networkx as nx
@@ -22,7 +24,15 @@ STYLE = """
 .netlab code { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 .netlab .request { color: #d62728; } .netlab .reply { color: #1f77b4; }
 .netlab .delivered { color: #2ca02c; font-weight: bold; } .netlab .bad { color: #cc0000; font-weight: bold; }
-.netlab .picture { overflow-x: auto; }   /* natural size, scrolled: scaled down, a two-host lab's text is too small */
+.netlab td code { overflow-wrap: anywhere; }     /* a long rule wraps in its cell, the table stays in the page */
+.netlab table { max-width: 100%; }
+/* the picture fits the window (width and height) unless "natural size" is ticked; then it
+   scrolls. --natural-width and --aspect are set on the svg element (fitted()) */
+.netlab .view { font-size: 12px; color: #555; margin: 0 0 2px; }
+.netlab .picture { overflow: auto; }
+.netlab .picture svg { display: block; height: auto;
+  width: min(100%, var(--natural-width, 100%), calc((100vh - 44px) * var(--aspect, 100))); }
+.netlab .natural:checked ~ .picture svg { width: var(--natural-width, auto); }
 """
 
 
@@ -32,14 +42,31 @@ def page(title: str, body: str) -> str:
 
 
 def fragment(svg: str, topology: nx.Graph | None, trace: nx.MultiDiGraph | None, styled: bool = False) -> str:
+    toggle = "natural-" + hashlib.sha1(svg.encode()).hexdigest()[:10]
     parts = [f"<style>{STYLE}</style>" if styled else "", '<div class="netlab">',
-             f'<div class="picture">{svg}</div>']
+             f'<input type="checkbox" class="natural" id="{toggle}"> '
+             f'<label class="view" for="{toggle}">natural size (scroll)</label>',
+             f'<div class="picture">{fitted(svg)}</div>']
     if trace is not None:
         parts.append(trace_tables(trace))
     elif topology is not None:
         parts.append(lab_tables(topology))
     parts.append("</div>")
     return "".join(parts)
+
+
+SIZE = re.compile(r'<svg\b[^>]*?\swidth="([\d.]+)pt" height="([\d.]+)pt"')     # Graphviz's and matplotlib's
+
+
+def fitted(svg: str) -> str:
+    """The svg element told its natural width (CSS px: 4/3 of Graphviz's and matplotlib's
+    points) and its aspect ratio, so the page's style can scale it to the window."""
+    found = SIZE.search(svg)
+    if found is None:
+        return svg
+    width, height = (float(x) for x in found.groups())
+    style = f' style="--natural-width: {width * 4 / 3:.0f}px; --aspect: {width / max(height, 1):.4f}"'
+    return svg[:found.end()] + style + svg[found.end():]
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
