@@ -8,12 +8,13 @@ script can read it back (`tshark -T fields -e frame.comment`):
      "via": "route", "rules": [{"table": "filter", "chain": "FORWARD", "verdict": "accept",
      "rule": "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT"}],
      "nat": [{"kind": "DNAT", "before": "...", "after": "...", "rule": "..."}],
-     "drop": {"status": "dropped", "reason": "rule", ...}}
+     "drop": {"status": "dropped", "reason": "rule", "kernel_reason": "NETFILTER_DROP", ...}}
 
 `hop` is numbered as the CLI report numbers it: from 1 in each leg. A namespace's rules and
 rewrites ride on the hop where the packet leaves that namespace (where the report lists
 them); the rules of a namespace no capture saw, and the outcome of a leg that ends short,
-ride on the leg's last hop. A copy no hop accounts for says so (`"hop": null`)."""
+ride on the leg's last hop, with the kernel's own reason where it gave one. A copy no hop
+accounts for says so (`"hop": null`)."""
 from __future__ import annotations
 
 import json
@@ -90,10 +91,11 @@ def _nat(n: NatRewrite) -> dict:
 
 def _drop(trace: Trace, leg: str) -> dict | None:
     """The leg's fate where it ends short: the outcome's every field that says where and why
-    (the request), or the reply's status."""
+    (the request; a delivered one too when the kernel freed it there, e.g. NO_SOCKET: no
+    listener), or the reply's status."""
     o = trace.outcome
     if leg == REQUEST:
-        if o.status == DELIVERED:
+        if o.status == DELIVERED and not o.kernel_reason:
             return None
         skip = ("reply", "reply_status", "owner")
         return {k: v for k, v in o.to_dict().items() if k not in skip and v not in (None, "")}

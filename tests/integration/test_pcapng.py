@@ -116,6 +116,23 @@ def test_pcapng_tells_the_story(make_lab, tmp_path):
                         and n["drop"]["netns"] == node1 for n in ends)
     assert any(r["verdict"] == "drop" and r["rule"] == t.outcome.rule for n in ends for r in n["rules"])
     assert all("drop" not in n for n in notes if n["hop"] != last)
+    assert all(n["drop"].get("kernel_reason") == t.outcome.kernel_reason for n in ends)
+
+    # no listener: delivered, freed by the kernel (NO_SOCKET where tracefs saw it), answered
+    pcap = str(tmp_path / "closed.pcapng")
+    t = traced(LAB, "a", "b:9", proto="udp", pcap=pcap)
+    assert t.outcome.reply == "port-unreachable"
+    notes = read(pcap, t)
+    check_hops(notes, t)
+    told = [n["drop"] for n in notes if "drop" in n]
+    if t.outcome.kernel_reason:
+        assert told and all(d["kernel_reason"] == t.outcome.kernel_reason and d["status"] == "delivered"
+                            for d in told)
+        assert {n["hop"] for n in notes if "drop" in n} == {len(t.leg("request"))}
+    else:
+        assert not told
+    rows = tshark(pcap, "udp.dstport", "icmp.type")
+    assert rows[0][0] == "9" and rows[-1][1] == "3"
 
     # IPv6: ICMPv6 echo across the bridge and back
     pcap = str(tmp_path / "v6.pcapng")

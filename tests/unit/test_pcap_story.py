@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+from dataclasses import replace
 
 from netlab.trace import capture
 from netlab.trace.evidence import Evidence, Frame
@@ -36,7 +37,8 @@ def _trace(dropped: bool) -> Trace:
         rules.append(RuleHit(netns="l-node1", table="filter", chain="DOCKER-ISOLATION-STAGE-2", kind="rule",
                              verdict="drop", rule=DROP))
         outcome = Outcome(status="dropped", reason="isolation", netns="l-node1", table="filter",
-                          chain="DOCKER-ISOLATION-STAGE-2", rule=DROP, detail="isolated networks", owner="node1")
+                          chain="DOCKER-ISOLATION-STAGE-2", rule=DROP, detail="isolated networks", owner="node1",
+                          kernel_reason="NETFILTER_DROP")
     else:
         outcome = Outcome(status="delivered", netns="l-b", reply="echo-reply", reply_status="lost")
     nat = [NatRewrite(netns="l-node1", kind="MASQUERADE", before="172.17.0.2 > 172.18.0.2",
@@ -71,10 +73,20 @@ def test_the_last_hop_of_a_dropped_request_names_the_drop():
     assert last["hop"] == 3
     assert last["drop"] == {"status": "dropped", "reason": "isolation", "netns": "l-node1", "table": "filter",
                             "chain": "DOCKER-ISOLATION-STAGE-2", "rule": DROP, "detail": "isolated networks",
-                            "source": "observed"}
+                            "source": "observed", "kernel_reason": "NETFILTER_DROP"}
     assert last["rules"][-1] == {"netns": "l-node1", "table": "filter", "chain": "DOCKER-ISOLATION-STAGE-2",
                                  "verdict": "drop", "rule": DROP}
     assert all("drop" not in n for k, n in notes.items() if n is not last)
+
+
+def test_a_delivered_request_the_kernel_freed_names_its_reason():
+    t = _trace(dropped=False)
+    t = replace(t, outcome=replace(t.outcome, reply="port-unreachable", reply_status="delivered",
+                                   kernel_reason="NO_SOCKET"))
+    notes = hop_notes(t)
+    assert notes[("request", "l-b", "eth0", "in")]["drop"] == {"status": "delivered", "netns": "l-b",
+                                                               "source": "observed", "kernel_reason": "NO_SOCKET"}
+    assert sum("drop" in n for n in notes.values()) == 1
 
 
 def _frame(ns: str, ifname: str, outgoing: bool, t: int, view: PacketView) -> Frame:
