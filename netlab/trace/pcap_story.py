@@ -14,30 +14,62 @@ script can read it back (`tshark -T fields -e frame.comment`):
 rewrites ride on the hop where the packet leaves that namespace (where the report lists
 them); the rules of a namespace no capture saw, and the outcome of a leg that ends short,
 ride on the leg's last hop, with the kernel's own reason where it gave one. A copy no hop
-accounts for says so (`"hop": null`)."""
+accounts for says so (`"hop": null`). The ARP / NDP frames of the trace's neighbour lookups
+are in the file too (`"neighbour": {...}`, no hop): a request that died for want of a
+neighbour never made a hop, and its unanswered question then carries the drop."""
 from __future__ import annotations
 
 import json
 
-from .evidence import Evidence, Frame
-from .model import DELIVERED, IN, OUT, REPLY, REQUEST, NatRewrite, RuleHit, Trace
+from .evidence import ARP_REQUEST, Evidence, Frame, neighbour_request
+from .model import DELIVERED, IN, OUT, REPLY, REQUEST, NatRewrite, NeighbourLookup, RuleHit, Trace
 
 Key = tuple[str, str, str, str]         # leg, netns, ifname, direction
 
 
 def pcap_frames(ev: Evidence, trace: Trace) -> list[tuple[Frame, str]]:
-    """The probe's copies (and its reply's), in time order, each with its story as a comment."""
+    """The probe's copies (and its reply's), and the ARP / NDP frames of the neighbour
+    lookups the trace names, in time order, each with its story as a comment."""
     notes = hop_notes(trace)
+    asked = {n.target: n for n in trace.neighbours}
     out = []
     for frame, view in ev.frames:
         leg = ev.signature.leg(view) if view is not None else None
+        direction = OUT if frame.outgoing else IN
         if leg is None:
-            continue
-        key = (leg, frame.netns, frame.ifname, OUT if frame.outgoing else IN)
-        note = notes.get(key) or {"leg": leg, "hop": None, "netns": frame.netns, "ifname": frame.ifname,
-                                  "direction": key[3]}
-        out.append((frame, json.dumps(note, separators=(",", ":"))))
+            note = _neighbour(frame, asked, trace)
+        else:
+            note = notes.get((leg, frame.netns, frame.ifname, direction)) or \
+                {"leg": leg, "hop": None, "netns": frame.netns, "ifname": frame.ifname, "direction": direction}
+        if note is not None:
+            out.append((frame, json.dumps(note, separators=(",", ":"))))
     return sorted(out, key=lambda x: x[0].time_ns)
+
+
+def _neighbour(frame: Frame, asked: dict[str, NeighbourLookup], trace: Trace) -> dict | None:
+    """An ARP request / NDP solicitation for a next hop the trace looked up, or its answer;
+    the unanswered question of a request that died for want of a neighbour carries the drop."""
+    found = neighbour_request(frame)
+    if found is None:
+        return None
+    sender, target, op = found
+    lookup = asked.get(target if op == ARP_REQUEST else sender)
+    if lookup is None:
+        return None
+    question = op == ARP_REQUEST
+    what = {"protocol": lookup.protocol,
+            "op": ("who-has" if question else "is-at") if lookup.protocol == "arp" else
+                  ("neighbour-solicitation" if question else "neighbour-advertisement"),
+            "target": lookup.target, "asked_by": lookup.owner or lookup.netns,
+            "answered_by": lookup.answered_by}
+    note = {"leg": lookup.leg, "hop": None, "netns": frame.netns, "ifname": frame.ifname,
+            "direction": OUT if frame.outgoing else IN, "neighbour": what}
+    if question and lookup.answered_by is None and trace.outcome.reason == "no-neighbour" and \
+            frame.netns == lookup.netns and lookup.leg == REQUEST:
+        drop = _drop(trace, REQUEST)
+        if drop:
+            note["drop"] = drop
+    return note
 
 
 def hop_notes(trace: Trace) -> dict[Key, dict]:

@@ -59,10 +59,12 @@ def read(path: str, t) -> list[dict]:
     nodes = {h.node for h in t.hops}
     notes = []
     for name, epoch, malformed, comment in rows:
-        assert name in nodes, f"interface {name!r} is no hop of the trace"
+        note = json.loads(comment)
+        assert name == f"{note['netns']}/{note['ifname']}" and name.startswith(f"{LAB}-")
+        assert name in nodes or "neighbour" in note, f"interface {name!r} is no hop of the trace"
         assert malformed == "", f"a malformed frame on {name}"
         assert re.fullmatch(r"\d+\.\d{9}", epoch), f"not nanoseconds: {epoch}"
-        notes.append(json.loads(comment))
+        notes.append(note)
     # the ring stamps in nanoseconds: a microsecond file would end every stamp in 000
     assert any(not r[1].endswith("000") for r in rows), [r[1] for r in rows]
     found = interfaces(path)
@@ -76,10 +78,13 @@ def check_hops(notes: list[dict], t) -> None:
     """Each comment's hop is the CLI report's: numbered from 1 in each leg, naming that hop's
     interface and direction."""
     for n in notes:
+        if "neighbour" in n:
+            continue
         hop = t.leg(n["leg"])[n["hop"] - 1]
         assert (hop.netns, hop.ifname, hop.direction, hop.via) == (n["netns"], n["ifname"], n["direction"], n["via"])
     for leg in ("request", "reply"):
-        assert {n["hop"] for n in notes if n["leg"] == leg} == set(range(1, len(t.leg(leg)) + 1))
+        assert {n["hop"] for n in notes if n["leg"] == leg and "neighbour" not in n} == \
+            set(range(1, len(t.leg(leg)) + 1))
 
 
 def test_pcapng_tells_the_story(make_lab, tmp_path):
@@ -131,16 +136,30 @@ def test_pcapng_tells_the_story(make_lab, tmp_path):
         assert {n["hop"] for n in notes if "drop" in n} == {len(t.leg("request"))}
     else:
         assert not told
-    rows = tshark(pcap, "udp.dstport", "icmp.type")
-    assert rows[0][0] == "9" and rows[-1][1] == "3"
+    rows = tshark(pcap, "udp.dstport", "icmp.type", "arp.opcode")
+    assert [r[0] for r in rows if not r[2]][0] == "9" and [r[1] for r in rows if not r[2]][-1] == "3"
+
+    # nobody holds the address: no hop at all, the unanswered ARP request tells it
+    pcap = str(tmp_path / "nobody.pcapng")
+    t = traced(LAB, "a", "172.30.0.77", pcap=pcap)
+    assert (t.outcome.status, t.outcome.reason, t.hops) == ("no-path", "no-neighbour", ())
+    notes = read(pcap, t)
+    asks = [n for n in notes if n["netns"] == f"{LAB}-a" and n["direction"] == "out"]
+    assert asks and all(n["neighbour"]["op"] == "who-has" and n["neighbour"]["target"] == "172.30.0.77"
+                        and n["neighbour"]["answered_by"] is None for n in notes)
+    assert asks[0]["drop"]["reason"] == "no-neighbour"
+    assert tshark(pcap, "arp.dst.proto_ipv4")[0] == ["172.30.0.77"]
 
     # IPv6: ICMPv6 echo across the bridge and back
     pcap = str(tmp_path / "v6.pcapng")
     t = traced(LAB, "a", B6, pcap=pcap)
     notes = read(pcap, t)
     check_hops(notes, t)
-    rows = tshark(pcap, "ipv6.dst", "icmpv6.type")
+    rows = [r for r in tshark(pcap, "ipv6.dst", "icmpv6.type") if r[1] not in ("135", "136")]
     assert [r[1] for r in rows] == ["128"] * len(t.leg("request")) + ["129"] * len(t.leg("reply"))
     assert rows[0][0] == B6
-    assert [(n["leg"], n["hop"]) for n in notes] == [("request", i) for i in range(1, len(t.leg("request")) + 1)] + \
+    assert [(n["leg"], n["hop"]) for n in notes if "neighbour" not in n] == \
+        [("request", i) for i in range(1, len(t.leg("request")) + 1)] + \
         [("reply", i) for i in range(1, len(t.leg("reply")) + 1)]
+    ndp = [n["neighbour"] for n in notes if "neighbour" in n]
+    assert all(x["protocol"] == "ndp" and x["op"].startswith("neighbour-") for x in ndp)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from netlab.trace import capture
 from netlab.trace.evidence import Evidence, Frame
 from netlab.trace.model import Hop as H
-from netlab.trace.model import NatRewrite, Outcome, PacketView, RuleHit, Trace
+from netlab.trace.model import NatRewrite, NeighbourLookup, Outcome, PacketView, RuleHit, Trace
 from netlab.trace.pcap_story import hop_notes, pcap_frames
 from netlab.trace.signature import Signature
 from netlab.trace.target import Probe
@@ -135,3 +135,28 @@ def _blocks(data: bytes, kind: int) -> list[bytes]:
             out.append(data[at:at + length])
         at += length
     return out
+
+
+def _arp(ns: str, ifname: str, outgoing: bool, t: int, sender: str, target: str, op: int = 1) -> Frame:
+    ip = lambda a: bytes(map(int, a.split(".")))     # noqa: E731
+    eth = b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x06"
+    arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + b"\x02\x00\x00\x00\x00\x01" + ip(sender) + b"\0" * 6 + ip(target)
+    return Frame(ns, ifname, outgoing, t, eth + arp)
+
+
+def test_an_unanswered_neighbour_lookup_is_in_the_file_and_carries_the_drop():
+    t = Trace(lab="l", src="a", dst="172.17.0.77", proto="icmp", port=None, probe=ECHO,
+              neighbours=(NeighbourLookup(netns="l-a", ifname="eth0", target="172.17.0.77", protocol="arp",
+                                          owner="a"),),
+              outcome=Outcome(status="no-path", reason="no-neighbour", netns="l-a", detail="nobody answers"))
+    probe = Probe(src="a", dst="172.17.0.77", proto="icmp", netns="l-a", owner="a", dst_ip=None, dport=None,
+                  src_ip=None, dst_netns=None)
+    ev = Evidence(probe=probe, signature=Signature("icmp", 4242, 1), table="t", flavour="nft")
+    frames = [_arp("l-a", "eth0", True, 10, "172.17.0.2", "172.17.0.77"),
+              _arp("l-node1", "veth-a", False, 20, "172.17.0.2", "172.17.0.77"),
+              _arp("l-node1", "docker0", True, 30, "172.17.0.1", "172.17.0.9")]     # another lookup: left out
+    ev.frames = [(f, None) for f in frames]
+    notes = [json.loads(c) for _, c in pcap_frames(ev, t)]
+    assert [(n["netns"], n["hop"], n["neighbour"]["op"], n["neighbour"]["answered_by"]) for n in notes] == \
+        [("l-a", None, "who-has", None), ("l-node1", None, "who-has", None)]
+    assert notes[0]["drop"]["reason"] == "no-neighbour" and "drop" not in notes[1]
