@@ -178,6 +178,8 @@ class Session:
         device events (kdrops.EVENTS); without tracefs the trace goes on and says so."""
         try:
             self.kernel = tracefs.Instance()
+            if not self.kernel.has(kdrops.EVENTS[0]):
+                raise KernelError(f"this kernel has no {kdrops.EVENTS[0]} event")
             for event in kdrops.EVENTS:
                 if self.kernel.has(event):
                     condition = kdrops.drop_filter(self.kernel.format(event), self.probe.family) \
