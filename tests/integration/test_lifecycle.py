@@ -180,7 +180,9 @@ def test_inspect_is_shaped_like_docker(make_lab):
     assert member["Name"] == "a" and member["IPv4Address"] == "10.88.0.2/24"
     (ctr,) = json.loads(netlab("inspect", lab, "a").stdout)
     assert ctr["NetworkSettings"]["Networks"]["u"]["Aliases"][1] == "db"
-    assert ctr["NetworkSettings"]["Ports"]["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "8080"}]
+    # the [::] twin too, as docker inspect shows it on an IPv4-only network (20.10, 26.1, 28.5)
+    assert ctr["NetworkSettings"]["Ports"]["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "8080"},
+                                                         {"HostIp": "::", "HostPort": "8080"}]
 
 
 def test_same_name_other_file_is_refused(make_lab, tmp_path):
