@@ -8,6 +8,7 @@ the evidence implies is marked `inferred`."""
 from __future__ import annotations
 
 from dataclasses import replace
+from ipaddress import ip_address
 
 from . import kdrops, nft_eval
 from .evidence import (
@@ -39,7 +40,7 @@ from .model import (
 )
 from .outcome import observed_outcome
 from .outcome import owner as _owner
-from .wiring import Wiring, engines_on
+from .wiring import RouteEntry, Wiring, engines_on
 
 BRIDGED_DNAT = "bridged-dnat"      # a copy on the bridge device itself, see _via
 
@@ -52,7 +53,7 @@ def correlate(ev: Evidence, wiring: Wiring, predicted: Trace | None = None) -> T
     rules += _counter_rules(ev, wiring, rules, notes)
     nat = _nat(ev, wiring, hops, rules)
     outcome = observed_outcome(ev, wiring, hops, rules, predicted, _solicitation_drop(ev, wiring))
-    outcome = _kernel_reason(ev, outcome, notes)
+    outcome = _kernel_reason(ev, wiring, hops, outcome, notes)
     neighbours = observed_lookups(ev, wiring, hops)
     p = ev.probe
     probe_view = next((h.packet for h in hops if h.leg == REQUEST), None) or \
@@ -64,15 +65,22 @@ def correlate(ev: Evidence, wiring: Wiring, predicted: Trace | None = None) -> T
                  engines=engines_on(wiring, crossed))
 
 
-def _kernel_reason(ev: Evidence, outcome: Outcome, notes: list[str]) -> Outcome:
+def _kernel_reason(ev: Evidence, wiring: Wiring, hops: list[Hop], outcome: Outcome, notes: list[str]) -> Outcome:
     """The kernel's own reason for the drop (tracefs' skb:kfree_skb), beside the rule or
-    route the outcome names; and the route lookup that failed, when one did."""
+    route the outcome names; the route lookup that failed, when one did; and the table and
+    route of each routing decision on the way."""
     if ev.kernel_missing is not None:
         notes.append(f"the kernel's drop reasons were not recorded: {ev.kernel_missing}")
         return outcome
     if not ev.kernel:
         return outcome
     drop, lookups = kdrops.observed_reason(ev, outcome)
+    for leg in (REQUEST, REPLY):
+        for hop, lookup in kdrops.routed(lookups, [h for h in hops if h.leg == leg], ev.ifnames):
+            space = wiring.spaces.get(hop.netns)
+            prefix = _route_prefix(space.routes if space else [], hop.packet.dst, lookup.dev)
+            notes.append(f"{_owner(wiring, hop.netns)} routed the {leg} ({hop.packet.flow()}) by "
+                         f"{kdrops.route_text(lookup, prefix)}")
     failed = [r for r in lookups if not r.found]
     if failed and outcome.reason == "no-route":
         notes.append(f"the kernel's route lookup: {failed[0].describe()}")
@@ -80,6 +88,13 @@ def _kernel_reason(ev: Evidence, outcome: Outcome, notes: list[str]) -> Outcome:
         return outcome
     notes.append(f"the kernel dropped it in {drop.location} ({drop.reason}) after {drop.ifname}")
     return replace(outcome, kernel_reason=drop.reason)
+
+
+def _route_prefix(routes: list[RouteEntry], dst: str, dev: str) -> str | None:
+    """The longest prefix of the plan's routes through `dev` holding `dst`."""
+    address = ip_address(dst)
+    held = [r.dst for r in routes if r.dev == dev and r.dst.version == address.version and address in r.dst]
+    return str(max(held, key=lambda n: n.prefixlen)) if held else None
 
 
 # ---- hops ----------------------------------------------------------------------------

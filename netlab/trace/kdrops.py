@@ -15,11 +15,11 @@ docs/trace-json.md)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .evidence import Evidence
-from .model import DELIVERED, DROPPED, NO_PATH, REQUEST, Outcome
+from .model import DELIVERED, DROPPED, NO_PATH, REQUEST, Hop, Outcome
 
 ETH_P_IP, ETH_P_IPV6 = 0x0800, 0x86DD
 NEIGH_PATIENCE = 5.0        # a packet waits for its neighbour up to 3 s (3 ARP probes) before it is freed
@@ -305,3 +305,32 @@ def expected_reason(outcome: Outcome, source_netns: str) -> str | None:
     if outcome.reason == "no-route":
         return None if outcome.netns == source_netns else "IP_INNOROUTES"
     return PREDICTED_REASONS.get(outcome.reason or "")
+
+
+# ---- routing decisions -----------------------------------------------------------------
+TABLE_NAMES = {253: "default", 254: "main", 255: "local"}
+
+
+def routed(lookups: Iterable[RouteLookup], hops: Sequence[Hop], ifnames: dict[str, dict[int, str]]) \
+        -> list[tuple[Hop, RouteLookup]]:
+    """Each hop the IP stack routed out (`via` route), with the kernel's lookup that sent it
+    there: the same namespace's input interface (by ifindex, which is per namespace), the
+    hop's device and the packet's destination as the hop shows it."""
+    out = []
+    for prev, hop in zip(hops, hops[1:]):
+        if hop.via != "route" or prev.netns != hop.netns or prev.leg != hop.leg:
+            continue
+        names = ifnames.get(hop.netns, {})
+        found = next((r for r in lookups if r.found and r.dev == hop.ifname and r.dst == hop.packet.dst
+                      and names.get(r.iif) == prev.ifname), None)
+        if found is not None:
+            out.append((hop, found))
+    return out
+
+
+def route_text(r: RouteLookup, prefix: str | None) -> str:
+    """`table 254 (main): 0.0.0.0/0 via 10.10.101.254 dev eth0`: the table the kernel says,
+    the route of the plan that table holds for that device."""
+    table = f"table {r.table}" + (f" ({TABLE_NAMES[r.table]})" if r.table in TABLE_NAMES else "")
+    via = f" via {r.gateway}" if r.gateway not in ("0.0.0.0", "::") else ""
+    return f"{table}: {prefix or r.dst}{via} dev {r.dev}"

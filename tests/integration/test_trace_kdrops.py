@@ -73,6 +73,9 @@ def test_every_drop_names_the_kernels_reason_observed_and_predicted(make_lab):
     agrees(t)
     assert (t.outcome.reason, t.outcome.netns) == ("forwarding-disabled", f"{lab}-outside")
     assert reasons(t) == ("IP_INADDRERRORS", "IP_INADDRERRORS")
+    # node1 routed it: the kernel's lookup names the table, the plan's route the prefix
+    assert any(n.startswith("node1 routed the request (10.10.101.105 > 198.51.100.77) by table 254 (main): 0.0.0.0/0 via ")
+               for n in t.notes), t.notes
 
     # no neighbour: the kernel frees the packet only when ARP gives up, seconds after the
     # trace has ended, so only the prediction names it (and nothing is compared)

@@ -2,6 +2,8 @@
 routing; each case one UDP datagram from A), and the matching of drops to a probe."""
 from __future__ import annotations
 
+from test_trace_live6_correlate import WIRING
+
 from netlab.kernel import tracefs
 from netlab.trace import kdrops
 from netlab.trace.kdrops import Crossing, DeviceEvent, KernelDrop, RouteLookup, expected_reason, match, parse
@@ -155,17 +157,17 @@ def test_the_probes_ipv6_drop_is_found_from_its_frames():
     delivered = Outcome(status="delivered", netns="b", reply="port-unreachable")
     ev.kernel = _lines(first.ip_length, "NO_SOCKET")
     notes: list[str] = []
-    assert _kernel_reason(ev, delivered, notes).kernel_reason == "NO_SOCKET"
+    assert _kernel_reason(ev, WIRING, [], delivered, notes).kernel_reason == "NO_SOCKET"
     assert notes == ["the kernel dropped it in __udp6_lib_rcv (NO_SOCKET) after eth0"]
     ev.kernel = _lines(first.ip_length, "NO_SOCKET", protocol=2048)      # an IPv4 packet's: not the probe's
-    assert _kernel_reason(ev, delivered, []).kernel_reason is None
+    assert _kernel_reason(ev, WIRING, [], delivered, []).kernel_reason is None
 
 
 def test_without_tracefs_the_trace_says_so_in_one_note():
     from netlab.trace.correlate import _kernel_reason
     notes: list[str] = []
     out = Outcome(status="dropped", reason="rule", netns="n")
-    assert _kernel_reason(_ipv6_evidence([], "tracefs: the kernel has no tracefs"), out, notes) == out
+    assert _kernel_reason(_ipv6_evidence([], "tracefs: the kernel has no tracefs"), WIRING, [], out, notes) == out
     assert notes == ["the kernel's drop reasons were not recorded: tracefs: the kernel has no tracefs"]
 
 
@@ -218,3 +220,19 @@ def test_the_cli_names_the_kernels_reason_beside_the_rule():
     t = Trace(lab="l", src="a", dst="b", proto="icmp", port=None, probe=PacketView("1.1.1.1", "2.2.2.2", "icmp"),
               outcome=out)
     assert _outcome(t) == "dropped (isolation): n: dropped by filter -A X -j DROP [kernel: NETFILTER_DROP]"
+
+
+def test_a_routed_hop_is_tied_to_its_lookup_by_the_namespaces_own_ifindex():
+    from netlab.trace.model import Hop, PacketView
+    pkt = PacketView("192.168.0.2", "203.0.113.10", "icmp")
+    hops = [Hop(netns="a", ifname="eth0", direction="out", packet=pkt, via="send"),
+            Hop(netns="n", ifname="va", direction="in", packet=pkt, via="veth"),
+            Hop(netns="n", ifname="eth0", direction="out", packet=pkt, via="route")]
+    line = ("  p-1 [000] ..s1. 1.5: fib_table_lookup: table 254 oif 0 iif {iif} proto 0 192.168.0.2/0 -> "
+            "203.0.113.10/0 tos 0 scope 0 flags 0 ==> dev eth0 gw 10.10.101.254/:: err 0")
+    # `eth0` has ifindex 2 in a and in n: only n's input interface, va (5), ties the lookup to n
+    ifnames = {"a": {2: "eth0", 5: "other"}, "n": {2: "eth0", 5: "va"}}
+    (lookup,) = parse([line.format(iif=5)])
+    assert kdrops.routed([lookup], hops, ifnames) == [(hops[2], lookup)]
+    assert kdrops.routed(parse([line.format(iif=2)]), hops, ifnames) == []
+    assert kdrops.route_text(lookup, "0.0.0.0/0") == "table 254 (main): 0.0.0.0/0 via 10.10.101.254 dev eth0"
