@@ -139,6 +139,7 @@ class Compose:
         self.env = {**oracle.env, "DOCKER_CONFIG": config}
         for key in ("COMPOSE_PROJECT_NAME", "COMPOSE_FILE", "COMPOSE_PROFILES"):
             self.env.pop(key, None)
+        self.warnings: list[str] = []       # what Compose warned about, in order
 
     def __call__(self, *args: str) -> str:
         profiles = [a for p in self.profiles for a in ("--profile", p)]
@@ -146,6 +147,7 @@ class Compose:
         r = subprocess.run(argv, capture_output=True, text=True, env=self.env, timeout=300)
         if r.returncode != 0:
             raise RuntimeError(f"docker compose {' '.join(args)} failed: {r.stderr.strip()}")
+        self.warnings += [line.strip() for line in r.stderr.splitlines() if "warn" in line.lower()]
         return r.stdout
 
     def version(self) -> str:
@@ -313,6 +315,7 @@ def collect(oracle: Oracle, compose: Compose) -> dict:
         "networks": networks, "containers": containers, "creation_order": order,
         "dns": _dns(oracle, config, containers, networks),
         "reach": _reach(oracle, containers, any(n.get("ipv6") for n in networks.values())),
+        "tcp": _tcp(oracle, containers),
         "published": _published(oracle, containers),
         "iptables": _rules(oracle.iptables_save()),
         "ip6tables": _rules(oracle.ip6tables_save()),
@@ -404,6 +407,33 @@ def _reach(oracle: Oracle, containers: dict, ipv6: bool) -> dict[str, dict[str, 
         return dict(zip(sources, pool.map(measure, sources)))
 
 
+def _tcp(oracle: Oracle, containers: dict) -> dict[str, dict[str, str | None]]:
+    """TCP from every container with its own netns to every listener (each exposed or
+    published TCP port) on every address of every container: the hostname that answered,
+    None when refused or silent."""
+    targets: dict[str, tuple[str, str]] = {}
+    for name, c in sorted(containers.items()):
+        ports = [p.split("/")[0] for p in c["exposed"] if p.endswith("/tcp") or "/" not in p]   # expose: "3306"
+        for net, ep in c["endpoints"].items():
+            for family, suffix in (("ipv4", ""), ("ipv6", "/6")):
+                for port in ports:
+                    if ep[family]:
+                        targets[f"{name}@{net}{suffix}:{port}"] = (ep[family], port)
+    if not targets:
+        return {}
+    # one connection at a time: probed concurrently, busybox `nc -ll` listeners missed some
+    # connections at random (3 cells in 5 runs of 10-dual-stack), as if they queued only one
+    script = " ".join(f"r=$(nc -w 1 {a} {p} </dev/null 2>/dev/null); echo \"{t} ${{r:-none}}\";"
+                      for t, (a, p) in targets.items())
+    sources = [n for n, c in sorted(containers.items()) if c["running"] and c["interfaces"]]
+
+    def measure(source: str) -> dict[str, str | None]:
+        got = dict(line.split(None, 1) for line in _exec(oracle, source, script).splitlines() if " " in line)
+        return {t: (None if got.get(t, "none").strip() == "none" else got[t].strip()) for t in targets}
+
+    return {source: measure(source) for source in sources}
+
+
 def _published(oracle: Oracle, containers: dict) -> dict[str, str | None]:
     """TCP from the outside namespace to each published port on the host's LAN address(es):
     the hostname the listener answered with, None when refused or silent."""
@@ -479,6 +509,7 @@ def run_file(file: Path, netns: str, project: str | None = None, profiles: tuple
     facts["file"] = file.name
     facts["profiles"] = list(profiles)
     facts["notes"] = notes
+    facts["warnings"] = compose.warnings
     facts["left_after_down"] = len(left)
     return facts
 

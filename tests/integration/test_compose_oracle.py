@@ -3,7 +3,7 @@ tests/fixtures/compose/ is run once more by the real `docker compose` 2.40 on Do
 (compose_oracle.py, a fresh engine per file) and what it built must equal the recorded runs
 (tests/fixtures/compose/recorded/) as tests/compose_facts.py compares them: every fact with
 the engine's choices named by their holders exactly (names, primary network and default
-route, DNS answers, /etc/hosts, /etc/resolv.conf, host rules, the reachability matrix and
+route, DNS answers, /etc/hosts, /etc/resolv.conf, host rules, the ping and TCP matrices and
 the published ports' answers), and what Compose leaves to chance (which network takes which
 free subnet, eth order, creation order and so addresses within a depends_on level) as
 permutations. The netlab side of the comparison is built against the same records."""

@@ -69,6 +69,9 @@ def test_a_missing_rule_and_a_lost_cell_are_differences():
     cut = json.loads(json.dumps(first))
     cut["reach"]["blog-wordpress-1"]["outside"] = False
     assert any("reach.blog-wordpress-1.outside" in d for d in differences(first, cut))
+    refused = json.loads(json.dumps(first))
+    refused["tcp"]["blog-wordpress-1"]["blog-db-1@backend:3306"] = None
+    assert any("tcp.blog-wordpress-1.blog-db-1@backend:3306" in d for d in differences(first, refused))
 
 
 def test_levels_follow_depends_on():
