@@ -54,12 +54,14 @@ def ping(ns: str, address: str, timeout: float = 1.0, tries: int = 2) -> bool:
 
 
 def tcp_connect(ns: str, address: str, port: int, timeout: float = 1.5, settle: float = 3.0) -> bool:
-    """True when a TCP handshake completes. A refusal (RST) is retried for `settle` seconds:
+    """True when a TCP handshake completes (to an IPv4 or IPv6 address). A refusal (RST) is
+    retried for `settle` seconds:
     right after `up` a container's server may still be starting; a drop just times out."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
     deadline = time.monotonic() + settle
     while True:
         with netns.entered(ns):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.settimeout(timeout)
             sock.connect((address, port))

@@ -24,10 +24,8 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -40,13 +38,13 @@ from engine_oracle import OUTSIDE, OUTSIDE6, lan6
 from engines import ENGINES, oracle_args, tag
 from oracle import Oracle, unavailable
 
-from netlab.kernel import netns
 from netlab.kernel.dnsquery import ask, nameserver
+from netlab.kernel.probe import tcp_connect
 from netlab.model import load_file
 from netlab.plan.firewall import normalize
 
 needs_oracle = pytest.mark.skipif(unavailable() is not None, reason=unavailable() or "")
-LISTENER = Path(__file__).with_name("listener_dual.py")
+LISTENER = (str(Path(__file__).with_name("listener.py")), "--dual")     # both families
 RESOLVER = "127.0.0.11"
 
 
@@ -301,27 +299,6 @@ def ping(ns: str, address: str) -> bool:
                            address], capture_output=True, timeout=30).returncode == 0
 
 
-def tcp(ns: str, address: str, port: int, timeout: float = 1.5, settle: float = 3.0) -> bool:
-    """A completed handshake; a refusal is retried for `settle` seconds (a listener starting)."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    deadline = time.monotonic() + settle
-    while True:
-        with netns.entered(ns):
-            sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(timeout)
-            sock.connect((address, port))
-            return True
-        except ConnectionRefusedError:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.1)
-        except OSError:
-            return False
-        finally:
-            sock.close()
-
-
 def matrix(topo) -> list[Cell]:
     containers = probed(topo)
     cells = []
@@ -358,7 +335,7 @@ def measure(cells: list[Cell], sides: list[Side], topo) -> list[list[bool]]:
             for c in probed(topo):
                 if c.exposed:
                     procs.append(subprocess.Popen(
-                        ["ip", "netns", "exec", side.places[c.name], sys.executable, str(LISTENER),
+                        ["ip", "netns", "exec", side.places[c.name], sys.executable, *LISTENER,
                          *(f"{port}/{proto}" for port, proto in c.exposed)], stdout=subprocess.PIPE, text=True))
                     assert procs[-1].stdout.readline().strip() == "ready", f"listener in {c.name}"
 
@@ -366,7 +343,7 @@ def measure(cells: list[Cell], sides: list[Side], topo) -> list[list[bool]]:
             side, cell = job
             target = {"host4": side.host4, "host6": side.host6}.get(cell.target, cell.target)
             ns = side.places[cell.source]
-            return ping(ns, target) if cell.port is None else tcp(ns, target, cell.port)
+            return ping(ns, target) if cell.port is None else tcp_connect(ns, target, cell.port)
         jobs = [(side, cell) for side in sides for cell in cells]
         with ThreadPoolExecutor(max_workers=64) as pool:
             done = list(pool.map(run, jobs))

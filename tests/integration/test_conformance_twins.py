@@ -26,9 +26,10 @@ from contextlib import ExitStack
 import pytest
 from engines import ENGINES, oracle_args, tag
 from oracle import Oracle, unavailable
-from test_conformance_ipv6 import LISTENER, tcp
+from test_conformance_ipv6 import LISTENER
 
 from netlab.kernel import netns
+from netlab.kernel.probe import tcp_connect
 from netlab.model import load_file
 
 needs_oracle = pytest.mark.skipif(unavailable() is not None, reason=unavailable() or "")
@@ -80,9 +81,9 @@ def echoed(ns: str, address: str, port: int, tries: int = 3) -> bool:
 
 
 def probes(host: str, host4: str, container: str) -> dict[str, bool]:
-    jobs = {f"host -> {a}:{p}/tcp": (lambda a=a, p=p: tcp(host, a, p))
+    jobs = {f"host -> {a}:{p}/tcp": (lambda a=a, p=p: tcp_connect(host, a, p))
             for p in TCP_PORTS for a in ("127.0.0.1", "::1", host4)}
-    jobs |= {f"w1 -> host:{p}/tcp": (lambda p=p: tcp(container, host4, p)) for p in TCP_PORTS}
+    jobs |= {f"w1 -> host:{p}/tcp": (lambda p=p: tcp_connect(container, host4, p)) for p in TCP_PORTS}
     jobs |= {f"host -> {a}:{p}/udp": (lambda a=a, p=p: echoed(host, a, p))
              for p in UDP_PORTS for a in ("127.0.0.1", "::1")}
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -91,8 +92,8 @@ def probes(host: str, host4: str, container: str) -> dict[str, bool]:
 
 
 def served(ns_of: dict[str, str], body) -> dict[str, bool]:
-    """`body()` while the containers run listener_dual.py on their ports."""
-    procs = [subprocess.Popen(["ip", "netns", "exec", ns_of[c], sys.executable, str(LISTENER), *ports],
+    """`body()` while the containers run listener.py --dual on their ports."""
+    procs = [subprocess.Popen(["ip", "netns", "exec", ns_of[c], sys.executable, *LISTENER, *ports],
                               stdout=subprocess.PIPE, text=True)
              for c, ports in (("w1", ("80/tcp", "81/tcp", "82/udp")), ("w2", ("83/tcp",)))]
     try:
