@@ -1,5 +1,27 @@
 """Compose files in the style of widely used public examples (docker/awesome-compose and the
-Docker docs), shared by the Compose tests."""
+Docker docs), shared by the Compose tests, and how those tests load them."""
+from __future__ import annotations
+
+import pytest
+
+from netlab.compose import load_source
+from netlab.errors import TopologyError
+from netlab.model.source import parse_text
+
+FILE = "/srv/demo/compose.yaml"     # where the tests' Compose files say they are: project demo
+
+
+def load(text: str, **kw):
+    """`text` as the Compose file FILE; `env`: the environment it is interpolated with."""
+    return load_source(parse_text(text, FILE), env=kw.pop("env", {}), **kw)
+
+
+def errors(text: str, **kw) -> list[str]:
+    """The diagnostics loading `text` fails with."""
+    with pytest.raises(TopologyError) as e:
+        load(text, **kw)
+    return [str(d) for d in e.value.diagnostics]
+
 
 # awesome-compose nginx-flask-mysql: a proxy in front of a Flask backend, MariaDB behind it
 NGINX_FLASK_MYSQL = """\

@@ -2,17 +2,12 @@
 Compose project names to the labs on the machine."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
+from compose_files import NGINX_FLASK_MYSQL, WORDPRESS_MYSQL
 
 from netlab.app import compose_labs, state
 from netlab.cli import main
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from compose_files import NGINX_FLASK_MYSQL, WORDPRESS_MYSQL  # noqa: E402
 
 
 @pytest.fixture

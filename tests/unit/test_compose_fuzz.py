@@ -9,10 +9,9 @@ from __future__ import annotations
 import copy
 import json
 import os
-import sys
-from pathlib import Path
 
 import yaml
+from compose_files import MACVLAN, NGINX_FLASK_MYSQL, REPLICAS, WORDPRESS_MYSQL
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
@@ -21,9 +20,6 @@ from netlab.compose.load import load_compose
 from netlab.compose.validate import SCHEMA
 from netlab.errors import TopologyError
 from netlab.model.source import parse_text
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from compose_files import MACVLAN, NGINX_FLASK_MYSQL, REPLICAS, WORDPRESS_MYSQL  # noqa: E402
 
 EXAMPLES = int(os.environ.get("NETLAB_FUZZ_EXAMPLES", "300"))
 EXPLORE = "NETLAB_FUZZ_EXAMPLES" in os.environ

@@ -3,30 +3,10 @@ aliases, creation order, ports, links, network modes, profiles, x-netlab, and ev
 Compose (or dockerd) gives, at the Compose file's line."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from compose_files import FILE, MACVLAN, NGINX_FLASK_MYSQL, REPLICAS, WORDPRESS_MYSQL, errors, load
 
-from netlab.compose import load_source
-from netlab.errors import TopologyError
 from netlab.model import load_text
-from netlab.model.source import parse_text
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from compose_files import MACVLAN, NGINX_FLASK_MYSQL, REPLICAS, WORDPRESS_MYSQL  # noqa: E402
-
-FILE = "/srv/demo/compose.yaml"
-
-
-def load(text: str, **kw):
-    return load_source(parse_text(text, FILE), env=kw.pop("env", {}), **kw)
-
-
-def errors(text: str, **kw) -> list[str]:
-    with pytest.raises(TopologyError) as e:
-        load(text, **kw)
-    return [str(d) for d in e.value.diagnostics]
 
 
 def endpoints(topo):

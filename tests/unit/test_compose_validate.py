@@ -3,28 +3,13 @@ every problem located at the Compose file's line and key path."""
 from __future__ import annotations
 
 import pytest
-
-from netlab.compose import load_source
-from netlab.errors import TopologyError
-from netlab.model.source import parse_text
-
-FILE = "/srv/app/compose.yaml"
-
-
-def load(text: str, **kw):
-    return load_source(parse_text(text, FILE), env=kw.pop("env", {}), **kw)
-
-
-def errors(text: str, **kw) -> list[str]:
-    with pytest.raises(TopologyError) as e:
-        load(text, **kw)
-    return [str(d) for d in e.value.diagnostics]
+from compose_files import FILE, errors, load
 
 
 def test_a_file_with_services_is_read_as_compose():
     lab = load("services:\n  web:\n    image: nginx\n")
-    assert lab.project == "app"         # the directory's name
-    assert [c.name for c in lab.topology.containers] == ["app-web-1"]
+    assert lab.project == "demo"        # the directory's name
+    assert [c.name for c in lab.topology.containers] == ["demo-web-1"]
 
 
 def test_a_lab_file_is_read_as_before():
@@ -105,7 +90,7 @@ def test_a_bad_static_address_names_the_service_network():
             "networks:\n  front:\n    ipam:\n      config:\n        - subnet: 10.0.0.0/24\n")
     (msg,) = errors(text)
     assert msg == (f"{FILE}:6: services.web.networks.front.ipv4_address: 10.9.0.5 is outside the subnet "
-                   "10.0.0.0/24 of 'app_front'; pick an address inside it")
+                   "10.0.0.0/24 of 'demo_front'; pick an address inside it")
 
 
 def test_a_version_1_compose_file_is_named_as_such():
