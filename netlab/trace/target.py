@@ -3,16 +3,15 @@ and port, with which source address (the one the kernel would pick there)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import IPv4Address, ip_address
 
 from ..errors import LabError
 from ..model.targets import address, endpoint
 from ..model.topology import Topology
-from .wiring import Wiring
+from .wiring import IP, Wiring
 
 PROTOS = ("icmp", "tcp", "udp")
 FAMILIES = (4, 6)
-IP = IPv4Address | IPv6Address
 
 
 class TraceError(LabError):

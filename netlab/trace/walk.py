@@ -8,7 +8,7 @@ VXLAN (encapsulation in the host's namespace, a VNI, the remote VTEP from the FD
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import ip_address
 
 from ..plan.plan import Plan
 from .hooks import EVERY, run_hook
@@ -42,9 +42,8 @@ from .nat import (
     reverse,
     snat,
 )
-from .wiring import Iface, Lookup, Wiring
+from .wiring import IP, Iface, Lookup, Wiring
 
-IP = IPv4Address | IPv6Address
 MAX_HOPS = 64
 DSTNAT = -100           # the priority of conntrack's destination rewrite (NF_IP_PRI_NAT_DST)
 TTL = 64
