@@ -2,7 +2,9 @@
 index for automatic subnets, lowest-free addresses for endpoints."""
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from collections.abc import Callable
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import Generic, TypeVar
 
 from ..engine import Engine
 from .topology import Pool
@@ -84,35 +86,48 @@ class SubnetAllocator:
         return None
 
 
-class AddressAllocator:
-    """Endpoints of one network on one host get the lowest free address of the range."""
+A = TypeVar("A", IPv4Address, IPv6Address)
 
-    def __init__(self, subnet: IPv4Network, ip_range: IPv4Network | None, gateway: IPv4Address | None) -> None:
-        self.subnet = subnet
-        self.range = ip_range or subnet
-        self.used: set[IPv4Address] = {gateway} if gateway is not None else set()
-        if subnet.prefixlen < 31:
-            self.used |= {subnet.network_address, subnet.broadcast_address}
-        self.cursor = int(self.range.network_address)
 
-    def reserve(self, address: IPv4Address) -> bool:
+class Addresses(Generic[A]):
+    """The addresses of a range handed out in order, the lowest free one first; `used`: what
+    is never handed out (the gateway, and what the family reserves)."""
+
+    def __init__(self, ip_range: IPv4Network | IPv6Network, used: set[A], make: Callable[[int], A]) -> None:
+        self.range = ip_range
+        self.used: set[A] = used
+        self.make: Callable[[int], A] = make
+        self.cursor = int(ip_range.network_address)
+
+    def reserve(self, address: A) -> bool:
         if address in self.used:
             return False
         self.used.add(address)
         return True
 
-    def next(self) -> IPv4Address | None:
+    def next(self) -> A | None:
         # A lab never frees an address while it loads, so the lowest free one is never below
         # the last one handed out: resume there (a rescan from the start made 10,000
         # containers on one network quadratic).
         last = int(self.range.broadcast_address)
         while self.cursor <= last:
-            addr = IPv4Address(self.cursor)
+            addr = self.make(self.cursor)
             self.cursor += 1
             if addr not in self.used:
                 self.used.add(addr)
                 return addr
         return None
+
+
+class AddressAllocator(Addresses[IPv4Address]):
+    """Endpoints of one network on one host get the lowest free address of the range."""
+
+    def __init__(self, subnet: IPv4Network, ip_range: IPv4Network | None, gateway: IPv4Address | None) -> None:
+        self.subnet = subnet
+        used: set[IPv4Address] = {gateway} if gateway is not None else set()
+        if subnet.prefixlen < 31:
+            used |= {subnet.network_address, subnet.broadcast_address}
+        super().__init__(ip_range or subnet, used, IPv4Address)
 
 
 def first_host(subnet: IPv4Network) -> IPv4Address:

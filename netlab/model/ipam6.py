@@ -8,6 +8,7 @@ import hashlib
 from ipaddress import IPv6Address, IPv6Network
 
 from . import naming
+from .ipam import Addresses
 from .topology import Pool6
 
 MAX_CANDIDATES = 1 << 16
@@ -81,32 +82,13 @@ class SubnetAllocator6:
         return None
 
 
-class AddressAllocator6:
+class AddressAllocator6(Addresses[IPv6Address]):
     """Endpoints of one IPv6 subnet get the next free address of the range, in order."""
 
     def __init__(self, subnet: IPv6Network, ip_range: IPv6Network | None, gateway: IPv6Address | None) -> None:
         self.subnet = subnet
-        self.range = ip_range or subnet
-        self.used: set[IPv6Address] = {subnet.network_address}
-        if gateway is not None:
-            self.used.add(gateway)
-        self.cursor = int(self.range.network_address)
-
-    def reserve(self, address: IPv6Address) -> bool:
-        if address in self.used:
-            return False
-        self.used.add(address)
-        return True
-
-    def next(self) -> IPv6Address | None:
-        last = int(self.range.broadcast_address)
-        while self.cursor <= last:
-            addr = IPv6Address(self.cursor)
-            self.cursor += 1
-            if addr not in self.used:
-                self.used.add(addr)
-                return addr
-        return None
+        used = {subnet.network_address} | ({gateway} if gateway is not None else set())
+        super().__init__(ip_range or subnet, used, IPv6Address)
 
 
 def subnet_refusal(subnet: IPv6Network) -> str | None:
