@@ -99,16 +99,18 @@ def replaced(value, table: dict[str, str]):
     keys = sorted(table, key=len, reverse=True)
     pattern = re.compile("|".join(_boundary(k) for k in keys))
 
-    def fix(v):
-        if isinstance(v, str):
-            return pattern.sub(lambda m: table[m.group(0)], v)
-        if isinstance(v, list):
-            return [fix(x) for x in v]
-        if isinstance(v, dict):
-            return {fix(k): fix(x) for k, x in v.items()}
-        return v
+    return map_strings(value, lambda v: pattern.sub(lambda m: table[m.group(0)], v))
 
-    return fix(value)
+
+def map_strings(value, fn):
+    """`value` (any JSON) with `fn` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, list):
+        return [map_strings(v, fn) for v in value]
+    if isinstance(value, dict):
+        return {map_strings(k, fn): map_strings(v, fn) for k, v in value.items()}
+    return value
 
 
 def symbolic(facts: dict) -> dict:

@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
+from compose_facts import map_strings
 from engine_oracle import APPLETS, IMAGE, OUTSIDE, OUTSIDE6, lan6
 from engines import _manifest, oracle_args
 from oracle import Oracle
@@ -473,16 +474,7 @@ def normalised(facts: dict, ctrs: list[dict], nets: list[dict]) -> dict:
     pattern = re.compile("|".join(f"{i[:12]}[0-9a-f]*" for i, _ in swaps)) if swaps else None
     table = {i[:12]: token for i, token in swaps}
 
-    def fix(value):
-        if isinstance(value, str):
-            return pattern.sub(lambda m: table[m.group(0)[:12]], value) if pattern else value
-        if isinstance(value, list):
-            return [fix(v) for v in value]
-        if isinstance(value, dict):
-            return {fix(k): fix(v) for k, v in value.items()}
-        return value
-
-    return fix(facts)
+    return map_strings(facts, lambda v: pattern.sub(lambda m: table[m.group(0)[:12]], v) if pattern else v)
 
 
 # -- one whole run ------------------------------------------------------------------
