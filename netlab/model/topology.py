@@ -150,6 +150,17 @@ class Container:
     exposed: tuple[tuple[int, str], ...] = ()   # (port, proto), published ones included
     links: tuple[Link, ...] = ()
     command: str | None = None
+    # `docker run --domainname`: the UTS namespace's NIS domain name, "" for none
+    domainname: str = ""
+    # --add-host NAME:ADDRESS, in the order given (written into /etc/hosts after the endpoints)
+    extra_hosts: tuple[tuple[str, str], ...] = ()
+    # --dns, --dns-search, --dns-option: the container's own, replacing the daemon's
+    dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    # each exposed or published container port gets a stand-in listener in the netns
+    # (served by the agent) unless the container runs its own `command`
+    standin: bool = False
 
     @property
     def short_id(self) -> str:
