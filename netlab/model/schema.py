@@ -194,7 +194,7 @@ CONTAINER = Obj({
 })
 
 EXPECT = Obj({"from": STR, "to": Scalar((str,), "a container, an address or HOST:PORT"),
-              "ok": BOOL, "proto": STR, "port": INT})
+              "ok": BOOL, "proto": STR, "port": INT, "name": BOOL})
 
 LAB = Obj({
     "name": STR,

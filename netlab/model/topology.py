@@ -178,6 +178,9 @@ class Expectation:
     proto: str = "icmp"
     port: int | None = None
     line: int = 0
+    # `name: true`: `target` is a name SOURCE resolves as its own resolver would (/etc/hosts,
+    # then its nameserver) before the probe; verify checks the two steps apart
+    name: bool = False
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ def read_expect(ctx: Context, hosts: Collection[str], containers: list[Container
         port = e.get("port")
         if isinstance(port, int) and not 1 <= port <= 65535:
             ctx.err(f"{path}.port", f"port {port} is out of range 1-65535")
+        # by name: any name SRC's resolver may know (an alias, a link, one that does not exist)
+        by_name = e.get("name", False) is True
         if isinstance(dst, str):
             target, sep, p = dst.rpartition(":") if ":" in dst else (dst, "", "")
             if sep:
@@ -37,7 +39,9 @@ def read_expect(ctx: Context, hosts: Collection[str], containers: list[Container
                     proto = "tcp"
                 if port is None and number is not None:
                     port = number
-            if target not in names and not is_addr(target):
+            if by_name and is_addr(target):
+                ctx.err(f"{path}.name", f"`name: true` resolves a name, and {target!r} is an address")
+            elif not by_name and target not in names and not is_addr(target):
                 ctx.err(f"{path}.to", f"{target!r} is not a container, a host, `outside` or an "
                                       f"IPv4 address{ctx.suggest(target, names)}")
         if proto in ("tcp", "udp") and port is None:
@@ -45,5 +49,5 @@ def read_expect(ctx: Context, hosts: Collection[str], containers: list[Container
         if isinstance(src, str) and isinstance(dst, str):
             out.append(Expectation(source=src, target=dst.rsplit(":", 1)[0] if ":" in dst else dst,
                                    ok=e.get("ok", True) is not False, proto=proto,
-                                   port=port if isinstance(port, int) else None, line=ctx.src.line(path)))
+                                   port=port if isinstance(port, int) else None, line=ctx.src.line(path), name=by_name))
     return out
