@@ -30,10 +30,11 @@ def test_notebook_is_stripped(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[os.path.basename(p)[:-6] for p in NOTEBOOKS])
 def test_notebook_names_its_own_lab_and_takes_it_down(path):
-    """A lab name unique to the notebook (nbNN), and `lab.down()` in the last code cell."""
+    """A lab name unique to the notebook and the run (`run_name("nbNN")`: nbNN and the run's
+    suffix), and `lab.down()` in the last code cell."""
     with open(path) as f:
         book = json.load(f)
     code = ["".join(c["source"]) for c in book["cells"] if c["cell_type"] == "code"]
     number = os.path.basename(path)[:2]
-    assert re.search(rf'name="nb{number}"', "\n".join(code)), "no Lab(..., name=\"nbNN\")"
+    assert re.search(rf'name=run_name\("nb{number}"\)', "\n".join(code)), "no Lab(..., name=run_name(\"nbNN\"))"
     assert code[-1].strip() == "lab.down()"
