@@ -5,7 +5,9 @@ from __future__ import annotations
 from ..errors import LabError
 from . import naming
 from .published import host_bindings
-from .topology import Container, Segment, Topology
+from ..engine import Engine
+from ..plan.dns import endpoint_names
+from .topology import Attachment, Container, Segment, Topology
 
 
 def _endpoint_id(topo: Topology, c: Container, network: str) -> str:
@@ -56,11 +58,12 @@ def container(topo: Topology, c: Container) -> dict:
         ports[f"{b.container_port}/{b.proto}"] = (ports[f"{b.container_port}/{b.proto}"] or []) + [
             {"HostIp": str(b.host_ip), "HostPort": str(b.host_port)}]
     nets = {}
+    engine = topo.host(c.host).engine
     for att in c.attachments:
         seg = topo.segment(att.network, c.host)
         nets[att.network] = {
             "IPAMConfig": None, "Links": [f"{lk.name}:{lk.alias}" for lk in c.links] or None,
-            "Aliases": ([c.short_id, *att.aliases] if not seg.is_default else None),
+            **_names(engine, c, att, seg.is_default),
             "NetworkID": seg.network_id, "EndpointID": _endpoint_id(topo, c, att.network),
             "Gateway": str(att.gateway or ""), "IPAddress": str(att.address.ip),
             "IPPrefixLen": att.address.network.prefixlen, "IPv6Gateway": str(att.gateway6 or ""),
@@ -68,6 +71,13 @@ def container(topo: Topology, c: Container) -> dict:
             "GlobalIPv6PrefixLen": att.address6.network.prefixlen if att.address6 else 0, "MacAddress": att.mac,
             "DriverOpts": None, "netlab": {"ifname": att.ifname, "host_ifname": att.host_ifname,
                                            "device": att.device}}
+    if c.mode in ("host", "none"):
+        # the endpoint on the predefined network of that name, with nothing in it
+        nets[c.mode] = {"IPAMConfig": None, "Links": None, "Aliases": None,
+                        **({"DNSNames": None} if engine.knows("25.0") else {}),
+                        "NetworkID": naming.digest(topo.name, "network", c.mode), "EndpointID": "",
+                        "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
+                        "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": None}
     mode = f"container:{c.shares}" if c.mode == "container" else c.mode
     if c.mode == "bridge" and c.attachments and c.attachments[0].network != "bridge":
         mode = c.attachments[0].network
@@ -94,6 +104,17 @@ def container(topo: Topology, c: Container) -> dict:
         },
         "netlab": {"host": c.host, "netns": c.netns},
     }
+
+
+def _names(engine: Engine, c: Container, att: Attachment, default_bridge: bool) -> dict:
+    """Aliases, and from 25.0 DNSNames: up to 24.0 the short ID heads the aliases; 25.0 moved
+    it, with the name and the hostname, to DNSNames (every name the embedded DNS answers for
+    the endpoint), Aliases keeping only those asked for. The default bridge has neither."""
+    if not engine.knows("25.0"):
+        return {"Aliases": None if default_bridge else [c.short_id, *att.aliases]}
+    if default_bridge:
+        return {"Aliases": None, "DNSNames": None}
+    return {"Aliases": list(att.aliases) or None, "DNSNames": endpoint_names(c, att.network)}
 
 
 def _port_bindings(c: Container) -> dict:
