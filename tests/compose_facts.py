@@ -206,7 +206,16 @@ def comparable(facts: dict) -> dict:
     exact["ip6tables"] = rules_by_table(exact["ip6tables"])
     for c in exact["containers"].values():
         c["hosts"] = "\n".join(sorted(c["hosts"].splitlines()))
+        c["resolv_conf"] = host_resolver_blanked(c["resolv_conf"])
     return {"exact": exact, "permuted": permuted}
+
+
+def host_resolver_blanked(resolv_conf: str) -> str:
+    """A container without the embedded DNS (the default bridge) gets the nameservers of
+    the host's own resolv.conf: the machine's (or a lab's stand-in), not the project's."""
+    if "(legacy)" not in resolv_conf:
+        return resolv_conf
+    return re.sub(r"(?m)^nameserver \S+$", "nameserver <the host's resolver>", resolv_conf)
 
 
 def rules_by_table(save: list[str]) -> dict[str, list[str]]:
@@ -239,6 +248,18 @@ def differences(expected: dict, got: dict) -> list[str]:
         if a.get(key) != b.get(key):
             out.append(f"{key}: expected {a.get(key)!r}, got {b.get(key)!r}")
     return out
+
+
+# facts of who made a record rather than of what was built: the Compose version, the
+# oracle's substitutions (netlab runs the file unmodified), Compose's own warnings (none for
+# these files; netlab's notes go further on purpose, e.g. on ports under network_mode host)
+RUN_FACTS = ("compose", "notes", "warnings")
+
+
+def netlab_differences(recorded: dict, netlab: dict) -> list[str]:
+    """`differences` between a Compose record and netlab's facts of the same file."""
+    return differences({k: v for k, v in recorded.items() if k not in RUN_FACTS},
+                       {k: v for k, v in netlab.items() if k not in RUN_FACTS})
 
 
 def varying(records: list[dict], view=lambda f: f) -> dict[str, list]:

@@ -1,0 +1,355 @@
+"""What netlab built from a Compose file, in the shape of the real Compose records
+(tests/integration/compose_oracle.py `collect`), so that tests/compose_facts.py can hold
+the two side by side.
+
+    python3 tests/integration/compose_netlab.py FILE [--project P] [--profile P]
+
+The file goes to `netlab up` unmodified (the oracle had to swap images and commands; netlab
+runs none, and its stand-in listeners answer on every exposed and published TCP port as the
+oracle's `nc -ll -e hostname` did). Everything a container sees is read from the kernel the
+way the oracle read it from `docker exec`: hostname, /etc/hosts and /etc/resolv.conf, `ip -o
+addr` and the default routes inside its namespace; DNS answers from busybox `nslookup`
+against 127.0.0.11 inside the asker's namespace; the ping and TCP matrices and the published
+ports from the lab's own namespaces; the host's iptables-save. What the records take from
+Docker's API (network options, endpoint aliases, links, ports) comes from `netlab inspect`,
+netlab's rendering of the same API. Compose's own labels (service, container number,
+depends_on) are Compose's and read from the file as Compose writes them."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+from compose_oracle import (
+    HOST,
+    HOST6,
+    _default_dev,
+    _interfaces,
+    _nslookup,
+    _resolv_blanked,
+    _rules,
+    askers,
+    dns_names,
+    normalised,
+)
+from engine_oracle import OUTSIDE, OUTSIDE6
+
+ROOT = Path(os.environ.get("NETLAB_ROOT") or Path(__file__).resolve().parents[2])
+STEP_TIMEOUT = 120
+
+
+def netlab(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "netlab", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=600)
+
+
+def _in(ns: str, script: str) -> str:
+    """`sh -c SCRIPT` in a container's namespaces, as `netlab exec` runs it."""
+    from netlab.kernel.processes import run_shell
+    return run_shell(ns, script, timeout=STEP_TIMEOUT).stdout
+
+
+class NetlabProject:
+    """A Compose file brought up by `netlab up -f FILE -p PROJECT`; `down()` removes it."""
+
+    def __init__(self, file: Path, project: str, profiles: tuple[str, ...] = ()):
+        self.file, self.project, self.profiles = file, project, profiles
+        self.doc = yaml.safe_load(file.read_text())
+        self.up_output = ""
+
+    def args(self) -> list[str]:
+        out = ["-f", str(self.file), "-p", self.project]
+        for p in self.profiles:
+            out += ["--profile", p]
+        return out
+
+    def up(self) -> None:
+        r = netlab("up", *self.args())
+        self.up_output = r.stdout + r.stderr
+        if r.returncode != 0:
+            raise RuntimeError(f"netlab up {self.file.name} failed:\n{self.up_output}")
+
+    def down(self) -> None:
+        netlab("down", self.project)
+
+    @property
+    def lab(self) -> str:
+        from netlab.app.compose_labs import lab_of
+        return lab_of(self.project)
+
+    def __enter__(self) -> NetlabProject:
+        self.up()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.down()
+
+
+INSIDE = "; echo '==sep=='; ".join([
+    "hostname", "cat /etc/hosts", "cat /etc/resolv.conf", "ip -o addr", "ip route", "ip -6 route 2>/dev/null; true"])
+
+
+def _sections(text: str, count: int) -> list[str]:
+    parts = text.split("==sep==\n")
+    out = [p.rstrip("\n") for p in parts]
+    return out + [""] * (count - len(out))
+
+
+def compose_labels(doc: dict, service: str) -> str:
+    """com.docker.compose.depends_on as Compose 2.40 writes it: `dep:condition:restart`, the
+    oracle having made every condition service_started."""
+    raw = (doc.get("services") or {}).get(service, {}).get("depends_on") or []
+    deps = raw if isinstance(raw, list) else list(raw)
+    return ",".join(f"{d}:service_started:false" for d in deps)
+
+
+def collect(p: NetlabProject) -> dict:
+    """Everything the project built, in the records' shape (see the module's doc)."""
+    from netlab.app.state import snapshot_topology
+    from netlab.compose.networks import lab_network_name
+    from netlab.model.inspect import inspect_lab
+    topo = snapshot_topology(p.lab)
+    api = inspect_lab(topo)
+    assert isinstance(api, dict)
+    declared = p.doc.get("networks") or {}
+    key_of = {lab_network_name(p.project, k, v or {}): k for k, v in declared.items()}
+    key_of.setdefault(f"{p.project}_default", "default")
+    networks = {}
+    nets = [n for n in api["Networks"] if n["Name"] in key_of]
+    for n in nets:
+        options = dict(n.get("Options") or {})
+        bridge = options.get("com.docker.network.bridge.name") or (
+            "br-" + n["Id"][:12] if n["Driver"] == "bridge" else None)
+        networks[key_of[n["Name"]]] = {
+            "name": n["Name"], "driver": n["Driver"], "internal": n["Internal"],
+            "attachable": n["Attachable"], "ipv4": n.get("EnableIPv4", True), "ipv6": n["EnableIPv6"],
+            "options": options, "bridge": bridge,
+            "ipam": [{k.lower(): v for k, v in cfg.items()} for cfg in (n["IPAM"].get("Config") or [])],
+            "ipam_options": n["IPAM"].get("Options") or {}, "external": False}
+    for key, net in declared.items():
+        if key not in networks:
+            networks[key] = {"name": (net or {}).get("name"), "not_created": True}
+
+    project_ctrs = [c for c in api["Containers"] if c["Name"].lstrip("/") in service_of(p, topo)]
+    services = service_of(p, topo)
+    names = sorted(c["Name"].lstrip("/") for c in project_ctrs)
+    netns = {c.name: c.netns for c in topo.containers}
+    mode_of = {c.name: c.mode for c in topo.containers}
+    own = [n for n in names if mode_of[n] not in ("container", "host")]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        insides = dict(zip(own, pool.map(lambda n: _sections(_in(netns[n], INSIDE), 6), own)))
+    containers = {}
+    for c in sorted(project_ctrs, key=lambda c: c["Name"]):
+        name = c["Name"].lstrip("/")
+        model = topo.container(name)
+        mode = c["HostConfig"]["NetworkMode"]
+        endpoints = {}
+        for docker_net, ep in (c["NetworkSettings"]["Networks"] or {}).items():
+            endpoints[key_of.get(docker_net, docker_net)] = {
+                "ipv4": ep["IPAddress"] or None, "prefix4": ep["IPPrefixLen"] or None,
+                "ipv6": ep["GlobalIPv6Address"] or None, "prefix6": ep["GlobalIPv6PrefixLen"] or None,
+                "gateway": ep["Gateway"] or None, "gateway6": ep["IPv6Gateway"] or None,
+                "mac": ep["MacAddress"] or None, "aliases": ep.get("Aliases") or [],
+                "dns_names": ep.get("DNSNames") or [], "links": ep.get("Links") or [],
+                "ipam": ep.get("IPAMConfig") or {}, "gw_priority": ep.get("GwPriority", 0)}
+        owner = {ep[f]: net for net, ep in endpoints.items() for f in ("ipv4", "ipv6") if ep[f]}
+        interfaces = []
+        hostname, hosts, resolv, addrs, routes, routes6 = insides.get(name, [""] * 6)
+        if name in insides:
+            for i in _interfaces(addrs):
+                net = next((owner[a.split("/")[0]] for a in i["ipv4"] + i["ipv6"] if a.split("/")[0] in owner), None)
+                interfaces.append({**i, "network": net})
+        dev_net = {i["ifname"]: i["network"] for i in interfaces}
+        host_mode = mode_of[name] == "host"
+        config, hostconfig = c["Config"], c["HostConfig"]
+        containers[name] = {
+            "service": services[name][0], "number": services[name][1],
+            "depends_on": compose_labels(p.doc, services[name][0]),
+            "running": True,
+            "hostname": "<the machine's hostname>" if host_mode else
+            hostname.strip() if name in insides else _in(netns[name], "hostname").strip(),
+            "domainname": config.get("Domainname", ""),
+            "config_hostname": "<the machine's hostname>" if host_mode else config["Hostname"],
+            "network_mode": mode, "endpoints": endpoints, "interfaces": interfaces,
+            "default_route": dev_net.get(_default_dev(routes)) if name in insides else None,
+            "default_route6": dev_net.get(_default_dev(routes6)) if name in insides else None,
+            "extra_hosts": hostconfig.get("ExtraHosts") or [],
+            "dns": hostconfig.get("Dns") or [], "dns_search": hostconfig.get("DnsSearch") or [],
+            "links": hostconfig.get("Links") or [],
+            "exposed": sorted(config.get("ExposedPorts") or {}),
+            "ports": {k: sorted(f"{b['HostIp']}:{b['HostPort']}" for b in (v or []))
+                      for k, v in sorted((c["NetworkSettings"].get("Ports") or {}).items())},
+            "hosts": "<the machine's /etc/hosts>" if host_mode else hosts if name in insides else
+            _in(netns[name], "cat /etc/hosts").rstrip("\n"),
+            "resolv_conf": "<the machine's /etc/resolv.conf>" if host_mode else _resolv_blanked(
+                resolv if name in insides else _in(netns[name], "cat /etc/resolv.conf").rstrip("\n")),
+        }
+        del model
+    order = [c.name for c in topo.containers if c.name in containers]
+    for rank, name in enumerate(order):
+        containers[name]["created_rank"] = rank
+    config = {"services": compose_config(p.doc)}
+    host_ns = topo.host(topo.containers[0].host).netns if topo.containers else f"{p.lab}-host"
+    facts = {
+        "project": p.project, "engine": "28.5", "compose": "netlab",
+        "networks": networks, "containers": containers, "creation_order": order,
+        "dns": _dns(netns, config, containers, networks),
+        "reach": _reach(netns, containers, any(n.get("ipv6") for n in networks.values())),
+        "tcp": _tcp(netns, containers),
+        "published": _published(f"{p.lab}-outside", containers),
+        "iptables": _rules(_save(host_ns, "iptables-save")),
+        "ip6tables": _rules(_save(host_ns, "ip6tables-save")),
+    }
+    facts = normalised(facts, project_ctrs, nets)
+    # a stand-in answers with its container's name; the oracle's listener with its hostname
+    hostname = {n: c["hostname"] for n, c in facts["containers"].items()}
+    for cells in facts["tcp"].values():
+        for k, v in cells.items():
+            cells[k] = hostname.get(v, v) if v else v
+    facts["published"] = {k: hostname.get(v, v) if v else v for k, v in facts["published"].items()}
+    facts["file"] = p.file.name
+    facts["profiles"] = list(p.profiles)
+    return facts
+
+
+def compose_config(doc: dict) -> dict:
+    """The services as `docker compose config` gives them to the oracle: `networks` as a
+    mapping, `default` for a service that names none (and has no network_mode)."""
+    out = {}
+    for name, spec in (doc.get("services") or {}).items():
+        spec = dict(spec or {})
+        if "network_mode" not in spec:
+            raw = spec.get("networks") or {"default": None}
+            spec["networks"] = {n: None for n in raw} if isinstance(raw, list) else raw
+        out[name] = spec
+    return out
+
+
+def service_of(p: NetlabProject, topo) -> dict[str, tuple[str, int]]:
+    """container name -> (service, replica number), as Compose labels them."""
+    out = {}
+    for svc, spec in (p.doc.get("services") or {}).items():
+        fixed = (spec or {}).get("container_name")
+        for c in topo.containers:
+            if c.name == fixed:
+                out[c.name] = (svc, 1)
+            elif c.name.startswith(f"{p.project}-{svc}-") and c.name.rsplit("-", 1)[1].isdigit() and \
+                    c.name[:-len(c.name.rsplit("-", 1)[1]) - 1] == f"{p.project}-{svc}":
+                out[c.name] = (svc, int(c.name.rsplit("-", 1)[1]))
+    return out
+
+
+def _save(ns: str, tool: str) -> str:
+    return subprocess.run(["ip", "netns", "exec", ns, tool], capture_output=True, text=True, check=True).stdout
+
+
+def _dns(netns: dict[str, str], config: dict, containers: dict, networks: dict) -> dict:
+    names = dns_names(config, containers, networks)
+    chosen = askers(containers)
+
+    def script(net: str) -> str:
+        d = f"/tmp/nl-dns-{netns[chosen[net]]}"
+        return f"mkdir -p {d}; " + " ".join(
+            f"(echo '==name {n}'; busybox nslookup -timeout=1 -retry=1 {n} 127.0.0.11) >{d}/{i} 2>&1 &"
+            for i, n in enumerate(names)) + f" wait; cat {d}/*; rm -rf {d}"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = dict(zip(chosen, pool.map(lambda net: _nslookup(_in(netns[chosen[net]], script(net))), chosen)))
+    return {net: {"asker": chosen[net], "answers": answers[net]} for net in sorted(chosen)}
+
+
+def _reach(netns: dict[str, str], containers: dict, ipv6: bool) -> dict[str, dict[str, bool]]:
+    targets: dict[str, str] = {}
+    for name, c in sorted(containers.items()):
+        for net, ep in c["endpoints"].items():
+            if ep["ipv4"]:
+                targets[f"{name}@{net}"] = ep["ipv4"]
+            if ep["ipv6"]:
+                targets[f"{name}@{net}/6"] = ep["ipv6"]
+    targets["outside"] = OUTSIDE
+    if ipv6:
+        targets["outside/6"] = OUTSIDE6
+    script = " ".join(f"(ping -c1 -W1 {a} >/dev/null 2>&1 && echo '{t} ok' || echo '{t} no') &"
+                      for t, a in targets.items()) + " wait"
+    sources = [n for n, c in sorted(containers.items()) if c["interfaces"]]
+
+    def measure(source: str) -> dict[str, bool]:
+        got = dict(line.split() for line in _in(netns[source], script).splitlines() if len(line.split()) == 2)
+        return {t: got.get(t) == "ok" for t in targets}
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(zip(sources, pool.map(measure, sources)))
+
+
+def _tcp(netns: dict[str, str], containers: dict) -> dict[str, dict[str, str | None]]:
+    targets: dict[str, tuple[str, str]] = {}
+    for name, c in sorted(containers.items()):
+        ports = [p.split("/")[0] for p in c["exposed"] if p.endswith("/tcp") or "/" not in p]
+        for net, ep in c["endpoints"].items():
+            for family, suffix in (("ipv4", ""), ("ipv6", "/6")):
+                for port in ports:
+                    if ep[family]:
+                        targets[f"{name}@{net}{suffix}:{port}"] = (ep[family], port)
+    if not targets:
+        return {}
+    script = " ".join(f"r=$(busybox nc -w 1 {a} {p} </dev/null 2>/dev/null); echo \"{t} ${{r:-none}}\";"
+                      for t, (a, p) in targets.items())
+    sources = [n for n, c in sorted(containers.items()) if c["interfaces"]]
+
+    def measure(source: str) -> dict[str, str | None]:
+        got = dict(line.split(None, 1) for line in _in(netns[source], script).splitlines() if " " in line)
+        return {t: (None if got.get(t, "none").strip() == "none" else got[t].strip()) for t in targets}
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(zip(sources, pool.map(measure, sources)))
+
+
+def _published(outside: str, containers: dict) -> dict[str, str | None]:
+    probes: dict[str, tuple[str, str]] = {}
+    for c in containers.values():
+        for spec, bindings in c["ports"].items():
+            if not spec.endswith("/tcp"):
+                continue
+            for binding in bindings:
+                host_ip, _, port = binding.rpartition(":")
+                if host_ip in ("0.0.0.0", ""):
+                    probes[f"{HOST}:{port}"] = (HOST, port)
+                elif host_ip == "::":
+                    probes[f"[{HOST6}]:{port}"] = (HOST6, port)
+
+    def probe(target: tuple[str, str]) -> str | None:
+        r = subprocess.run(["ip", "netns", "exec", outside, "busybox", "nc", "-w", "2", *target],
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)
+        return r.stdout.strip() or None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        out = dict(zip(probes, pool.map(probe, probes.values())))
+    return dict(sorted(out.items()))
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("file", type=lambda s: Path(s).resolve())
+    ap.add_argument("--project")
+    ap.add_argument("--profile", action="append", default=[])
+    ap.add_argument("--out", type=Path)
+    a = ap.parse_args(argv)
+    doc = yaml.safe_load(a.file.read_text())
+    project = a.project or doc.get("name") or a.file.stem
+    with NetlabProject(a.file, project, tuple(a.profile)) as p:
+        facts = collect(p)
+    text = json.dumps(facts, indent=1, sort_keys=True) + "\n"
+    if a.out:
+        a.out.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT / "tests")]
+    sys.exit(main(sys.argv[1:]))
