@@ -15,14 +15,18 @@ def _endpoint_id(topo: Topology, c: Container, network: str) -> str:
 
 
 def network(topo: Topology, seg: Segment) -> dict:
-    config = {"Subnet": str(seg.subnet), "Gateway": str(seg.gateway)}
+    config: dict = {"Subnet": str(seg.subnet), "Gateway": str(seg.gateway)}
     if seg.ip_range:
         config["IPRange"] = str(seg.ip_range)
+    if seg.aux_addresses:
+        config["AuxiliaryAddresses"] = {name: str(a) for name, a in seg.aux_addresses}
     configs = [config]
     if seg.subnet6 is not None:
-        config6 = {"Subnet": str(seg.subnet6), "Gateway": str(seg.gateway6 or "")}
+        config6: dict = {"Subnet": str(seg.subnet6), "Gateway": str(seg.gateway6 or "")}
         if seg.ip_range6:
             config6["IPRange"] = str(seg.ip_range6)
+        if seg.aux_addresses6:
+            config6["AuxiliaryAddresses"] = {name: str(a) for name, a in seg.aux_addresses6}
         configs.append(config6)
     members = {}
     for c in topo.containers_on(seg.host):
@@ -84,10 +88,13 @@ def container(topo: Topology, c: Container) -> dict:
     default = next((a for a in c.attachments if a.network == "bridge"), None)
     return {
         "Id": c.id, "Name": f"/{c.name}",
-        "Config": {"Hostname": c.hostname, "ExposedPorts": {f"{p}/{proto}": {} for p, proto in c.exposed} or None,
+        "Config": {"Hostname": c.hostname, "Domainname": c.domainname,
+                   "ExposedPorts": {f"{p}/{proto}": {} for p, proto in c.exposed} or None,
                    "Cmd": ["sh", "-c", c.command] if c.command else None},
         "HostConfig": {"NetworkMode": mode, "Links": [f"/{lk.name}:/{c.name}/{lk.alias}" for lk in c.links] or None,
-                       "PortBindings": _port_bindings(c)},
+                       "PortBindings": _port_bindings(c), "Dns": list(c.dns), "DnsSearch": list(c.dns_search),
+                       "DnsOptions": list(c.dns_options),
+                       "ExtraHosts": [f"{name}:{a}" for name, a in c.extra_hosts] or None},
         "NetworkSettings": {
             "Bridge": "", "SandboxID": naming.digest(topo.name, "sandbox", c.netns),
             "SandboxKey": f"/run/netns/{c.netns}" if c.mode != "host" else "",
@@ -114,7 +121,7 @@ def _names(engine: Engine, c: Container, att: Attachment, default_bridge: bool) 
         return {"Aliases": None if default_bridge else [c.short_id, *att.aliases]}
     if default_bridge:
         return {"Aliases": None, "DNSNames": None}
-    return {"Aliases": list(att.aliases) or None, "DNSNames": endpoint_names(c, att.network)}
+    return {"Aliases": list(att.aliases) or None, "DNSNames": list(dict.fromkeys(endpoint_names(c, att.network)))}
 
 
 def _port_bindings(c: Container) -> dict:

@@ -37,8 +37,10 @@ def test_netlab_builds_what_compose_built(stem):
         facts = collect(project)
     facts["left_after_down"] = len(leftovers(lab))
     recorded = runs(stem)[0]
-    assert netlab_differences(recorded, facts) == []
-    assert order_violations(project.doc, facts) == []
+    differ = netlab_differences(recorded, facts)
+    assert not differ, f"{len(differ)} facts differ from Compose's:\n" + "\n".join(differ)
+    wrong = order_violations(project.doc, facts)
+    assert not wrong, "\n".join(wrong)
 
 
 def test_external_network_is_refused_and_nothing_is_built():
