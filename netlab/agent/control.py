@@ -67,8 +67,9 @@ def observed(lab: str) -> dict:
     if pid(lab) is None:
         return {}
     st = status(lab)
+    served = st.get("dns", []) + st.get("standins", [])
     return {"processes": processes(lab), "proxies": {tuple(k) for k in st.get("proxies", [])},
-            "dns": {tuple(k): digest for k, digest in st.get("dns", [])}}
+            "dns": {tuple(k): digest for k, digest in served}}
 
 
 def processes(lab: str) -> dict[str, tuple[str, str, bool]]:

@@ -13,6 +13,7 @@ from . import control
 from .commands import Commands, reap_orphans
 from .dns import Dns
 from .proxy import Proxies
+from .standin import Standins
 
 
 class Agent:
@@ -22,7 +23,7 @@ class Agent:
         self.reload = asyncio.Event()
         self.stop = asyncio.Event()
         self.commands = Commands(lab)
-        self.components = [self.commands, Proxies(), Dns()]
+        self.components = [self.commands, Proxies(), Dns(), Standins()]
 
     def plan(self) -> Plan:
         st = state.load(self.lab)

@@ -11,6 +11,7 @@ from ..model.targets import address, endpoint
 from ..model.topology import Expectation, Topology
 from . import state
 from .dnscheck import dns_problems
+from .standins import standin_notes, standin_problems
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def agent_problems(topo: Topology) -> list[str]:
     if agent.pid(topo.name) is None:
         return ["the lab's agent is not running (commands, DNS and proxies are down); "
                 "`netlab up` restarts it"]
-    return dns_problems(topo) + command_problems(topo)
+    return dns_problems(topo) + command_problems(topo) + standin_problems(topo)
 
 
 def command_problems(topo: Topology) -> list[str]:
@@ -66,7 +67,8 @@ def command_problems(topo: Topology) -> list[str]:
 
 
 def agent_notes(topo: Topology) -> list[str]:
-    """Past outages: each time `up` found the agent dead and started it again."""
+    """Past outages: each time `up` found the agent dead and started it again; the
+    stand-in listeners the agent holds."""
     return [f"the lab's agent (pid {old}) had died; `netlab up` restarted it at "
             f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(when))} (DNS, proxies and commands "
-            "were down until then)" for when, old in agent.restarts(topo.name)]
+            "were down until then)" for when, old in agent.restarts(topo.name)] + standin_notes(topo)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..plan.item import Item
 from ..plan.items import (
-    DNS_ITEMS,
     LINK_ITEMS,
+    SERVED_ITEMS,
     Address,
     Bridge,
     EtcFile,
@@ -235,6 +235,6 @@ def table() -> dict[tuple[str, type[Item]], Callable[[Executor, Any], None]]:
     for cls in LINK_ITEMS:
         out.update({("create", cls): CREATE_L2[cls], ("update", cls): update_l2_link,
                     ("recreate", cls): recreate_l2_link, ("delete", cls): delete_link})
-    for served in DNS_ITEMS:
+    for served in SERVED_ITEMS:
         out.update({("create", served): nothing, ("update", served): nothing, ("delete", served): nothing})
     return out

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from .items import (
-    DNS_ITEMS,
+    SERVED_ITEMS,
     Address,
     Bridge,
     EtcFile,
@@ -35,7 +35,7 @@ NFTABLES = "nftables"       # beside the families "ipv4" and "ipv6": an engine's
 RANK: dict[type[Item], float] = {
     Netns: 0, Bridge: 1, Veth: 2, Vlan: 2.1, Vxlan: 2.2, Macvlan: 2.3, Address: 3, Neighbour: 4.1, Fdb: 4.2,
     Route: 4, Sysctl: 2.9, Firewall: 6, NftRuleset: 6.1, EtcFile: 7, Process: 8, Proxy: 9,
-    **{kind: 10 for kind in DNS_ITEMS}}
+    **{kind: 10 for kind in SERVED_ITEMS}}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,7 +71,7 @@ class Observed:
     link_data: dict[tuple[str, str], dict] = field(default_factory=dict)
     neighbours: set[tuple[str, str, str, str]] = field(default_factory=set)
     fdb: set[tuple[str, str, str, str]] = field(default_factory=set)
-    dns: dict[tuple, str] = field(default_factory=dict)        # DNS item key -> digest the agent serves
+    dns: dict[tuple, str] = field(default_factory=dict)        # served item key -> digest the agent serves
 
     def rule_set(self, kind: str) -> dict[str, str]:
         """The rule sets of one kind: "ipv4", "ipv6" or NFTABLES."""
@@ -260,7 +260,7 @@ def _problem(item: Item, seen: Observed, adopted: set[str]) -> tuple[str, str] |
         return None if process[2] else ("recreate", "not running")
     if isinstance(item, Proxy):
         return None if item.key in seen.proxies else ("create", "not listening")
-    if isinstance(item, DNS_ITEMS):
+    if isinstance(item, SERVED_ITEMS):
         digest = seen.dns.get(item.key)
         if digest is None:
             return ("create", "not served")

@@ -7,11 +7,11 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .item import Item
-from .served import DNS_ITEMS, DnsNames, Process, Proxy, Resolver, Served, StandinDNS
+from .served import DNS_ITEMS, SERVED_ITEMS, DnsNames, Process, Proxy, Resolver, Served, Standin, StandinDNS
 
 __all__ = ["DEFAULT6", "DNS_ITEMS", "KINDS", "LINK_ITEMS", "Address", "Bridge", "DnsNames", "EtcFile", "Fdb",
            "Firewall", "Item", "NftRuleset", "Macvlan", "Neighbour", "Netns", "Process", "Proxy", "Resolver", "Route",
-           "Served", "StandinDNS", "Sysctl", "Veth", "Vlan", "Vxlan", "item_from_dict"]
+           "SERVED_ITEMS", "Served", "Standin", "StandinDNS", "Sysctl", "Veth", "Vlan", "Vxlan", "item_from_dict"]
 
 
 @dataclass(frozen=True)
@@ -301,7 +301,7 @@ class EtcFile(Item):
 
 
 KINDS = {cls.kind: cls for cls in (Netns, Bridge, Veth, *LINK_ITEMS, Neighbour, Fdb, Address, Route, Sysctl, Firewall,
-                                   NftRuleset, EtcFile, Process, Proxy, *DNS_ITEMS)}
+                                   NftRuleset, EtcFile, Process, Proxy, *SERVED_ITEMS)}
 
 
 def item_from_dict(d: dict) -> Item:

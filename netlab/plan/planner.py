@@ -10,6 +10,7 @@ from .dns import plan_dns
 from .items import Address, Bridge, EtcFile, Firewall, Netns, NftRuleset, Process, Route, Sysctl, Veth
 from .lan6 import plan_host6, plan_outside6
 from .plan import Plan
+from .served import standin
 
 UNDERLAY_BRIDGE = "underlay"
 
@@ -74,6 +75,9 @@ def _container(plan: Plan, topo: Topology, c: Container) -> None:
         plan.add(EtcFile(c.netns, "resolv.conf", etc.container_resolv(topo, c)))
     if c.command:
         plan.add(Process(c.netns, c.name, c.command))
+    listeners = standin(c.netns, c.name, c.exposed) if c.standin else None
+    if listeners is not None:
+        plan.add(listeners)
     mode.plan_ports(plan, topo, c)
 
 

@@ -1,6 +1,7 @@
 """The items the lab's agent holds rather than the kernel: containers' commands, the userland
-proxies of published ports, and the embedded DNS (resolvers, name tables, the stand-in
-upstream). Re-exported by items.py with the kernel objects."""
+proxies of published ports, the embedded DNS (resolvers, name tables, the stand-in
+upstream) and the stand-in listeners of images that do not run. Re-exported by items.py
+with the kernel objects."""
 from __future__ import annotations
 
 import hashlib
@@ -135,4 +136,37 @@ class StandinDNS(Served, Item):
         return f"{self.netns}: stand-in upstream DNS {self.address}:53"
 
 
+@dataclass(frozen=True)
+class Standin(Served, Item):
+    """The ports a container's image would listen on (each `expose`d or published container
+    port), answered by the agent in the container's namespace since images do not run in a
+    lab: TCP accepts, writes the container's name and a newline and closes; UDP echoes each
+    datagram. Every port listens on all IPv4 and all IPv6 addresses."""
+
+    netns: str
+    container: str
+    ports: tuple[tuple[int, str], ...] = ()       # (port, proto), sorted
+    kind = "standin"
+
+    @property
+    def key(self) -> tuple:
+        return ("standin", self.container)
+
+    @property
+    def labels(self) -> list[str]:
+        return [f"{port}/{proto}" for port, proto in self.ports]
+
+    def describe(self) -> str:
+        return f"{self.netns}: stand-in listeners of {self.container} ({', '.join(self.labels)})"
+
+
+def standin(netns: str, container: str, exposed: tuple[tuple[int, str], ...]) -> Standin | None:
+    """A container's stand-in, None when it exposes nothing. The ports sorted and once each,
+    so the digest only changes when the set of ports does."""
+    ports = tuple(sorted(set(exposed)))
+    return Standin(netns, container, ports) if ports else None
+
+
 DNS_ITEMS = (Resolver, DnsNames, StandinDNS)
+# what the agent serves and reports by digest: a changed item is a change until it takes it
+SERVED_ITEMS = (*DNS_ITEMS, Standin)

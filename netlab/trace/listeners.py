@@ -1,5 +1,6 @@
 """Who listens where, as far as the plan tells: docker-proxy ports, the embedded DNS, the
-stand-in DNS, and the port of a container's `command:` when it names one. The predictor
+stand-in DNS, a container's stand-in listeners (every exposed or published port, both
+families), and the port of a container's `command:` when it names one. The predictor
 uses it to say whether a TCP SYN gets a SYN-ACK or a RST, and a UDP datagram an answer or
 an ICMP port-unreachable.
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..plan.plan import Plan
-from ..plan.served import Process, Proxy, Resolver, StandinDNS
+from ..plan.served import Process, Proxy, Resolver, Standin, StandinDNS
 
 # the usual ways a command names its listening port; `http.server` defaults to 8000
 _PATTERNS = (
@@ -62,6 +63,8 @@ def listens(plan: Plan, ns: str, proto: str, address: str, port: int | None) -> 
         if isinstance(item, Resolver) and address == "127.0.0.11" and port in (item.udp_port, item.tcp_port, 53):
             return True
         if isinstance(item, StandinDNS) and proto == "udp" and port == 53 and item.address == address:
+            return True
+        if isinstance(item, Standin) and (port, proto) in item.ports:
             return True
         if isinstance(item, Process):
             ports = command_ports(item.command)

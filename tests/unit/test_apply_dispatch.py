@@ -11,9 +11,9 @@ from netlab.kernel.apply import DISPATCH, Executor, observe
 from netlab.model import load_file
 from netlab.plan.diff import Change, diff
 from netlab.plan.items import (
-    DNS_ITEMS,
     KINDS,
     LINK_ITEMS,
+    SERVED_ITEMS,
     Address,
     Bridge,
     EtcFile,
@@ -49,7 +49,7 @@ PRODUCED: dict[type, set[str]] = {
     EtcFile: {"create", "update", "delete"},
     Process: {"create", "recreate", "delete"},
     Proxy: {"create", "delete"},
-    **{cls: {"create", "update", "delete"} for cls in DNS_ITEMS},
+    **{cls: {"create", "update", "delete"} for cls in SERVED_ITEMS},
 }
 
 

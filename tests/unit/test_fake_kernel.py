@@ -15,7 +15,7 @@ from netlab.kernel.apply import Executor, observe
 from netlab.model import load_file
 from netlab.plan.diff import Change, diff
 from netlab.plan.items import (
-    DNS_ITEMS,
+    SERVED_ITEMS,
     Address,
     EtcFile,
     Firewall,
@@ -39,7 +39,7 @@ def agent_serving(plan: Plan) -> dict[str, Any]:
     """What the lab's agent reports once it has taken the plan (apply leaves these to it)."""
     return {"processes": {p.name: (p.netns, p.command, True) for p in plan.of(Process)},
             "proxies": {p.key for p in plan.of(Proxy)},
-            "dns": {i.key: i.digest for i in plan.items if isinstance(i, DNS_ITEMS)}}
+            "dns": {i.key: i.digest for i in plan.items if isinstance(i, SERVED_ITEMS)}}
 
 
 def converge(k: FakeKernel, plan: Plan, previous: Plan | None) -> list[Change]:
