@@ -175,10 +175,14 @@ NETWORK = Obj({
     "hosts": ListOf(STR),
     "enable_ipv6": BOOL,
     # Compose's form: one entry per address family; the flat keys above are the IPv4 one
-    "ipam": Obj({"config": ListOf(Obj({"subnet": STR, "gateway": STR, "ip_range": STR}))}),
+    "ipam": Obj({"config": ListOf(Obj({"subnet": STR, "gateway": STR, "ip_range": STR,
+                                       "aux_addresses": MapOf(STR)}))}),
 })
 
-ENDPOINT = Obj({"ipv4_address": STR, "ipv6_address": STR, "aliases": ListOf(STR)})
+ENDPOINT = Obj({"ipv4_address": STR, "ipv6_address": STR, "aliases": ListOf(STR), "mac_address": STR})
+
+EXTRA_HOSTS = Either((ListOf(STR), MapOf(Either((STR, ListOf(STR)), "an address or a list of addresses"))),
+                     'a list of "NAME:ADDRESS" or a mapping of name to address')
 
 CONTAINER = Obj({
     "host": STR,
@@ -191,6 +195,13 @@ CONTAINER = Obj({
     "links": ListOf(STR),
     "command": STR,
     "hostname": STR,
+    "domainname": STR,
+    "extra_hosts": EXTRA_HOSTS,
+    "dns": ListOf(STR),
+    "dns_search": ListOf(STR),
+    "dns_options": ListOf(STR),
+    "mac_address": STR,
+    "standin": BOOL,
 })
 
 EXPECT = Obj({"from": STR, "to": Scalar((str,), "a container, an address or HOST:PORT"),

@@ -2,7 +2,7 @@
 resolution phases (networks before subnets, containers before addresses and ports)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 
@@ -23,6 +23,9 @@ class NetworkSpec:
     gateway6: IPv6Address | None = None
     ip_range6: IPv6Network | None = None
     path6: str = ""                         # where the IPv6 subnet is written, for messages
+    # ipam.config[].aux_addresses: (name, address), never handed out
+    aux: tuple[tuple[str, IPv4Address], ...] = ()
+    aux6: tuple[tuple[str, IPv6Address], ...] = ()
 
     def option(self, key: str, default: str = "") -> str:
         return dict(self.options).get(key, default)
@@ -42,6 +45,7 @@ class EndpointSpec:
     aliases: tuple[str, ...] = ()
     address6_given: bool = False            # `ipv6_address:` is present
     ipv6_address: object = None
+    mac: str | None = None                  # `mac_address:`, checked and normalised
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +64,23 @@ class ContainerSpec:
     ports: tuple[object, ...]               # port specs as written
     expose: tuple[object, ...]
     links: tuple[object, ...]
+    settings: ContainerSettings = field(default_factory=lambda: ContainerSettings())
 
     def networks(self) -> set[str]:
         return {ep.network for ep in self.endpoints}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerSettings:
+    """A container's name and resolver settings, checked: `extra_hosts` with each address as
+    dockerd writes it (`host-gateway` still to be resolved on the container's host)."""
+
+    domainname: str = ""
+    extra_hosts: tuple[tuple[str, str], ...] = ()
+    extra_hosts_path: str = ""
+    dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    mac: str | None = None                  # container-wide `mac_address`
+    mac_path: str = ""
+    standin: bool = False

@@ -86,6 +86,9 @@ class Segment:
     subnet6: IPv6Network | None = None
     gateway6: IPv6Address | None = None
     ip_range6: IPv6Network | None = None
+    # ipam.config[].aux_addresses: (name, address) IPAM reserves and never hands out
+    aux_addresses: tuple[tuple[str, IPv4Address], ...] = ()
+    aux_addresses6: tuple[tuple[str, IPv6Address], ...] = ()
 
     @property
     def ipv6(self) -> bool:

@@ -133,14 +133,16 @@ def lookup_order(topo: Topology, c: Container) -> tuple[tuple[str, str], ...]:
 
 def upstreams(topo: Topology, c: Container) -> tuple[tuple[str, str], ...]:
     """Where names the lab does not know go, and from which namespace: the first three of the
-    daemon's `dns` list, else of the host's nameservers. Docker 20.10 asks from the container's
+    container's `dns` list, else the daemon's, else of the host's nameservers. Docker 20.10 asks from the container's
     namespace, except a loopback server (127/8), which only the host can reach; from 28.0 every
     server of the host's own file is asked from the host's namespace (`dns` ones still not)."""
     host = topo.host(c.host)
-    servers = host.daemon.dns or etc.host_nameservers(topo)
+    # the container's own `dns` replaces the daemon's, and is asked as the daemon's would be
+    given = etc.resolver_settings(topo, c)[0]
+    servers = given or etc.host_nameservers(topo)
 
     def from_host(s: str) -> bool:
-        return s.startswith("127.") or (host.engine.upstream_from_host and not host.daemon.dns)
+        return s.startswith("127.") or (host.engine.upstream_from_host and not given)
     asked = tuple((s, host.netns if from_host(s) else c.netns) for s in servers[:3])
     if host.engine.knows("26.0") and not external_access(topo, c):
         # CVE-2024-29018 (26.0; relaxed in 26.1.3): a container on internal networks only gets
@@ -157,7 +159,7 @@ def external_access(topo: Topology, c: Container) -> bool:
 def resolver(topo: Topology, c: Container) -> Resolver:
     udp, tcp = resolver_ports(topo.name, c.name)
     links = tuple((link.alias, link.name) for link in c.links)
-    ndots = any(o.startswith("ndots:") for o in topo.host(c.host).daemon.dns_opts)
+    ndots = any(o.startswith("ndots:") for o in etc.resolver_settings(topo, c)[2])
     return Resolver(c.netns, c.name, udp, tcp, lookup_order(topo, c), links, upstreams(topo, c), ndots)
 
 

@@ -24,6 +24,9 @@ STANDIN_DNS = "203.0.113.53"
 
 def container_hosts(topo: Topology, c: Container) -> str:
     lines = [HOSTS_HEADER_28 if topo.host(c.host).engine.hosts_short_ipv6 else HOSTS_HEADER]
+    # --add-host entries come first after the header, then links, then the endpoints
+    # (buildHostsFile: extraHosts, to which legacy links are appended, then makeHostsRecs)
+    lines += [f"{address}\t{name}\n" for name, address in c.extra_hosts]
     for link in c.links:
         child = topo.container(link.name)
         att = child.attachment("bridge")
@@ -31,12 +34,28 @@ def container_hosts(topo: Topology, c: Container) -> str:
             continue   # a link on a user network is only a DNS alias
         names = [link.alias, child.hostname] + ([child.name] if child.name != link.alias else [])
         lines.append(f"{att.address.ip}\t{' '.join(names)}\n")
+    own = own_names(c)
     for att in c.attachments:
         # each endpoint's IPv4 address, then its IPv6 one (getEtcHostsAddrs)
-        lines.append(f"{att.address.ip}\t{c.hostname}\n")
+        lines.append(f"{att.address.ip}\t{own}\n")
         if att.address6 is not None:
-            lines.append(f"{att.address6.ip}\t{c.hostname}\n")
+            lines.append(f"{att.address6.ip}\t{own}\n")
     return "".join(lines)
+
+
+def own_names(c: Container) -> str:
+    """The names of the container's own lines (makeHostsRecs): the hostname with the
+    domainname, and the bare host name after it when that has a dot."""
+    fqdn = f"{c.hostname}.{c.domainname}" if c.domainname else c.hostname
+    short, dot, _ = fqdn.partition(".")
+    return f"{fqdn} {short}" if dot else fqdn
+
+
+def resolver_settings(topo: Topology, c: Container) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(nameservers, search, options) given for the container: each its own `dns`,
+    `dns_search`, `dns_options` when set, else the daemon's (buildSandboxOptions)."""
+    d = topo.host(c.host).daemon
+    return c.dns or d.dns, c.dns_search or d.dns_search, c.dns_options or d.dns_opts
 
 
 def uses_embedded_dns(c: Container) -> bool:
@@ -51,18 +70,18 @@ def container_resolv(topo: Topology, c: Container) -> str:
 
 
 def _resolv_20_10(topo: Topology, c: Container) -> str:
-    d = topo.host(c.host).daemon
+    dns, dns_search, dns_opts = resolver_settings(topo, c)
     if uses_embedded_dns(c):
-        opts = list(d.dns_opts)
+        opts = list(dns_opts)
         if not any(o.startswith("ndots:") for o in opts):
             opts.append("ndots:0")
-        search = f"search {' '.join(d.dns_search)}\n" if d.dns_search else ""
+        search = f"search {' '.join(dns_search)}\n" if dns_search else ""
         return f"{search}nameserver 127.0.0.11\noptions {' '.join(opts)}\n"
-    servers = d.dns or host_nameservers(topo) or GOOGLE_DNS
-    out = f"search {' '.join(d.dns_search)}\n" if d.dns_search else ""
+    servers = dns or host_nameservers(topo) or GOOGLE_DNS
+    out = f"search {' '.join(dns_search)}\n" if dns_search else ""
     out += "".join(f"nameserver {s}\n" for s in servers)
-    if d.dns_opts:
-        out += f"options {' '.join(d.dns_opts)}\n"
+    if dns_opts:
+        out += f"options {' '.join(dns_opts)}\n"
     return out
 
 
@@ -70,12 +89,12 @@ def _resolv_26(topo: Topology, c: Container) -> str:
     """26.0's resolvconf package: header, directives (nameserver, search, options), then
     comments saying how the file was made (libnetwork/internal/resolvconf Generate)."""
     host = topo.host(c.host)
-    d = host.daemon
-    overrides = [name for name, given in (("nameservers", d.dns), ("search", d.dns_search),
-                                          ("options", d.dns_opts)) if given]
+    dns, dns_search, dns_opts = resolver_settings(topo, c)
+    overrides = [name for name, given in (("nameservers", dns), ("search", dns_search),
+                                          ("options", dns_opts)) if given]
     host_servers = host_nameservers(topo)
-    search = [s for s in d.dns_search if s != "."]
-    opts = list(d.dns_opts)
+    search = [s for s in dns_search if s != "."]
+    opts = list(dns_opts)
     ndots_from = "override" if any(o.startswith("ndots:") for o in opts) else ""
     comments: list[str] = []
     if uses_embedded_dns(c):
@@ -83,17 +102,17 @@ def _resolv_26(topo: Topology, c: Container) -> str:
         if not ndots_from:
             opts.append("ndots:0")
             ndots_from = "internal"
-        upstream = d.dns or host_servers
+        upstream = dns or host_servers
         used_default = not upstream
-        ext = [s if d.dns or not (host.engine.upstream_from_host or s.startswith("127.")) else f"host({s})"
+        ext = [s if dns or not (host.engine.upstream_from_host or s.startswith("127.")) else f"host({s})"
                for s in (upstream or GOOGLE_DNS)]
         transform = "internal resolver"
         comments += ["# Used default nameservers."] if used_default else []
         comments.append(f"# ExtServers: [{' '.join(ext)}]")
     else:
-        servers = tuple(d.dns) or tuple(s for s in host_servers if not s.startswith("127.")) or GOOGLE_DNS
+        servers = tuple(dns) or tuple(s for s in host_servers if not s.startswith("127.")) or GOOGLE_DNS
         transform = "legacy"
-        comments += ["# Used default nameservers."] if not d.dns and servers == GOOGLE_DNS else []
+        comments += ["# Used default nameservers."] if not dns and servers == GOOGLE_DNS else []
     out = RESOLV_HEADER + "".join(f"nameserver {s}\n" for s in servers)
     out += f"search {' '.join(search)}\n" if search else ""
     out += f"options {' '.join(opts)}\n" if opts else ""

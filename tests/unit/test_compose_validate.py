@@ -64,7 +64,8 @@ def test_a_lab_container_with_compose_words_gets_a_hint():
     assert any(m.startswith(f"{FILE}:4: containers.a.image: `image`, `depends_on` are Compose service keys")
                for m in msgs)
     assert f"{FILE}:4: containers.a.image: unknown key 'image'; known keys: host, network_mode, networks, " \
-           "ports, publish_all, expose, links, command, hostname" in msgs
+           "ports, publish_all, expose, links, command, hostname, domainname, extra_hosts, dns, dns_search, " \
+           "dns_options, mac_address, standin" in msgs
 
 
 def test_a_lab_file_with_compose_top_level_keys_gets_a_hint():

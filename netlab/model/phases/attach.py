@@ -14,6 +14,7 @@ from ..ports import PortSpecError, parse_expose
 from ..specs import ContainerSpec, EndpointSpec
 from ..topology import Attachment, Container, Host, Link, Segment, Underlay
 from .attach6 import Addresses6
+from .endpoint_settings import check_duplicate_macs, given_mac, resolved_extra_hosts
 from .publish import PortAllocator
 
 Segments = dict[str, dict[str, Segment]]
@@ -38,6 +39,9 @@ class Addresses:
             self.allocators[key] = AddressAllocator(seg.subnet, seg.ip_range, gateway)
             for a in driver.reserved(self.underlay, list(self.hosts.values())):
                 self.allocators[key].reserve(a)
+            for name, a in seg.aux_addresses:
+                self.allocators[key].reserve(a)
+                self.static[(id(self.allocators[key]), a)] = f"aux address {name!r}"
         return self.allocators[key]
 
     def reserve_static(self, name: str, ep: EndpointSpec, seg: Segment | None) -> None:
@@ -52,8 +56,9 @@ class Addresses:
             self.ctx.err(path, f"{a} is the network or broadcast address of "
                                f"the subnet {seg.subnet} of {net!r}; pick another")
         elif not self.of(seg).reserve(a):
+            holder = self.static.get((id(self.of(seg)), a), "?")
             what = "the gateway" if a == seg.gateway else \
-                f"container {self.static.get((id(self.of(seg)), a), '?')!r}"
+                holder if holder.startswith("aux address") else f"container {holder!r}"
             self.ctx.err(path, f"{a} is already used by {what} on {net!r}; pick another")
         else:
             self.static[(id(self.of(seg)), a)] = name
@@ -73,6 +78,7 @@ def attach(ctx: Context, underlay: Underlay, hosts: Mapping[str, Host], specs: M
     for s in specs.values():
         if s.host is not None:
             containers.append(_container(ctx, hosts, specs, segments, addresses, ports, s))
+    check_duplicate_macs(ctx, specs, containers, segments)
     return containers
 
 
@@ -98,7 +104,8 @@ def _attachments(ctx: Context, s: ContainerSpec, host: Host, segs: dict[str, Seg
             network=ep.network, ifname=f"{prefix}{len(atts)}",
             address=IPv4Interface(f"{a}/{seg.subnet.prefixlen}"),
             gateway=seg.gateway if has_gateway else None,
-            mac=naming.endpoint_mac(host.engine.random_mac, ctx.lab, s.name, ep.network, a),
+            mac=given_mac(ctx, s, ep, host) or naming.endpoint_mac(host.engine.random_mac, ctx.lab, s.name,
+                                                                   ep.network, a),
             host_ifname=naming.host_veth(ctx.lab, s.name, ep.network), device=seg.device,
             mtu=seg.mtu, aliases=ep.aliases, driver=seg.driver), host, has_gateway))
     gwb = segs.get(naming.GWBRIDGE)
@@ -137,7 +144,9 @@ def _container(ctx: Context, hosts: Mapping[str, Host], specs: Mapping[str, Cont
         name=s.name, host=s.host, mode=s.mode, netns=netns_of(ctx.lab, hosts, specs, s.name),
         id=cid, hostname=s.hostname if s.hostname is not None else cid[:12], attachments=tuple(atts),
         gateway_network=gw, shares=s.shares, ports=tuple(bindings), exposed=tuple(exposed),
-        links=tuple(links), command=s.command)
+        links=tuple(links), command=s.command, domainname=s.settings.domainname,
+        extra_hosts=resolved_extra_hosts(s, host, segs), dns=s.settings.dns,
+        dns_search=s.settings.dns_search, dns_options=s.settings.dns_options, standin=s.settings.standin)
 
 
 def gateway_endpoint(atts: list[Attachment], segs: dict[str, Segment]) -> str | None:

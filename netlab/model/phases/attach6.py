@@ -34,6 +34,9 @@ class Addresses6:
         key = (seg.network,) if drivers.DRIVERS[seg.driver].global_scope else (seg.network, seg.host)
         if key not in self.allocators:
             self.allocators[key] = AddressAllocator6(seg.subnet6, seg.ip_range6, seg.gateway6)
+            for name, a in seg.aux_addresses6:
+                self.allocators[key].reserve(a)
+                self.static[(id(self.allocators[key]), a)] = f"aux address {name!r}"
         return self.allocators[key]
 
     def reserve_static(self, name: str, ep: EndpointSpec, seg: Segment | None) -> None:
@@ -51,8 +54,9 @@ class Addresses6:
             self.ctx.err(path, f"{a} is the first address of the IPv6 subnet {sub} of {net!r}, which Docker "
                                "keeps back (the Subnet-Router anycast address); pick another")
         elif not alloc.reserve(a):
+            holder = self.static.get((id(alloc), a), "?")
             what = "the gateway" if a == seg.gateway6 else \
-                f"container {self.static.get((id(alloc), a), '?')!r}"
+                holder if holder.startswith("aux address") else f"container {holder!r}"
             self.ctx.err(path, f"{a} is already used by {what} on {net!r}; pick another")
         else:
             self.static[(id(alloc), a)] = name

@@ -11,6 +11,7 @@ from .. import naming
 from ..context import DOCKER_NAME_RULE, Context, get, listing, mapping
 from ..specs import ContainerSpec, EndpointSpec, NetworkSpec
 from ..topology import Host
+from .settings import endpoint_mac, read_settings
 
 WRITTEN_MODES = ("bridge", "host", "none")      # and container:<name>
 
@@ -55,7 +56,8 @@ def read_containers(ctx: Context, hosts: Mapping[str, Host], networks: Mapping[s
             hostname=spec.get("hostname") if isinstance(spec.get("hostname"), str) else None,
             command=spec.get("command") if isinstance(spec.get("command"), str) else None,
             publish_all=spec.get("publish_all") is True, ports=tuple(listing(spec.get("ports"))),
-            expose=tuple(listing(spec.get("expose"))), links=tuple(listing(spec.get("links"))))
+            expose=tuple(listing(spec.get("expose"))), links=tuple(listing(spec.get("links"))),
+            settings=read_settings(ctx, spec, path, mode))
     check_sharing(ctx, specs)
     check_links(ctx, specs)
     return specs
@@ -130,7 +132,8 @@ def read_endpoints(ctx: Context, networks: Mapping[str, NetworkSpec], spec: dict
         out.append(EndpointSpec(
             network=net, path=npath, address_given="ipv4_address" in ep, ipv4_address=ep.get("ipv4_address"),
             aliases=tuple(x for x in listing(ep.get("aliases")) if isinstance(x, str)),
-            address6_given="ipv6_address" in ep, ipv6_address=ep.get("ipv6_address")))
+            address6_given="ipv6_address" in ep, ipv6_address=ep.get("ipv6_address"),
+            mac=endpoint_mac(ctx, ep.get("mac_address"), f"{npath}.mac_address")))
     return out
 
 

@@ -11,8 +11,10 @@ from ...engine import Engine
 from ..context import Context, listing, mapping
 from ..ipam6 import ULA_SINCE, first_address, subnet_refusal
 from ..topology import Host, Pool6
+from .aux import read_aux
 
 FLAT_V4 = ("subnet", "gateway", "ip_range")
+GATEWAY_MODE6 = "com.docker.network.bridge.gateway_mode_ipv6"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Ipam:
     gateway6: IPv6Address | None = None
     ip_range6: IPv6Network | None = None
     path6: str = ""             # the key path of the IPv6 subnet, for messages
+    aux6: tuple[tuple[str, IPv6Address], ...] = ()
 
 
 def read_ipam(ctx: Context, spec: dict[Any, Any], path: str) -> Ipam:
@@ -53,7 +56,10 @@ def read_ipam(ctx: Context, spec: dict[Any, Any], path: str) -> Ipam:
             v4, v4_path = entry, epath
     if v6 is None:
         return Ipam(v4, v4_path)
-    return Ipam(v4, v4_path, *_addressing6(ctx, spec, *v6, path), path6=f"{v6[1]}.subnet")
+    subnet6, gateway6, ip_range6 = _addressing6(ctx, spec, *v6, path)
+    isolated = mapping(spec.get("driver_opts")).get(GATEWAY_MODE6) == "isolated"
+    return Ipam(v4, v4_path, subnet6, gateway6, ip_range6, path6=f"{v6[1]}.subnet",
+                aux6=read_aux(ctx, v6[0], v6[1], subnet6, gateway6, isolated))
 
 
 def _addressing6(ctx: Context, spec: dict[Any, Any], entry: dict[Any, Any], epath: str,

@@ -13,9 +13,11 @@ from ..context import DOCKER_NAME_RULE, Context, get, listing, mapping
 from ..ipam import first_host
 from ..specs import NetworkSpec
 from ..topology import Host
+from .aux import read_aux
 from .ipv6 import check_pool_needed, read_ipam
 
 BUILTIN_NETWORKS = ("bridge", "host", "none")
+GATEWAY_MODE4 = "com.docker.network.bridge.gateway_mode_ipv4"
 
 
 def read_networks(ctx: Context, hosts: Mapping[str, Host]) -> dict[str, NetworkSpec]:
@@ -33,6 +35,8 @@ def read_networks(ctx: Context, hosts: Mapping[str, Host]) -> dict[str, NetworkS
         driver = _driver(ctx, spec, path)
         ipam = read_ipam(ctx, spec, path)
         subnet, gateway, ip_range = _addressing(ctx, ipam.v4, ipam.v4_path)
+        isolated = mapping(spec.get("driver_opts")).get(GATEWAY_MODE4) == "isolated"
+        aux = read_aux(ctx, ipam.v4, ipam.v4_path, subnet, gateway, isolated) if ipam.v4 is not spec else ()
         listed = listing(spec.get("hosts"))
         for i, h in enumerate(listed):
             if isinstance(h, str) and h not in hosts:
@@ -47,7 +51,7 @@ def read_networks(ctx: Context, hosts: Mapping[str, Host]) -> dict[str, NetworkS
             options=_options(ctx, driver, spec, path, [hosts[h] for h in spans or hosts if h in hosts]),
             hosts=spans or None, enable_ipv6=spec.get("enable_ipv6") is True,
             subnet6=ipam.subnet6, gateway6=ipam.gateway6, ip_range6=ipam.ip_range6,
-            path6=ipam.path6)
+            path6=ipam.path6, aux=aux, aux6=ipam.aux6)
     return out
 
 

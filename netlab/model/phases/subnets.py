@@ -4,7 +4,7 @@ The result is every network's segment on every host it spans."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network
 from typing import Any
 
@@ -164,8 +164,10 @@ class _HostSubnets:
             self.ctx.err(f"networks.{n.name}", f"no free address pool left on host {hname!r}; give it a `subnet`")
             return
         driver = drivers.DRIVERS[n.driver]
-        self.out[n.name] = self.v6.segment(
-            driver.segment(self.ctx.lab, n, self.host, sub, self.swarm.vnis.get(n.name, 0)), n)
+        seg = self.v6.segment(driver.segment(self.ctx.lab, n, self.host, sub, self.swarm.vnis.get(n.name, 0)), n)
+        if n.aux or n.aux6:
+            seg = replace(seg, aux_addresses=n.aux, aux_addresses6=n.aux6 if seg.subnet6 is not None else ())
+        self.out[n.name] = seg
 
     def join_swarm(self, n: NetworkSpec) -> None:
         """The host joins the swarm before its first global-scope network, and joining makes
