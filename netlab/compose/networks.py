@@ -7,7 +7,7 @@ from typing import Any
 from .builder import Builder
 
 DRIVERS = ("bridge", "macvlan", "overlay")
-IPAM_KEYS = ("subnet", "gateway", "ip_range")
+IPAM_KEYS = ("subnet", "gateway", "ip_range", "aux_addresses")
 
 
 def lab_network_name(project: str, key: str, spec: dict[str, Any]) -> str:
@@ -80,8 +80,6 @@ def _ipam(b: Builder, ipam: object, cpath: str, name: str, net: dict[str, Any]) 
     for i, entry in enumerate(config if isinstance(config, list) else []):
         if not isinstance(entry, dict):
             continue
-        if entry.get("aux_addresses"):
-            b.not_modelled("networks: ipam.config.aux_addresses", cpath.split(".", 1)[1])
         picked = {k: entry[k] for k in IPAM_KEYS if k in entry}
         if picked:
             b.at(f"networks.{name}.ipam.config[{len(entries)}]", f"{cpath}.ipam.config[{i}]")

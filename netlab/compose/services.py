@@ -1,5 +1,6 @@
 """Compose services as lab containers: names, replicas, network mode, endpoints with
-Compose's aliases, ports, expose, links, hostname and the lab-only `x-netlab` keys."""
+Compose's aliases and MACs, ports, expose, links (external ones to this lab's containers),
+hostname, domainname, extra hosts, DNS settings, stand-ins and the lab-only `x-netlab` keys."""
 from __future__ import annotations
 
 import shlex
@@ -12,9 +13,10 @@ from .builder import Builder
 MAX_REPLICAS = 256
 # a service's keys that shape its network, read here; everything else is listed as not modelled
 NETWORKING = ("networks", "network_mode", "ports", "expose", "links", "hostname", "container_name",
-              "depends_on", "profiles", "scale", "deploy", "x-netlab", "command")
-# read by Compose for networking, but the lab model does not carry them yet
-NOT_YET = ("extra_hosts", "dns", "dns_search", "dns_opt", "domainname", "mac_address", "external_links")
+              "depends_on", "profiles", "scale", "deploy", "x-netlab", "command", "extra_hosts", "dns",
+              "dns_search", "dns_opt", "domainname", "mac_address", "external_links")
+# a service's resolver settings: Compose key -> lab key; a string stands for a list of one
+RESOLVER_KEYS = {"dns": "dns", "dns_search": "dns_search", "dns_opt": "dns_options"}
 SERVICE_XNETLAB = ("host", "command")
 FIXED_MODES = ("host", "none", "bridge")
 
@@ -78,9 +80,7 @@ def translate_service(b: Builder, project: str, svc: Service, services: dict[str
     path = f"services.{svc.name}"
     spec = svc.spec
     for key in spec:
-        if key in NOT_YET:
-            b.not_modelled(f"services: {key} (not yet)", svc.name)
-        elif key not in NETWORKING and not str(key).startswith("x-"):
+        if key not in NETWORKING and not str(key).startswith("x-"):
             b.not_modelled(f"services: {key}", svc.name)
     mode = _mode(b, svc, services)
     _conflicts(b, svc, mode)
@@ -112,12 +112,16 @@ def translate_service(b: Builder, project: str, svc: Service, services: dict[str
         if links:
             lab["links"] = links
             b.at(f"{lpath}.links", f"{path}.links")
+        _external_links(b, svc, services, lab, lpath)
         setting: object
-        for key, setting in (("hostname", spec.get("hostname")), ("host", extra.get("host")),
-                           ("command", _command(extra.get("command")))):
+        for key, setting in (("hostname", spec.get("hostname")), ("domainname", spec.get("domainname")),
+                             ("host", extra.get("host")), ("command", _command(extra.get("command")))):
             if setting is not None:
                 lab[key] = setting
                 b.at(f"{lpath}.{key}", f"{path}.x-netlab.{key}" if key in SERVICE_XNETLAB else f"{path}.{key}")
+        _resolver(b, svc, mode, lab, lpath)
+        # an image's ports get the agent's stand-in listeners unless a real process serves them
+        lab["standin"] = "command" not in extra
         containers[cname] = lab
 
 
@@ -190,15 +194,33 @@ def _endpoints(b: Builder, svc: Service, cname: str, networks: dict[str, str],
         cpath = f"services.{svc.name}.networks.{key}" if raw is not None else f"services.{svc.name}"
         own = [a for a in listing(cfg.get("aliases")) if isinstance(a, str)]
         ep: dict[str, Any] = {"aliases": list(dict.fromkeys([cname, svc.name, *own]))}
-        for addr in ("ipv4_address", "ipv6_address"):
+        for addr in ("ipv4_address", "ipv6_address", "mac_address"):
             if cfg.get(addr) is not None:
                 ep[addr] = cfg[addr]
-        for key2 in ("mac_address", "link_local_ips", "driver_opts", "interface_name", "gw_priority"):
+        mac = _service_mac(b, svc, key, cfg)
+        if mac is not None:
+            ep["mac_address"] = mac
+            b.at(f"{lpath}.networks.{name}.mac_address", f"services.{svc.name}.mac_address")
+        for key2 in ("link_local_ips", "driver_opts", "interface_name", "gw_priority"):
             if key2 in cfg:
                 b.not_modelled(f"services: networks.{key2}", svc.name)
         out[name] = ep
         b.at(f"{lpath}.networks.{name}", cpath)
     return out
+
+
+def _service_mac(b: Builder, svc: Service, key: str, cfg: dict[str, Any]) -> str | None:
+    """The service's `mac_address` goes on its main network (the first by priority, then
+    key: compose prepareContainerMACAddress for API 1.44+), unless that network sets its own;
+    None when it does not go on network `key`."""
+    mac = svc.spec.get("mac_address")
+    if mac is None or service_networks(svc.spec)[:1] != [key]:
+        return None
+    own = cfg.get("mac_address")
+    if own is not None and own != mac:
+        b.err(f"services.{svc.name}.mac_address", f"the service-level mac_address should have the same "
+                                                  f"value as network {key} (Compose refuses it)")
+    return None if own is not None else str(mac)
 
 
 def _ports(b: Builder, svc: Service, mode: str | None) -> list[str]:
@@ -250,3 +272,43 @@ def _links(b: Builder, project: str, svc: Service, services: dict[str, Service],
                 if link not in out:
                     out.append(link)
     return out
+
+
+def _resolver(b: Builder, svc: Service, mode: str | None, lab: dict[str, Any], lpath: str) -> None:
+    """`extra_hosts`, `dns`, `dns_search` and `dns_opt` as the lab's keys (a string is a list
+    of one, as compose-go reads it). Beside a shared namespace they were refused already."""
+    path = f"services.{svc.name}"
+    if (mode or "").startswith("container:"):
+        return
+    raw = svc.spec.get("extra_hosts")
+    if raw:
+        lab["extra_hosts"] = raw
+        b.at(f"{lpath}.extra_hosts", f"{path}.extra_hosts")
+    for key, lab_key in RESOLVER_KEYS.items():
+        value = svc.spec.get(key)
+        if value:
+            lab[lab_key] = [value] if isinstance(value, str) else value
+            b.at(f"{lpath}.{lab_key}", f"{path}.{key}")
+    if svc.spec.get("mac_address") is not None and mode in ("bridge", "none"):
+        b.note(f"{path}.mac_address: Compose gives a service's MAC address to its main network, and "
+               f"with network_mode: {mode} there is none, so the engine never sees it (Compose 2.40 "
+               "on Docker 25.0+)")
+
+
+def _external_links(b: Builder, svc: Service, services: dict[str, Service], lab: dict[str, Any],
+                    lpath: str) -> None:
+    """compose getLinks: `CONTAINER[:ALIAS]` links to a container made outside the project;
+    in a lab only this lab's containers exist (another service's, by its container name)."""
+    known = {c for s in services.values() for c in s.containers}
+    for i, raw in enumerate(listing(svc.spec.get("external_links"))):
+        target, _, alias = str(raw).partition(":")
+        if target not in known:
+            b.err(f"services.{svc.name}.external_links[{i}]",
+                  f"external link to container {target!r}: netlab can only link containers of this lab "
+                  f"(the containers of its services: {', '.join(sorted(known))})")
+            continue
+        links = lab.setdefault("links", [])
+        link = f"{target}:{alias or target}"
+        if link not in links:
+            links.append(link)
+            b.at(f"{lpath}.links[{len(links) - 1}]", f"services.{svc.name}.external_links[{i}]")
