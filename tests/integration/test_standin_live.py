@@ -6,7 +6,6 @@ follow the lab file on reload, leave a port the container's own command holds al
 `down` leaves nothing."""
 from __future__ import annotations
 
-import functools
 import os
 import signal
 import time
@@ -25,24 +24,9 @@ networks:
     enable_ipv6: true
     ipam: {{config: [{{subnet: 172.30.0.0/24}}, {{subnet: "2001:db8:30::/64"}}]}}
 containers:
-  db: {{expose: [{expose}], ports: ["8080:80"], networks: [app]}}
+  db: {{expose: [{expose}], ports: ["8080:80"], networks: [app], standin: true}}
   client: {{networks: [app]}}
 """
-
-
-@pytest.fixture
-def standins(monkeypatch):
-    """Every container the loader makes has `standin` set (the lab-file key is the loader's),
-    in this process: `up`, the snapshot a trace reads, the prediction."""
-    flag_every_container(monkeypatch)
-
-
-def flag_every_container(monkeypatch) -> None:
-    import importlib
-
-    from netlab.model.topology import Container
-    attach = importlib.import_module("netlab.model.phases.attach")     # the package re-exports a function
-    monkeypatch.setattr(attach, "Container", functools.partial(Container, standin=True))
 
 
 def answer(ns: str, address: str, port: int) -> bytes | None:
@@ -78,7 +62,7 @@ def ports(lab: str) -> dict[str, str]:
     return control.status(lab)["standin_ports"]["db"]["ports"]
 
 
-def test_stand_ins_answer_trace_and_come_back(standins, make_lab, tmp_path):
+def test_stand_ins_answer_trace_and_come_back(make_lab):
     from netlab.agent import control
     from netlab.app.lifecycle import drift, snapshot_topology, up
     from netlab.app.tracing import live_trace
@@ -138,11 +122,12 @@ hosts:
 containers:
   db:
     expose: [9000, 9001]
+    standin: {standin}
     command: "{python} -c \\"import socket; s=socket.socket(); s.bind(('0.0.0.0', 9000)); s.listen(); [c.sendall(b'own') or c.close() for c, _ in iter(s.accept, None)]\\""
 """
 
 
-def test_a_port_the_containers_command_holds_is_reported_not_fought_over(make_lab, monkeypatch):
+def test_a_port_the_containers_command_holds_is_reported_not_fought_over(make_lab):
     """The command listens first (no stand-ins yet); then the stand-ins come: 9000/tcp is
     reported taken over IPv4 (the command bound 0.0.0.0 alone), 9001 listens, the agent lives on."""
     import sys
@@ -152,12 +137,13 @@ def test_a_port_the_containers_command_holds_is_reported_not_fought_over(make_la
     from netlab.app.verify import agent_notes, agent_problems
     from netlab.kernel.probe import tcp_connect
     lab = "cstown"
-    path, _ = make_lab(OWN.format(python=sys.executable))
+    path, _ = make_lab(OWN.format(python=sys.executable, standin="false"))
     ns = snapshot_topology(lab).container("db").netns
     assert tcp_connect(ns, "127.0.0.1", 9000)     # retried while the command starts
     pid = control.pid(lab)
 
-    flag_every_container(monkeypatch)
+    with open(path, "w") as f:
+        f.write(OWN.format(python=sys.executable, standin="true"))
     up(path, say=lambda m: None)
     assert control.pid(lab) == pid
     got = ports(lab)

@@ -143,3 +143,32 @@ def test_the_agent_status_tells_listening_taken_and_failed_ports() -> None:
     assert ports["3306/tcp"].startswith("taken (IPv4)")
     assert ports["5432/tcp"].startswith("not listening (IPv6: netns cst-c-db does not exist")
     assert list(st["standin_errors"]) == ["db 5432/tcp"]
+
+
+LAB_KEY = """
+name: csk
+hosts:
+  node1: {address: 10.10.101.105}
+containers:
+  db: {expose: [3306, "53/udp"], standin: true}
+  web: {ports: ["8080:80"]}
+  quiet: {expose: [22], standin: false}
+"""
+
+
+def test_the_lab_file_key_gives_a_container_its_stand_in() -> None:
+    plan = build_plan(load_text(LAB_KEY))
+    assert [(i.container, i.ports) for i in plan.of(Standin)] == [("db", ((53, "udp"), (3306, "tcp")))]
+
+
+def test_a_compose_service_gets_a_stand_in_unless_it_runs_its_own_command() -> None:
+    from compose_files import WORDPRESS_MYSQL, load
+    topo = load(WORDPRESS_MYSQL).topology
+    got = {i.container: i.ports for i in build_plan(topo).of(Standin)}
+    assert got == {"wp-db-1": ((3306, "tcp"),), "wp-wordpress-1": ((80, "tcp"),)}
+    # "can WordPress reach the database on 3306": across the internal backend, answered
+    t = predict_trace(topo, "wp-wordpress-1", "wp-db-1", "tcp", 3306)
+    assert (t.outcome.status, t.outcome.owner, t.outcome.reply) == ("delivered", "wp-db-1", "SA")
+    own = WORDPRESS_MYSQL.replace("  wordpress:\n", "  wordpress:\n    x-netlab: {command: \"sleep infinity\"}\n")
+    got = {i.container: i.ports for i in build_plan(load(own).topology).of(Standin)}
+    assert got == {"wp-db-1": ((3306, "tcp"),)}
