@@ -284,12 +284,18 @@ def verify(lab):
         e = o.expectation
         to = o.target if e.target == o.target.split(":")[0] else f"{e.target} ({o.target})"
         seen = f"- ({o.missing} is missing)" if o.missing else "ok" if o.seen else "blocked"
+        if o.resolution is not None:        # `name: true`: resolving, then reaching, each told
+            to = f"{e.target} (by name: {o.target or 'no answer'})"
+            seen = seen if o.resolution.resolved else f"no name ({o.resolution.status})"
         rows.append((e.source, to, e.proto, "ok" if e.ok else "blocked", seen, "pass" if o.ok else "FAIL"))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows if outcomes else []:
         click.echo(" ".join(f"{cell:{w}}" for cell, w in zip(r, widths)) + " " + r[5])
     for p in problems:
         click.echo(f"problem: {p}")
+    for o in outcomes:
+        if o.resolution is not None and not o.resolution.resolved:
+            click.echo(f"name: {o.resolution.detail}")
     for n in agent_notes(topo):
         click.echo(f"note: {n}")
     bad = sum(not o.ok for o in outcomes)
@@ -315,14 +321,16 @@ FAMILY = click.option("-6", "family", flag_value=6, default=None,
 @click.option("--predict", is_flag=True, help="walk the plan only: no root, no probe (FILE or LAB)")
 @click.option("--pcap", default=None, metavar="FILE", help="every captured copy, one pcapng interface per hop")
 @click.option("--all-rules", is_flag=True, help="show the chain policies that accepted, too")
+@click.option("--name", "by_name", is_flag=True,
+              help="resolve DST as SRC would (/etc/hosts, then its nameserver) and trace to the answer")
 @FAMILY
-def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules, family):
+def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules, by_name, family):
     """Follow one probe from SRC (a container, a host, `outside`) to DST (a container, an
     address, a name, HOST:PORT, [IPv6]:PORT): hops, rules, NAT, outcome; live beside the
     prediction."""
     from .app.tracing import for_target
     from .trace.report import render
-    t = for_target(target, src, dst, proto, port, predict, pcap, family)
+    t = for_target(target, src, dst, proto, port, predict, pcap, family, by_name)
     click.echo(json.dumps(t.to_dict(), indent=1) if as_json else render(t, all_rules), nl=as_json)
 
 

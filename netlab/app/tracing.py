@@ -12,9 +12,11 @@ __all__ = ["for_target", "live_trace"]
 
 
 def live_trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | None = None,
-               pcap: str | None = None, timeout: float | None = None, family: int | None = None) -> Trace:
+               pcap: str | None = None, timeout: float | None = None, family: int | None = None,
+               by_name: bool = False) -> Trace:
     """Inject one probe in the live lab LAB and report what happened, beside the prediction;
-    `family` 6 traces to a name's IPv6 address (an IPv6 DST needs none)."""
+    `family` 6 traces to a name's IPv6 address (an IPv6 DST needs none); `by_name`: DST is
+    resolved from SRC for real first (no probe when it does not resolve)."""
     from ..trace import session
     session.check_can_trace(pcap)       # root first: before the lab's state is read
     st = state.load(lab)
@@ -22,11 +24,12 @@ def live_trace(lab: str, src: str, dst: str, proto: str | None = None, port: int
         raise state.not_up(lab)
     return session.trace(state.snapshot_topology(lab), st.plan, st.firewall, src, dst, proto=proto,
                          port=port, pcap=pcap, timeout=session.TIMEOUT if timeout is None else timeout,
-                         family=family)
+                         family=family, by_name=by_name)
 
 
 def for_target(target: str, src: str, dst: str, proto: str | None = None, port: int | None = None,
-               predict: bool = False, pcap: str | None = None, family: int | None = None) -> Trace:
+               predict: bool = False, pcap: str | None = None, family: int | None = None,
+               by_name: bool = False) -> Trace:
     """TARGET as the CLI takes it. With `predict`: a FILE (no root) or a LAB's snapshot,
     walked from the plan. Without: the live LAB (or the lab a FILE names) is traced."""
     from ..trace.predict import predict_trace
@@ -36,8 +39,8 @@ def for_target(target: str, src: str, dst: str, proto: str | None = None, port: 
             raise TraceError("--pcap needs a live trace: a prediction captures nothing")
         if os.path.isfile(target):       # a lab file or a Compose file
             return predict_trace(compose_labs.load(target).topology, src, dst, proto=proto, port=port,
-                                 family=family)
+                                 family=family, by_name=by_name)
         return predict_trace(state.snapshot_topology(compose_labs.lab_of(target)), src, dst, proto=proto,
-                             port=port, family=family)
+                             port=port, family=family, by_name=by_name)
     target = compose_labs.load(target).topology.name if os.path.isfile(target) else compose_labs.lab_of(target)
-    return live_trace(target, src, dst, proto=proto, port=port, pcap=pcap, family=family)
+    return live_trace(target, src, dst, proto=proto, port=port, pcap=pcap, family=family, by_name=by_name)

@@ -9,6 +9,8 @@ from ..errors import LabError
 from ..kernel import netns, probe
 from ..model.targets import address, endpoint
 from ..model.topology import Expectation, Topology
+from ..trace.model import Resolution
+from ..trace.resolve_live import observe_resolution
 from . import state
 from .dnscheck import dns_problems
 from .standins import standin_notes, standin_problems
@@ -17,20 +19,43 @@ from .standins import standin_notes, standin_problems
 @dataclass(frozen=True)
 class Outcome:
     expectation: Expectation
-    target: str                 # address[:port] probed
+    target: str                 # address[:port] probed ("" when a name did not resolve)
     seen: bool
     missing: str | None = None  # the source's namespace, when it is gone (not probed)
+    # `name: true`: the name resolved from the source, for real, before any probe
+    resolution: Resolution | None = None
 
     @property
     def ok(self) -> bool:
         return self.missing is None and self.seen == self.expectation.ok
 
+    @property
+    def resolved(self) -> bool | None:
+        """Whether the name resolved (None: not asked by name)."""
+        return None if self.resolution is None else self.resolution.resolved
+
+
+def _resolved(topo: Topology, e: Expectation) -> Resolution | None:
+    """The name of a `name: true` expectation, resolved as its source would (no files of
+    its own, as `outside`: the lab's view)."""
+    if not e.name:
+        return None
+    src = endpoint(topo, e.source)
+    if not netns.exists(src.netns):
+        return None
+    return observe_resolution(topo, src.netns, e.source, e.target, 4)
+
 
 def check(topo: Topology) -> list[Outcome]:
     probes, targets = [], []
-    for e in topo.expect:
+    names = [_resolved(topo, e) for e in topo.expect]
+    for e, name in zip(topo.expect, names):
         src = endpoint(topo, e.source)
-        dst = str(address(topo, e.source, e.target))
+        if name is not None and not name.resolved:
+            probes.append(None)         # a name that does not resolve: nothing is sent
+            targets.append("")
+            continue
+        dst = name.addresses[0] if name is not None else str(address(topo, e.source, e.target))
         if e.proto == "tcp":
             probes.append((probe.tcp_connect, src.netns, dst, e.port))
             targets.append(f"{dst}:{e.port}")
@@ -40,10 +65,17 @@ def check(topo: Topology) -> list[Outcome]:
         else:
             raise LabError(f"expect line {e.line}: verify can check icmp and tcp, not {e.proto}")
     # a namespace deleted behind netlab's back is drift (reported as such), not a probe error
-    runnable = [i for i, p in enumerate(probes) if netns.exists(p[1])]
+    runnable = [i for i, p in enumerate(probes) if p is not None and netns.exists(p[1])]
     seen = dict(zip(runnable, probe.run_all([probes[i] for i in runnable])))
-    return [Outcome(e, t, seen.get(i, False), None if i in seen else probes[i][1])
+    return [Outcome(e, t, seen.get(i, False), _missing(topo, e, probes[i], i in seen), names[i])
             for i, (e, t) in enumerate(zip(topo.expect, targets))]
+
+
+def _missing(topo: Topology, e: Expectation, sent: tuple | None, probed: bool) -> str | None:
+    if probed:
+        return None
+    where = endpoint(topo, e.source).netns
+    return None if sent is None and netns.exists(where) else where
 
 
 def agent_problems(topo: Topology) -> list[str]:

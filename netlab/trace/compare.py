@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-from .model import REPLY, REQUEST, Difference, Hop, PacketView, RuleHit, Trace
+from .model import REPLY, REQUEST, Difference, Hop, PacketView, Resolution, RuleHit, Trace
 
 PACKET_FIELDS = ("src", "dst", "proto", "sport", "dport", "ttl", "icmp_type", "vni")
 
@@ -23,6 +23,7 @@ def compare(predicted: Trace, observed: Trace, rules: bool = True) -> list[Diffe
         if rules:
             out += _rules(leg, [r for r in predicted.rules if r.leg == leg and comparable(r)],
                           [r for r in observed.rules if r.leg == leg and comparable(r)])
+    out += _resolution(predicted.resolution, observed.resolution)
     out += _nat(predicted, observed)
     out += _outcome(predicted, observed)
     return out
@@ -112,3 +113,24 @@ def _outcome(predicted: Trace, observed: Trace) -> list[Difference]:
     elif p.reply_status != o.reply_status:
         out.append(Difference("outcome", REPLY, f"reply {p.reply_status}", f"reply {o.reply_status}"))
     return out
+
+
+def resolution_text(r: Resolution) -> str:
+    if r.resolved:
+        server = f" from {r.queries[-1].server}" if r.via == "dns" and r.queries else ""
+        return f"{r.name} {r.qtype} -> {', '.join(r.addresses)} ({r.via}{server})"
+    return f"{r.name} {r.qtype}: {r.status}"
+
+
+def same_resolution(p: Resolution, o: Resolution) -> bool:
+    """Status, where the answer came from (/etc/hosts or which nameserver) and the addresses
+    as a set: the embedded DNS answers a name's addresses in a random order."""
+    def server(r: Resolution) -> str | None:
+        return r.queries[-1].server if r.via == "dns" and r.queries else None
+    return (p.status, p.via, server(p), set(p.addresses)) == (o.status, o.via, server(o), set(o.addresses))
+
+
+def _resolution(p: Resolution | None, o: Resolution | None) -> list[Difference]:
+    if p is None or o is None or same_resolution(p, o):
+        return []       # a trace in the lab's own view resolves nothing live: nothing to compare
+    return [Difference("resolution", None, resolution_text(p), resolution_text(o))]

@@ -24,8 +24,11 @@ REQUEST, REPLY = "request", "reply"                 # legs
 IN, OUT = "in", "out"                               # hop directions, seen from the interface
 OBSERVED, PREDICTED, INFERRED = "observed", "predicted", "inferred"
 
-# Outcome.status
-DELIVERED, DROPPED, NO_PATH, LOST = "delivered", "dropped", "no-path", "lost"
+# Outcome.status; UNRESOLVED: DST, a name, does not resolve from SRC, and no probe is sent
+DELIVERED, DROPPED, NO_PATH, LOST, UNRESOLVED = "delivered", "dropped", "no-path", "lost", "unresolved"
+# Resolution.status (and Outcome.reason of an unresolved name)
+RESOLVED = "resolved"
+RESOLUTION_FAILURES = ("nxdomain", "no-address", "servfail", "refused", "timeout")
 # Outcome.reason
 REASONS = ("rule", "policy", "isolation", "no-route", "no-neighbour", "forwarding-disabled",
            "macvlan-host-isolation", "unreachable", "unknown")
@@ -252,6 +255,45 @@ class Outcome(_Data):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DnsQuery(_Data):
+    """One question SRC's resolver library put to a nameserver, and the answer."""
+
+    qname: str                      # as sent: the name, or the name with a search domain
+    qtype: str                      # A | AAAA
+    server: str                     # the nameserver of SRC's resolv.conf that was asked
+    rcode: str                      # NOERROR | NXDOMAIN | SERVFAIL | REFUSED | timeout (no reply)
+    addresses: tuple[str, ...] = ()
+    answered_by: str = ""           # who had the answer, in the lab's words (predicted)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resolution(_Data):
+    """DST, a name, resolved as SRC would before it sends anything: its /etc/hosts first,
+    then each nameserver of its resolv.conf (the embedded DNS at 127.0.0.11 on user
+    networks; on the default bridge the host's, here the lab's stand-in upstream).
+
+    `status`: resolved | nxdomain | no-address (the name exists, with no address of this
+    family) | servfail | refused | timeout. `via`: `hosts` or `dns`, for a resolved name."""
+
+    name: str
+    qtype: str                      # A (IPv4) | AAAA (-6)
+    netns: str                      # where it was resolved: SRC's namespace
+    status: str
+    via: str | None = None
+    addresses: tuple[str, ...] = ()  # in the order given; the probe goes to the first
+    queries: tuple[DnsQuery, ...] = ()
+    detail: str = ""
+    owner: str = ""
+    source: str = OBSERVED
+    evidence: str = ""              # `plan` (predicted); `query` (the files read and questions
+                                    # asked from SRC's namespace)
+
+    @property
+    def resolved(self) -> bool:
+        return self.status == RESOLVED
+
+
+@dataclass(frozen=True, kw_only=True)
 class HostEngine(_Data):
     """A Docker host the packet crosses, and the engine profile whose rules it has."""
 
@@ -295,6 +337,7 @@ class Trace(_Data):
     engines: tuple[HostEngine, ...] = ()    # the hosts the packet crosses, in path order
     predicted: Trace | None = None
     differences: tuple[Difference, ...] = ()
+    resolution: Resolution | None = None    # DST as a name, resolved from SRC (null: an address)
 
     def leg(self, leg: str) -> tuple[Hop, ...]:
         return tuple(h for h in self.hops if h.leg == leg)

@@ -4,16 +4,19 @@ reply the destination would send, back through the conntrack entries the request
 from __future__ import annotations
 
 from dataclasses import replace
+from ipaddress import ip_address
 
 from ..model import load_file
+from ..model.targets import endpoint
 from ..model.topology import Topology
 from ..plan.plan import Plan
 from ..plan.planner import build_plan
 from ..plan.served import Proxy
 from .kdrops import expected_reason
 from .listeners import listens
-from .model import DELIVERED, PREDICTED, REPLY, Outcome, PacketView, Trace, with_port
-from .target import Probe, resolve
+from .model import DELIVERED, PREDICTED, REPLY, UNRESOLVED, Outcome, PacketView, Resolution, Trace, with_port
+from .resolve import predict_resolution
+from .target import Asked, Probe, asked, dst_name, resolve
 from .walk import TTL, End, Walk
 from .wiring import Wiring, engines_on, from_plan
 
@@ -112,11 +115,55 @@ def _outcome(walk: Walk, end: End, reply: str | None, reply_status: str | None) 
 
 
 def predict_trace(file_or_topology: str | Topology, src: str, dst: str, proto: str | None = None,
-                  port: int | None = None, key: int | None = None, family: int | None = None) -> Trace:
+                  port: int | None = None, key: int | None = None, family: int | None = None,
+                  by_name: bool = False) -> Trace:
     """The prediction alone; `key` (echo id or source port) is left unknown unless given;
-    `family` 6 traces to a name's IPv6 address (an IPv6 DST needs none)."""
+    `family` 6 traces to a name's IPv6 address (an IPv6 DST needs none). `by_name`: DST's
+    name is resolved as SRC would, and the probe goes to the answer (none: no probe)."""
     topo = load_file(file_or_topology) if isinstance(file_or_topology, str) else file_or_topology
     plan = build_plan(topo)
     wiring = from_plan(topo, plan)
-    probe = resolve(topo, wiring, src, dst, proto, port, family)
-    return predict_probe(topo, plan, wiring, probe, key)
+    step = name_step(topo, plan, wiring, src, dst, family, by_name)
+    if by_name and step is not None:
+        a = asked(topo, src, dst, proto, port, family)
+        if not step.resolved:
+            return unresolved(topo, wiring, src, a, step)
+        probe = resolve(topo, wiring, src, dst, proto, port, family, dst_ip=ip_address(step.addresses[0]))
+    else:
+        probe = resolve(topo, wiring, src, dst, proto, port, family)
+    return with_resolution(predict_probe(topo, plan, wiring, probe, key), step, probe, by_name)
+
+
+def name_step(topo: Topology, plan: Plan, wiring: Wiring, src: str, dst: str, family: int | None,
+              by_name: bool) -> Resolution | None:
+    """DST's name resolved from SRC as the plan says: any name of a by-name trace; in the
+    lab's own view, a name a container's resolver might know (not a host's or `outside`,
+    which are the lab's names, not DNS names). None for an address."""
+    name = dst_name(dst)
+    if name is None or not by_name and (name == "outside" or any(h.name == name for h in topo.hosts)):
+        return None
+    return predict_resolution(topo, plan, wiring, endpoint(topo, src).netns, src, name, family or 4)
+
+
+def with_resolution(t: Trace, step: Resolution | None, probe: Probe, by_name: bool) -> Trace:
+    """The step on the trace; in the lab's view, a note where SRC itself would not reach
+    the address traced by that name."""
+    if step is None:
+        return t
+    t = replace(t, resolution=step)
+    if by_name or (step.resolved and str(probe.dst_ip) in step.addresses):
+        return t
+    other = "" if not step.resolved else f"; {probe.src} would use {step.addresses[0]}"
+    return replace(t, notes=(f"{step.detail}{other}: traced to {probe.dst_ip}, the address lab {t.lab} "
+                             f"gives it; `--name` traces as {probe.src} would by name",) + t.notes)
+
+
+def unresolved(topo: Topology, wiring: Wiring, src: str, a: Asked, step: Resolution) -> Trace:
+    """A name SRC cannot resolve: an outcome of its own, and no probe."""
+    nowhere = "0.0.0.0" if a.family == 4 else "::"
+    proto = "icmp" if a.proto == "icmp" and a.family == 4 else "icmp6" if a.proto == "icmp" else a.proto
+    outcome = Outcome(status=UNRESOLVED, reason=step.status, netns=a.netns, detail=step.detail + "; no probe sent",
+                      owner=wiring.space(a.netns).owner, source=step.source, evidence=step.evidence)
+    return Trace(lab=topo.name, src=src, dst=a.shown, proto=a.proto, port=a.port,
+                 probe=PacketView(nowhere, nowhere, proto, dport=a.port), outcome=outcome, source=step.source,
+                 resolution=step)

@@ -3,9 +3,21 @@ rules and NAT of each namespace where the packet passes it, the outcome; on a li
 the prediction beside each observed hop, and every difference."""
 from __future__ import annotations
 
-from .compare import hop_text, same_packet
+from .compare import hop_text, same_packet, same_resolution
 from .explain import why
-from .model import DELIVERED, PREDICTED, REPLY, REQUEST, Hop, NatRewrite, NeighbourLookup, Outcome, RuleHit, Trace
+from .model import (
+    DELIVERED,
+    PREDICTED,
+    REPLY,
+    REQUEST,
+    DnsQuery,
+    Hop,
+    NatRewrite,
+    NeighbourLookup,
+    Outcome,
+    RuleHit,
+    Trace,
+)
 
 SAME = "="
 
@@ -15,6 +27,7 @@ def render(t: Trace, all_rules: bool = False) -> str:
     engines = t.engines or (t.predicted.engines if t.predicted else ())
     if engines:
         lines.append(("engine: " if len(engines) == 1 else "engines: ") + ", ".join(e.describe() for e in engines))
+    lines += _resolution(t)
     for leg in (REQUEST, REPLY):
         hops = t.leg(leg)
         if not hops and not any(r.leg == leg for r in t.rules) and not any(n.leg == leg for n in t.neighbours):
@@ -71,6 +84,26 @@ def _leg(t: Trace, leg: str, hops: tuple[Hop, ...], all_rules: bool) -> list[str
                    {(h.netns, h.ifname, h.direction) for h in hops}]
         out += [f"   - predicted, not seen: {hop_text(p)}" for p in missing]
     return out
+
+
+def _resolution(t: Trace) -> list[str]:
+    """Step 0: DST's name, resolved from SRC (each question asked), beside the prediction."""
+    r = t.resolution
+    if r is None:
+        return []
+    p = t.predicted.resolution if t.predicted is not None else None
+    beside = "" if p is None else "  | " + (SAME if same_resolution(p, r) else p.detail)
+    out = ["", f"name: {r.detail}{beside}"]
+    if r.via == "hosts":
+        out.append(f"   0 {r.owner:12.12} /etc/hosts: {r.name} {', '.join(r.addresses)}")
+    out += [f"   0 {r.owner:12.12} {_question(q)}" for q in r.queries]
+    return out
+
+
+def _question(q: DnsQuery) -> str:
+    answer = " ".join(q.addresses) if q.addresses else ""
+    who = f"  ({q.answered_by})" if q.answered_by else ""
+    return f"dns {q.qtype} {q.qname}? to {q.server}: {q.rcode} {answer}".rstrip() + who
 
 
 def _asked(n: NeighbourLookup) -> str:

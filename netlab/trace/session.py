@@ -27,7 +27,8 @@ from .correlate import correlate
 from .evidence import ARP_REPLY, ARP_REQUEST, Evidence, Frame, Snapshot, is_ip, neighbour_request
 from .model import DELIVERED, REPLY, REQUEST, Trace
 from .nft_model import NftRuleset
-from .predict import predict_probe
+from .predict import predict_probe, with_resolution
+from .resolve_live import first_resolve
 from .signature import Signature
 from .target import Probe, TraceError, resolve
 from .wiring import Wiring, from_plan
@@ -61,15 +62,21 @@ def check_can_trace(pcap: str | None = None) -> None:
 
 def trace(topo: Topology, plan: Plan, flavour: str, src: str, dst: str, proto: str | None = None,
           port: int | None = None, pcap: str | None = None, timeout: float = TIMEOUT,
-          family: int | None = None) -> Trace:
+          family: int | None = None, by_name: bool = False) -> Trace:
     """Trace one probe from SRC to DST in the live lab built from TOPO and PLAN (with the
     iptables backend FLAVOUR); the prediction rides along. The app layer reads these from
-    the lab's state (netlab.app.tracing.live_trace)."""
+    the lab's state (netlab.app.tracing.live_trace). `by_name`: DST's name is first
+    resolved from SRC's namespace for real, and the probe goes to the answer; a name that
+    does not resolve is the outcome, and nothing is sent."""
     check_can_trace(pcap)
     wiring = from_plan(topo, plan)
-    probe = resolve(topo, wiring, src, dst, proto, port, family)
+    named = first_resolve(topo, plan, wiring, src, dst, (proto, port, family), by_name)
+    if named.unresolved is not None:
+        return named.unresolved
+    probe = resolve(topo, wiring, src, dst, proto, port, family, dst_ip=named.address)
     sig = Signature.fresh(probe.proto, probe.family)
-    predicted = predict_probe(topo, plan, wiring, probe, sig.key, sig.ip_id)
+    predicted = with_resolution(predict_probe(topo, plan, wiring, probe, sig.key, sig.ip_id), named.step, probe,
+                                by_name)
     session = Session(wiring, probe, sig, flavour, predicted)
     try:
         evidence = session.run(timeout)
@@ -78,7 +85,7 @@ def trace(topo: Topology, plan: Plan, flavour: str, src: str, dst: str, proto: s
             session.removed()
         raise
     try:
-        return _observed(evidence, wiring, predicted, flavour, pcap)
+        return named.on(_observed(evidence, wiring, predicted, flavour, pcap), flavour)
     finally:
         session.removed()
 

@@ -32,9 +32,26 @@ class Probe:
     family: int = 4                 # 4 or 6: the address family of dst_ip
 
 
-def resolve(topo: Topology, wiring: Wiring, src: str, dst: str, proto: str | None = None,
-            port: int | None = None, family: int | None = None) -> Probe:
-    """`family` 6 (`-6`) traces to a name's IPv6 address; an IPv6 address as DST implies it."""
+def dst_name(dst: str) -> str | None:
+    """DST's host part when it is a name (not an address): what a by-name trace resolves."""
+    host, _ = _split(dst)
+    return None if _literal(host) is not None else host
+
+
+@dataclass(frozen=True)
+class Asked:
+    """SRC and DST as typed, checked: the probe's protocol, port and family, DST's host part."""
+
+    netns: str
+    host: str
+    shown: str                      # DST as the trace names it: `web`, `web:80`, `[2001:db8::2]:80`
+    proto: str
+    port: int | None
+    family: int
+
+
+def asked(topo: Topology, src: str, dst: str, proto: str | None = None, port: int | None = None,
+          family: int | None = None) -> Asked:
     if proto is not None and proto not in PROTOS:
         raise TraceError(f"--proto must be one of {', '.join(PROTOS)}, not {proto!r}")
     if family is not None and family not in FAMILIES:
@@ -52,21 +69,29 @@ def resolve(topo: Topology, wiring: Wiring, src: str, dst: str, proto: str | Non
         if family is not None and family != literal.version:
             raise TraceError(f"{host} is an IPv{literal.version} address but -{family} asks for IPv{family}")
         family = literal.version
-    family = family or 4
     proto = proto or ("tcp" if port is not None else "icmp")
     if proto == "icmp" and port is not None:
         raise TraceError("icmp has no ports: use --proto tcp or udp with a port")
     if proto != "icmp" and port is None:
         raise TraceError(f"{proto} needs a destination port: --port N or HOST:PORT")
-    dst_ip = _address(topo, src, host, where.netns, family)
-    _traceable(dst_ip)
-    found = wiring.space(where.netns).route(dst_ip)
-    holders = wiring.holders(dst_ip)
     shown = host if named_port is None else (f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
-    return Probe(src=src, dst=shown, proto=proto, netns=where.netns,
-                 owner=wiring.space(where.netns).owner, dst_ip=dst_ip, dport=port,
+    return Asked(where.netns, host, shown, proto, port, family or 4)
+
+
+def resolve(topo: Topology, wiring: Wiring, src: str, dst: str, proto: str | None = None,
+            port: int | None = None, family: int | None = None, dst_ip: IP | None = None) -> Probe:
+    """`family` 6 (`-6`) traces to a name's IPv6 address; an IPv6 address as DST implies it.
+    `dst_ip`: the address DST's name resolved to from SRC (a by-name trace), instead of the
+    one the lab's own view gives it."""
+    a = asked(topo, src, dst, proto, port, family)
+    dst_ip = dst_ip if dst_ip is not None else _address(topo, src, a.host, a.netns, a.family)
+    _traceable(dst_ip)
+    found = wiring.space(a.netns).route(dst_ip)
+    holders = wiring.holders(dst_ip)
+    return Probe(src=src, dst=a.shown, proto=a.proto, netns=a.netns,
+                 owner=wiring.space(a.netns).owner, dst_ip=dst_ip, dport=a.port,
                  src_ip=found.src if found.kind != "unreachable" else None,
-                 dst_netns=holders[0][0] if len(holders) == 1 else None, family=family)
+                 dst_netns=holders[0][0] if len(holders) == 1 else None, family=a.family)
 
 
 def _split(dst: str) -> tuple[str, int | None]:

@@ -18,9 +18,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "netlab"
 TRACE_PURE = tuple(f"netlab.trace.{m}" for m in (
     "walk", "predict", "correlate", "compare", "model", "report", "iptables", "wiring", "target",
     "signature", "listeners", "evidence", "nat", "outcome", "hooks", "nft_model", "nft_eval", "explain",
-    "lookups", "pcap_story", "kdrops"))
+    "lookups", "pcap_story", "kdrops", "resolve"))
 TRACE_LIVE = tuple(f"netlab.trace.{m}" for m in ("session", "capture", "nftrace", "conntrack", "counters",
-                                                "nfnetlink"))
+                                                "nfnetlink", "resolve_live"))
 SHELL = ("netlab.kernel", "netlab.app", "netlab.cli", "netlab.agent")
 
 # (who, what it must not import, why)
@@ -47,6 +47,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("netlab/trace/capture.py", "ctypes"): "bind() of its AF_PACKET socket to every interface through libc "
                                            "(Python's socket API needs a name): a socket, no namespace code",
     ("netlab/agent/commands.py", "ctypes"): "prctl(PR_SET_PDEATHSIG) for the containers' commands",
+    ("netlab/trace/resolve.py", "netlab.agent.names"): "the embedded DNS's name lookup, pure (over the plan's "
+                                                       "name tables): the prediction asks the very function the "
+                                                       "agent answers with, so the two cannot drift",
     ("netlab/trace/__init__.py", "netlab.app.tracing"): "`from netlab.trace import trace`, the documented entry "
                                                         "point, hands a lab's name to the app layer, which reads "
                                                         "its state",
