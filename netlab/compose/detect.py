@@ -15,7 +15,8 @@ COMPOSE_SERVICE_WORDS = ("image", "build", "container_name", "depends_on", "envi
 
 
 def is_compose(data: object) -> bool:
-    return isinstance(data, dict) and "services" in data
+    """`include:` alone makes a Compose file too: one that only gathers others."""
+    return isinstance(data, dict) and ("services" in data or "include" in data)
 
 
 def neither(src: Source) -> Diagnostic | None:

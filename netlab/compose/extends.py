@@ -13,6 +13,7 @@ from ..model.context import mapping
 from ..model.source import Source, parse_file
 from .interpolate import interpolate
 from .merge import MergedSource, Merger, as_merged
+from .reset import TAGS, clear, strip
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -20,16 +21,18 @@ def _under(path: str, prefix: str) -> bool:
 
 
 class _Extends:
-    def __init__(self, env: Mapping[str, str], diags: list[Diagnostic]):
+    def __init__(self, env: Mapping[str, str], diags: list[Diagnostic], tagged: dict[str, list[str]]):
         self.env, self.diags = env, diags
         self.files: dict[str, MergedSource | None] = {}
+        self.tagged = tagged        # file -> its `!reset`/`!override` paths
 
     def other(self, where: MergedSource, name: str, file: str) -> MergedSource | None:
         path = os.path.join(os.path.dirname(os.path.abspath(where.file)), file)
         if path not in self.files:
             self.files[path] = None
             try:
-                done, wrong, _ = interpolate(parse_file(path), self.env)
+                read, self.tagged[path] = strip(parse_file(path, TAGS))
+                done, wrong, _ = interpolate(read, self.env)
                 self.diags.extend(wrong)
                 self.files[path] = as_merged(done)
             except TopologyError as e:
@@ -59,8 +62,9 @@ class _Extends:
             self.diags.append(src.diag(where, f"cannot extend service {name!r}: service {ref!r} not found"
                                               + (f" in {file}" if file else "")))
             return svc
-        base = self.resolve(base_src, ref, chain + ((src.file, name),))
-        return self.merge(src, name, services, copy.deepcopy(base), base_src, ref)
+        base = copy.deepcopy(self.resolve(base_src, ref, chain + ((src.file, name),)))
+        clear(base, self.tagged.get(src.file, []), f"services.{name}")    # `!reset` on an inherited key
+        return self.merge(src, name, services, base, base_src, ref)
 
     def merge(self, src: MergedSource, name: str, services: dict[str, Any], base: Any,
               base_src: MergedSource, ref: str) -> Any:
@@ -76,15 +80,17 @@ class _Extends:
         return merged
 
 
-def apply_extends(src: Source, env: Mapping[str, str]) -> tuple[Source, list[Diagnostic]]:
-    """`src` with every service's `extends` applied; unchanged when none has one."""
+def apply_extends(src: Source, env: Mapping[str, str], tagged: list[str] | None = None
+                  ) -> tuple[Source, list[Diagnostic]]:
+    """`src` with every service's `extends` applied; unchanged when none has one. `tagged`:
+    the key paths `src` marks `!reset` or `!override` (reset.strip), cleared from the bases."""
     services = mapping(mapping(src.data).get("services"))
     if not any(isinstance(v, dict) and "extends" in v for v in services.values()):
         return src, []
     merged = as_merged(src)
     merged.data = copy.deepcopy(src.data)
     diags: list[Diagnostic] = []
-    job = _Extends(env, diags)
+    job = _Extends(env, diags, {src.file: tagged or []})
     for name in list(mapping(mapping(merged.data).get("services"))):
         job.resolve(merged, name, ())
     return merged, diags

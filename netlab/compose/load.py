@@ -9,16 +9,16 @@ from dataclasses import dataclass
 
 import yaml
 
-from ..errors import Diagnostic, TopologyError
+from ..errors import TopologyError
 from ..model.resolve import resolve
 from ..model.source import Source, parse_file
 from ..model.topology import Topology
 from .builder import Builder, ComposeSource
 from .detect import is_compose, lab_hints, mixed, neither
-from .extends import apply_extends
-from .interpolate import interpolate, project_env
-from .merge import merge_sources
+from .interpolate import project_env
+from .layers import read_files
 from .project import ProjectNameError, kernel_prefix, project_name
+from .reset import TAGS
 from .translate import translate
 from .validate import check_compose_schema
 
@@ -40,10 +40,10 @@ def load_path(path: str, engine: str | None = None, project: str | None = None,
               taken: Callable[[str, str], bool] = lambda prefix, project: False,
               more: tuple[str, ...] = ()) -> Loaded:
     """`more`: Compose files merged over the first, in order (`-f A -f B`, an override file)."""
-    src = parse_file(path)
+    src = parse_file(path, TAGS)
     if not more:
         return load_source(src, engine, project, env, profiles, taken)
-    others = [parse_file(p) for p in more]
+    others = [parse_file(p, TAGS) for p in more]
     for s in [src, *others]:
         if not is_compose(s.data):
             raise TopologyError(s.problems + [s.diag("", "only Compose files (with `services:`) can be given "
@@ -62,6 +62,10 @@ def load_source(src: Source, engine: str | None = None, project: str | None = No
     other = neither(src)
     if other is not None:
         raise TopologyError(src.problems + [other])
+    if src.tags:
+        raise TopologyError(src.problems + [src.diag(p, f"{tag} is a Compose override file's tag; a lab file "
+                                                        "has no files merged under it: remove the tag")
+                                            for p, tag in src.tags.items()])
     try:
         return Loaded(resolve(src, engine))
     except TopologyError as e:
@@ -75,17 +79,7 @@ def load_compose(src: Source, engine: str | None = None, project: str | None = N
     """`others`: later Compose files merged over `src`, each interpolated first (compose-go)."""
     env = project_env(src.file, os.environ if env is None else env)
     files = [src.file, *(o.file for o in others or [])]
-    bad: list[Diagnostic] = []
-    unset: list[str] = []
-    read = []
-    for one in [src, *(others or [])]:
-        done, wrong, missing = interpolate(one, env)
-        done, inherited = apply_extends(done, env) if not wrong else (done, [])
-        read.append(done)
-        bad += wrong + inherited
-        unset += [m for m in missing if m not in unset]
-    src, clash = merge_sources(read) if len(read) > 1 else (read[0], [])
-    bad += clash
+    src, bad, unset = read_files([src, *(others or [])], env, os.path.dirname(os.path.abspath(files[0])))
     both = mixed(src)
     diags = src.problems + bad + (check_compose_schema(src) if not bad else []) + ([both] if both else [])
     if diags:       # nothing is read from a file that breaks the specification

@@ -44,13 +44,13 @@ class MergedSource(Source):
 
 def merge_sources(sources: list[Source]) -> tuple[MergedSource, list[Diagnostic]]:
     """The first file's project directory and name; later files override it in order."""
-    first = sources[0]
+    first = as_merged(sources[0])
     merged = MergedSource(first.file, first.data, dict(first.lines), list(first.problems),
-                          origin={p: (first.file, n) for p, n in first.lines.items()})
+                          origin=dict(first.origin))
     diags: list[Diagnostic] = []
     for src in sources[1:]:
         merged.problems += src.problems
-        job = Merger(merged, {p: (src.file, n) for p, n in src.lines.items()}, diags, src)
+        job = Merger(merged, as_merged(src).origin, diags, src)
         merged.data = job.value(merged.data, src.data, "")
     return merged, diags
 

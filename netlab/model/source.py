@@ -5,6 +5,7 @@ The composer gives nodes with marks; converting them ourselves lets us bound the
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ class Source:
     data: object
     lines: dict[str, int] = field(default_factory=dict)
     problems: list[Diagnostic] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)     # key path -> a tag the reader was asked to keep
 
     def line(self, path: str) -> int:
         """Line of `path`, or of its nearest ancestor that has one."""
@@ -142,8 +144,8 @@ IMPLICIT = {f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "null", "
 
 
 class _Converter:
-    def __init__(self, src: Source, root: yaml.Node):
-        self.src = src
+    def __init__(self, src: Source, root: yaml.Node, tags: Collection[str] = ()):
+        self.src, self.tags = src, tags
         self.count = 0
         self.limit = min(MAX_NODES, max(ALIAS_FLOOR, ALIAS_RATIO * _distinct(root)))
         self.loader = yaml.SafeLoader("")
@@ -160,6 +162,9 @@ class _Converter:
             raise _Abort(_top(path), f"nested deeper than {MAX_DEPTH} levels; a lab file needs only a few",
                          node.start_mark.line + 1)
         self.src.lines.setdefault(path, node.start_mark.line + 1)
+        if node.tag in self.tags:      # noted by path, the value read as if untagged
+            self.src.tags[path] = node.tag
+            node = _untagged(node)
         if not isinstance(node, yaml.ScalarNode) and node.tag not in COLLECTIONS:
             self.bad_tag(node, path)    # `!!python/object/apply:os.system [id]` and the like
         if isinstance(node, yaml.MappingNode):
@@ -224,6 +229,16 @@ class _Converter:
         return own + merged
 
 
+def _untagged(node: yaml.Node) -> yaml.Node:
+    if isinstance(node, yaml.MappingNode):
+        return yaml.MappingNode("tag:yaml.org,2002:map", node.value, node.start_mark, node.end_mark)
+    if isinstance(node, yaml.SequenceNode):
+        return yaml.SequenceNode("tag:yaml.org,2002:seq", node.value, node.start_mark, node.end_mark)
+    assert isinstance(node, yaml.ScalarNode)
+    tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, node.value, (node.style is None, False))
+    return yaml.ScalarNode(tag, node.value, node.start_mark, node.end_mark, node.style)
+
+
 def _distinct(root: yaml.Node) -> int:
     """Nodes written in the document, each alias counted once: the size before expansion."""
     seen, todo = set(), [root]
@@ -251,8 +266,9 @@ class _Abort(Exception):
         self.path, self.message, self.at = path, message, line
 
 
-def parse_text(text: str | bytes, file: str = "<string>") -> Source:
-    """Parse one YAML document; raise TopologyError with a located message on any failure."""
+def parse_text(text: str | bytes, file: str = "<string>", tags: Collection[str] = ()) -> Source:
+    """Parse one YAML document; raise TopologyError with a located message on any failure.
+    `tags`: local tags (Compose's `!reset`) kept in Source.tags instead of reported."""
     src = Source(file, None)
     if len(text) > MAX_BYTES:
         raise TopologyError([Diagnostic(file, 1, "", f"the file is larger than {MAX_BYTES >> 20} MiB; "
@@ -294,7 +310,7 @@ def parse_text(text: str | bytes, file: str = "<string>") -> Source:
     if node is None:
         raise TopologyError([Diagnostic(file, 1, "", "the file is empty; a lab needs at least "
                                                      "`name:` (for example `name: demo`)")])
-    conv = _Converter(src, node)
+    conv = _Converter(src, node, tags)
     try:
         src.data = conv.convert(node, "", 0)
     except _Abort as e:
@@ -327,10 +343,10 @@ def _syntax(e: yaml.MarkedYAMLError) -> str:
     return f"YAML syntax: {problem}{hint}"
 
 
-def parse_file(path: str) -> Source:
+def parse_file(path: str, tags: Collection[str] = ()) -> Source:
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_BYTES + 1)
     except OSError as e:
         raise TopologyError([Diagnostic(path, 0, "", f"cannot read the file: {e.strerror}")]) from None
-    return parse_text(raw, path)
+    return parse_text(raw, path, tags)
