@@ -8,6 +8,7 @@ and a person at a notebook, build labs of different names; the lab this test tak
 checks for leftovers is the one this run built."""
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
@@ -46,7 +47,10 @@ def test_notebook_runs(path, monkeypatch):
     try:
         client.execute()
     finally:
+        from netlab.app.lab import LAB_DIR
         from netlab.app.lifecycle import down
         down(lab, say=lambda m: None)       # a failed cell must not leave the lab either
+        with contextlib.suppress(FileNotFoundError):   # a run's name is new each time: its file goes
+            os.unlink(os.path.join(LAB_DIR, f"{lab}.yaml"))
     left = leftovers(lab)
     assert not left, f"{name}: lab {lab} left {left}"
