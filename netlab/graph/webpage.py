@@ -11,7 +11,7 @@ from html import escape
 
 import networkx as nx
 
-from ..trace.model import RuleHit
+from ..trace.model import RuleHit, Trace
 from .shapes import LEG_COLOUR
 
 STYLE = """
@@ -99,6 +99,7 @@ def trace_tables(g: nx.MultiDiGraph) -> str:
     reply = f"; reply: {escape(out.reply)} ({escape(out.reply_status or '')})" if out.reply else ""
     parts = [f"<h3>Outcome</h3><p>{status}{' (' + escape(out.reason) + ')' if out.reason else ''}: "
              f"{escape(out.detail)}{reply}</p>"]
+    parts += _resolution(t)
     hops = []
     for step, hop in enumerate(t.hops, 1):
         edge = next((d for _, _, d in g.in_edges(hop.node, data=True) if d["step"] == step), None)
@@ -132,6 +133,20 @@ def trace_tables(g: nx.MultiDiGraph) -> str:
         else:
             parts.append("<p>The observation agrees with the prediction in every fact compared.</p>")
     return "".join(parts)
+
+
+def _resolution(t: Trace) -> list[str]:
+    """Step 0, before any packet: DST's name resolved from SRC (the CLI's `name:` lines)."""
+    r = t.resolution
+    if r is None:
+        return []
+    rows = [["0", escape(r.owner), "<code>/etc/hosts</code>", f"<code>{escape(r.name)}</code>", "found",
+             f"<code>{escape(' '.join(r.addresses))}</code>", ""]] if r.via == "hosts" else []
+    rows += [["0", escape(r.owner), f"<code>{escape(q.server)}</code>", f"<code>{escape(q.qtype)} "
+              f"{escape(q.qname)}</code>", escape(q.rcode), f"<code>{escape(' '.join(q.addresses))}</code>",
+              escape(q.answered_by)] for q in r.queries]
+    return [f"<h3>Name</h3><p>{escape(r.detail)} ({escape(r.source)})</p>" +
+            _table(["#", "asked from", "server", "question", "answer", "addresses", "who answered"], rows)]
 
 
 def _rule_cell(r: RuleHit) -> str:

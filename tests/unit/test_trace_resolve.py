@@ -189,3 +189,13 @@ def test_expect_by_name():
                                                                ("a2", False, True)]
     with pytest.raises(TopologyError, match=r"expect\[0\]\.name.*address"):
         load_text(LAB.format(engine="28.5") + "expect:\n  - {from: a1, to: 192.168.0.3, name: true}\n")
+
+
+def test_html_shows_the_step_and_the_picture_the_outcome():
+    from netlab.graph import trace_html, trace_svg
+    html = trace_html(predict_trace(lab(), "a1", "db", by_name=True), None)
+    assert "<h3>Name</h3>" in html and "<code>127.0.0.11</code>" in html
+    assert html.index("<h3>Name</h3>") < html.index("<h3>Hops</h3>")
+    unresolved = predict_trace(lab(), "tomcat01", "tomcat02", by_name=True)
+    assert "the default bridge has no embedded DNS" in trace_html(unresolved, None)
+    assert "unresolved" in trace_svg(unresolved, None)
