@@ -74,6 +74,8 @@ def leftovers(lab: str) -> list[str]:
         if os.path.isdir("/run/netns") else []
     found += [f"/etc/netns/{n}" for n in os.listdir("/etc/netns") if n.startswith(f"{lab}-")] \
         if os.path.isdir("/etc/netns") else []
+    found += [f"uts {n}" for n in os.listdir("/run/netlab-uts") if n.startswith(f"{lab}-")] \
+        if os.path.isdir("/run/netlab-uts") else []
     if os.path.exists(f"/run/netlab/{lab}"):
         found.append(f"/run/netlab/{lab}")
     for pid in filter(str.isdigit, os.listdir("/proc")):

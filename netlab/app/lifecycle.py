@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..agent import control as agent
 from ..errors import KernelError, LabError, TopologyError
-from ..kernel import netns, processes, requirements
+from ..kernel import netns, processes, requirements, uts
 from ..kernel.apply import Executor, firewall_prints, observe, remove_etc
 from ..kernel.firewall import FirewallBackend, default_name
 from ..kernel.firewall import backend as firewall_backend
@@ -261,6 +261,7 @@ def down(file_or_lab: str, say=print, host: str | None = None, in_place: bool = 
         processes.kill_in(present)
         for ns in present:
             netns.delete(ns)
+        uts.remove_lab(lab)         # the containers' UTS pins, by name: they carry no mark
         if adopted:
             inplace.release(lab, st.plan, adopted, st.firewall)
             present += adopted

@@ -12,7 +12,7 @@ from typing import Any
 from ..model import naming
 from ..plan.diff import NFTABLES, Change, LinkView, Observed, canonical
 from ..plan.item import Item
-from ..plan.items import EtcFile, Fdb, Firewall, Macvlan, Neighbour, Netns, NftRuleset, Sysctl, Vlan, Vxlan
+from ..plan.items import EtcFile, Fdb, Firewall, Macvlan, Neighbour, Netns, NftRuleset, Sysctl, Uts, Vlan, Vxlan
 from ..plan.plan import Plan
 from . import handlers
 from .firewall.backend import FAMILIES, PARALLEL, Restorer
@@ -46,6 +46,12 @@ def observe(k: KernelOps, desired: Plan, previous: Plan | None, agent: dict[str,
         elif isinstance(item, EtcFile) and item.netns in seen.netns:
             seen.etc[(item.netns, item.name)] = k.read_etc(item.netns, item.name)
     _observe_firewall(k, desired, previous, prints or {}, seen)
+    if any(isinstance(i, Uts) for i in items):
+        seen.machine_uts = k.machine_uts()
+    for name in sorted({i.name for i in items if isinstance(i, Uts)}):
+        names = k.read_uts(name)
+        if names is not None:
+            seen.uts[name] = names
     return seen
 
 

@@ -24,6 +24,7 @@ from ..plan.items import (
     Proxy,
     Route,
     Sysctl,
+    Uts,
     Veth,
     Vlan,
     Vxlan,
@@ -205,6 +206,19 @@ def delete_etcfile(ex: Executor, item: EtcFile) -> None:
     ex.k.delete_etc(item.netns, item.name)
 
 
+# ---- UTS namespaces -----------------------------------------------------------------------------
+def create_uts(ex: Executor, item: Uts) -> None:
+    ex.k.create_uts(item.name, item.hostname, item.domainname or None)
+
+
+def update_uts(ex: Executor, item: Uts) -> None:
+    ex.k.write_uts(item.name, item.hostname, item.domainname or None)
+
+
+def delete_uts(ex: Executor, item: Uts) -> None:
+    ex.k.delete_uts(item.name)
+
+
 def nothing(ex: Executor, item: Item) -> None:
     """The agent's items: it starts and stops processes and proxies, and takes the new DNS
     tables, once the state file names them. A sysctl left as it is on delete harms nothing
@@ -229,6 +243,7 @@ def table() -> dict[tuple[str, type[Item]], Callable[[Executor, Any], None]]:
         ("create", NftRuleset): write_nftables, ("update", NftRuleset): write_nftables,
         ("delete", NftRuleset): delete_nftables,
         ("create", EtcFile): write_etcfile, ("update", EtcFile): write_etcfile, ("delete", EtcFile): delete_etcfile,
+        ("create", Uts): create_uts, ("update", Uts): update_uts, ("delete", Uts): delete_uts,
         ("create", Process): nothing, ("recreate", Process): nothing, ("delete", Process): nothing,
         ("create", Proxy): nothing, ("delete", Proxy): nothing,
     }

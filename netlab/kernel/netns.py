@@ -57,24 +57,25 @@ def listed() -> list[str]:
         return []
 
 
-def _mount_run() -> None:
+def _mount_run(run: str = RUN) -> None:
     """/run/netns must be a shared mount point, as `ip netns add` makes it, so that the
-    pins are visible in every mount namespace (and `ip netns exec` works on them)."""
-    os.makedirs(RUN, exist_ok=True)
+    pins are visible in every mount namespace (and `ip netns exec` works on them); so must
+    the directory of the UTS pins (kernel/uts.py)."""
+    os.makedirs(run, exist_ok=True)
     with open("/proc/self/mountinfo") as f:
-        mount = next((line.split() for line in f if line.split()[4] == RUN), None)
+        mount = next((line.split() for line in f if line.split()[4] == run), None)
     if mount is not None:
         optional = mount[6:mount.index("-")]
         if any(o.startswith("master:") for o in optional) and not any(o.startswith("shared:") for o in optional):
             # `ip netns exec` makes / a slave in its own mount namespace: pins made here would
             # be seen by no one else and vanish with this process
-            raise KernelError("netlab runs in a mount namespace that does not share /run/netns (as under "
+            raise KernelError(f"netlab runs in a mount namespace that does not share {run} (as under "
                               "`ip netns exec`): its namespaces would be invisible elsewhere; enter only the "
                               "network namespace instead: nsenter --net=/run/netns/NAME netlab ...")
         return
-    _check(_libc.mount(RUN.encode(), RUN.encode(), b"none", MS_BIND | (1 << 14), None), "bind /run/netns")
+    _check(_libc.mount(run.encode(), run.encode(), b"none", MS_BIND | (1 << 14), None), f"bind {run}")
     MS_SHARED, MS_REC = 1 << 20, 1 << 14
-    _check(_libc.mount(b"none", RUN.encode(), None, MS_SHARED | MS_REC, None), "share /run/netns")
+    _check(_libc.mount(b"none", run.encode(), None, MS_SHARED | MS_REC, None), f"share {run}")
 
 
 def _mark_lo(mark: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from types import TracebackType
 
-from . import netns, nft_dump, nft_tables
+from . import netns, nft_dump, nft_tables, uts
 from .firewall.backend import FirewallBackend
 from .links import Netlink
 from .observe import NetnsState, read_netns
@@ -51,6 +51,22 @@ class Kernel:
         self.links.forget(ns)
         netns.delete(ns)
         remove_etc(ns)
+
+    # ---- UTS namespaces (kernel/uts.py) ----------------------------------------------------
+    def read_uts(self, name: str) -> tuple[str, str] | None:
+        return uts.read(name)
+
+    def machine_uts(self) -> tuple[str, str]:
+        return uts.machine()
+
+    def create_uts(self, name: str, hostname: str | None, domainname: str | None) -> None:
+        uts.create(name, hostname, domainname)
+
+    def write_uts(self, name: str, hostname: str | None, domainname: str | None) -> None:
+        uts.write(name, hostname, domainname)
+
+    def delete_uts(self, name: str) -> None:
+        uts.delete(name)
 
     # ---- reads ---------------------------------------------------------------------------
     def read_netns(self, ns: str) -> NetnsState:

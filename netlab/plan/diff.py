@@ -21,6 +21,7 @@ from .items import (
     Proxy,
     Route,
     Sysctl,
+    Uts,
     Veth,
     Vlan,
     Vxlan,
@@ -34,7 +35,7 @@ NFTABLES = "nftables"       # beside the families "ipv4" and "ipv6": an engine's
 # kernel refuses an interface's IPv6 addresses
 RANK: dict[type[Item], float] = {
     Netns: 0, Bridge: 1, Veth: 2, Vlan: 2.1, Vxlan: 2.2, Macvlan: 2.3, Address: 3, Neighbour: 4.1, Fdb: 4.2,
-    Route: 4, Sysctl: 2.9, Firewall: 6, NftRuleset: 6.1, EtcFile: 7, Process: 8, Proxy: 9,
+    Route: 4, Sysctl: 2.9, Firewall: 6, NftRuleset: 6.1, EtcFile: 7, Uts: 7.5, Process: 8, Proxy: 9,
     **{kind: 10 for kind in SERVED_ITEMS}}
 
 
@@ -71,6 +72,10 @@ class Observed:
     link_data: dict[tuple[str, str], dict] = field(default_factory=dict)
     neighbours: set[tuple[str, str, str, str]] = field(default_factory=set)
     fdb: set[tuple[str, str, str, str]] = field(default_factory=set)
+    # UTS pin name -> (hostname, NIS domain name) it holds; the machine's own, which a Uts
+    # without either keeps
+    uts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    machine_uts: tuple[str, str] = ("", "")
     dns: dict[tuple, str] = field(default_factory=dict)        # served item key -> digest the agent serves
 
     def rule_set(self, kind: str) -> dict[str, str]:
@@ -251,6 +256,8 @@ def _problem(item: Item, seen: Observed, adopted: set[str]) -> tuple[str, str] |
     if isinstance(item, EtcFile):
         content = seen.etc.get((item.netns, item.name))
         return None if content == item.content else ("update", "missing" if content is None else "content differs")
+    if isinstance(item, Uts):
+        return _uts_problem(item, seen)
     if isinstance(item, Process):
         process = seen.processes.get(item.name)
         if process is None:
@@ -268,6 +275,15 @@ def _problem(item: Item, seen: Observed, adopted: set[str]) -> tuple[str, str] |
     return None
 
 
+def _uts_problem(item: Uts, seen: Observed) -> tuple[str, str] | None:
+    names = seen.uts.get(item.name)
+    if names is None:
+        return ("create", "missing")
+    want = (item.hostname if item.hostname is not None else seen.machine_uts[0],
+            item.domainname or seen.machine_uts[1])
+    return None if names == want else ("update", f"holds {names[0]} / {names[1]}")
+
+
 def _removals(desired: Plan, previous: Plan | None, seen: Observed) -> list[Change]:
     out: list[Change] = []
     gone_ns = set()
@@ -279,7 +295,8 @@ def _removals(desired: Plan, previous: Plan | None, seen: Observed) -> list[Chan
         for item in previous.items:
             if isinstance(item, Netns) or desired.get(item.key) is not None:
                 continue
-            if getattr(item, "netns", None) in gone_ns and not isinstance(item, Process):
+            # a process and a UTS pin outlive a deleted netns: they go on their own
+            if getattr(item, "netns", None) in gone_ns and not isinstance(item, (Process, Uts)):
                 continue
             if isinstance(item, Veth) and item.peer_netns in gone_ns:
                 continue

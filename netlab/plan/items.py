@@ -8,10 +8,12 @@ from typing import Any
 
 from .item import Item
 from .served import DNS_ITEMS, SERVED_ITEMS, DnsNames, Process, Proxy, Resolver, Served, Standin, StandinDNS
+from .uts import Uts
 
 __all__ = ["DEFAULT6", "DNS_ITEMS", "KINDS", "LINK_ITEMS", "Address", "Bridge", "DnsNames", "EtcFile", "Fdb",
            "Firewall", "Item", "NftRuleset", "Macvlan", "Neighbour", "Netns", "Process", "Proxy", "Resolver", "Route",
-           "SERVED_ITEMS", "Served", "Standin", "StandinDNS", "Sysctl", "Veth", "Vlan", "Vxlan", "item_from_dict"]
+           "SERVED_ITEMS", "Served", "Standin", "StandinDNS", "Sysctl", "Uts", "Veth", "Vlan", "Vxlan",
+           "item_from_dict"]
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,7 @@ class EtcFile(Item):
 
 
 KINDS = {cls.kind: cls for cls in (Netns, Bridge, Veth, *LINK_ITEMS, Neighbour, Fdb, Address, Route, Sysctl, Firewall,
-                                   NftRuleset, EtcFile, Process, Proxy, *SERVED_ITEMS)}
+                                   NftRuleset, EtcFile, Uts, Process, Proxy, *SERVED_ITEMS)}
 
 
 def item_from_dict(d: dict) -> Item:

@@ -7,6 +7,7 @@ from ..model import naming
 from ..model.topology import Container, Host, Topology
 from . import etc
 from .dns import plan_dns
+from .hostnames import container_uts
 from .items import Address, Bridge, EtcFile, Firewall, Netns, NftRuleset, Process, Route, Sysctl, Veth
 from .lan6 import plan_host6, plan_outside6
 from .plan import Plan
@@ -73,6 +74,7 @@ def _container(plan: Plan, topo: Topology, c: Container) -> None:
     if mode.own_namespace:
         plan.add(EtcFile(c.netns, "hosts", etc.container_hosts(topo, c)))
         plan.add(EtcFile(c.netns, "resolv.conf", etc.container_resolv(topo, c)))
+    plan.add(container_uts(topo, c))
     if c.command:
         plan.add(Process(c.netns, c.name, c.command))
     listeners = standin(c.netns, c.name, c.exposed) if c.standin else None

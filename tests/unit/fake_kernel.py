@@ -19,6 +19,7 @@ from netlab.kernel.observe import LinkState, NetnsState
 from netlab.kernel.ops import L2State
 
 _macs = itertools.count(1)
+MACHINE_UTS = ("vm", "(none)")      # the fake machine's hostname and NIS domain name
 
 
 def _mac() -> str:
@@ -182,6 +183,7 @@ class FakeKernel:
         self.spaces: dict[str, Space] = {}
         self.links = FakeLinks(self)
         self.firewall: FirewallBackend = FakeFirewall(self)
+        self.uts: dict[str, tuple[str, str]] = {}       # UTS pin -> (hostname, domain name)
 
     def space(self, ns: str) -> Space:
         if ns not in self.spaces:
@@ -277,6 +279,22 @@ class FakeKernel:
     def read_nft(self, ns: str, tables: list[str]) -> str:
         space = self.space(ns)
         return "".join(space.nft[t] for t in tables if t in space.nft)
+
+    def read_uts(self, name: str) -> tuple[str, str] | None:
+        return self.uts.get(name)
+
+    def machine_uts(self) -> tuple[str, str]:
+        return MACHINE_UTS
+
+    def create_uts(self, name: str, hostname: str | None, domainname: str | None) -> None:
+        # a new namespace starts as a copy of the machine's; an existing pin is renamed
+        self.write_uts(name, hostname, domainname)
+
+    def write_uts(self, name: str, hostname: str | None, domainname: str | None) -> None:
+        self.uts[name] = (hostname if hostname is not None else MACHINE_UTS[0], domainname or MACHINE_UTS[1])
+
+    def delete_uts(self, name: str) -> None:
+        self.uts.pop(name, None)
 
     def delete_nft(self, ns: str, tables: list[str]) -> None:
         for table in tables:

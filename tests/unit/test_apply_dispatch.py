@@ -26,6 +26,7 @@ from netlab.plan.items import (
     Proxy,
     Route,
     Sysctl,
+    Uts,
     Veth,
 )
 from netlab.plan.planner import build_plan
@@ -47,6 +48,7 @@ PRODUCED: dict[type, set[str]] = {
     Firewall: {"create", "update", "delete"},
     NftRuleset: {"create", "update", "delete"},
     EtcFile: {"create", "update", "delete"},
+    Uts: {"create", "update", "delete"},
     Process: {"create", "recreate", "delete"},
     Proxy: {"create", "delete"},
     **{cls: {"create", "update", "delete"} for cls in SERVED_ITEMS},

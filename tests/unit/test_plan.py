@@ -6,7 +6,20 @@ import pytest
 
 from netlab.model import load_text
 from netlab.plan.diff import LinkView, Observed, canonical_iptables, diff
-from netlab.plan.items import DNS_ITEMS, Address, Bridge, EtcFile, Firewall, Netns, Process, Proxy, Route, Sysctl, Veth
+from netlab.plan.items import (
+    DNS_ITEMS,
+    Address,
+    Bridge,
+    EtcFile,
+    Firewall,
+    Netns,
+    Process,
+    Proxy,
+    Route,
+    Sysctl,
+    Uts,
+    Veth,
+)
 from netlab.plan.plan import Plan, PlanConflict
 from netlab.plan.planner import build_plan
 
@@ -93,7 +106,7 @@ def test_conflicting_specs_for_one_key_are_a_bug():
 
 def _observed_from(plan: Plan) -> Observed:
     """What the kernel would hold if the plan had been applied exactly."""
-    seen = Observed()
+    seen = Observed(machine_uts=("vm", "(none)"))
     seen.netns = {i.name for i in plan.of(Netns)}
     for i in plan.items:
         if isinstance(i, Bridge):
@@ -111,6 +124,8 @@ def _observed_from(plan: Plan) -> Observed:
             seen.firewall[i.netns] = canonical_iptables(i.text)
         elif isinstance(i, EtcFile):
             seen.etc[(i.netns, i.name)] = i.content
+        elif isinstance(i, Uts):
+            seen.uts[i.name] = (i.hostname if i.hostname is not None else "vm", i.domainname or "(none)")
         elif isinstance(i, Process):
             seen.processes[i.name] = (i.netns, i.command, True)
         elif isinstance(i, Proxy):
@@ -151,7 +166,7 @@ def test_removed_container_is_deleted_with_its_namespace_only(plan):
     smaller = build_plan(load_text(LAB.replace('  n: {network_mode: none}\n', '')))
     changes = diff(smaller, plan, _observed_from(plan))
     assert [(c.action, c.item.kind, c.item.name) for c in changes if c.action == "delete"] == \
-        [("delete", "netns", "pl-n")]
+        [("delete", "uts", "pl-n"), ("delete", "netns", "pl-n")]
 
 
 def test_canonical_iptables_treats_an_empty_table_as_absent():
