@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import yaml
+
 from ..compose import Loaded, load_path
 from ..compose.load import OVERRIDES
 from ..model import naming
@@ -41,11 +43,33 @@ def lab_of(name: str) -> str:
     return name
 
 
+def shown_name(lab: str) -> str:
+    """A lab as its user knows it: a Compose lab by its project name, else by its lab name."""
+    return project_of(lab) or lab
+
+
+def networks_here(name: str) -> list[str]:
+    """The labs up here that have a network of Docker name `name` (from each lab's snapshot,
+    whose networks are keyed by their Docker names)."""
+    out = []
+    for lab in state.labs():
+        try:
+            with open(f"{state.lab_dir(lab)}/{state.SNAPSHOT}", "rb") as f:
+                data = yaml.safe_load(f)
+        except (OSError, yaml.YAMLError):
+            continue
+        nets = data.get("networks") if isinstance(data, dict) else None
+        if isinstance(nets, dict) and name in nets:
+            out.append(shown_name(lab))
+    return out
+
+
 def load(path: str, engine: str | None = None, project: str | None = None,
          profiles: tuple[str, ...] = (), more: tuple[str, ...] = ()) -> Loaded:
     """A lab file or a Compose file (and `more` merged over it), with Compose's kernel prefix
-    checked against the labs here."""
-    return load_path(path, engine, project, profiles=profiles, taken=taken, more=more)
+    checked against the labs here, and the labs here told of for an external network."""
+    return load_path(path, engine, project, profiles=profiles, taken=taken, more=more,
+                     networks_here=networks_here)
 
 
 def compose_files(given: str | None, options: tuple[str, ...] = ()) -> tuple[str, tuple[str, ...]]:

@@ -15,6 +15,7 @@ from ..model.source import Source, parse_file
 from ..model.topology import Topology
 from .builder import Builder, ComposeSource
 from .detect import is_compose, lab_hints, mixed, neither
+from .external import NetworksHere
 from .interpolate import project_env
 from .layers import read_files
 from .project import ProjectNameError, kernel_prefix, project_name
@@ -38,24 +39,26 @@ class Loaded:
 def load_path(path: str, engine: str | None = None, project: str | None = None,
               env: Mapping[str, str] | None = None, profiles: tuple[str, ...] = (),
               taken: Callable[[str, str], bool] = lambda prefix, project: False,
-              more: tuple[str, ...] = ()) -> Loaded:
-    """`more`: Compose files merged over the first, in order (`-f A -f B`, an override file)."""
+              more: tuple[str, ...] = (), networks_here: NetworksHere = lambda name: []) -> Loaded:
+    """`more`: Compose files merged over the first, in order (`-f A -f B`, an override file).
+    `taken` and `networks_here`: what the labs on this machine hold (kernel prefixes, networks)."""
     src = parse_file(path, TAGS)
     if not more:
-        return load_source(src, engine, project, env, profiles, taken)
+        return load_source(src, engine, project, env, profiles, taken, networks_here)
     others = [parse_file(p, TAGS) for p in more]
     for s in [src, *others]:
         if not is_compose(s.data):
             raise TopologyError(s.problems + [s.diag("", "only Compose files (with `services:`) can be given "
                                                          "together; this one has none")])
-    return load_compose(src, engine, project, env, profiles, taken, others)
+    return load_compose(src, engine, project, env, profiles, taken, others, networks_here)
 
 
 def load_source(src: Source, engine: str | None = None, project: str | None = None,
                 env: Mapping[str, str] | None = None, profiles: tuple[str, ...] = (),
-                taken: Callable[[str, str], bool] = lambda prefix, project: False) -> Loaded:
+                taken: Callable[[str, str], bool] = lambda prefix, project: False,
+                networks_here: NetworksHere = lambda name: []) -> Loaded:
     if is_compose(src.data):
-        return load_compose(src, engine, project, env, profiles, taken)
+        return load_compose(src, engine, project, env, profiles, taken, networks_here=networks_here)
     if project is not None:
         raise TopologyError([src.diag("", "-p/--project-name is for Compose files; a lab file names "
                                           "its lab with `name:`")])
@@ -75,7 +78,7 @@ def load_source(src: Source, engine: str | None = None, project: str | None = No
 def load_compose(src: Source, engine: str | None = None, project: str | None = None,
                  env: Mapping[str, str] | None = None, profiles: tuple[str, ...] = (),
                  taken: Callable[[str, str], bool] = lambda prefix, project: False,
-                 others: list[Source] | None = None) -> Loaded:
+                 others: list[Source] | None = None, networks_here: NetworksHere = lambda name: []) -> Loaded:
     """`others`: later Compose files merged over `src`, each interpolated first (compose-go)."""
     env = project_env(src.file, os.environ if env is None else env)
     files = [src.file, *(o.file for o in others or [])]
@@ -92,7 +95,7 @@ def load_compose(src: Source, engine: str | None = None, project: str | None = N
         raise TopologyError([src.diag("name" if e.where == "name" else "", str(e))]) from None
     wanted = tuple(profiles) + tuple(p for p in env.get("COMPOSE_PROFILES", "").split(",") if p)
     b = Builder(src)
-    translate(b, name, prefix, wanted)
+    translate(b, name, prefix, wanted, networks_here)
     if b.diags:
         raise TopologyError(b.diags)
     topo = resolve(ComposeSource(src.file, b.lab, compose=src, where=b.where), engine)

@@ -1,11 +1,13 @@
-"""A Compose project as netlab's lab-file data: the active services in creation order, the
-networks they use, and the lab-only settings of `x-netlab`."""
+"""A Compose project as netlab's lab-file data: the active services in creation order (by
+depends_on level, then service key), the networks they use, and the lab-only settings of
+`x-netlab`."""
 from __future__ import annotations
 
 from typing import Any
 
 from ..model.context import listing, mapping
 from .builder import Builder
+from .external import NetworksHere, refuse_external
 from .networks import lab_network_name, translate_networks
 from .services import Service, container_names, replicas, service_networks, translate_service
 
@@ -19,8 +21,11 @@ def active(spec: dict[str, Any], profiles: tuple[str, ...]) -> bool:
     return not own or "*" in profiles or any(p in profiles for p in own if isinstance(p, str))
 
 
-def translate(b: Builder, project: str, prefix: str, profiles: tuple[str, ...] = ()) -> None:
-    """Fill b.lab (and b.where, b.diags, b.notes) from the Compose data in b.src."""
+def translate(b: Builder, project: str, prefix: str, profiles: tuple[str, ...] = (),
+              networks_here: NetworksHere = lambda name: []) -> None:
+    """Fill b.lab (and b.where, b.diags, b.notes) from the Compose data in b.src.
+    `networks_here`: the labs on this machine with a network of a Docker name (for the
+    error about an external network)."""
     data = mapping(b.src.data)
     specs = {str(k): mapping(v) for k, v in mapping(data.get("services")).items()}
     on = {k: v for k, v in specs.items() if active(v, profiles)}
@@ -47,8 +52,10 @@ def translate(b: Builder, project: str, prefix: str, profiles: tuple[str, ...] =
                       + (f"; declared: {', '.join(map(str, declared))}" if declared else ""))
             elif key not in used:
                 used.append(key)
+    external = refuse_external(b, declared, used, networks_here)
     # Compose creates them in a map's order, which varies; netlab by their Docker names
-    by_name = sorted(used, key=lambda k: lab_network_name(project, k, mapping(declared.get(k))))
+    by_name = sorted((k for k in used if k not in external),
+                     key=lambda k: lab_network_name(project, k, mapping(declared.get(k))))
     networks = translate_networks(b, project, declared, by_name)
     for name in order:
         translate_service(b, project, services[name], services, networks)
@@ -59,9 +66,12 @@ def translate(b: Builder, project: str, prefix: str, profiles: tuple[str, ...] =
 
 
 def creation_order(b: Builder, services: dict[str, Service], specs: dict[str, dict[str, Any]]) -> list[str]:
-    """Services by dependency level (depends_on, links, network_mode service:), each level in
-    the file's order: the order Compose creates them, made deterministic. A cycle or an
-    unknown service is an error, as in Compose."""
+    """Services by dependency level (depends_on, links, network_mode service:), each level
+    sorted by service key: the order Compose creates them, made deterministic
+    (tests/fixtures/compose/README.md, "The deterministic order netlab should pick"; Compose
+    itself keeps no file order, and within a level its order varies run to run). Each
+    service's replicas follow in number order, so each network hands out its addresses in
+    that order. A cycle or an unknown service is an error, as in Compose."""
     deps: dict[str, set[str]] = {}
     for name, s in services.items():
         deps[name] = set()
@@ -84,9 +94,9 @@ def creation_order(b: Builder, services: dict[str, Service], specs: dict[str, di
             deps[name].add(mode[8:])
     order: list[str] = []
     while len(order) < len(deps):
-        level = [n for n in deps if n not in order and deps[n] <= set(order)]
+        level = sorted(n for n in deps if n not in order and deps[n] <= set(order))
         if not level:
-            stuck = [n for n in deps if n not in order]
+            stuck = sorted(n for n in deps if n not in order)
             b.err(f"services.{stuck[0]}", f"dependency cycle between services: {', '.join(stuck)}")
             return order + stuck
         order += level

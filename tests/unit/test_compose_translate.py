@@ -61,8 +61,8 @@ def test_replicas_sidecar_ports_profiles_links():
     lab = load(REPLICAS)
     topo = lab.topology
     names = [c.name for c in topo.containers]
-    assert names == ["shop-api-1", "shop-api-2", "shop-api-3", "shop-monitor-1", "shop-sidecar-1",
-                     "shop-gateway-1"]          # debug's profile is not active
+    assert names == ["shop-api-1", "shop-api-2", "shop-api-3", "shop-monitor-1", "shop-gateway-1",
+                     "shop-sidecar-1"]          # by level, then key; debug's profile is not active
     assert [str(topo.container(f"shop-api-{i}").attachment("shop_default").address) for i in (1, 2, 3)] == \
         ["172.18.0.2/16", "172.18.0.3/16", "172.18.0.4/16"]
     sidecar = topo.container("shop-sidecar-1")
@@ -152,8 +152,11 @@ ERRORS = [
     ("services:\n  a:\n    image: x\n    networks: [nope]\n",
      f"{FILE}:4: services.a.networks: service 'a' refers to undefined network 'nope'"),
     ("services:\n  a:\n    image: x\nnetworks:\n  default:\n    external: true\n",
-     f"{FILE}:6: networks.default.external: network 'default' is external: Compose expects it to exist "
-     "already, and netlab builds every network of a lab itself; declare it in this file without `external`"),
+     f"{FILE}:6: networks.default.external: network 'default' is external: Compose expects the Docker network "
+     "'default' to exist already (`docker network create default`, or another project). netlab builds one project "
+     "at a time and makes every network of it itself, so there is none to join. Declare the network in this file "
+     "(remove `external: true`; keep `name:` for the same Docker name), or remove it and its services' references "
+     "to it."),
     ("services:\n  a:\n    image: x\n    scale: 2\n    deploy: {replicas: 3}\n",
      f"{FILE}:4: services.a.scale: can't set distinct values on 'scale' and 'deploy.replicas' (Compose refuses it)"),
     ("services:\n  a:\n    image: x\n    scale: 2\n    container_name: one\n",
