@@ -154,3 +154,64 @@ def test_a_port_the_containers_command_holds_is_reported_not_fought_over(make_la
     topo = snapshot_topology(lab)
     assert not agent_problems(topo)
     assert any(n.startswith("db: stand-in listeners on 9001/tcp; 9000/tcp taken (IPv4)") for n in agent_notes(topo))
+
+
+COMPOSE = """\
+name: c-standin
+services:
+  proxy:
+    image: nginx
+    ports: ["8081:80"]
+    networks: [front, back]
+  db:
+    image: mariadb
+    expose: ["3306"]
+    networks: [back]
+  worker:
+    image: example/worker
+    networks: [back]
+    x-netlab: {command: "sleep infinity"}
+networks:
+  front: {}
+  back: {internal: true}
+"""
+
+
+def test_a_compose_proxy_reaches_its_database_on_3306(tmp_path):
+    """Unmodified Compose: every service without x-netlab.command gets its stand-ins, so
+    "can the proxy reach the database on 3306" is answered by a connection and a trace."""
+    import subprocess
+    import sys
+
+    from conftest import leftovers
+
+    from netlab.agent import control
+    from netlab.app.compose_labs import lab_of
+    from netlab.app.lifecycle import snapshot_topology
+    from netlab.app.tracing import live_trace
+
+    def netlab(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "netlab", *args], capture_output=True, text=True,
+                              cwd=str(tmp_path))
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    up = netlab("up")
+    lab = lab_of("c-standin")
+    try:
+        assert up.returncode == 0, up.stderr
+        topo = snapshot_topology(lab)
+        proxy, db, worker = (topo.container(f"c-standin-{s}-1") for s in ("proxy", "db", "worker"))
+        ip = str(db.attachment("c-standin_back").address.ip)
+        assert answer(proxy.netns, ip, 3306) == b"c-standin-db-1\n"
+        assert answer(worker.netns, ip, 3306) == b"c-standin-db-1\n"
+        assert answer(proxy.netns, ip, 3307) is None
+        assert answer(db.netns, str(proxy.attachment("c-standin_back").address.ip), 80) == b"c-standin-proxy-1\n"
+        assert sorted(control.status(lab)["standin_ports"]) == ["c-standin-db-1", "c-standin-proxy-1"]
+        t = live_trace(lab, "c-standin-proxy-1", "c-standin-db-1", proto="tcp", port=3306)
+        assert not t.differences, t.differences
+        assert (t.outcome.owner, t.outcome.reply) == ("c-standin-db-1", "SA")
+        verify = netlab("verify", "c-standin")
+        assert "c-standin-db-1: stand-in listeners on 3306/tcp" in verify.stdout, verify.stdout + verify.stderr
+    finally:
+        down = netlab("down", "c-standin")
+    assert down.returncode == 0, down.stderr
+    assert not leftovers(lab)
