@@ -41,9 +41,12 @@ def parse_address(text: str) -> Parsed:
     if "%" in text:     # Python reads a zone index, Go's ParseIP does not
         return None, f"{text!r} is not an IP address (a zone index is not allowed)"
     try:
-        return str(ip_address(text)), None
+        address = ip_address(text)
     except ValueError:
         return None, f"{text!r} is not an IPv4 or IPv6 address"
+    mapped = getattr(address, "ipv4_mapped", None)
+    # netip prints an IPv4-mapped address with its IPv4 part dotted (Python before 3.13 does not)
+    return (f"::ffff:{mapped}" if mapped is not None else str(address)), None
 
 
 def split_extra_host(text: str) -> tuple[str, str] | None:

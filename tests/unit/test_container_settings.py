@@ -229,3 +229,10 @@ def test_a_fixed_address_on_an_aux_address_is_refused():
            "          aux_addresses: {sw: 10.42.0.9}\ncontainers:\n  a: {networks: {n: {ipv4_address: 10.42.0.9}}}\n"
     assert "bad.yaml:9: containers.a.networks.n.ipv4_address: 10.42.0.9 is already used by aux address 'sw' on " \
            "'n'; pick another" in errors(text)
+
+
+def test_addresses_and_macs_are_kept_as_dockerd_prints_them():
+    c = load_text(one_container("extra_hosts: [\"m:[::FFFF:192.0.2.9]\", \"u=2001:DB8:0::1\"]\n"
+                                "dns: [\"2001:DB8::53\"]\nmac_address: \"0242.AC11.0099\"")).container("c")
+    assert c.extra_hosts == (("m", "::ffff:192.0.2.9"), ("u", "2001:db8::1"))
+    assert c.dns == ("2001:db8::53",) and c.attachment("bridge").mac == "02:42:ac:11:00:99"
