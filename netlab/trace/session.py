@@ -72,7 +72,8 @@ def trace(topo: Topology, plan: Plan, flavour: str, src: str, dst: str, proto: s
     wiring = from_plan(topo, plan)
     named = first_resolve(topo, plan, wiring, src, dst, (proto, port, family), by_name)
     if named.unresolved is not None:
-        return named.unresolved
+        unsent = (f"no probe was sent, so --pcap {pcap} was not written",) if pcap else ()
+        return replace(named.unresolved, notes=named.unresolved.notes + unsent)
     probe = resolve(topo, wiring, src, dst, proto, port, family, dst_ip=named.address)
     sig = Signature.fresh(probe.proto, probe.family)
     predicted = with_resolution(predict_probe(topo, plan, wiring, probe, sig.key, sig.ip_id), named.step, probe,

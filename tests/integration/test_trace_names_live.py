@@ -5,6 +5,7 @@ user network (127.0.0.11), a legacy link (/etc/hosts), an alias, a missing name,
 (AAAA); `verify` with `name: true`."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ from conftest import needs_root
 pytestmark = [needs_root, pytest.mark.root]
 
 LAB = """
-name: fnames
+name: {name}
 networks:
   mynet: {subnet: 192.168.70.0/24}
   dual:
@@ -36,6 +37,10 @@ expect:
 """
 
 
+# one lab per xdist worker: the module's tests may be split between workers
+NAME = "fn" + os.environ.get("PYTEST_XDIST_WORKER", "main")[:6]
+
+
 @pytest.fixture(scope="module")
 def lab():
     import tempfile
@@ -43,17 +48,17 @@ def lab():
     from netlab.app.lifecycle import down, up
     from netlab.app.state import load
     with tempfile.TemporaryDirectory() as d:
-        path = f"{d}/fnames.yaml"
+        path = f"{d}/{NAME}.yaml"
         with open(path, "w") as f:
-            f.write(LAB)
+            f.write(LAB.replace("{name}", NAME))
         up(path, say=lambda m: None)
         try:
-            assert load("fnames") is not None
-            yield "fnames"
+            assert load(NAME) is not None
+            yield NAME
         finally:
-            down("fnames", say=lambda m: None)
+            down(NAME, say=lambda m: None)
     from conftest import leftovers
-    assert not leftovers("fnames")
+    assert not leftovers(NAME)
 
 
 def by_name(lab: str, src: str, dst: str, **kw):
@@ -66,8 +71,9 @@ def by_name(lab: str, src: str, dst: str, **kw):
     return t
 
 
-def test_default_bridge_does_not_resolve_and_nothing_is_sent(lab):
-    t = by_name(lab, "tomcat01", "tomcat02")
+def test_default_bridge_does_not_resolve_and_nothing_is_sent(lab, tmp_path):
+    t = by_name(lab, "tomcat01", "tomcat02", pcap=str(tmp_path / "t.pcapng"))
+    assert not (tmp_path / "t.pcapng").exists() and any("--pcap" in n for n in t.notes)
     assert t.outcome.status == "unresolved" and t.outcome.reason == "nxdomain"
     assert t.outcome.detail.startswith("`tomcat02` does not resolve from tomcat01: the default bridge has no "
                                        "embedded DNS; use a user-defined network or a link")
