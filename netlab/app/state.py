@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import LabError
 from ..plan.plan import Plan
@@ -27,6 +27,7 @@ def snapshot_topology(lab: str):
     """The lab as it was last brought up (the file may have changed since). Here rather
     than in lifecycle so that readers (trace, graph, inspect) need no kernel-writing code."""
     from ..model import load_text
+    from .compose_labs import project_of
     path = f"{lab_dir(lab)}/{SNAPSHOT}"
     try:
         with open(path, "rb") as f:
@@ -34,7 +35,9 @@ def snapshot_topology(lab: str):
     except FileNotFoundError:
         raise not_up(lab) from None
     st = load(lab)
-    return load_text(text, st.file if st else path, st.engine if st else None)
+    topo = load_text(text, st.file if st else path, st.engine if st else None)
+    project = project_of(lab)       # the snapshot is the translated lab file: it has no project
+    return replace(topo, project=project) if project else topo
 
 
 def not_up(lab: str) -> LabError:

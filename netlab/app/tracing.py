@@ -4,6 +4,7 @@ or from a lab's snapshot. The one place that decides between them (`for_target`)
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from ..trace.model import Trace
 from . import compose_labs, state
@@ -22,9 +23,11 @@ def live_trace(lab: str, src: str, dst: str, proto: str | None = None, port: int
     st = state.load(lab)
     if st is None:
         raise state.not_up(lab)
-    return session.trace(state.snapshot_topology(lab), st.plan, st.firewall, src, dst, proto=proto,
-                         port=port, pcap=pcap, timeout=session.TIMEOUT if timeout is None else timeout,
-                         family=family, by_name=by_name)
+    topo = state.snapshot_topology(lab)
+    t = session.trace(topo, st.plan, st.firewall, src, dst, proto=proto,
+                      port=port, pcap=pcap, timeout=session.TIMEOUT if timeout is None else timeout,
+                      family=family, by_name=by_name)
+    return replace(t, project=topo.project)     # the observation is made from the kernel's names
 
 
 def for_target(target: str, src: str, dst: str, proto: str | None = None, port: int | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 
@@ -98,7 +98,7 @@ def load_compose(src: Source, engine: str | None = None, project: str | None = N
     translate(b, name, prefix, wanted, networks_here)
     if b.diags:
         raise TopologyError(b.diags)
-    topo = resolve(ComposeSource(src.file, b.lab, compose=src, where=b.where), engine)
+    topo = replace(resolve(ComposeSource(src.file, b.lab, compose=src, where=b.where), engine), project=name)
     text = f"# lab {prefix}: Compose project {name} ({', '.join(files)}), as netlab reads it\n" + \
         yaml.safe_dump(b.lab, sort_keys=False)
     return Loaded(topo, name, text, tuple(unset + _overrides(files) + b.notes))

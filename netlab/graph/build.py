@@ -25,7 +25,7 @@ def topology_graph(topo: Topology, plan: Plan) -> nx.Graph:
     """Every interface the plan makes, its veth pairs, bridge ports, macvlan and VXLAN links."""
     wiring = from_plan(topo, plan)
     hosts = _host_of(topo, wiring)
-    g = nx.Graph(lab=topo.name, source="file", outside=topo.outside_netns,
+    g = nx.Graph(lab=topo.name, project=topo.project, source="file", outside=topo.outside_netns,
                  hosts={h.name: {"netns": h.netns, "address": str(h.address), "engine": h.engine.name}
                         for h in topo.hosts},
                  namespaces={})
@@ -157,7 +157,7 @@ def observed_graph(g: nx.Graph, observed: Observed) -> nx.Graph:
 def trace_graph(trace: Trace, topology: nx.Graph | None = None) -> nx.MultiDiGraph:
     """The interfaces the probe crossed, one edge per hop in order, the netfilter decisions
     and NAT rewrites on the hops where they happened, and the drop point."""
-    g = nx.MultiDiGraph(lab=trace.lab, trace=trace, source=trace.source, outcome=trace.outcome,
+    g = nx.MultiDiGraph(lab=trace.lab, project=trace.project, trace=trace, source=trace.source, outcome=trace.outcome,
                         hops=trace.hops)
     last: dict[str, tuple[int, Hop]] = {}
     for step, hop in enumerate(trace.hops, 1):

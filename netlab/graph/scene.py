@@ -39,7 +39,7 @@ def tier(topo: nx.Graph, node: str) -> int:
 
 
 def _title(topo: nx.Graph, trace: nx.MultiDiGraph | None) -> str:
-    lab = topo.graph["lab"]
+    lab = topo.graph.get("project") or topo.graph["lab"]     # a Compose lab: its project's name
     if trace is None:
         return f"lab {lab}" + (" (live)" if topo.graph.get("source") == "live" else "")
     t = trace.graph["trace"]
@@ -176,7 +176,7 @@ def namespace_label(space: str, info: dict) -> str:
 # ---- the packet ------------------------------------------------------------------------
 def trace_scene(trace: nx.MultiDiGraph) -> Scene:
     """The path alone, for a trace whose lab is not at hand: its interfaces by namespace."""
-    topo = nx.Graph(lab=trace.graph["lab"], namespaces={}, hosts={})
+    topo = nx.Graph(lab=trace.graph["lab"], project=trace.graph.get("project"), namespaces={}, hosts={})
     for n, d in trace.nodes(data=True):
         if d["kind"] != "interface":
             continue

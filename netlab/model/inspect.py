@@ -144,4 +144,4 @@ def inspect_lab(topo: Topology, name: str | None = None) -> list | dict:
     segs = [s for s in topo.segments if s.network == name]
     if segs:
         return [network(topo, s) for s in segs]
-    raise LabError(f"lab {topo.name!r} has no container or network named {name!r}")
+    raise LabError(f"lab {topo.shown_name!r} has no container or network named {name!r}")

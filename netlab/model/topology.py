@@ -212,6 +212,13 @@ class Topology:
     containers: tuple[Container, ...]
     expect: tuple[Expectation, ...] = ()
     network_order: tuple[str, ...] = field(default=())
+    # a Compose lab's project name: what its user calls the lab (`name` is its kernel prefix)
+    project: str | None = None
+
+    @property
+    def shown_name(self) -> str:
+        """The lab's name as `netlab ls` shows it: a Compose project's name, else the lab's."""
+        return self.project or self.name
 
     @property
     def ipv6(self) -> bool:

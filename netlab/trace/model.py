@@ -338,6 +338,7 @@ class Trace(_Data):
     predicted: Trace | None = None
     differences: tuple[Difference, ...] = ()
     resolution: Resolution | None = None    # DST as a name, resolved from SRC (null: an address)
+    project: str | None = None      # a Compose lab's project name, shown for the lab's (kernel prefix)
 
     def leg(self, leg: str) -> tuple[Hop, ...]:
         return tuple(h for h in self.hops if h.leg == leg)

@@ -65,7 +65,8 @@ def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key:
     result = _outcome(walk, outcome, reply_name, reply_status)
     result = replace(result, kernel_reason=expected_reason(result, probe.netns))
     crossed = [probe.netns, *(h.netns for h in walk.hops), *(r.netns for r in walk.rules), result.netns or ""]
-    return Trace(lab=topo.name, src=probe.src, dst=probe.dst, proto=probe.proto, port=probe.dport, probe=view,
+    return Trace(lab=topo.name, project=topo.project, src=probe.src, dst=probe.dst, proto=probe.proto,
+                 port=probe.dport, probe=view,
                  hops=tuple(walk.hops), rules=tuple(walk.rules), nat=tuple(walk.nat),
                  neighbours=tuple(walk.neighbours), outcome=result,
                  source=PREDICTED, notes=tuple(walk.notes), engines=engines_on(wiring, crossed))
@@ -154,7 +155,7 @@ def with_resolution(t: Trace, step: Resolution | None, probe: Probe, by_name: bo
     if by_name or (step.resolved and str(probe.dst_ip) in step.addresses):
         return t
     other = "" if not step.resolved else f"; {probe.src} would use {step.addresses[0]}"
-    return replace(t, notes=(f"{step.detail}{other}: traced to {probe.dst_ip}, the address lab {t.lab} "
+    return replace(t, notes=(f"{step.detail}{other}: traced to {probe.dst_ip}, the address lab {t.project or t.lab} "
                              f"gives it; `--name` traces as {probe.src} would by name",) + t.notes)
 
 
@@ -164,6 +165,6 @@ def unresolved(topo: Topology, wiring: Wiring, src: str, a: Asked, step: Resolut
     proto = "icmp" if a.proto == "icmp" and a.family == 4 else "icmp6" if a.proto == "icmp" else a.proto
     outcome = Outcome(status=UNRESOLVED, reason=step.status, netns=a.netns, detail=step.detail + "; no probe sent",
                       owner=wiring.space(a.netns).owner, source=step.source, evidence=step.evidence)
-    return Trace(lab=topo.name, src=src, dst=a.shown, proto=a.proto, port=a.port,
+    return Trace(lab=topo.name, project=topo.project, src=src, dst=a.shown, proto=a.proto, port=a.port,
                  probe=PacketView(nowhere, nowhere, proto, dport=a.port), outcome=outcome, source=step.source,
                  resolution=step)

@@ -48,7 +48,7 @@ def render(t: Trace, all_rules: bool = False) -> str:
 def _title(t: Trace) -> str:
     what = "predicted" if t.source == PREDICTED else "traced"
     port = f" port {t.port}" if t.port else ""
-    return f"{what} in lab {t.lab}: {t.src} -> {t.dst} ({t.proto}{port})   probe {t.probe.summary()}"
+    return f"{what} in lab {t.project or t.lab}: {t.src} -> {t.dst} ({t.proto}{port})   probe {t.probe.summary()}"
 
 
 def _leg(t: Trace, leg: str, hops: tuple[Hop, ...], all_rules: bool) -> list[str]:

@@ -160,5 +160,5 @@ def _address(topo: Topology, src: str, dst: str, src_ns: str, family: int) -> IP
                     return a.address6.ip
                 return a.address.ip
     known = [c.name for c in topo.containers] + [h.name for h in topo.hosts] + ["outside"]
-    raise TraceError(f"{dst!r} is not a container, host, address or name in lab {topo.name!r} "
+    raise TraceError(f"{dst!r} is not a container, host, address or name in lab {topo.shown_name!r} "
                      f"(it has: {', '.join(known)})")

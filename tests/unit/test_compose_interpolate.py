@@ -46,9 +46,9 @@ def test_a_compose_file_takes_its_variables_from_the_environment_then_dot_env(tm
             "    ports: ['${WEB_PORT}:80', '${OTHER:-7070}:81']\n  api:\n    image: api\n    scale: ${N:-2}\n")
     lab = load_source(parse_text(text, file), env={"WEB_PORT": "8081"})
     assert lab.project == "dotenvproject"       # COMPOSE_PROJECT_NAME from .env wins over name:
-    assert [c.name for c in lab.topology.containers] == ["dotenvproject-web-1", "dotenvproject-api-1",
-                                                         "dotenvproject-api-2"]
-    web = lab.topology.containers[0]
+    assert [c.name for c in lab.topology.containers] == ["dotenvproject-api-1", "dotenvproject-api-2",
+                                                         "dotenvproject-web-1"]      # by service key
+    web = lab.topology.container("dotenvproject-web-1")
     assert sorted(p.host_port for p in web.ports) == [7070, 8081]     # the environment wins over .env
     assert read_dotenv(str(tmp_path / ".env"))["NET"] == "back end"
 
