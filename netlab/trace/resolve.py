@@ -233,6 +233,9 @@ def explain(topo: Topology, r: Resolution) -> str:
         return f"{head} to an IPv6 address: the name has none on {src}'s networks (an empty AAAA answer)"
     if c is not None and target is not None and r.status == "nxdomain":
         return head + ": " + _why_not(topo, c, target)
+    if c is None and target is not None and r.status == "nxdomain":
+        return (f"{head}: {src}'s resolver (its /etc/hosts, then the host's nameserver) does not know "
+                "the containers' names; only a container on a user-defined network asks the embedded DNS")
     last = r.queries[-1] if r.queries else None
     if r.status == "nxdomain":
         said = f" (NXDOMAIN from {last.answered_by})" if last and last.answered_by else ""

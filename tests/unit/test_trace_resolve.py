@@ -151,6 +151,12 @@ def test_ipv6_names_ask_aaaa():
     assert t.probe.dst == "::"
 
 
+def test_a_host_does_not_know_the_containers_names():
+    t = predict_trace(lab(), "node1", "a1", by_name=True)
+    assert t.outcome.status == "unresolved" and "does not know the containers' names" in t.outcome.detail
+    assert t.resolution.queries[0].server == "203.0.113.53"
+
+
 def test_a_host_and_outside_are_the_labs_names():
     assert predict_trace(lab(), "a1", "outside").resolution is None
     assert predict_trace(lab(), "a1", "node1").resolution is None
