@@ -104,3 +104,75 @@ def test_a_killed_compose_up_is_found_again_by_its_project(tmp_path):
     finally:
         netlab("down", project)
     assert not leftovers(lab)
+
+
+D_PROJECT = "d-compose-names"
+D_MAIN = """\
+name: d-compose-names
+include:
+  - path: db/compose.yaml
+services:
+  web:
+    image: nginx
+    ports: ["127.0.0.1:18081:80"]
+    depends_on: [db]
+    networks: [front, back]
+networks:
+  front: {}
+"""
+D_DB = """\
+services:
+  db:
+    image: postgres
+    expose: ["5432"]
+    networks: [back]
+networks:
+  back: {internal: true}
+"""
+D_OTHER = """\
+name: d-compose-other
+services:
+  ci:
+    image: runner
+    networks: [shared]
+networks:
+  shared:
+    name: d-compose-names_back
+    external: true
+"""
+
+
+def test_an_included_project_is_shown_by_its_name_and_its_network_cannot_be_joined(tmp_path):
+    """`include:` brought up live; `ls`, the trace report, `inspect` name the project (not
+    its kernel prefix); another project's external network of the same Docker name is
+    refused, saying which lab has it, and builds nothing."""
+    from netlab.app.compose_labs import lab_of
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "compose.yaml").write_text(D_DB)
+    (tmp_path / "compose.yaml").write_text(D_MAIN)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "compose.yaml").write_text(D_OTHER)
+    up = netlab("up", "compose.yaml", cwd=str(tmp_path))
+    lab = lab_of(D_PROJECT)
+    try:
+        assert up.returncode == 0, up.stderr
+        assert lab != D_PROJECT
+        listed = netlab("ls").stdout
+        assert any(line.split()[0] == D_PROJECT for line in listed.splitlines()[1:]), listed
+        traced = netlab("trace", D_PROJECT, f"{D_PROJECT}-web-1", "db", "--port", "5432")
+        assert traced.returncode == 0, traced.stderr
+        header = traced.stdout.splitlines()[0]
+        assert header.startswith(f"traced in lab {D_PROJECT}: {D_PROJECT}-web-1 -> db (tcp port 5432)"), header
+        assert f"delivered to {D_PROJECT}-db-1" in traced.stdout
+        inspected = netlab("inspect", D_PROJECT, "ghost")
+        assert f"lab '{D_PROJECT}' has no container or network named 'ghost'" in inspected.stderr
+        refused = netlab("up", cwd=str(tmp_path / "other"))
+        assert refused.returncode != 0
+        assert "the Docker network 'd-compose-names_back' to exist already" in refused.stderr, refused.stderr
+        assert f"The running lab {D_PROJECT} (netlab ls) has a network named 'd-compose-names_back', but a lab " \
+               "cannot join another lab's network" in refused.stderr, refused.stderr
+        assert lab_of("d-compose-other") == "d-compose-other"      # nothing of it was made
+    finally:
+        down = netlab("down", D_PROJECT)
+    assert down.returncode == 0, down.stderr
+    assert not leftovers(lab)
