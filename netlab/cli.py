@@ -233,7 +233,9 @@ def inspect(lab, name):
 @click.argument("name")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_(lab, name, command):
-    """Run COMMAND in a container, a host or `outside` (as `ip netns exec` does)."""
+    """Run COMMAND in a container, a host or `outside` (as `ip netns exec` does).
+
+    In a container it runs in the container's UTS namespace too: `hostname` prints its own."""
     from .app.compose_labs import lab_of
     lab = lab_of(lab)
     from .app.lifecycle import require_root, snapshot_topology
@@ -241,12 +243,15 @@ def exec_(lab, name, command):
     require_root()
     from .errors import LabError
     from .kernel import netns
-    target = endpoint(snapshot_topology(lab), name)
+    topo = snapshot_topology(lab)
+    target = endpoint(topo, name)
     if not netns.exists(target.netns):
         raise LabError(f"{name}'s namespace {target.netns} is gone (deleted outside netlab); "
                        f"`netlab verify {lab}` shows the drift and `netlab up FILE` repairs it")
     _exit_unless_runnable(command[0])
-    argv = ["ip", "netns", "exec", target.netns, *command]
+    from .kernel import uts
+    from .plan.hostnames import uts_of
+    argv = ["ip", "netns", "exec", target.netns, *uts.enter(uts_of(topo, name)), *command]
     sys.stdout.flush()
     try:
         os.execvp(argv[0], argv)

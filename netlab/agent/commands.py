@@ -1,5 +1,6 @@
 """Each container's `command:`, run in its namespace (with `ip netns exec` semantics, so it
-sees the container's /etc/hosts and resolv.conf), restarted with backoff when it dies."""
+sees the container's /etc/hosts and resolv.conf) and its UTS namespace (its hostname),
+restarted with backoff when it dies."""
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..app import state
 from ..kernel import processes
-from ..plan.items import Process
+from ..plan.items import Process, Uts
 from ..plan.plan import Plan
 
 BACKOFF = (0.5, 1, 2, 5, 10, 30)
@@ -46,8 +47,10 @@ class Commands:
     lab: str
     children: dict[str, Child] = field(default_factory=dict)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    uts: dict[str, str] = field(default_factory=dict)       # container -> its UTS pin
 
     async def apply(self, plan: Plan) -> None:
+        self.uts = {u.container: u.name for u in plan.of(Uts)}
         want = {p.name: p for p in plan.of(Process)}
         for name in list(self.children):
             if want.get(name) != self.children[name].item:
@@ -82,7 +85,8 @@ class Commands:
             log.write(f"--- netlab: starting {child.item.command!r} in {child.item.netns}\n".encode())
             log.flush()
             # killed with the agent (PDEATHSIG), its own process group (stop() kills the group)
-            child.proc = await processes.spawn_shell(child.item.netns, child.item.command, log)
+            child.proc = await processes.spawn_shell(child.item.netns, child.item.command, log,
+                                                     uts=self.uts.get(child.item.name))
 
     async def stop(self, child: Child, grace: float = 2.0) -> None:
         child.stopping = True

@@ -8,6 +8,7 @@ from ..kernel.requirements import REQUIREMENTS
 
 KERNEL_NEEDED_BY = {
     "netns": "everything: every host, container and `outside` is a network namespace",
+    "uts": "every container's hostname and domain name (a UTS namespace each; no module needed)",
     "veth": "every container endpoint and every host's underlay link",
     "bridge": "docker0, user-defined bridge networks, the underlay",
     "vxlan": "overlay networks (driver: overlay)",
@@ -25,7 +26,7 @@ KERNEL_NEEDED_BY = {
 }
 NEEDED_BY = {**KERNEL_NEEDED_BY, **{r.name: r.needed_by for r in REQUIREMENTS.values()}}
 # without these no lab can be built
-CORE = ("netns", "veth", "bridge", "nf_tables", "iproute2", "iptables-nft")
+CORE = ("netns", "veth", "bridge", "nf_tables", "iproute2", "iptables-nft", "uts", "util-linux")
 
 
 def report(probes: list[Probe] | None = None) -> tuple[str, bool]:

@@ -114,10 +114,11 @@ class Lab:
         its output (stdout and stderr) as text."""
         from ..kernel.processes import run_shell
         from ..model.targets import endpoint
+        from ..plan.hostnames import uts_of
         from .lifecycle import require_root
         require_root()
         ns = endpoint(self.topology, name).netns
-        proc = run_shell(ns, command, timeout=60)
+        proc = run_shell(ns, command, timeout=60, uts=uts_of(self.topology, name))
         if check and proc.returncode != 0:
             raise LabError(f"{name}: `{command}` exited {proc.returncode}: {proc.stderr.strip()}")
         return proc.stdout + proc.stderr

@@ -21,7 +21,7 @@ from ..kernel.system import Kernel
 from ..model import Topology, naming
 from ..model.source import parse_file
 from ..plan.diff import Change, diff
-from ..plan.items import Address, Firewall, Netns, NftRuleset
+from ..plan.items import Address, Firewall, Netns, NftRuleset, Uts
 from ..plan.plan import Plan
 from ..plan.planner import build_plan
 from . import compose_labs, inplace, state
@@ -54,8 +54,10 @@ def require_tools(backend: FirewallBackend, plan: Plan | None = None) -> None:
     items = list(plan.items) if plan else []
     families = {i.family for i in items if isinstance(i, Firewall) and i.text}
     native = [i for i in items if isinstance(i, NftRuleset)]
-    for need in requirements.missing(requirements.needed(backend.requires, families, bool(native))):
+    spaces = [i for i in items if isinstance(i, Uts)]
+    for need in requirements.missing(requirements.needed(backend.requires, families, bool(native), bool(spaces))):
         users = {"nftables": "the nftables tables of " + ", ".join(sorted({i.netns for i in native})),
+                 "util-linux": "the containers' UTS namespaces (their hostnames)",
                  "ip6tables-nft": "ip6tables rules", "ip6tables-legacy": "ip6tables rules"}.get(need.name)
         why = f" for {users}" if users else ""
         raise KernelError(f"`{need.tool}` is not installed: netlab needs it{why} (apt-get install "

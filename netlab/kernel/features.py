@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from pyroute2.netlink.exceptions import NetlinkError
 
-from . import ipv6_probe, netns, nft_dump
+from ..errors import KernelError
+from . import ipv6_probe, netns, nft_dump, uts
 from .links import Netlink
 from .requirements import REQUIREMENTS
 from .tools import find_tool
@@ -58,6 +59,7 @@ def probe_all() -> list[Probe]:
             out.append(_link(nl, ns, "dummy", kind="dummy"))
             out.append(Probe("ipv6", *ipv6_probe.ipv6(nl, ns, "ndveth" if parent else None, ipv6_missing())))
         out.append(_nf_tables(ns))
+        out.append(_uts(ns))
         # the programs `up` needs (kernel/requirements.py), each run here to see it work
         out += [_cmd(ns, r.name, list(r.check), r.package) for r in REQUIREMENTS.values()]
         out.append(Probe("ip6tables", *ipv6_probe.ip6tables({p.name: p.ok for p in out})))
@@ -70,6 +72,19 @@ def probe_all() -> list[Probe]:
     finally:
         netns.delete(ns)
     return out
+
+
+def _uts(name: str) -> Probe:
+    """A UTS namespace made, named and pinned as `up` makes each container's (no module: the
+    kernel's CONFIG_UTS_NS), then removed."""
+    try:
+        uts.create(name, "nldoctor", "nldoctor.example")
+        ok = uts.read(name) == ("nldoctor", "nldoctor.example")
+        return Probe("uts", ok, "" if ok else "the namespace did not keep its names")
+    except (OSError, KernelError) as e:
+        return Probe("uts", False, str(e))
+    finally:
+        uts.delete(name)
 
 
 def _nf_tables(ns: str) -> Probe:

@@ -11,6 +11,7 @@ import time
 from typing import IO
 
 from . import netns
+from . import uts as uts_ns
 
 PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -56,11 +57,12 @@ def _alive(p: int) -> bool:
         return False
 
 
-def run_shell(ns: str, command: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_shell(ns: str, command: str, timeout: float = 60, uts: str | None = None) -> subprocess.CompletedProcess[str]:
     """`sh -c COMMAND` in namespace NS as `ip netns exec` runs it (/etc/netns/NS bound over
-    /etc), its stdout and stderr captured as text."""
-    return subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", command], capture_output=True, text=True,
-                          timeout=timeout)
+    /etc) and in the container's UTS namespace `uts` (its hostname), its stdout and stderr
+    captured as text."""
+    return subprocess.run(["ip", "netns", "exec", ns, *uts_ns.enter(uts), "sh", "-c", command],
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def _die_with_parent() -> None:
@@ -68,12 +70,13 @@ def _die_with_parent() -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-async def spawn_shell(ns: str, command: str, log: IO[bytes]) -> asyncio.subprocess.Process:
+async def spawn_shell(ns: str, command: str, log: IO[bytes], uts: str | None = None) -> asyncio.subprocess.Process:
     """`sh -c COMMAND` started in namespace NS as `ip netns exec` runs it (/etc/netns/NS bound
-    over /etc, so it sees the container's hosts and resolv.conf), in the background: stdin
+    over /etc, so it sees the container's hosts and resolv.conf) and in the container's UTS
+    namespace `uts` (nsenter execs, so the pid stays the command's), in the background: stdin
     from /dev/null, stdout and stderr appended to LOG, leading its own process group (stop
     it with os.killpg), and killed when the process that started it dies."""
     return await asyncio.create_subprocess_exec(
-        "ip", "netns", "exec", ns, "sh", "-c", command,
+        "ip", "netns", "exec", ns, *uts_ns.enter(uts), "sh", "-c", command,
         stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
         start_new_session=True, preexec_fn=_die_with_parent)

@@ -34,13 +34,18 @@ REQUIREMENTS: dict[str, Requirement] = {r.name: r for r in (
                           "nftrace tables (netlab trace)"),
     Requirement(name="conntrack", tool="conntrack", package="conntrack", check=("conntrack", "-L"),
                 needed_by="NAT evidence in netlab trace"),
+    Requirement(name="util-linux", tool="nsenter", package="util-linux", check=("nsenter", "--version"),
+                needed_by="containers' commands and `netlab exec` enter the container's UTS namespace "
+                          "(its hostname) with nsenter"),
 )}
 
 
-def needed(backend_needs: dict[str, tuple[str, ...]], families: set[str], nftables: bool) -> list[Requirement]:
+def needed(backend_needs: dict[str, tuple[str, ...]], families: set[str], nftables: bool,
+           uts: bool = False) -> list[Requirement]:
     """What a lab needs: iproute2, the backend's tools for IPv4 and for each other family the
-    plan writes (`backend_needs`: its `requires`), and nft for native nftables tables."""
-    names = ["iproute2", *backend_needs["ipv4"]]
+    plan writes (`backend_needs`: its `requires`), nft for native nftables tables, and
+    nsenter for containers' UTS namespaces (`uts`)."""
+    names = ["iproute2", *backend_needs["ipv4"], *(["util-linux"] if uts else [])]
     for family in sorted(families - {"ipv4"}):
         names += backend_needs[family]
     if nftables:

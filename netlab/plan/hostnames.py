@@ -18,6 +18,12 @@ def uts_name(lab: str, container: str) -> str:
     return naming.netns(lab, container)
 
 
+def uts_of(topo: Topology, name: str) -> str | None:
+    """The UTS pin a program run "in" `name` enters: a container's own; None for a host or
+    `outside`, which keep the machine's."""
+    return uts_name(topo.name, name) if topo.find_container(name) is not None else None
+
+
 def network_owner(topo: Topology, c: Container) -> Container:
     """The container whose network namespace `c` runs in, through `container:` chains."""
     seen = {c.name}

@@ -48,10 +48,10 @@ def netlab(*args: str) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
-def _in(ns: str, script: str) -> str:
-    """`sh -c SCRIPT` in a container's namespaces, as `netlab exec` runs it."""
+def _in(ns: str, script: str, uts: str | None = None) -> str:
+    """`sh -c SCRIPT` in a container's namespaces (`uts`: its UTS pin), as `netlab exec` runs it."""
     from netlab.kernel.processes import run_shell
-    return run_shell(ns, script, timeout=STEP_TIMEOUT).stdout
+    return run_shell(ns, script, timeout=STEP_TIMEOUT, uts=uts).stdout
 
 
 class NetlabProject:
@@ -113,6 +113,7 @@ def collect(p: NetlabProject) -> dict:
     from netlab.app.state import snapshot_topology
     from netlab.compose.networks import lab_network_name
     from netlab.model.inspect import inspect_lab
+    from netlab.plan.hostnames import uts_name
     topo = snapshot_topology(p.lab)
     api = inspect_lab(topo)
     assert isinstance(api, dict)
@@ -142,7 +143,7 @@ def collect(p: NetlabProject) -> dict:
     mode_of = {c.name: c.mode for c in topo.containers}
     own = [n for n in names if mode_of[n] not in ("container", "host")]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        insides = dict(zip(own, pool.map(lambda n: _sections(_in(netns[n], INSIDE), 6), own)))
+        insides = dict(zip(own, pool.map(lambda n: _sections(_in(netns[n], INSIDE, uts_name(topo.name, n)), 6), own)))
     containers = {}
     for c in sorted(project_ctrs, key=lambda c: c["Name"]):
         name = c["Name"].lstrip("/")
@@ -172,7 +173,7 @@ def collect(p: NetlabProject) -> dict:
             "depends_on": compose_labels(p.doc, services[name][0]),
             "running": True,
             "hostname": "<the machine's hostname>" if host_mode else
-            hostname.strip() if name in insides else _in(netns[name], "hostname").strip(),
+            hostname.strip() if name in insides else _in(netns[name], "hostname", uts_name(topo.name, name)).strip(),
             "domainname": config.get("Domainname", ""),
             "config_hostname": "<the machine's hostname>" if host_mode else config["Hostname"],
             "network_mode": mode, "endpoints": endpoints, "interfaces": interfaces,
