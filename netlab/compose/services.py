@@ -122,6 +122,7 @@ def translate_service(b: Builder, project: str, svc: Service, services: dict[str
         _resolver(b, svc, mode, lab, lpath)
         # an image's ports get the agent's stand-in listeners unless a real process serves them
         lab["standin"] = "command" not in extra
+        lab["x-compose"] = client(project, svc, number, networks)
         containers[cname] = lab
 
 
@@ -312,3 +313,30 @@ def _external_links(b: Builder, svc: Service, services: dict[str, Service], lab:
         if link not in links:
             links.append(link)
             b.at(f"{lpath}.links[{len(links) - 1}]", f"services.{svc.name}.external_links[{i}]")
+
+
+def client(project: str, svc: Service, number: int, networks: dict[str, str]) -> dict[str, Any]:
+    """What Compose hands dockerd beyond docker run's words (model.topology.ComposeClient):
+    its labels, the primary network (priority, then key: compose-go NetworksByPriority),
+    `expose` as written."""
+    out: dict[str, Any] = {"project": project, "service": svc.name, "number": number,
+                           "depends_on": depends_on_label(svc.spec)}
+    primary = [networks[k] for k in service_networks(svc.spec) if k in networks]
+    if primary:
+        out["primary"] = primary[0]
+    expose = [str(e) for e in listing(svc.spec.get("expose"))]
+    if expose:
+        out["expose"] = expose
+    return out
+
+
+def depends_on_label(spec: dict[str, Any]) -> str:
+    """com.docker.compose.depends_on: `service:condition:restart` per dependency."""
+    raw = spec.get("depends_on")
+    if isinstance(raw, list):
+        return ",".join(f"{d}:service_started:false" for d in raw)
+    out = []
+    for dep, cfg in mapping(raw).items():
+        cfg = mapping(cfg)
+        out.append(f"{dep}:{cfg.get('condition') or 'service_started'}:{str(cfg.get('restart') is True).lower()}")
+    return ",".join(out)

@@ -115,6 +115,11 @@ def _lab_settings(b: Builder, extra: object) -> None:
         if key in extra:
             b.lab[key] = extra[key]
             b.at(key, f"x-netlab.{key}")
+    # Compose runs on 28.5, which listens on :: for every published port: a LAN without IPv6
+    # would hide half of each one (the real-engine records reach them on both families)
+    underlay = b.lab.setdefault("underlay", {})
+    if isinstance(underlay, dict):
+        underlay.setdefault("ipv6", True)
 
 
 def _expect(b: Builder, extra: object, services: dict[str, Service]) -> None:

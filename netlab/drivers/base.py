@@ -98,4 +98,6 @@ def make_segment(lab: str, net: NetworkSpec, host: Host, subnet: IPv4Network, *,
         is_default=False, options=tuple(sorted(net.options)),
         network_id=naming.network_id(lab, net.name), vni=vni, macvlan_mode=macvlan_mode,
         host_ipv4=IPv4Address(host_ipv4) if host_ipv4 else None,
-        gateway_mode=net.option("com.docker.network.bridge.gateway_mode_ipv4") or "nat")
+        gateway_mode=net.option("com.docker.network.bridge.gateway_mode_ipv4") or "nat",
+        attachable=net.attachable, gateway_shown=net.subnet is None or net.gateway is not None,
+        gateway6_shown=net.subnet6 is None or net.gateway6 is not None)

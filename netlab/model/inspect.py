@@ -2,11 +2,11 @@
 `docker container inspect` (the Networks, IPAM, Containers and NetworkSettings parts)."""
 from __future__ import annotations
 
+from ..engine import Engine
 from ..errors import LabError
+from ..plan.dns import endpoint_names
 from . import naming
 from .published import host_bindings
-from ..engine import Engine
-from ..plan.dns import endpoint_names
 from .topology import Attachment, Container, Segment, Topology
 
 
@@ -15,14 +15,16 @@ def _endpoint_id(topo: Topology, c: Container, network: str) -> str:
 
 
 def network(topo: Topology, seg: Segment) -> dict:
-    config: dict = {"Subnet": str(seg.subnet), "Gateway": str(seg.gateway)}
+    # IPAM keeps what was asked: a subnet given without a gateway shows none
+    config: dict = {"Subnet": str(seg.subnet)} | ({"Gateway": str(seg.gateway)} if seg.gateway_shown else {})
     if seg.ip_range:
         config["IPRange"] = str(seg.ip_range)
     if seg.aux_addresses:
         config["AuxiliaryAddresses"] = {name: str(a) for name, a in seg.aux_addresses}
     configs = [config]
     if seg.subnet6 is not None:
-        config6: dict = {"Subnet": str(seg.subnet6), "Gateway": str(seg.gateway6 or "")}
+        config6: dict = {"Subnet": str(seg.subnet6)} | (
+            {"Gateway": str(seg.gateway6 or "")} if seg.gateway6_shown else {})
         if seg.ip_range6:
             config6["IPRange"] = str(seg.ip_range6)
         if seg.aux_addresses6:
@@ -47,7 +49,7 @@ def network(topo: Topology, seg: Segment) -> dict:
         "Name": seg.network, "Id": seg.network_id, "Scope": "swarm" if seg.driver == "overlay" else "local",
         "Driver": seg.driver, "EnableIPv6": seg.ipv6,
         "IPAM": {"Driver": "default", "Options": None if seg.is_default else {}, "Config": configs},
-        "Internal": seg.internal, "Attachable": False, "Ingress": False,
+        "Internal": seg.internal, "Attachable": seg.attachable, "Ingress": False,
         "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
         "Containers": members, "Options": options, "Labels": {},
         "netlab": {"host": seg.host, "device": seg.device, "netns": topo.host(seg.host).netns},
@@ -55,7 +57,9 @@ def network(topo: Topology, seg: Segment) -> dict:
 
 
 def container(topo: Topology, c: Container) -> dict:
-    ports: dict = {f"{p}/{proto}": None for p, proto in c.exposed}
+    exposed = _exposed(c)
+    # Ports lists the exposed ports with a protocol: Compose's "3306" stays out
+    ports: dict = {k: None for k in exposed if "/" in k}
     # as the port mapper bound them: a binding on every address shows its IPv6 twin on ::
     for b in (hb.binding for hb in host_bindings(topo, c)):
         ports.setdefault(f"{b.container_port}/{b.proto}", None)
@@ -66,7 +70,7 @@ def container(topo: Topology, c: Container) -> dict:
     for att in c.attachments:
         seg = topo.segment(att.network, c.host)
         nets[att.network] = {
-            "IPAMConfig": None, "Links": [f"{lk.name}:{lk.alias}" for lk in c.links] or None,
+            "IPAMConfig": _ipam_config(att), "Links": [f"{lk.name}:{lk.alias}" for lk in c.links] or None,
             **_names(engine, c, att, seg.is_default),
             "NetworkID": seg.network_id, "EndpointID": _endpoint_id(topo, c, att.network),
             "Gateway": str(att.gateway or ""), "IPAddress": str(att.address.ip),
@@ -82,16 +86,16 @@ def container(topo: Topology, c: Container) -> dict:
                         "NetworkID": naming.digest(topo.name, "network", c.mode), "EndpointID": "",
                         "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
                         "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": None}
-    mode = f"container:{c.shares}" if c.mode == "container" else c.mode
-    if c.mode == "bridge" and c.attachments and c.attachments[0].network != "bridge":
-        mode = c.attachments[0].network
     default = next((a for a in c.attachments if a.network == "bridge"), None)
     return {
         "Id": c.id, "Name": f"/{c.name}",
         "Config": {"Hostname": c.hostname, "Domainname": c.domainname,
-                   "ExposedPorts": {f"{p}/{proto}": {} for p, proto in c.exposed} or None,
-                   "Cmd": ["sh", "-c", c.command] if c.command else None},
-        "HostConfig": {"NetworkMode": mode, "Links": [f"/{lk.name}:/{c.name}/{lk.alias}" for lk in c.links] or None,
+                   "ExposedPorts": {k: {} for k in exposed} or None,
+                   "Cmd": ["sh", "-c", c.command] if c.command else None, "Labels": _labels(c)},
+        # Compose puts links on each endpoint, docker run in HostConfig
+        "HostConfig": {"NetworkMode": _network_mode(topo, c),
+                       "Links": [f"/{lk.name}:/{c.name}/{lk.alias}" for lk in c.links] or None
+                       if c.compose is None else None,
                        "PortBindings": _port_bindings(c), "Dns": list(c.dns), "DnsSearch": list(c.dns_search),
                        "DnsOptions": list(c.dns_options),
                        "ExtraHosts": [f"{name}:{a}" for name, a in c.extra_hosts] or None},
@@ -122,6 +126,45 @@ def _names(engine: Engine, c: Container, att: Attachment, default_bridge: bool) 
     if default_bridge:
         return {"Aliases": None, "DNSNames": None}
     return {"Aliases": list(att.aliases) or None, "DNSNames": list(dict.fromkeys(endpoint_names(c, att.network)))}
+
+
+def _network_mode(topo: Topology, c: Container) -> str:
+    """The network the container was created on: the first joined, or Compose's primary one
+    (Compose gives every network in that one call); container:<id> as Compose names it."""
+    if c.mode == "container":
+        owner = topo.find_container(c.shares or "")
+        return f"container:{owner.id if c.compose is not None and owner else c.shares}"
+    if c.mode == "bridge" and c.compose is not None and c.compose.primary:
+        return c.compose.primary
+    if c.mode == "bridge" and c.attachments and c.attachments[0].network != "bridge":
+        return c.attachments[0].network
+    return c.mode
+
+
+def _exposed(c: Container) -> list[str]:
+    """ExposedPorts' keys: port/proto, but `expose` from Compose as written ("3306")."""
+    if c.compose is None:
+        return [f"{p}/{proto}" for p, proto in c.exposed]
+    published = {(b.container_port, b.proto) for b in c.ports}
+    return sorted(set(c.compose.expose) | {f"{p}/{proto}" for p, proto in c.exposed if (p, proto) in published})
+
+
+def _labels(c: Container) -> dict[str, str]:
+    if c.compose is None:
+        return {}
+    return {"com.docker.compose.project": c.compose.project, "com.docker.compose.service": c.compose.service,
+            "com.docker.compose.container-number": str(c.compose.number),
+            "com.docker.compose.depends_on": c.compose.depends_on, "com.docker.compose.oneoff": "False"}
+
+
+def _ipam_config(att: Attachment) -> dict[str, str] | None:
+    """The addresses asked for (--ip, --ip6, ipv4_address), not IPAM's own choices."""
+    out = {}
+    if att.address_given:
+        out["IPv4Address"] = str(att.address.ip)
+    if att.address6_given and att.address6 is not None:
+        out["IPv6Address"] = str(att.address6.ip)
+    return out or None
 
 
 def _port_bindings(c: Container) -> dict:

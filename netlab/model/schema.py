@@ -78,7 +78,7 @@ class Obj(Spec):
         if value is None:
             return
         if not isinstance(value, dict):
-            out.append(src.diag(path, f"expected a mapping with keys {', '.join(self.fields)}, "
+            out.append(src.diag(path, f"expected a mapping with keys {', '.join(_shown(self.fields))}, "
                                       f"got {_describe(value)}"))
             return
         for k, v in value.items():
@@ -133,9 +133,14 @@ def _describe(value: object) -> str:
     return f"a value of type {type(value).__name__}"
 
 
+def _shown(known: Collection[str]) -> list[str]:
+    """The keys a message offers: `x-` keys are netlab's own, written by its Compose translation."""
+    return [k for k in known if not k.startswith("x-")]
+
+
 def _unknown(key: object, known: Collection[str]) -> str:
-    close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
+    close = difflib.get_close_matches(str(key), _shown(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(_shown(known))}"
     return f"unknown key {str(key)!r}{hint}"
 
 
@@ -174,6 +179,7 @@ NETWORK = Obj({
     "driver_opts": MapOf(OPTVALUE),
     "hosts": ListOf(STR),
     "enable_ipv6": BOOL,
+    "attachable": BOOL,
     # Compose's form: one entry per address family; the flat keys above are the IPv4 one
     "ipam": Obj({"config": ListOf(Obj({"subnet": STR, "gateway": STR, "ip_range": STR,
                                        "aux_addresses": MapOf(STR)}))}),
@@ -202,6 +208,9 @@ CONTAINER = Obj({
     "dns_options": ListOf(STR),
     "mac_address": STR,
     "standin": BOOL,
+    # written by the Compose translation (ComposeClient): what `docker compose` hands dockerd
+    "x-compose": Obj({"project": STR, "service": STR, "number": INT, "depends_on": STR, "primary": STR,
+                      "expose": ListOf(STR)}),
 })
 
 EXPECT = Obj({"from": STR, "to": Scalar((str,), "a container, an address or HOST:PORT"),
@@ -210,7 +219,7 @@ EXPECT = Obj({"from": STR, "to": Scalar((str,), "a container, an address or HOST
 LAB = Obj({
     "name": STR,
     "engine": ENGINE,
-    "underlay": Obj({"subnet": STR, "gateway": STR, "mtu": INT}),
+    "underlay": Obj({"subnet": STR, "gateway": STR, "mtu": INT, "ipv6": BOOL}),
     "outside": Obj({"addresses": ListOf(STR), "routes": ListOf(Obj({"to": STR, "via": STR}))}),
     "hosts": MapOf(HOST, nullable_items=True),
     "networks": MapOf(NETWORK, nullable_items=True),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
+from .topology import ComposeClient
+
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkSpec:
@@ -26,6 +28,7 @@ class NetworkSpec:
     # ipam.config[].aux_addresses: (name, address), never handed out
     aux: tuple[tuple[str, IPv4Address], ...] = ()
     aux6: tuple[tuple[str, IPv6Address], ...] = ()
+    attachable: bool = False
 
     def option(self, key: str, default: str = "") -> str:
         return dict(self.options).get(key, default)
@@ -65,6 +68,7 @@ class ContainerSpec:
     expose: tuple[object, ...]
     links: tuple[object, ...]
     settings: ContainerSettings = field(default_factory=lambda: ContainerSettings())
+    compose: ComposeClient | None = None
 
     def networks(self) -> set[str]:
         return {ep.network for ep in self.endpoints}

@@ -89,6 +89,11 @@ class Segment:
     # ipam.config[].aux_addresses: (name, address) IPAM reserves and never hands out
     aux_addresses: tuple[tuple[str, IPv4Address], ...] = ()
     aux_addresses6: tuple[tuple[str, IPv6Address], ...] = ()
+    attachable: bool = False            # --attachable: swarm's; shown, no effect on a local network
+    # IPAM keeps the config as asked: a subnet given without a gateway shows none (the bridge
+    # still gets the first address); a subnet IPAM chose shows the gateway it chose
+    gateway_shown: bool = True
+    gateway6_shown: bool = True
 
     @property
     def ipv6(self) -> bool:
@@ -112,6 +117,9 @@ class Attachment:
     mtu: int
     aliases: tuple[str, ...] = ()
     driver: str = "bridge"
+    # --ip / --ip6 asked for this address (inspect's IPAMConfig), not IPAM's choice
+    address_given: bool = False
+    address6_given: bool = False
     address6: IPv6Interface | None = None    # None: the network has no IPv6
     gateway6: IPv6Address | None = None
 
@@ -134,6 +142,22 @@ class Link:
 
     name: str
     alias: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComposeClient:
+    """What `docker compose` hands dockerd beyond `docker run`'s words, for a container of a
+    Compose project (`netlab inspect` shows it as Docker does): its labels, the network it
+    creates the container on (HostConfig.NetworkMode; every other network comes in the same
+    call, so the eth order is the daemon's), `expose` as written ("3306" stays without /tcp),
+    links on each endpoint rather than in HostConfig, and container:<id> for a shared namespace."""
+
+    project: str
+    service: str
+    number: int
+    depends_on: str = ""            # com.docker.compose.depends_on: dep:condition:restart,...
+    primary: str | None = None      # the network's Docker name
+    expose: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,6 +188,7 @@ class Container:
     # each exposed or published container port gets a stand-in listener in the netns
     # (served by the agent) unless the container runs its own `command`
     standin: bool = False
+    compose: ComposeClient | None = None     # made by `docker compose` (netlab's translation)
 
     @property
     def short_id(self) -> str:

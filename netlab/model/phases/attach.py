@@ -107,7 +107,8 @@ def _attachments(ctx: Context, s: ContainerSpec, host: Host, segs: dict[str, Seg
             mac=given_mac(ctx, s, ep, host) or naming.endpoint_mac(host.engine.random_mac, ctx.lab, s.name,
                                                                    ep.network, a),
             host_ifname=naming.host_veth(ctx.lab, s.name, ep.network), device=seg.device,
-            mtu=seg.mtu, aliases=ep.aliases, driver=seg.driver), host, has_gateway))
+            mtu=seg.mtu, aliases=ep.aliases, driver=seg.driver, address_given=ep.address_given,
+            address6_given=ep.address6_given), host, has_gateway))
     gwb = segs.get(naming.GWBRIDGE)
     if gwb is not None and gwbridge.needed(atts, segs):
         a = addresses.of(gwb).next()
@@ -142,11 +143,12 @@ def _container(ctx: Context, hosts: Mapping[str, Host], specs: Mapping[str, Cont
             links.append(Link(target, alias or target))
     return Container(
         name=s.name, host=s.host, mode=s.mode, netns=netns_of(ctx.lab, hosts, specs, s.name),
-        id=cid, hostname=s.hostname if s.hostname is not None else cid[:12], attachments=tuple(atts),
+        id=cid, hostname=hostname_of(ctx.lab, specs, s), attachments=tuple(atts),
         gateway_network=gw, shares=s.shares, ports=tuple(bindings), exposed=tuple(exposed),
         links=tuple(links), command=s.command, domainname=s.settings.domainname,
         extra_hosts=resolved_extra_hosts(s, host, segs), dns=s.settings.dns,
-        dns_search=s.settings.dns_search, dns_options=s.settings.dns_options, standin=s.settings.standin)
+        dns_search=s.settings.dns_search, dns_options=s.settings.dns_options, standin=s.settings.standin,
+        compose=s.compose)
 
 
 def gateway_endpoint(atts: list[Attachment], segs: dict[str, Segment]) -> str | None:
@@ -169,3 +171,12 @@ def netns_of(lab: str, hosts: Mapping[str, Host], specs: Mapping[str, ContainerS
     if s.mode == "host":
         return hosts[s.host].netns if s.host else ""
     return naming.netns(lab, name)
+
+
+def hostname_of(lab: str, specs: Mapping[str, ContainerSpec], s: ContainerSpec) -> str:
+    """The name set, else the short container ID; in container:<name> mode the owner's, whose
+    UTS namespace it joins (Docker 28.5: Config.Hostname and `hostname` inside both say so)."""
+    owner = specs.get(s.shares) if s.mode == "container" and s.shares else None
+    if owner is not None and owner is not s:
+        return hostname_of(lab, specs, owner)
+    return s.hostname if s.hostname is not None else naming.container_id(lab, s.name)[:12]

@@ -10,7 +10,7 @@ from ... import drivers
 from .. import naming
 from ..context import DOCKER_NAME_RULE, Context, get, listing, mapping
 from ..specs import ContainerSpec, EndpointSpec, NetworkSpec
-from ..topology import Host
+from ..topology import ComposeClient, Host
 from .settings import endpoint_mac, read_settings
 
 WRITTEN_MODES = ("bridge", "host", "none")      # and container:<name>
@@ -57,7 +57,7 @@ def read_containers(ctx: Context, hosts: Mapping[str, Host], networks: Mapping[s
             command=spec.get("command") if isinstance(spec.get("command"), str) else None,
             publish_all=spec.get("publish_all") is True, ports=tuple(listing(spec.get("ports"))),
             expose=tuple(listing(spec.get("expose"))), links=tuple(listing(spec.get("links"))),
-            settings=read_settings(ctx, spec, path, mode))
+            settings=read_settings(ctx, spec, path, mode), compose=compose_client(spec.get("x-compose")))
     check_sharing(ctx, specs)
     check_links(ctx, specs)
     return specs
@@ -208,3 +208,16 @@ def check_links(ctx: Context, specs: Mapping[str, ContainerSpec]) -> None:
                 ctx.err(lpath, f"cannot link to {target!r}: it is not on the default bridge")
             elif target == name:
                 ctx.err(lpath, "a container cannot link to itself")
+
+
+def compose_client(raw: object) -> ComposeClient | None:
+    """`x-compose`, as the Compose translation writes it (the schema checked its types)."""
+    if not isinstance(raw, dict):
+        return None
+    expose = raw.get("expose")
+    return ComposeClient(
+        project=str(raw.get("project", "")), service=str(raw.get("service", "")),
+        number=raw["number"] if isinstance(raw.get("number"), int) else 1,
+        depends_on=str(raw.get("depends_on") or ""),
+        primary=raw.get("primary") if isinstance(raw.get("primary"), str) else None,
+        expose=tuple(str(e) for e in expose) if isinstance(expose, list) else ())

@@ -1,6 +1,7 @@
-"""The LAN's IPv6 twin (model/lan6.py): in a lab where any network or any daemon has IPv6,
-the outside's router and every host get an IPv6 address on the LAN, the hosts a default
-route through the router, and the stand-in internet an IPv6 host. An IPv4 lab is untouched."""
+"""The LAN's IPv6 twin (model/lan6.py): in a lab where any network or any daemon has IPv6
+(or `underlay.ipv6` says so), the outside's router and every host get an IPv6 address on the
+LAN, the hosts a default route through the router, and the stand-in internet an IPv6 host.
+An IPv4 lab is untouched."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -22,10 +23,12 @@ def give_lan_ipv6(ctx: Context, underlay: Underlay, hosts: dict[str, Host],
                   outside6: tuple[IPv6Address, ...] | None) -> tuple[Underlay, tuple[IPv6Address, ...]]:
     """The underlay with its IPv6 twin (hosts updated in place) and the outside's IPv6
     addresses; `outside6` None: the file lists no `outside.addresses`, so the default's twin."""
-    if not uses_ipv6(hosts, segments):
+    wanted = ctx.data.get("underlay", {}).get("ipv6") if isinstance(ctx.data.get("underlay"), dict) else None
+    if wanted is False or (wanted is None and not uses_ipv6(hosts, segments)):
         if outside6:
-            ctx.err("outside.addresses", f"{outside6[0]} is IPv6, but the lab has no IPv6 (no network "
-                                         "with enable_ipv6, no daemon with ipv6: true), so its LAN has none")
+            ctx.err("outside.addresses", f"{outside6[0]} is IPv6, but the lab has no IPv6 (no network with "
+                                         "enable_ipv6, no daemon with ipv6: true), so its LAN has none; "
+                                         "`underlay: {ipv6: true}` gives it one")
         return underlay, ()
     subnet6 = lan_subnet(underlay.subnet)
     for name, h in hosts.items():

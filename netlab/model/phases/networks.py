@@ -51,7 +51,7 @@ def read_networks(ctx: Context, hosts: Mapping[str, Host]) -> dict[str, NetworkS
             options=_options(ctx, driver, spec, path, [hosts[h] for h in spans or hosts if h in hosts]),
             hosts=spans or None, enable_ipv6=spec.get("enable_ipv6") is True,
             subnet6=ipam.subnet6, gateway6=ipam.gateway6, ip_range6=ipam.ip_range6,
-            path6=ipam.path6, aux=aux, aux6=ipam.aux6)
+            path6=ipam.path6, aux=aux, aux6=ipam.aux6, attachable=spec.get("attachable") is True)
     return out
 
 
