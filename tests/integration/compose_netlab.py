@@ -12,8 +12,8 @@ addr` and the default routes inside its namespace; DNS answers from busybox `nsl
 against 127.0.0.11 inside the asker's namespace; the ping and TCP matrices and the published
 ports from the lab's own namespaces; the host's iptables-save. What the records take from
 Docker's API (network options, endpoint aliases, links, ports) comes from `netlab inspect`,
-netlab's rendering of the same API. Compose's own labels (service, container number,
-depends_on) are Compose's and read from the file as Compose writes them."""
+netlab's rendering of the same API, Compose's labels included (service, container number,
+depends_on)."""
 from __future__ import annotations
 
 import argparse
@@ -100,14 +100,6 @@ def _sections(text: str, count: int) -> list[str]:
     return out + [""] * (count - len(out))
 
 
-def compose_labels(doc: dict, service: str) -> str:
-    """com.docker.compose.depends_on as Compose 2.40 writes it: `dep:condition:restart`, the
-    oracle having made every condition service_started."""
-    raw = (doc.get("services") or {}).get(service, {}).get("depends_on") or []
-    deps = raw if isinstance(raw, list) else list(raw)
-    return ",".join(f"{d}:service_started:false" for d in deps)
-
-
 def collect(p: NetlabProject) -> dict:
     """Everything the project built, in the records' shape (see the module's doc)."""
     from netlab.app.state import snapshot_topology
@@ -136,8 +128,8 @@ def collect(p: NetlabProject) -> dict:
         if key not in networks:
             networks[key] = {"name": (net or {}).get("name"), "not_created": True}
 
-    project_ctrs = [c for c in api["Containers"] if c["Name"].lstrip("/") in service_of(p, topo)]
-    services = service_of(p, topo)
+    project_ctrs = [c for c in api["Containers"]
+                    if (c["Config"]["Labels"] or {}).get("com.docker.compose.project") == p.project]
     names = sorted(c["Name"].lstrip("/") for c in project_ctrs)
     netns = {c.name: c.netns for c in topo.containers}
     mode_of = {c.name: c.mode for c in topo.containers}
@@ -147,7 +139,6 @@ def collect(p: NetlabProject) -> dict:
     containers = {}
     for c in sorted(project_ctrs, key=lambda c: c["Name"]):
         name = c["Name"].lstrip("/")
-        model = topo.container(name)
         mode = c["HostConfig"]["NetworkMode"]
         endpoints = {}
         for docker_net, ep in (c["NetworkSettings"]["Networks"] or {}).items():
@@ -168,9 +159,11 @@ def collect(p: NetlabProject) -> dict:
         dev_net = {i["ifname"]: i["network"] for i in interfaces}
         host_mode = mode_of[name] == "host"
         config, hostconfig = c["Config"], c["HostConfig"]
+        labels = config["Labels"]
         containers[name] = {
-            "service": services[name][0], "number": services[name][1],
-            "depends_on": compose_labels(p.doc, services[name][0]),
+            "service": labels.get("com.docker.compose.service"),
+            "number": int(labels.get("com.docker.compose.container-number", 0)),
+            "depends_on": labels.get("com.docker.compose.depends_on", ""),
             "running": True,
             "hostname": "<the machine's hostname>" if host_mode else
             hostname.strip() if name in insides else _in(netns[name], "hostname", uts_name(topo.name, name)).strip(),
@@ -190,7 +183,6 @@ def collect(p: NetlabProject) -> dict:
             "resolv_conf": "<the machine's /etc/resolv.conf>" if host_mode else _resolv_blanked(
                 resolv if name in insides else _in(netns[name], "cat /etc/resolv.conf").rstrip("\n")),
         }
-        del model
     order = [c.name for c in topo.containers if c.name in containers]
     for rank, name in enumerate(order):
         containers[name]["created_rank"] = rank
@@ -228,20 +220,6 @@ def compose_config(doc: dict) -> dict:
             raw = spec.get("networks") or {"default": None}
             spec["networks"] = {n: None for n in raw} if isinstance(raw, list) else raw
         out[name] = spec
-    return out
-
-
-def service_of(p: NetlabProject, topo) -> dict[str, tuple[str, int]]:
-    """container name -> (service, replica number), as Compose labels them."""
-    out = {}
-    for svc, spec in (p.doc.get("services") or {}).items():
-        fixed = (spec or {}).get("container_name")
-        for c in topo.containers:
-            if c.name == fixed:
-                out[c.name] = (svc, 1)
-            elif c.name.startswith(f"{p.project}-{svc}-") and c.name.rsplit("-", 1)[1].isdigit() and \
-                    c.name[:-len(c.name.rsplit("-", 1)[1]) - 1] == f"{p.project}-{svc}":
-                out[c.name] = (svc, int(c.name.rsplit("-", 1)[1]))
     return out
 
 
