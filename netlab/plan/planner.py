@@ -77,7 +77,7 @@ def _container(plan: Plan, topo: Topology, c: Container) -> None:
     plan.add(container_uts(topo, c))
     if c.command:
         plan.add(Process(c.netns, c.name, c.command))
-    listeners = standin(c.netns, c.name, c.exposed) if c.standin else None
+    listeners = standin(c.netns, c.name, c.exposed, c.command) if c.standin else None
     if listeners is not None:
         plan.add(listeners)
     mode.plan_ports(plan, topo, c)

@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+from .command_ports import command_ports
 from .item import Item
 
 if TYPE_CHECKING:
@@ -160,10 +161,13 @@ class Standin(Served, Item):
         return f"{self.netns}: stand-in listeners of {self.container} ({', '.join(self.labels)})"
 
 
-def standin(netns: str, container: str, exposed: tuple[tuple[int, str], ...]) -> Standin | None:
-    """A container's stand-in, None when it exposes nothing. The ports sorted and once each,
-    so the digest only changes when the set of ports does."""
-    ports = tuple(sorted(set(exposed)))
+def standin(netns: str, container: str, exposed: tuple[tuple[int, str], ...],
+            command: str | None = None) -> Standin | None:
+    """A container's stand-in, None when it has no port left: a port its own `command`
+    names is the command's (opening the stand-in first would make the command's bind
+    fail). The ports sorted and once each, so the digest only changes when the set does."""
+    owned = (command_ports(command) or set()) if command else set()
+    ports = tuple(sorted({(port, proto) for port, proto in exposed if (proto, port) not in owned}))
     return Standin(netns, container, ports) if ports else None
 
 

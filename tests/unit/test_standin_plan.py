@@ -172,3 +172,17 @@ def test_a_compose_service_gets_a_stand_in_unless_it_runs_its_own_command() -> N
     own = WORDPRESS_MYSQL.replace("  wordpress:\n", "  wordpress:\n    x-netlab: {command: \"sleep infinity\"}\n")
     got = {i.container: i.ports for i in build_plan(load(own).topology).of(Standin)}
     assert got == {"wp-db-1": ((3306, "tcp"),)}
+
+
+def test_a_port_the_containers_command_names_is_left_to_it() -> None:
+    text = LAB_KEY.replace("  quiet: {expose: [22], standin: false}",
+                           '  own: {expose: [9000, 9001], standin: true, command: "python3 -m http.server 9000"}\n'
+                           '  opaque: {expose: [9000], standin: true, command: "./serve"}')
+    plan = build_plan(load_text(text))
+    got = {i.container: i.ports for i in plan.of(Standin)}
+    assert got["own"] == ((9001, "tcp"),)
+    assert got["opaque"] == ((9000, "tcp"),)        # a command that names no port: the agent reports a clash
+    ns = load_text(text).container("own").netns
+    assert listens(plan, ns, "tcp", "172.17.0.3", 9000) is True     # the command's
+    assert listens(plan, ns, "tcp", "fd00::3", 9000) is False       # http.server binds 0.0.0.0 alone
+    assert listens(plan, ns, "tcp", "fd00::3", 9001) is True        # the stand-in's, both families
