@@ -52,17 +52,14 @@ def _network(b: Builder, spec: dict[str, Any], cpath: str, name: str) -> dict[st
     if isinstance(opts, dict) and opts:
         net["driver_opts"] = {str(k): v if isinstance(v, (str, bool)) else str(v) for k, v in opts.items()}
         b.at(f"networks.{name}.driver_opts", f"{cpath}.driver_opts")
-    for key in ("internal", "enable_ipv6"):
+    for key in ("internal", "enable_ipv6", "attachable"):     # attachable: swarm's, shown by inspect
         if spec.get(key) is not None:
             net[key] = b.flag(spec.get(key), f"{cpath}.{key}")
             b.at(f"networks.{name}.{key}", f"{cpath}.{key}")
     if spec.get("enable_ipv4") is not None and not b.flag(spec.get("enable_ipv4"), f"{cpath}.enable_ipv4", True):
         b.err(f"{cpath}.enable_ipv4", "an IPv6-only network (enable_ipv4: false) is not modelled by netlab")
-    if spec.get("attachable") is not None:
-        b.flag(spec.get("attachable"), f"{cpath}.attachable")   # swarm's: no effect on a local network
-    for key in ("labels", "attachable"):
-        if key in spec:
-            b.not_modelled(f"networks: {key}", cpath.split(".", 1)[1])
+    if "labels" in spec:
+        b.not_modelled("networks: labels", cpath.split(".", 1)[1])
     _ipam(b, spec.get("ipam"), cpath, name, net)
     return net
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model.context import listing, mapping
+from ..model.ports import PortSpecError, parse_port
 from .builder import Builder
 
 MAX_REPLICAS = 256
@@ -122,7 +123,7 @@ def translate_service(b: Builder, project: str, svc: Service, services: dict[str
         _resolver(b, svc, mode, lab, lpath)
         # an image's ports get the agent's stand-in listeners unless a real process serves them
         lab["standin"] = "command" not in extra
-        lab["x-compose"] = client(project, svc, number, networks)
+        lab["x-compose"] = client(project, svc, number, networks, ports)
         containers[cname] = lab
 
 
@@ -315,16 +316,24 @@ def _external_links(b: Builder, svc: Service, services: dict[str, Service], lab:
             b.at(f"{lpath}.links[{len(links) - 1}]", f"services.{svc.name}.external_links[{i}]")
 
 
-def client(project: str, svc: Service, number: int, networks: dict[str, str]) -> dict[str, Any]:
+def client(project: str, svc: Service, number: int, networks: dict[str, str], ports: list[str]) -> dict[str, Any]:
     """What Compose hands dockerd beyond docker run's words (model.topology.ComposeClient):
     its labels, the primary network (priority, then key: compose-go NetworksByPriority),
-    `expose` as written."""
+    ExposedPorts: `expose` as written and each published container port as port/proto (even
+    under network_mode host, where the engine then binds nothing)."""
     out: dict[str, Any] = {"project": project, "service": svc.name, "number": number,
                            "depends_on": depends_on_label(svc.spec)}
     primary = [networks[k] for k in service_networks(svc.spec) if k in networks]
     if primary:
         out["primary"] = primary[0]
     expose = [str(e) for e in listing(svc.spec.get("expose"))]
+    for spec in ports:
+        try:
+            asked = parse_port(spec)
+        except PortSpecError:
+            continue        # the loader reports it at the port's line
+        first, last = asked.container_range
+        expose += [f"{p}/{asked.proto}" for p in range(first, last + 1) if f"{p}/{asked.proto}" not in expose]
     if expose:
         out["expose"] = expose
     return out

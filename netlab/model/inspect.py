@@ -58,8 +58,8 @@ def network(topo: Topology, seg: Segment) -> dict:
 
 def container(topo: Topology, c: Container) -> dict:
     exposed = _exposed(c)
-    # Ports lists the exposed ports with a protocol: Compose's "3306" stays out
-    ports: dict = {k: None for k in exposed if "/" in k}
+    # the gateway endpoint carries the port map: a container on internal networks only shows none
+    ports: dict = {k if "/" in k else f"{k}/tcp": None for k in exposed} if c.gateway_network else {}
     # as the port mapper bound them: a binding on every address shows its IPv6 twin on ::
     for b in (hb.binding for hb in host_bindings(topo, c)):
         ports.setdefault(f"{b.container_port}/{b.proto}", None)
@@ -142,11 +142,10 @@ def _network_mode(topo: Topology, c: Container) -> str:
 
 
 def _exposed(c: Container) -> list[str]:
-    """ExposedPorts' keys: port/proto, but `expose` from Compose as written ("3306")."""
+    """ExposedPorts' keys: port/proto, but Compose's `expose` as written ("3306")."""
     if c.compose is None:
         return [f"{p}/{proto}" for p, proto in c.exposed]
-    published = {(b.container_port, b.proto) for b in c.ports}
-    return sorted(set(c.compose.expose) | {f"{p}/{proto}" for p, proto in c.exposed if (p, proto) in published})
+    return sorted(set(c.compose.expose))
 
 
 def _labels(c: Container) -> dict[str, str]:

@@ -186,7 +186,8 @@ def collect(p: NetlabProject) -> dict:
     order = [c.name for c in topo.containers if c.name in containers]
     for rank, name in enumerate(order):
         containers[name]["created_rank"] = rank
-    config = {"services": compose_config(p.doc)}
+    running = {c["service"] for c in containers.values()}
+    config = {"services": {k: v for k, v in compose_config(p.doc).items() if k in running}}
     host_ns = topo.host(topo.containers[0].host).netns if topo.containers else f"{p.lab}-host"
     facts = {
         "project": p.project, "engine": "28.5", "compose": "netlab",
