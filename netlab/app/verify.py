@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..agent import control as agent
@@ -48,7 +49,9 @@ def _resolved(topo: Topology, e: Expectation) -> Resolution | None:
 
 def check(topo: Topology) -> list[Outcome]:
     probes, targets = [], []
-    names = [_resolved(topo, e) for e in topo.expect]
+    named = [e for e in topo.expect if e.name]
+    with ThreadPoolExecutor(max_workers=max(1, min(16, len(named)))) as pool:   # a silent server waits 1 s
+        names = list(pool.map(lambda e: _resolved(topo, e), topo.expect))
     for e, name in zip(topo.expect, names):
         src = endpoint(topo, e.source)
         if name is not None and not name.resolved:
