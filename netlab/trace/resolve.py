@@ -15,7 +15,7 @@ from ipaddress import ip_address
 from typing import Any
 
 from ..model.topology import Container, Topology
-from ..plan.dns import DNS_PORT, RESOLVER_IP
+from ..plan.dns import DNS_PORT, RESOLVER_IP, endpoint_names
 from ..plan.items import DnsNames, EtcFile, Resolver, StandinDNS
 from ..plan.plan import Plan
 from .model import DELIVERED, PREDICTED, RESOLVED, DnsQuery, Resolution
@@ -228,14 +228,14 @@ def explain(topo: Topology, r: Resolution) -> str:
         return f"{name} resolves from {src} to {', '.join(r.addresses)} ({how})"
     head = f"{name} does not resolve from {src}"
     c = topo.find_container(src)
-    target = topo.find_container(r.name.rstrip("."))
+    known = _named_on(topo, r.name)
     if r.status == "no-address" and r.qtype == "AAAA":
         return f"{head} to an IPv6 address: the name has none on {src}'s networks (an empty AAAA answer)"
-    if c is not None and target is not None and r.status == "nxdomain":
-        return head + ": " + _why_not(topo, c, target)
-    if c is None and target is not None and r.status == "nxdomain":
-        return (f"{head}: {src}'s resolver (its /etc/hosts, then the host's nameserver) does not know "
-                "the containers' names; only a container on a user-defined network asks the embedded DNS")
+    if known is not None and r.status == "nxdomain":
+        if c is None:
+            return (f"{head}: {src}'s resolver (its /etc/hosts, then the host's nameserver) does not know "
+                    "the containers' names; only a container on a user-defined network asks the embedded DNS")
+        return head + ": " + _why_not(c, r.name, known)
     last = r.queries[-1] if r.queries else None
     if r.status == "nxdomain":
         said = f" (NXDOMAIN from {last.answered_by})" if last and last.answered_by else ""
@@ -246,14 +246,28 @@ def explain(topo: Topology, r: Resolution) -> str:
     return f"{head}: {r.status.upper() if r.status == 'servfail' else r.status} ({said})"
 
 
-def _why_not(topo: Topology, c: Container, target: Container) -> str:
-    """A lab container's name that does not resolve: the default bridge's lesson, or no
-    network in common."""
+def _named_on(topo: Topology, name: str) -> list[str] | None:
+    """The user-defined networks where some endpoint registers NAME with the embedded DNS
+    (its container name, an alias, its hostname); [] for a container on the default bridge
+    only; None when no container has that name at all."""
+    want = name.rstrip(".").lower()
+    found = [a.network for c in topo.containers for a in c.attachments
+             if a.network != "bridge" and want in (n.lower() for n in endpoint_names(c, a.network))]
+    if found:
+        return list(dict.fromkeys(found))
+    return [] if topo.find_container(want) is not None else None
+
+
+def _why_not(c: Container, name: str, known: list[str]) -> str:
+    """A name the lab has that does not resolve from container C: the default bridge's
+    lesson, or no network in common."""
     networks = [a.network for a in c.attachments]
     if c.mode == "bridge" and networks and set(networks) == {"bridge"}:
         return "the default bridge has no embedded DNS; use a user-defined network or a link"
     mine = [n for n in networks if n != "bridge"]
     if not mine:
         return f"{c.name} has no embedded DNS (network_mode {c.mode}); give it a user-defined network"
-    return (f"the embedded DNS knows the names on {c.name}'s networks ({', '.join(mine)}), and "
-            f"{target.name} is on none of them; put both on one user-defined network")
+    where = (f"{name} is a name on {', '.join(known)}" if known else
+             f"{name} is only on the default bridge, where no name is registered")
+    return (f"the embedded DNS answers for {c.name}'s networks ({', '.join(mine)}), and {where}; "
+            "put both on one user-defined network")

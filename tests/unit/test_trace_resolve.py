@@ -121,6 +121,9 @@ def test_an_alias_resolves_on_its_network_only():
     assert t.resolution.addresses == ("192.168.0.3",) and t.probe.dport == 80
     t = predict_trace(lab(), "a3", "db", by_name=True)       # a3 is not on mynet
     assert t.outcome.status == "unresolved" and t.resolution.status == "nxdomain"
+    assert "the embedded DNS answers for a3's networks (dual), and db is a name on mynet" in t.outcome.detail
+    t = predict_trace(lab(), "a1", "tomcat01", by_name=True)
+    assert "tomcat01 is only on the default bridge" in t.outcome.detail
 
 
 @pytest.mark.parametrize("engine", ["20.10", "28.5"])
