@@ -48,7 +48,8 @@ def _resolved(topo: Topology, e: Expectation) -> Resolution | None:
 
 
 def check(topo: Topology) -> list[Outcome]:
-    probes, targets = [], []
+    probes: list[tuple | None] = []     # (probe function, netns, arguments...), None: nothing to send
+    targets: list[str] = []
     named = [e for e in topo.expect if e.name]
     with ThreadPoolExecutor(max_workers=max(1, min(16, len(named)))) as pool:   # a silent server waits 1 s
         names = list(pool.map(lambda e: _resolved(topo, e), topo.expect))
@@ -68,8 +69,8 @@ def check(topo: Topology) -> list[Outcome]:
         else:
             raise LabError(f"expect line {e.line}: verify can check icmp and tcp, not {e.proto}")
     # a namespace deleted behind netlab's back is drift (reported as such), not a probe error
-    runnable = [i for i, p in enumerate(probes) if p is not None and netns.exists(p[1])]
-    seen = dict(zip(runnable, probe.run_all([probes[i] for i in runnable])))
+    runnable = {i: p for i, p in enumerate(probes) if p is not None and netns.exists(p[1])}
+    seen = dict(zip(runnable, probe.run_all(list(runnable.values()))))
     return [Outcome(e, t, seen.get(i, False), _missing(topo, e, probes[i], i in seen), names[i])
             for i, (e, t) in enumerate(zip(topo.expect, targets))]
 

@@ -69,10 +69,11 @@ class Named:
     def on(self, observed: Trace, flavour: str) -> Trace:
         """The observed step on the observed trace, compared with the prediction's; in the
         lab's own view, the plan's step (nothing was asked)."""
-        if self.seen is None or observed.predicted is None:
+        predicted = observed.predicted
+        if self.seen is None or predicted is None:
             return replace(observed, resolution=self.step) if self.step is not None else observed
         observed = replace(observed, resolution=self.seen)
-        return replace(observed, differences=tuple(compare(observed.predicted, observed, flavour != "legacy")))
+        return replace(observed, differences=tuple(compare(predicted, observed, flavour != "legacy")))
 
 
 def first_resolve(topo: Topology, plan: Plan, wiring: Wiring, src: str, dst: str, how: tuple,
