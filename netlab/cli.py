@@ -206,10 +206,12 @@ def ls_():
         click.echo("no labs")
         return
     from .app.compose_labs import project_of
-    click.echo(f"{'LAB':10} {'STATUS':10} {'CONTAINERS':>10} {'NETNS':>6} {'AGENT':6} FILE")
-    for lab in labs:
+    names = [project_of(lab.name) or lab.name for lab in labs]
+    width = max(10, *map(len, names))       # a Compose project's name may be long
+    click.echo(f"{'LAB':{width}} {'STATUS':10} {'CONTAINERS':>10} {'NETNS':>6} {'AGENT':6} FILE")
+    for lab, name in zip(labs, names):
         status = "damaged" if not lab.readable else "up" if lab.complete else "partial"
-        click.echo(f"{project_of(lab.name) or lab.name:10} {status:10} {lab.containers:>10} {lab.namespaces:>6} "
+        click.echo(f"{name:{width}} {status:10} {lab.containers:>10} {lab.namespaces:>6} "
                    f"{'yes' if lab.agent else 'no':6} {lab.file}")
     if any(not lab.readable for lab in labs):
         click.echo("damaged: the state file cannot be read; `netlab down LAB` removes the lab by its marks",
