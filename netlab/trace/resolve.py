@@ -242,6 +242,10 @@ def explain(topo: Topology, r: Resolution) -> str:
         return f"{head}: no container, alias, link or /etc/hosts line has that name{said}"
     if last is None:
         return f"{head}: its resolv.conf names no nameserver"
+    if last.rcode == TIMEOUT and not last.answered_by:
+        agent = "; the lab's agent serves it: `netlab verify` says whether the agent runs" \
+            if last.server == RESOLVER_IP else ""
+        return f"{head}: {last.server} does not answer{agent}"
     said = last.answered_by or f"{last.server} does not answer"
     return f"{head}: {r.status.upper() if r.status == 'servfail' else r.status} ({said})"
 

@@ -16,7 +16,7 @@ from netlab.model import load_text
 from netlab.trace.model import DnsQuery
 from netlab.trace.predict import predict_trace
 from netlab.trace.report import render
-from netlab.trace.resolve import Conf, candidates, from_hosts, lookup, parse_resolv
+from netlab.trace.resolve import Conf, candidates, explain, from_hosts, lookup, parse_resolv
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -79,6 +79,16 @@ def test_nxdomain_moves_to_the_next_name_and_silence_to_the_next_server():
     silent = lookup(name="web", family=4, netns="ns", owner="a", hosts=None, resolv="nameserver 10.0.0.1\n",
                     ask=ask, source="predicted", evidence="plan")
     assert silent.status == "timeout" and not silent.resolved
+
+
+def test_a_silent_embedded_dns_points_at_the_agent():
+    def ask(server: str, qname: str, qtype: str) -> DnsQuery:
+        return DnsQuery(qname=qname, qtype=qtype, server=server, rcode="timeout")
+    r = lookup(name="a2", family=4, netns="fr-a1", owner="a1", hosts="", resolv="nameserver 127.0.0.11\n",
+               ask=ask, source="observed", evidence="query")
+    assert r.status == "timeout"
+    assert explain(lab(), r) == ("`a2` does not resolve from a1: 127.0.0.11 does not answer; the lab's agent serves "
+                                 "it: `netlab verify` says whether the agent runs")
 
 
 # ---- the plan's answers --------------------------------------------------------------
