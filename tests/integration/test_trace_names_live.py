@@ -141,3 +141,16 @@ def test_cli_names_the_step(lab):
     assert "name: `tomcat02` does not resolve from tomcat01" in proc.stdout
     assert "dns A tomcat02? to 203.0.113.53: NXDOMAIN" in proc.stdout
     assert "outcome: unresolved (nxdomain)" in proc.stdout and "request:" not in proc.stdout
+
+
+def test_engine_20_10_forwards_from_the_container(make_lab):
+    """20.10's embedded DNS asks the upstream from the container's own namespace (28.0 from
+    the host's): the missing name's NXDOMAIN comes back all the same, and the default
+    bridge's container asks the stand-in itself."""
+    name = "f2" + os.environ.get("PYTEST_XDIST_WORKER", "main")[:6]
+    make_lab(LAB.replace("{name}", name).replace("networks:\n  mynet", 'engine: "20.10"\nnetworks:\n  mynet', 1))
+    t = by_name(name, "a1", "nosuch")
+    assert t.outcome.status == "unresolved" and t.resolution.queries[0].rcode == "NXDOMAIN"
+    assert by_name(name, "tomcat01", "tomcat02").resolution.queries[0].server == "203.0.113.53"
+    t = by_name(name, "a1", "db")
+    assert t.outcome.status == "delivered" and t.predicted.engines[0].engine == "20.10"
