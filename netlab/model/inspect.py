@@ -58,8 +58,11 @@ def network(topo: Topology, seg: Segment) -> dict:
 
 def container(topo: Topology, c: Container) -> dict:
     exposed = _exposed(c)
-    # the gateway endpoint carries the port map: a container on internal networks only shows none
-    ports: dict = {k if "/" in k else f"{k}/tcp": None for k in exposed} if c.gateway_network else {}
+    # the gateway endpoint's bridge driver reports the port map: a container on internal
+    # networks only, or whose default route is a macvlan's, shows none (record 03-macvlan)
+    gateway = topo.segment(c.gateway_network, c.host) if c.gateway_network else None
+    ports: dict = {k if "/" in k else f"{k}/tcp": None for k in exposed} \
+        if gateway is not None and gateway.driver == "bridge" else {}
     # as the port mapper bound them: a binding on every address shows its IPv6 twin on ::
     for b in (hb.binding for hb in host_bindings(topo, c)):
         ports.setdefault(f"{b.container_port}/{b.proto}", None)
