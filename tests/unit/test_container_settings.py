@@ -236,3 +236,12 @@ def test_addresses_and_macs_are_kept_as_dockerd_prints_them():
                                 "dns: [\"2001:DB8::53\"]\nmac_address: \"0242.AC11.0099\"")).container("c")
     assert c.extra_hosts == (("m", "::ffff:192.0.2.9"), ("u", "2001:db8::1"))
     assert c.dns == ("2001:db8::53",) and c.attachment("bridge").mac == "02:42:ac:11:00:99"
+
+
+@pytest.mark.parametrize("key", ["hostname", "domainname"])
+def test_a_uts_name_over_64_bytes_is_refused_at_its_line(key):
+    with pytest.raises(TopologyError) as e:
+        load_text(f"name: t\ncontainers:\n  a:\n    {key}: {'x' * 65}\n")
+    assert str(e.value) == (f"<string>:4: containers.a.{key}: 65 bytes: the kernel takes a {key} of at most 64 "
+                            "(Docker would fail when the container starts)")
+    load_text(f"name: t\ncontainers:\n  a:\n    {key}: {'x' * 64}\n")

@@ -22,8 +22,17 @@ from ..specs import ContainerSettings
 SHARED_REFUSES = {"dns": "dns", "extra_hosts": "custom host-to-IP mapping", "mac_address": "mac-address"}
 
 
+# HOST_NAME_MAX: sethostname/setdomainname refuse longer (runc fails the start; netlab, the file)
+UTS_NAME_MAX = 64
+
+
 def read_settings(ctx: Context, spec: dict[Any, Any], path: str, mode: str) -> ContainerSettings:
     _conflicts(ctx, spec, path, mode)
+    for key in ("hostname", "domainname"):
+        value = spec.get(key)
+        if isinstance(value, str) and len(value.encode()) > UTS_NAME_MAX:
+            ctx.err(f"{path}.{key}", f"{len(value.encode())} bytes: the kernel takes a {key} of at most "
+                                     f"{UTS_NAME_MAX} (Docker would fail when the container starts)")
     domainname = spec.get("domainname")
     mac = spec.get("mac_address")
     parsed = _mac(ctx, mac, f"{path}.mac_address") if isinstance(mac, str) else None
