@@ -39,3 +39,13 @@ def listens(plan: Plan, ns: str, proto: str, address: str, port: int | None) -> 
             elif (proto, port) in ports and family in command_families(item.command):
                 return True
     return None if unknown else False
+
+
+def standin_notes(plan: Plan, ns: str, proto: str, port: int | None) -> list[str]:
+    """Delivered to a stand-in port: say who answers there, since no image runs."""
+    for item in plan.of(Standin):
+        if item.netns == ns and (port, proto) in item.ports:
+            what = "writes its name and closes" if proto == "tcp" else "echoes the datagram"
+            return [f"{port}/{proto} of {item.container} is its stand-in listener (the lab's agent, "
+                    f"as the image does not run): it {what}"]
+    return []

@@ -13,7 +13,7 @@ from ..plan.plan import Plan
 from ..plan.planner import build_plan
 from ..plan.served import Proxy
 from .kdrops import expected_reason
-from .listeners import listens
+from .listeners import listens, standin_notes
 from .model import DELIVERED, PREDICTED, REPLY, UNRESOLVED, Outcome, PacketView, Resolution, Trace, with_port
 from .resolve import predict_resolution
 from .target import Asked, Probe, asked, dst_name, resolve
@@ -55,6 +55,7 @@ def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key:
     if outcome.status == DELIVERED:
         assert outcome.packet is not None, "a delivered leg ends with the packet it delivered"
         walk.notes += proxy_notes(plan, outcome.ns, outcome.packet)
+        walk.notes += standin_notes(plan, outcome.ns, outcome.packet.proto, outcome.packet.dport)
         reply, reply_name = answer(walk, outcome.ns, outcome.packet)
         if reply is not None:
             walk.leg = REPLY

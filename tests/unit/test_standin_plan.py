@@ -117,6 +117,10 @@ def test_the_prediction_answers_at_a_stand_in_port_and_refuses_elsewhere(
     t = predict_trace(topo, "client", "db", proto, port)
     assert (t.outcome.status, t.outcome.owner, t.outcome.reply) == (status, "db", reply)
     assert t.outcome.reply_status == "delivered"
+    told = [n for n in t.notes if "stand-in listener" in n]
+    assert told == ([f"{port}/{proto} of db is its stand-in listener (the lab's agent, as the image does not run): "
+                     f"it {'writes its name and closes' if proto == 'tcp' else 'echoes the datagram'}"]
+                    if reply in ("SA", "udp") else [])
 
 
 def test_without_stand_ins_the_same_port_is_refused() -> None:
