@@ -251,8 +251,8 @@ def differences(expected: dict, got: dict) -> list[str]:
 
 
 # facts of who made a record rather than of what was built: the Compose version, the
-# oracle's substitutions (netlab runs the file unmodified), Compose's own warnings (none for
-# these files; netlab's notes go further on purpose, e.g. on ports under network_mode host)
+# oracle's substitutions (netlab runs the file unmodified), the lines of Compose's output
+# with "warn" in them (none for these files; netlab's notes are its own wording)
 RUN_FACTS = ("compose", "notes", "warnings")
 
 

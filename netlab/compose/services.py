@@ -231,6 +231,9 @@ def _ports(b: Builder, svc: Service, mode: str | None) -> list[str]:
     raw = listing(svc.spec.get("ports"))
     if raw and mode == "host":
         b.note(f"{path}: published ports are discarded when using host network mode (as Docker warns)")
+    elif raw and mode == "none":     # Docker and Compose take them without a word
+        b.note(f"{path}: published ports of a network_mode none container are bound nowhere "
+               "(Docker accepts them silently)")
     out: list[str] = []
     for i, p in enumerate(raw):
         if isinstance(p, dict):

@@ -232,3 +232,11 @@ def test_networks_take_free_subnets_in_the_order_of_their_docker_names():
             "networks:\n  zz: {name: alpha}\n  aa: {}\n")
     subnets = {s.network: str(s.subnet) for s in load(text).topology.segments if s.network != "bridge"}
     assert subnets == {"alpha": "172.18.0.0/16", "p_aa": "172.19.0.0/16"}
+
+
+def test_ports_under_network_mode_none_are_noted_not_refused():
+    # Docker 28.5 and Compose 2.40 take them without a word and bind nothing (measured)
+    lab = load("services:\n  a:\n    image: x\n    network_mode: none\n    ports: ['8080:80']\n")
+    assert lab.topology.container(f"{lab.project}-a-1").ports == ()
+    assert any("services.a.ports: published ports of a network_mode none container are bound nowhere" in n
+               for n in lab.notes)
