@@ -355,6 +355,20 @@ def test_a_namespace_deleted_behind_netlabs_back_is_drift_in_verify(make_lab):
     assert netlab("verify", lab).stdout.endswith("2 passed, 0 failed\n")
 
 
+def test_a_namespace_the_agent_holds_is_rebuilt_after_a_manual_delete(make_lab):
+    # the agent's embedded DNS and stand-in sockets keep a deleted namespace (and the peer of
+    # its veth) alive until it reloads: up must rebuild the pair, not stop at "File exists"
+    lab = "lcheld"
+    path, _ = make_lab(f"name: {lab}\nnetworks:\n  n1: {{}}\ncontainers:\n"
+                       "  a: {networks: [n1]}\n  b: {networks: [n1], expose: [\"80\"], standin: true}\n")
+    for gone in ("a", "b"):
+        subprocess.run(["ip", "netns", "del", f"{lab}-{gone}"], check=True)
+        repair = netlab("up", path, check=False)
+        assert repair.returncode == 0 and "Traceback" not in repair.stderr, repair.stderr
+        assert in_ns(lab, "a", "busybox", "nc", "-w", "2", "b", "80").stdout == "b\n"
+    assert "no changes" in netlab("up", path).stdout
+
+
 def test_exec_passes_exit_statuses_through_as_a_shell_would(make_lab, tmp_path):
     lab = "lcexec"
     make_lab(f"name: {lab}\ncontainers:\n  a: {{}}\n")
