@@ -26,18 +26,16 @@ from pathlib import Path
 
 import yaml
 from compose_oracle import (
-    HOST,
-    HOST6,
     _default_dev,
     _interfaces,
-    _nslookup,
     _resolv_blanked,
     _rules,
-    askers,
-    dns_names,
     normalised,
+    probe_dns,
+    probe_published,
+    probe_reach,
+    probe_tcp,
 )
-from engine_oracle import OUTSIDE, OUTSIDE6
 
 ROOT = Path(os.environ.get("NETLAB_ROOT") or Path(__file__).resolve().parents[2])
 STEP_TIMEOUT = 120
@@ -188,14 +186,17 @@ def collect(p: NetlabProject) -> dict:
         containers[name]["created_rank"] = rank
     running = {c["service"] for c in containers.values()}
     config = {"services": {k: v for k, v in compose_config(p.doc).items() if k in running}}
+    def run(name: str, script: str) -> str:
+        return _in(netns[name], script)
+
     host_ns = topo.host(topo.containers[0].host).netns if topo.containers else f"{p.lab}-host"
     facts = {
         "project": p.project, "engine": "28.5", "compose": "netlab",
         "networks": networks, "containers": containers, "creation_order": order,
-        "dns": _dns(netns, config, containers, networks),
-        "reach": _reach(netns, containers, any(n.get("ipv6") for n in networks.values())),
-        "tcp": _tcp(netns, containers),
-        "published": _published(f"{p.lab}-outside", containers),
+        "dns": probe_dns(run, config, containers, networks, nslookup="busybox nslookup", again=True),
+        "reach": probe_reach(run, containers, any(n.get("ipv6") for n in networks.values())),
+        "tcp": probe_tcp(run, containers, nc="busybox nc", workers=4),
+        "published": probe_published(f"{p.lab}-outside", containers),
         "iptables": _rules(_save(host_ns, "iptables-save")),
         "ip6tables": _rules(_save(host_ns, "ip6tables-save")),
     }
@@ -226,98 +227,6 @@ def compose_config(doc: dict) -> dict:
 
 def _save(ns: str, tool: str) -> str:
     return subprocess.run(["ip", "netns", "exec", ns, tool], capture_output=True, text=True, check=True).stdout
-
-
-def _dns(netns: dict[str, str], config: dict, containers: dict, networks: dict) -> dict:
-    names = dns_names(config, containers, networks)
-    chosen = askers(containers)
-
-    def script(net: str) -> str:
-        d = f"/tmp/nl-dns-{netns[chosen[net]]}"
-        return f"mkdir -p {d}; " + " ".join(
-            f"(echo '==name {n}'; busybox nslookup -timeout=1 -retry=1 {n} 127.0.0.11) >{d}/{i} 2>&1 &"
-            for i, n in enumerate(names)) + f" wait; cat {d}/*; rm -rf {d}"
-    def ask(net: str) -> dict[str, list[str]]:
-        got = _nslookup(_in(netns[chosen[net]], script(net)))
-        # a question unanswered within busybox's 1 s on a loaded machine is asked once more,
-        # alone, with more time: a name that does not resolve stays unanswered either way
-        again = [n for n in names if not got.get(n)]
-        retry = "; ".join(f"echo '==name {n}'; busybox nslookup -timeout=3 -retry=1 {n} 127.0.0.11 2>&1"
-                          for n in again)
-        return got | (_nslookup(_in(netns[chosen[net]], retry)) if again else {})
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = dict(zip(chosen, pool.map(ask, chosen)))
-    return {net: {"asker": chosen[net], "answers": answers[net]} for net in sorted(chosen)}
-
-
-def _reach(netns: dict[str, str], containers: dict, ipv6: bool) -> dict[str, dict[str, bool]]:
-    targets: dict[str, str] = {}
-    for name, c in sorted(containers.items()):
-        for net, ep in c["endpoints"].items():
-            if ep["ipv4"]:
-                targets[f"{name}@{net}"] = ep["ipv4"]
-            if ep["ipv6"]:
-                targets[f"{name}@{net}/6"] = ep["ipv6"]
-    targets["outside"] = OUTSIDE
-    if ipv6:
-        targets["outside/6"] = OUTSIDE6
-    script = " ".join(f"(ping -c1 -W1 {a} >/dev/null 2>&1 && echo '{t} ok' || echo '{t} no') &"
-                      for t, a in targets.items()) + " wait"
-    sources = [n for n, c in sorted(containers.items()) if c["interfaces"]]
-
-    def measure(source: str) -> dict[str, bool]:
-        got = dict(line.split() for line in _in(netns[source], script).splitlines() if len(line.split()) == 2)
-        return {t: got.get(t) == "ok" for t in targets}
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(zip(sources, pool.map(measure, sources)))
-
-
-def _tcp(netns: dict[str, str], containers: dict) -> dict[str, dict[str, str | None]]:
-    targets: dict[str, tuple[str, str]] = {}
-    for name, c in sorted(containers.items()):
-        ports = [p.split("/")[0] for p in c["exposed"] if p.endswith("/tcp") or "/" not in p]
-        for net, ep in c["endpoints"].items():
-            for family, suffix in (("ipv4", ""), ("ipv6", "/6")):
-                for port in ports:
-                    if ep[family]:
-                        targets[f"{name}@{net}{suffix}:{port}"] = (ep[family], port)
-    if not targets:
-        return {}
-    script = " ".join(f"r=$(busybox nc -w 1 {a} {p} </dev/null 2>/dev/null); echo \"{t} ${{r:-none}}\";"
-                      for t, (a, p) in targets.items())
-    sources = [n for n, c in sorted(containers.items()) if c["interfaces"]]
-
-    def measure(source: str) -> dict[str, str | None]:
-        got = dict(line.split(None, 1) for line in _in(netns[source], script).splitlines() if " " in line)
-        return {t: (None if got.get(t, "none").strip() == "none" else got[t].strip()) for t in targets}
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return dict(zip(sources, pool.map(measure, sources)))
-
-
-def _published(outside: str, containers: dict) -> dict[str, str | None]:
-    probes: dict[str, tuple[str, str]] = {}
-    for c in containers.values():
-        for spec, bindings in c["ports"].items():
-            if not spec.endswith("/tcp"):
-                continue
-            for binding in bindings:
-                host_ip, _, port = binding.rpartition(":")
-                if host_ip in ("0.0.0.0", ""):
-                    probes[f"{HOST}:{port}"] = (HOST, port)
-                elif host_ip == "::":
-                    probes[f"[{HOST6}]:{port}"] = (HOST6, port)
-
-    def probe(target: tuple[str, str]) -> str | None:
-        r = subprocess.run(["ip", "netns", "exec", outside, "busybox", "nc", "-w", "2", *target],
-                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)
-        return r.stdout.strip() or None
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        out = dict(zip(probes, pool.map(probe, probes.values())))
-    return dict(sorted(out.items()))
 
 
 def main(argv: list[str]) -> int:

@@ -33,6 +33,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -48,6 +49,8 @@ RECORDED = FIXTURES / "recorded"
 HOST = "10.10.101.105"
 HOST6 = lan6(HOST + "/24").split("/")[0]
 LONG_RUNNING = "sleep 3600"
+# a shell script run in a container by its name, its stdout back
+Run = Callable[[str, str], str]
 # what exists before `docker compose up` (a fixture's external network and container), as
 # docker commands; `{image}` is a long-running busybox
 BEFORE = {
@@ -369,22 +372,43 @@ def dns_names(config: dict, containers: dict, networks: dict) -> list[str]:
 
 
 def _dns(oracle: Oracle, config: dict, containers: dict, networks: dict) -> dict:
+    return probe_dns(lambda name, script: _exec(oracle, name, script), config, containers, networks)
+
+
+def probe_dns(run: Run, config: dict, containers: dict, networks: dict, nslookup: str = "nslookup",
+              again: bool = False) -> dict:
+    """What the embedded DNS answers each asker (`askers`) for every name of `dns_names`,
+    `run(container, script)` running a shell script in a container. `again`: a question
+    unanswered within 1 s is asked once more, alone, with 3 s (a loaded machine)."""
     names = dns_names(config, containers, networks)
     # in parallel: a name Docker does not know is forwarded to the machine's resolver,
     # which the engine's namespace cannot reach, and only a timeout ends that query
     chosen = askers(containers)
 
     def script(net: str) -> str:
-        d = f"/tmp/dns-{net}"
+        d = f"/tmp/dns-{net}-{os.getpid()}"
         return f"mkdir -p {d}; " + " ".join(
-            f"(echo '==name {n}'; nslookup -timeout=1 -retry=1 {n} 127.0.0.11) >{d}/{i} 2>&1 &"
+            f"(echo '==name {n}'; {nslookup} -timeout=1 -retry=1 {n} 127.0.0.11) >{d}/{i} 2>&1 &"
             for i, n in enumerate(names)) + f" wait; cat {d}/*; rm -rf {d}"
+
+    def ask(net: str) -> dict[str, list[str]]:
+        got = _nslookup(run(chosen[net], script(net)))
+        retry = [n for n in names if not got.get(n)] if again else []
+        if retry:
+            got |= _nslookup(run(chosen[net], "; ".join(
+                f"echo '==name {n}'; {nslookup} -timeout=3 -retry=1 {n} 127.0.0.11 2>&1" for n in retry)))
+        return got
+
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = dict(zip(chosen, pool.map(lambda net: _nslookup(_exec(oracle, chosen[net], script(net))), chosen)))
+        answers = dict(zip(chosen, pool.map(ask, chosen)))
     return {net: {"asker": chosen[net], "answers": answers[net]} for net in sorted(chosen)}
 
 
 def _reach(oracle: Oracle, containers: dict, ipv6: bool) -> dict[str, dict[str, bool]]:
+    return probe_reach(lambda name, script: _exec(oracle, name, script), containers, ipv6)
+
+
+def probe_reach(run: Run, containers: dict, ipv6: bool) -> dict[str, dict[str, bool]]:
     """ping from every container with its own netns to every address of every container."""
     targets: dict[str, str] = {}
     for name, c in sorted(containers.items()):
@@ -401,7 +425,7 @@ def _reach(oracle: Oracle, containers: dict, ipv6: bool) -> dict[str, dict[str, 
     sources = [n for n, c in sorted(containers.items()) if c["running"] and c["interfaces"]]
 
     def measure(source: str) -> dict[str, bool]:
-        got = dict(line.split() for line in _exec(oracle, source, script).splitlines() if len(line.split()) == 2)
+        got = dict(line.split() for line in run(source, script).splitlines() if len(line.split()) == 2)
         return {t: got.get(t) == "ok" for t in targets}
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -409,6 +433,10 @@ def _reach(oracle: Oracle, containers: dict, ipv6: bool) -> dict[str, dict[str, 
 
 
 def _tcp(oracle: Oracle, containers: dict) -> dict[str, dict[str, str | None]]:
+    return probe_tcp(lambda name, script: _exec(oracle, name, script), containers)
+
+
+def probe_tcp(run: Run, containers: dict, nc: str = "nc", workers: int = 1) -> dict[str, dict[str, str | None]]:
     """TCP from every container with its own netns to every listener (each exposed or
     published TCP port) on every address of every container: the hostname that answered,
     None when refused or silent."""
@@ -424,18 +452,23 @@ def _tcp(oracle: Oracle, containers: dict) -> dict[str, dict[str, str | None]]:
         return {}
     # one connection at a time: probed concurrently, busybox `nc -ll` listeners missed some
     # connections at random (3 cells in 5 runs of 10-dual-stack), as if they queued only one
-    script = " ".join(f"r=$(nc -w 1 {a} {p} </dev/null 2>/dev/null); echo \"{t} ${{r:-none}}\";"
+    script = " ".join(f"r=$({nc} -w 1 {a} {p} </dev/null 2>/dev/null); echo \"{t} ${{r:-none}}\";"
                       for t, (a, p) in targets.items())
     sources = [n for n, c in sorted(containers.items()) if c["running"] and c["interfaces"]]
 
     def measure(source: str) -> dict[str, str | None]:
-        got = dict(line.split(None, 1) for line in _exec(oracle, source, script).splitlines() if " " in line)
+        got = dict(line.split(None, 1) for line in run(source, script).splitlines() if " " in line)
         return {t: (None if got.get(t, "none").strip() == "none" else got[t].strip()) for t in targets}
 
-    return {source: measure(source) for source in sources}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(sources, pool.map(measure, sources)))
 
 
 def _published(oracle: Oracle, containers: dict) -> dict[str, str | None]:
+    return probe_published(f"{oracle.netns}-ext", containers)
+
+
+def probe_published(outside: str, containers: dict) -> dict[str, str | None]:
     """TCP from the outside namespace to each published port on the host's LAN address(es):
     the hostname the listener answered with, None when refused or silent."""
     probes: dict[str, tuple[str, str]] = {}
@@ -449,11 +482,9 @@ def _published(oracle: Oracle, containers: dict) -> dict[str, str | None]:
                     probes[f"{HOST}:{port}"] = (HOST, port)
                 elif host_ip == "::":
                     probes[f"[{HOST6}]:{port}"] = (HOST6, port)
-    out: dict[str, str | None] = {}
-    ext = f"{oracle.netns}-ext"
 
     def probe(target: tuple[str, str]) -> str | None:
-        r = subprocess.run(["ip", "netns", "exec", ext, "busybox", "nc", "-w", "2", *target],
+        r = subprocess.run(["ip", "netns", "exec", outside, "busybox", "nc", "-w", "2", *target],
                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)
         return r.stdout.strip() or None
 
