@@ -157,21 +157,27 @@ def inode(name: str) -> int | None:
         return None
 
 
-@contextlib.contextmanager
 def entered(name: str):
     """Run the body with this thread inside netns `name` (sockets opened there stay there)."""
-    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    return inside(path(name), "net", CLONE_NEWNET, f"netns {name}")
+
+
+@contextlib.contextmanager
+def inside(pin: str, kind: str, flag: int, what: str):
+    """Run the body with this thread inside the namespace pinned at `pin` (`kind`: its
+    /proc/thread-self/ns entry, `flag` its CLONE_NEW*), then back where it was."""
+    home = os.open(f"/proc/thread-self/ns/{kind}", os.O_RDONLY)
     try:
-        fd = os.open(path(name), os.O_RDONLY)
+        fd = os.open(pin, os.O_RDONLY)
     except FileNotFoundError:
         os.close(home)
-        raise KernelError(f"netns {name} does not exist") from None
+        raise KernelError(f"{what} does not exist") from None
     try:
-        _check(_libc.setns(fd, CLONE_NEWNET), f"enter netns {name}")
+        _check(_libc.setns(fd, flag), f"enter {what}")
         yield
     finally:
         os.close(fd)
-        _check(_libc.setns(home, CLONE_NEWNET), "return to the original netns")
+        _check(_libc.setns(home, flag), f"return to the original {kind} namespace")
         os.close(home)
 
 

@@ -65,22 +65,9 @@ def _set(hostname: str | None, domainname: str | None) -> None:
             _check(call(raw, len(raw)), f"set the {what} {value!r}")
 
 
-@contextlib.contextmanager
 def entered(name: str):
     """Run the body with this thread inside UTS namespace `name`."""
-    home = os.open("/proc/thread-self/ns/uts", os.O_RDONLY)
-    try:
-        fd = os.open(path(name), os.O_RDONLY)
-    except FileNotFoundError:
-        os.close(home)
-        raise KernelError(f"UTS namespace {name} does not exist") from None
-    try:
-        _check(_libc.setns(fd, CLONE_NEWUTS), f"enter UTS namespace {name}")
-        yield
-    finally:
-        os.close(fd)
-        _check(_libc.setns(home, CLONE_NEWUTS), "return to the original UTS namespace")
-        os.close(home)
+    return netns.inside(path(name), "uts", CLONE_NEWUTS, f"UTS namespace {name}")
 
 
 def create(name: str, hostname: str | None, domainname: str | None) -> None:

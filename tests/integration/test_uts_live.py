@@ -37,7 +37,8 @@ def lab(tmp_path):
     from netlab.app.lab import Lab
     from netlab.app.lifecycle import down
     path = tmp_path / "uts.yaml"
-    path.write_text(LAB.format(name="butsl"))
+    # one lab per xdist worker: the tests using it may run at once
+    path.write_text(LAB.format(name="buts" + os.environ.get("PYTEST_XDIST_WORKER", "main")[:4]))
     lab = Lab(str(path)).up()
     try:
         yield lab
