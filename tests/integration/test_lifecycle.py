@@ -370,7 +370,7 @@ def test_a_namespace_the_agent_holds_is_rebuilt_after_a_manual_delete(make_lab):
 
 
 def test_exec_passes_exit_statuses_through_as_a_shell_would(make_lab, tmp_path):
-    lab = "lcexec"
+    lab = "lcexit"          # not test_exec_uses_container_files...'s lcexec: xdist may run both at once
     make_lab(f"name: {lab}\ncontainers:\n  a: {{}}\n")
     text = tmp_path / "notes.txt"
     text.write_text("not a program\n")
