@@ -12,8 +12,9 @@ from ..model import naming
 from ..model.topology import Topology
 from ..plan.plan import Plan
 from ..trace.model import DELIVERED, REQUEST, Hop, Trace
+from ..trace.vocabulary import DROPPED, steps
 from ..trace.wiring import LOOPBACK, LOOPBACK6, Iface, Space, Wiring, from_plan
-from .schema import DROP, ENCAPSULATED, HOW
+from .schema import DROP
 
 HOOKS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
 ON_ENTRY = ("PREROUTING", "INPUT")              # hooks that act where a packet comes in
@@ -156,18 +157,22 @@ def observed_graph(g: nx.Graph, observed: Observed) -> nx.Graph:
 # ---- one packet --------------------------------------------------------------------------
 def trace_graph(trace: Trace, topology: nx.Graph | None = None) -> nx.MultiDiGraph:
     """The interfaces the probe crossed, one edge per hop in order, the netfilter decisions
-    and NAT rewrites on the hops where they happened, and the drop point."""
+    and NAT rewrites on the hops where they happened, and the drop point. Steps are the hops'
+    numbers and words of every view of a trace (trace/vocabulary.py)."""
+    numbered = steps(trace)
     g = nx.MultiDiGraph(lab=trace.lab, project=trace.project, trace=trace, source=trace.source, outcome=trace.outcome,
-                        hops=trace.hops)
+                        hops=tuple(s.hop for s in numbered))
     last: dict[str, tuple[int, Hop]] = {}
-    for step, hop in enumerate(trace.hops, 1):
+    for s in numbered:
+        step, hop = s.number, s.hop
         _hop_node(g, hop, topology)["steps"].append(step)
         prev = last.get(hop.leg)
         if prev is None:
             g.nodes[hop.node]["first"] |= hop.leg == REQUEST
+            g.nodes[hop.node]["sent"].append(step)
         else:
             _, before = prev
-            g.add_edge(before.node, hop.node, step=step, leg=hop.leg, how=how(before, hop), via=hop.via,
+            g.add_edge(before.node, hop.node, step=step, leg=hop.leg, how=s.how, via=hop.via,
                        bridge=hop.bridge, packet=hop.packet, rewritten=before.packet.flow() != hop.packet.flow())
         last[hop.leg] = (step, hop)
     _attach(g, trace)
@@ -175,18 +180,12 @@ def trace_graph(trace: Trace, topology: nx.Graph | None = None) -> nx.MultiDiGra
     return g
 
 
-def how(before: Hop, hop: Hop) -> str:
-    if hop.packet.outer is not None and before.packet.outer is None:
-        return ENCAPSULATED
-    return HOW.get(hop.via, hop.via)
-
-
 def _hop_node(g: nx.MultiDiGraph, hop: Hop, topology: nx.Graph | None) -> dict:
     if hop.node not in g:
         known = topology.nodes[hop.node] if topology is not None and hop.node in topology else {}
         g.add_node(hop.node, kind="interface", netns=hop.netns, ifname=hop.ifname,
                    owner=hop.owner or known.get("owner", hop.netns), host=known.get("host"),
-                   link=known.get("link"), steps=[], rules=[], nat=[], first=False, delivered=False)
+                   link=known.get("link"), steps=[], rules=[], nat=[], first=False, delivered=False, sent=[])
     return g.nodes[hop.node]
 
 
@@ -204,40 +203,40 @@ def visits(hops: tuple[Hop, ...]) -> list[tuple[str, str, list[int]]]:
 def _stay(stays: list[tuple[str, str, list[int]]], hops: tuple[Hop, ...], leg: str, ns: str,
           names: tuple) -> list[int] | None:
     """The stay in `ns` a decision belongs to: the one crossing the interfaces it names."""
-    mine = [steps for stay_leg, stay_ns, steps in stays if stay_leg == leg and stay_ns == ns]
-    for steps in mine:
-        if any(hops[s - 1].ifname in names for s in steps):
-            return steps
+    mine = [stay for stay_leg, stay_ns, stay in stays if stay_leg == leg and stay_ns == ns]
+    for stay in mine:
+        if any(hops[s - 1].ifname in names for s in stay):
+            return stay
     return mine[0] if mine else None
 
 
 def _attach(g: nx.MultiDiGraph, trace: Trace) -> None:
-    stays = visits(trace.hops)
+    hops = g.graph["hops"]
+    stays = visits(hops)
     hook: dict[tuple[str, str], str] = {}
     for rule in trace.rules:
         if rule.chain in HOOKS:
             hook[(rule.leg, rule.netns)] = rule.chain
         where = hook.get((rule.leg, rule.netns), rule.chain)
-        steps = _stay(stays, trace.hops, rule.leg, rule.netns, (rule.iif, rule.oif))
-        node, step = _place(g, trace, steps, where in ON_ENTRY)
+        stay = _stay(stays, hops, rule.leg, rule.netns, (rule.iif, rule.oif))
+        node, step = _place(g, stay, where in ON_ENTRY)
         if node is not None:
             node["rules"].append({"step": step, "hook": where, "rule": rule})
     for nat in trace.nat:
-        steps = _stay(stays, trace.hops, nat.leg, nat.netns, ())
-        node, step = _place(g, trace, steps, nat.kind in NAT_ON_ENTRY)
+        stay = _stay(stays, hops, nat.leg, nat.netns, ())
+        node, step = _place(g, stay, nat.kind in NAT_ON_ENTRY)
         if node is not None:
             node["nat"].append({"step": step, "nat": nat})
 
 
-def _place(g: nx.MultiDiGraph, trace: Trace, steps: list[int] | None,
-           on_entry: bool) -> tuple[dict | None, int | None]:
+def _place(g: nx.MultiDiGraph, stay: list[int] | None, on_entry: bool) -> tuple[dict | None, int | None]:
     """The hop of a stay a decision is shown on: where the packet came in for PREROUTING
     and INPUT, where it went out (or was last seen) for the others. No stay (the probe
     never got out of the namespace): none here, the drop point takes them (_outcome)."""
-    if not steps:
+    if not stay:
         return None, None
-    step = steps[0] if on_entry else steps[-1]
-    return g.nodes[trace.hops[step - 1].node], step
+    step = stay[0] if on_entry else stay[-1]
+    return g.nodes[g.graph["hops"][step - 1].node], step
 
 
 def _outcome(g: nx.MultiDiGraph, trace: Trace, last: tuple[int, Hop] | None, topology: nx.Graph | None) -> None:
@@ -249,10 +248,10 @@ def _outcome(g: nx.MultiDiGraph, trace: Trace, last: tuple[int, Hop] | None, top
         return
     known = topology.graph["namespaces"].get(out.netns, {}) if topology is not None else {}
     g.add_node(DROP, kind="drop", netns=out.netns, ifname=out.ifname, owner=out.owner or out.netns,
-               host=known.get("host"), outcome=out, steps=[], rules=[], nat=[], first=False, delivered=False)
+               host=known.get("host"), outcome=out, steps=[], rules=[], nat=[], first=False, delivered=False, sent=[])
     if last is not None:
         step, hop = last
-        g.add_edge(hop.node, DROP, step=step, leg=REQUEST, how="dropped", via="", bridge=None,
+        g.add_edge(hop.node, DROP, step=step, leg=REQUEST, how=DROPPED, via="", bridge=None,
                    packet=hop.packet, rewritten=False)
     # the decisions made in a namespace the probe never left (no hop to show them on)
     placed = {id(r["rule"]) for _, d in g.nodes(data=True) for r in d["rules"]}

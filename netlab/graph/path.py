@@ -6,6 +6,7 @@ from __future__ import annotations
 import networkx as nx
 
 from ..trace.model import REQUEST, RuleHit
+from ..trace.vocabulary import SENT, outcome_at, rewrite
 from .schema import DROP
 from .shapes import DIM, INK, LEG_COLOUR, Box, Cluster, Line, Scene
 
@@ -15,7 +16,7 @@ Hit = tuple[int | None, str, str]       # a step on a drawn link: its number (No
 def draw_path(scene: Scene, trace: nx.MultiDiGraph, along_links: bool = True) -> None:
     """Colour the links the packet followed, number its steps, add the steps that follow
     no link (routed, bridged to the same port), the rule tables and the drop point."""
-    scene.caption = ("red: the request, blue: the reply; numbers: hop order; "
+    scene.caption = ("red: the request, blue: the reply; numbers: the hops, as netlab trace numbers them; "
                      "dashed: a step inside one namespace")
     touched = {n for n in trace.nodes if n in scene.boxes}
     for n, box in scene.boxes.items():
@@ -86,6 +87,7 @@ def _extra(hits: list[tuple[str, str, dict]], constraint: bool) -> Line:
 
 
 def _endpoints(scene: Scene, trace: nx.MultiDiGraph) -> None:
+    hops = trace.graph["hops"]
     for n, d in trace.nodes(data=True):
         box = scene.boxes.get(n)
         if box is None:
@@ -93,15 +95,10 @@ def _endpoints(scene: Scene, trace: nx.MultiDiGraph) -> None:
         box.border, box.ink = INK, INK
         if d.get("first"):
             box.border, box.penwidth = LEG_COLOUR[REQUEST], 2.5
-            box.lines = box.lines + ["\u25b6 probe sent here (1)"]
+        box.lines = box.lines + [f"\u25b6 {hops[s - 1].leg} {SENT} at hop {s}" for s in d.get("sent", [])]
         if d.get("delivered"):
             box.double, box.border, box.penwidth = True, "#2ca02c", 2.0
-            box.lines = box.lines + [f"\u2714 delivered ({_first_step(d, REQUEST, trace)})"]
-
-
-def _first_step(d: dict, leg: str, trace: nx.MultiDiGraph) -> str:
-    hops = trace.graph["hops"]
-    return next((str(s) for s in d["steps"] if hops[s - 1].leg == leg), "")
+            box.lines = box.lines + [f"\u2714 {trace.graph['outcome'].status} {outcome_at(trace.graph['trace'])}"]
 
 
 DECISIVE = ("accept", "drop")
@@ -136,11 +133,11 @@ def _tables(scene: Scene, trace: nx.MultiDiGraph) -> None:
                 rows.setdefault(d["netns"], []).append((r["step"], rule_text(r["rule"]), r["rule"].leg))
         for x in d["nat"]:
             nat = x["nat"]
-            rows.setdefault(d["netns"], []).append((x["step"], f"{nat.kind}: {nat.before} \u2192 {nat.after}", nat.leg))
+            rows.setdefault(d["netns"], []).append((x["step"], rewrite(nat), nat.leg))
     for ns, items in rows.items():
         items.sort(key=lambda r: (r[0] is None, r[0] or 0))
         tiers = [b.tier for b in scene.boxes.values() if b.tier is not None and b.id.startswith(f"{ns}/")]
-        box = Box(id=f"rules:{ns}", title="iptables on the way", shape="note", fill="#fffde8",
+        box = Box(id=f"rules:{ns}", title="netfilter on the way", shape="note", fill="#fffde8",
                   rows=[(str(s) if s else "", text, LEG_COLOUR[leg]) for s, text, leg in items],
                   tier=min(tiers, default=None))
         scene.boxes[box.id] = box
@@ -161,6 +158,7 @@ def _drop(scene: Scene, trace: nx.MultiDiGraph) -> None:
         lines.append(f"{out.table} {out.rule.removeprefix('-A ')}")
     elif out.chain:
         lines.append(f"{out.table} {out.chain}")
+    lines.append(outcome_at(trace.graph["trace"]))
     where = f" at {out.ifname}" if out.ifname else ""
     at = scene.boxes.get(f"{out.netns}/{out.ifname}")
     scene.boxes[DROP] = Box(id=DROP, title=f"\u2716 {out.status}{where}", lines=[x for x in lines if x], fill="#fde0e0",

@@ -29,15 +29,17 @@ Two graphs, sharing node ids, so a trace can be drawn on its lab:
   `link` (when the lab's topology is known), `steps` (the hop numbers seen here, 1-based, in
   order), `rules` (a list of `{"step", "hook", "rule": RuleHit}`: every netfilter decision,
   attached to the hop where it happened), `nat` (a list of `{"step", "nat": NatRewrite}`),
-  `first` (the probe left here), `delivered` (the request arrived here); on `DROP`:
+  `first` (the probe left here), `sent` (the numbers of the hops whose leg starts here),
+  `delivered` (the request arrived here); on `DROP`:
   `outcome` (the Outcome);
 - edge attributes (one edge per hop after the first of its leg, in order): `step` (the
-  number of the hop it leads to), `leg` (`request` | `reply`), `how` (one of HOW's values:
-  how the packet moved), `via` (the Hop's own word), `bridge`, `packet` (the PacketView at
-  the hop it leads to), `rewritten` (NAT changed the flow on the way); and, for a probe
+  number of the hop it leads to), `leg` (`request` | `reply`), `how` (the word for how the
+  packet moved: trace/vocabulary.py's), `via` (the Hop's own word), `bridge`, `packet` (the
+  PacketView at the hop it leads to), `rewritten` (NAT changed the flow on the way); and, for a probe
   that did not arrive, one edge `how` = `dropped` from its last hop to `DROP`;
 - graph attributes: `lab`, `trace` (the Trace itself), `source` (`observed` |
-  `predicted`), `outcome`, `hops` (the Hops in order, numbered as the steps).
+  `predicted`), `outcome`, `hops` (the Hops in order, numbered as the steps:
+  from 1 across the trace, the request's then the reply's, as every view of a trace is).
 """
 from __future__ import annotations
 
@@ -47,11 +49,5 @@ LINKS = ("veth", "bridge", "vxlan", "macvlan", "vlan", "lo")
 # a child device and its parent; underlay: a VXLAN device and the host interface its
 # outer UDP packets leave by; tunnel: two VXLAN devices of one VNI on different hosts
 TOPOLOGY_EDGES = ("veth", "port", "macvlan", "vlan", "underlay", "tunnel")
-
-# Hop.via -> how the packet moved, in the words of the pictures
-HOW = {"send": "sent", "veth": "veth", "switch": "bridged", "up": "bridged", "down": "bridged",
-       "hairpin": "hairpin", "route": "routed", "vxlan-encap": "encapsulated",
-       "vxlan-decap": "decapsulated", "macvlan": "macvlan"}
-ENCAPSULATED = "encapsulated"
 
 DROP = "drop"

@@ -12,6 +12,8 @@ from html import escape
 import networkx as nx
 
 from ..trace.model import RuleHit, Trace
+from ..trace.vocabulary import NAME_HOP, outcome_at
+from ..trace.vocabulary import steps as numbered
 from .shapes import LEG_COLOUR
 
 STYLE = """
@@ -97,15 +99,15 @@ def trace_tables(g: nx.MultiDiGraph) -> str:
     out = t.outcome
     status = f'<span class="{"delivered" if out.status == "delivered" else "bad"}">{escape(out.status)}</span>'
     reply = f"; reply: {escape(out.reply)} ({escape(out.reply_status or '')})" if out.reply else ""
+    at = outcome_at(t)
     parts = [f"<h3>Outcome</h3><p>{status}{' (' + escape(out.reason) + ')' if out.reason else ''}: "
-             f"{escape(out.detail)}{reply}</p>"]
+             f"{escape(out.detail)}{', ' + escape(at) if at else ''}{reply}</p>"]
     parts += _resolution(t)
     hops = []
-    for step, hop in enumerate(t.hops, 1):
-        edge = next((d for _, _, d in g.in_edges(hop.node, data=True) if d["step"] == step), None)
-        hops.append([f'<span class="{hop.leg}">{step}</span>', escape(hop.leg), escape(hop.owner),
-                     f"<code>{escape(hop.ifname)}</code>", escape(hop.direction),
-                     escape(edge["how"] if edge else "sent" if hop.via == "send" else hop.via),
+    for s in numbered(t):
+        hop = s.hop
+        hops.append([f'<span class="{hop.leg}">{s.number}</span>', escape(hop.leg), escape(hop.owner),
+                     f"<code>{escape(hop.ifname)}</code>", escape(hop.direction), escape(s.how),
                      f"<code>{escape(hop.packet.summary())}</code>", escape(hop.source)])
     parts.append("<h3>Hops</h3>" + _table(["#", "leg", "namespace", "interface", "dir", "how", "packet", "seen"], hops))
     steps = {id(r["rule"]): r["step"] for _, d in g.nodes(data=True) for r in d["rules"]}
@@ -140,9 +142,9 @@ def _resolution(t: Trace) -> list[str]:
     r = t.resolution
     if r is None:
         return []
-    rows = [["0", escape(r.owner), "<code>/etc/hosts</code>", f"<code>{escape(r.name)}</code>", "found",
+    rows = [[str(NAME_HOP), escape(r.owner), "<code>/etc/hosts</code>", f"<code>{escape(r.name)}</code>", "found",
              f"<code>{escape(' '.join(r.addresses))}</code>", ""]] if r.via == "hosts" else []
-    rows += [["0", escape(r.owner), f"<code>{escape(q.server)}</code>", f"<code>{escape(q.qtype)} "
+    rows += [[str(NAME_HOP), escape(r.owner), f"<code>{escape(q.server)}</code>", f"<code>{escape(q.qtype)} "
               f"{escape(q.qname)}</code>", escape(q.rcode), f"<code>{escape(' '.join(q.addresses))}</code>",
               escape(q.answered_by)] for q in r.queries]
     return [f"<h3>Name</h3><p>{escape(r.detail)} ({escape(r.source)})</p>" +

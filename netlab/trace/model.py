@@ -349,7 +349,8 @@ class Trace(_Data):
         return self.predicted is not None and not self.differences
 
     def to_dict(self) -> dict:
-        return {"schema": SCHEMA, **super().to_dict()}
+        from .vocabulary import numbered_dict  # it reads these records: imported when used
+        return numbered_dict(self, {"schema": SCHEMA, **super().to_dict()})
 
     # Jupyter draws a trace: its path on the lab when the lab is up here, else the path alone
     def _repr_svg_(self) -> str:

@@ -5,14 +5,15 @@ A comment is one JSON object, so that Wireshark shows the story beside the bytes
 script can read it back (`tshark -T fields -e frame.comment`):
 
     {"leg": "request", "hop": 3, "netns": "demo-node1", "ifname": "veth1a2b3c4", "direction": "out",
-     "via": "route", "rules": [{"table": "filter", "chain": "FORWARD", "verdict": "accept",
-     "rule": "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT"}],
+     "via": "route", "how": "routed", "rules": [{"table": "filter", "chain": "FORWARD",
+     "verdict": "accept", "rule": "-A FORWARD -i docker0 ! -o docker0 -j ACCEPT"}],
      "nat": [{"kind": "DNAT", "before": "...", "after": "...", "rule": "..."}],
      "drop": {"status": "dropped", "reason": "rule", "kernel_reason": "NETFILTER_DROP", ...}}
 
-`hop` is numbered as the CLI report numbers it: from 1 in each leg. A namespace's rules and
-rewrites ride on the hop where the packet leaves that namespace (where the report lists
-them); the rules of a namespace no capture saw, and the outcome of a leg that ends short,
+`hop` and `how` are the CLI report's (trace/vocabulary.py): hops numbered from 1 across
+the trace, the request's then the reply's, and the word for how the packet got there. A
+namespace's rules and rewrites ride on the hop where the packet leaves that namespace (where
+the report lists them); the rules of a namespace no capture saw, and the outcome of a leg that ends short,
 ride on the leg's last hop, with the kernel's own reason where it gave one. A copy no hop
 accounts for says so (`"hop": null`). The ARP / NDP frames of the trace's neighbour lookups
 are in the file too (`"neighbour": {...}`, no hop): a request that died for want of a
@@ -23,6 +24,7 @@ import json
 
 from .evidence import ARP_REQUEST, Evidence, Frame, neighbour_request
 from .model import DELIVERED, IN, OUT, REPLY, REQUEST, NatRewrite, NeighbourLookup, RuleHit, Trace
+from .vocabulary import steps
 
 Key = tuple[str, str, str, str]         # leg, netns, ifname, direction
 
@@ -75,12 +77,15 @@ def _neighbour(frame: Frame, asked: dict[str, NeighbourLookup], trace: Trace) ->
 def hop_notes(trace: Trace) -> dict[Key, dict]:
     """Each hop's comment, by (leg, netns, ifname, direction)."""
     notes: dict[Key, dict] = {}
+    numbered = steps(trace)
     for leg in (REQUEST, REPLY):
-        hops = trace.leg(leg)
+        mine = [s for s in numbered if s.hop.leg == leg]
+        hops = [s.hop for s in mine]
         told: set[str] = set()
-        for i, h in enumerate(hops, 1):
-            note = {"leg": leg, "hop": i, "netns": h.netns, "ifname": h.ifname, "direction": h.direction,
-                    "via": h.via}
+        for i, step in enumerate(mine, 1):
+            h = step.hop
+            note = {"leg": leg, "hop": step.number, "netns": h.netns, "ifname": h.ifname,
+                    "direction": h.direction, "via": h.via, "how": step.how}
             leaves = i == len(hops) or hops[i].netns != h.netns
             if leaves and h.netns not in told:
                 told.add(h.netns)

@@ -18,6 +18,7 @@ from .model import (
     RuleHit,
     Trace,
 )
+from .vocabulary import NAME_HOP, Step, outcome_at, rewrite, steps
 
 SAME = "="
 
@@ -28,8 +29,9 @@ def render(t: Trace, all_rules: bool = False) -> str:
     if engines:
         lines.append(("engine: " if len(engines) == 1 else "engines: ") + ", ".join(e.describe() for e in engines))
     lines += _resolution(t)
+    numbered = steps(t)
     for leg in (REQUEST, REPLY):
-        hops = t.leg(leg)
+        hops = [s for s in numbered if s.hop.leg == leg]
         if not hops and not any(r.leg == leg for r in t.rules) and not any(n.leg == leg for n in t.neighbours):
             continue
         lines.append("")
@@ -51,7 +53,7 @@ def _title(t: Trace) -> str:
     return f"{what} in lab {t.project or t.lab}: {t.src} -> {t.dst} ({t.proto}{port})   probe {t.probe.summary()}"
 
 
-def _leg(t: Trace, leg: str, hops: tuple[Hop, ...], all_rules: bool) -> list[str]:
+def _leg(t: Trace, leg: str, hops: list[Step], all_rules: bool) -> list[str]:
     out = []
     predicted = {(h.netns, h.ifname, h.direction): h for h in t.predicted.leg(leg)} if t.predicted else {}
     shown_rules: set[str] = set()
@@ -59,10 +61,11 @@ def _leg(t: Trace, leg: str, hops: tuple[Hop, ...], all_rules: bool) -> list[str
     for n in t.neighbours:
         if n.leg == leg:
             lookups.setdefault((n.netns, n.ifname), []).append(n)
-    for i, h in enumerate(hops, 1):
-        via = f"{h.via}{'/' + h.bridge if h.bridge else ''}"
+    for i, step in enumerate(hops, 1):
+        h = step.hop
+        how = f"{step.how} {h.bridge}" if h.bridge else step.how
         when = f" +{h.time_us:.0f}us" if h.time_us is not None else ""
-        line = f"  {i:2} {h.owner:12.12} {h.node:34} {h.direction:3} {via:18} {h.packet.summary()}{when}"
+        line = f"  {step.number:2} {h.owner:12.12} {h.node:34} {h.direction:3} {how:24} {h.packet.summary()}{when}"
         if t.predicted is not None:
             p = predicted.get((h.netns, h.ifname, h.direction))
             line += "  | " + ("not predicted" if p is None else
@@ -70,7 +73,7 @@ def _leg(t: Trace, leg: str, hops: tuple[Hop, ...], all_rules: bool) -> list[str
         out.append(line)
         for n in lookups.pop((h.netns, h.ifname), []) if h.direction == "out" else []:
             out.append(f"      {n.protocol}: {_asked(n)}")
-        if i == len(hops) or hops[i].netns != h.netns:     # the packet leaves this netns
+        if i == len(hops) or hops[i].hop.netns != h.netns:     # the packet leaves this netns
             if h.netns not in shown_rules:
                 shown_rules.add(h.netns)
                 out += _netfilter(t, leg, h.netns, all_rules)
@@ -81,7 +84,7 @@ def _leg(t: Trace, leg: str, hops: tuple[Hop, ...], all_rules: bool) -> list[str
         out.append(f"      {n.protocol} in {n.owner or n.netns} {n.ifname}: {_asked(n)}")
     if t.predicted is not None:
         missing = [p for p in t.predicted.leg(leg) if (p.netns, p.ifname, p.direction) not in
-                   {(h.netns, h.ifname, h.direction) for h in hops}]
+                   {(s.hop.netns, s.hop.ifname, s.hop.direction) for s in hops}]
         out += [f"   - predicted, not seen: {hop_text(p)}" for p in missing]
     return out
 
@@ -95,8 +98,8 @@ def _resolution(t: Trace) -> list[str]:
     beside = "" if p is None else "  | " + (SAME if same_resolution(p, r) else p.detail)
     out = ["", f"name: {r.detail}{beside}"]
     if r.via == "hosts":
-        out.append(f"   0 {r.owner:12.12} /etc/hosts: {r.name} {', '.join(r.addresses)}")
-    out += [f"   0 {r.owner:12.12} {_question(q)}" for q in r.queries]
+        out.append(f"  {NAME_HOP:2} {r.owner:12.12} /etc/hosts: {r.name} {', '.join(r.addresses)}")
+    out += [f"  {NAME_HOP:2} {r.owner:12.12} {_question(q)}" for q in r.queries]
     return out
 
 
@@ -131,7 +134,7 @@ def _netfilter(t: Trace, leg: str, ns: str, all_rules: bool) -> list[str]:
     for n in t.nat:
         if n.leg == leg and n.netns == ns:
             rule = f"  ({n.rule})" if n.rule else ""
-            out.append(f"        NAT {n.kind}: {n.before} -> {n.after}{rule}")
+            out.append(f"        NAT {rewrite(n)}{rule}")
     if out:
         out.insert(0, f"      netfilter in {rules[0].owner if rules else ns}:")
     return out
@@ -139,9 +142,12 @@ def _netfilter(t: Trace, leg: str, ns: str, all_rules: bool) -> list[str]:
 
 def _outcome(t: Trace) -> str:
     o = t.outcome
+    at = outcome_at(t)
     text = o.detail or o.status
     if o.status != DELIVERED and o.reason:
         text = f"{o.status} ({o.reason}): {text}"
+    if at:
+        text += f", {at}"
     if o.kernel_reason:
         text += f" [kernel: {o.kernel_reason}]"
     if o.reply:

@@ -16,6 +16,8 @@ from ipv6_labs import dual_stack_lab
 from test_trace import listening, traced
 from test_trace_ipv6 import settled
 
+from netlab.trace.vocabulary import steps
+
 pytestmark = [needs_root, pytest.mark.root,
               pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed (make test-system)")]
 
@@ -75,16 +77,16 @@ def read(path: str, t) -> list[dict]:
 
 
 def check_hops(notes: list[dict], t) -> None:
-    """Each comment's hop is the CLI report's: numbered from 1 in each leg, naming that hop's
-    interface and direction."""
+    """Each comment's hop and word are the CLI report's: numbered from 1 across the trace (the
+    request's, then the reply's), naming that hop's leg, interface, direction and how it came."""
+    numbered = {s.number: s for s in steps(t)}
     for n in notes:
         if "neighbour" in n:
             continue
-        hop = t.leg(n["leg"])[n["hop"] - 1]
-        assert (hop.netns, hop.ifname, hop.direction, hop.via) == (n["netns"], n["ifname"], n["direction"], n["via"])
-    for leg in ("request", "reply"):
-        assert {n["hop"] for n in notes if n["leg"] == leg and "neighbour" not in n} == \
-            set(range(1, len(t.leg(leg)) + 1))
+        s = numbered[n["hop"]]
+        assert (s.hop.leg, s.hop.netns, s.hop.ifname, s.hop.direction, s.hop.via, s.how) == \
+            (n["leg"], n["netns"], n["ifname"], n["direction"], n["via"], n["how"])
+    assert {n["hop"] for n in notes if "neighbour" not in n} == set(numbered)
 
 
 def test_pcapng_tells_the_story(make_lab, tmp_path):
@@ -158,8 +160,9 @@ def test_pcapng_tells_the_story(make_lab, tmp_path):
     rows = [r for r in tshark(pcap, "ipv6.dst", "icmpv6.type") if r[1] not in ("135", "136")]
     assert [r[1] for r in rows] == ["128"] * len(t.leg("request")) + ["129"] * len(t.leg("reply"))
     assert rows[0][0] == B6
+    sent = len(t.leg("request"))
     assert [(n["leg"], n["hop"]) for n in notes if "neighbour" not in n] == \
-        [("request", i) for i in range(1, len(t.leg("request")) + 1)] + \
-        [("reply", i) for i in range(1, len(t.leg("reply")) + 1)]
+        [("request", i) for i in range(1, sent + 1)] + \
+        [("reply", sent + i) for i in range(1, len(t.leg("reply")) + 1)]
     ndp = [n["neighbour"] for n in notes if "neighbour" in n]
     assert all(x["protocol"] == "ndp" and x["op"].startswith("neighbour-") for x in ndp)

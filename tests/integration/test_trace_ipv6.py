@@ -110,7 +110,7 @@ def test_ipv6_traces(make_lab, tmp_path):
     rows = [r for r in rows if "neighbour" not in json.loads(r[3])]      # the NDP frames of the lookups
     assert rows[0][:3] == [A, B, "128"]
     assert [(c["leg"], c["hop"]) for c in (json.loads(r[3]) for r in rows)] == \
-        [("request", i) for i in range(1, 5)] + [("reply", i) for i in range(1, 5)]
+        [("request", i) for i in range(1, 5)] + [("reply", i) for i in range(5, 9)]    # numbered across the trace
     assert {(r[0], r[1], r[2]) for r in rows[4:]} == {(B, A, "129")}
 
     # by name with -6, through the CLI: the JSON carries the IPv6 addresses

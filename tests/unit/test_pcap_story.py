@@ -47,11 +47,14 @@ def _trace(dropped: bool) -> Trace:
                  nat=tuple(nat), outcome=outcome)
 
 
-def test_hops_numbered_per_leg_with_rules_where_the_packet_leaves():
+def test_hops_numbered_across_the_trace_with_rules_where_the_packet_leaves():
     notes = hop_notes(_trace(dropped=False))
     request = [v for k, v in notes.items() if k[0] == "request"]
     assert [n["hop"] for n in request] == [1, 2, 3, 4, 5]
-    assert [(n["hop"], n["via"]) for n in notes.values() if n["leg"] == "reply"] == [(1, "send"), (2, "veth")]
+    # the reply's numbers go on from the request's, each with the report's word beside Hop.via
+    assert [(n["hop"], n["via"], n["how"]) for n in notes.values() if n["leg"] == "reply"] == \
+        [(6, "send", "sent"), (7, "veth", "veth")]
+    assert [n["how"] for n in request] == ["sent", "veth", "bridged", "routed", "veth"]
     # node1's rules and rewrite ride on hop 4, where the request leaves node1
     assert [n["hop"] for n in request if "rules" in n] == [4]
     four = notes[("request", "l-node1", "br-b", "out")]
@@ -108,7 +111,7 @@ def test_every_frame_has_a_comment_and_the_file_reads_back(tmp_path):
               _frame("l-b", "eth0", True, 1_700_000_000_000_000_401, REPLY)]
     ev.frames = [(f, capture.dissect(f)) for f in frames]
     pairs = pcap_frames(ev, t)
-    assert [json.loads(c)["hop"] for _, c in pairs] == [1, 2, None, 1]
+    assert [json.loads(c)["hop"] for _, c in pairs] == [1, 2, None, 6]
     assert json.loads(pairs[2][1]) == {"leg": "request", "hop": None, "netns": "l-node1", "ifname": "veth-a",
                                        "direction": "out"}
     path = tmp_path / "t.pcapng"
