@@ -1,10 +1,12 @@
 """Prediction against observation, fact by fact: hops (interface, direction, and the packet
-as seen there), rules (table, chain, position, verdict), NAT rewrites, and the outcome.
+as seen there), rules (table, chain, position, verdict), NAT rewrites, the outcome, and an
+ICMP error about the probe (type, code, sender).
 A field the prediction cannot know (a kernel-chosen IP id, a MAC) is not compared."""
 from __future__ import annotations
 
 from difflib import SequenceMatcher
 
+from .icmp_errors import LATE_ERRORS, error_text, is_error
 from .model import REPLY, REQUEST, Difference, Hop, PacketView, Resolution, RuleHit, Trace
 
 PACKET_FIELDS = ("src", "dst", "proto", "sport", "dport", "ttl", "icmp_type", "vni")
@@ -26,7 +28,28 @@ def compare(predicted: Trace, observed: Trace, rules: bool = True) -> list[Diffe
     out += _resolution(predicted.resolution, observed.resolution)
     out += _nat(predicted, observed)
     out += _outcome(predicted, observed)
+    out += _icmp_error(predicted, observed)
     return out
+
+
+def first_error(t: Trace) -> Hop | None:
+    """The ICMP error about the probe: the reply leg's first copy, where it is one."""
+    back = t.leg(REPLY)
+    return back[0] if back and is_error(back[0].packet) else None
+
+
+def _icmp_error(predicted: Trace, observed: Trace) -> list[Difference]:
+    """The error the kernel sent against the one predicted: type, code and sender (the
+    hops compare its way back). A late one (a neighbour that never answered) the trace
+    does not wait for: predicted, never walked, not compared."""
+    p, o = first_error(predicted), first_error(observed)
+    if p is None and o is None:
+        return []
+    want = error_text(p.packet, p.owner) if p else None
+    got = error_text(o.packet, o.owner) if o else None
+    if want == got or (o is None and predicted.outcome.reply in LATE_ERRORS):
+        return []
+    return [Difference("icmp-error", REPLY, want, got)]
 
 
 def hop_text(h: Hop) -> str:
@@ -108,7 +131,9 @@ def _outcome(predicted: Trace, observed: Trace) -> list[Difference]:
         out.append(Difference("outcome", REQUEST, f"kernel reason {p.kernel_reason or '-'}",
                               f"kernel reason {o.kernel_reason}"))
     alternatives = (p.reply or "").split(" or ")
-    if p.reply != o.reply and o.reply not in alternatives:
+    if o.reply is None and p.reply in LATE_ERRORS:
+        pass        # sent seconds after the trace stops watching
+    elif p.reply != o.reply and o.reply not in alternatives:
         out.append(Difference("outcome", REPLY, f"reply {p.reply}", f"reply {o.reply}"))
     elif p.reply_status != o.reply_status:
         out.append(Difference("outcome", REPLY, f"reply {p.reply_status}", f"reply {o.reply_status}"))

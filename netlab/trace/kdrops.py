@@ -290,7 +290,7 @@ def route_lookups(records: Iterable[Record], addresses: set[str], start: float, 
 # Outcome.reason -> the kernel's reason for the drop, where the kernel frees the packet
 PREDICTED_REASONS = {
     "rule": "NETFILTER_DROP", "policy": "NETFILTER_DROP", "isolation": "NETFILTER_DROP",
-    "forwarding-disabled": "IP_INADDRERRORS", "no-neighbour": "NEIGH_FAILED",
+    "forwarding-disabled": "IP_INADDRERRORS", "no-neighbour": "NEIGH_FAILED", "ttl-exceeded": "IP_INHDR",
 }
 NO_LISTENER_REPLIES = ("port-unreachable", "RA")
 

@@ -31,7 +31,7 @@ RESOLVED = "resolved"
 RESOLUTION_FAILURES = ("nxdomain", "no-address", "servfail", "refused", "timeout")
 # Outcome.reason
 REASONS = ("rule", "policy", "isolation", "no-route", "no-neighbour", "forwarding-disabled",
-           "macvlan-host-isolation", "unreachable", "unknown")
+           "macvlan-host-isolation", "unreachable", "ttl-exceeded", "too-big", "unknown")
 
 
 def _plain(value: object) -> object:

@@ -10,6 +10,7 @@ from ipaddress import ip_address
 
 from . import explain
 from .evidence import ARP_REPLY, ARP_REQUEST, Evidence, Frame, neighbour_request
+from .icmp_errors import error_name, is_error, told_reason
 from .model import (
     DELIVERED,
     DROPPED,
@@ -36,6 +37,8 @@ REPLY6_NAMES: dict[tuple[int | None, int | None], str] = {
 
 
 def _reply_name(view: PacketView) -> str:
+    if is_error(view):
+        return error_name(view)
     if view.proto == "tcp":
         return view.tcp_flags or "tcp"
     if view.proto == "icmp6":
@@ -73,6 +76,9 @@ def observed_outcome(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[
                                   ifname=drop.oif or drop.iif, reply=reply_name, reply_status=reply_status,
                                   owner=drop.owner, source=OBSERVED, evidence=drop.evidence), drop, wiring)
     arrived = _arrival(wiring, request)
+    error = _router_error(wiring, request, reply, arrived, reply_status)
+    if error is not None:
+        return error
     if arrived is not None or reply:
         where = arrived or request[-1] if request else None
         ns = where.netns if where else reply[0].netns
@@ -83,6 +89,24 @@ def observed_outcome(ev: Evidence, wiring: Wiring, hops: list[Hop], rules: list[
                        reply=reply_name, reply_status=reply_status, detail=detail, owner=owner(wiring, ns),
                        source=OBSERVED, evidence="capture")
     return _unexplained(ev, wiring, request, predicted, solicitation)
+
+
+def _router_error(wiring: Wiring, request: list[Hop], reply: list[Hop], arrived: Hop | None,
+                  reply_status: str | None) -> Outcome | None:
+    """The request died where an ICMP error about it came from: a namespace that is not
+    where it arrived sent no-route, time-exceeded, host-unreachable or too-big."""
+    if not reply or not is_error(reply[0].packet) or (arrived is not None and arrived.netns == reply[0].netns):
+        return None
+    error, ns = reply[0].packet, reply[0].netns
+    reason = told_reason(error)
+    if reason is None:
+        return None
+    came = next((h for h in reversed(request) if h.netns == ns and h.direction == IN), None)
+    who = owner(wiring, ns)
+    return Outcome(status=DROPPED, reason=reason, netns=ns, ifname=came.ifname if came else None,
+                   reply=error_name(error), reply_status=reply_status, owner=who, source=OBSERVED,
+                   evidence="capture", detail=f"{who} sent {error.proto} {error.icmp_type}/{error.icmp_code} "
+                                                f"{error_name(error)} from {error.src} back to {error.dst}")
 
 
 def _arrival(wiring: Wiring, request: list[Hop]) -> Hop | None:

@@ -12,9 +12,23 @@ from ..model.topology import Topology
 from ..plan.plan import Plan
 from ..plan.planner import build_plan
 from ..plan.served import Proxy
+from .icmp_errors import LATE_ERRORS, error_name, error_text, router_error
 from .kdrops import expected_reason
 from .listeners import listens, standin_notes
-from .model import DELIVERED, PREDICTED, REPLY, UNRESOLVED, Outcome, PacketView, Resolution, Trace, with_port
+from .model import (
+    DELIVERED,
+    DROPPED,
+    IN,
+    PREDICTED,
+    REPLY,
+    REQUEST,
+    UNRESOLVED,
+    Outcome,
+    PacketView,
+    Resolution,
+    Trace,
+    with_port,
+)
 from .resolve import predict_resolution
 from .target import Asked, Probe, asked, dst_name, resolve
 from .walk import TTL, End, Walk
@@ -63,6 +77,8 @@ def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key:
             reply_status = back.status if back.status != DELIVERED or back.ns == probe.netns else "lost"
             if back.status != DELIVERED:
                 walk.notes.append(f"the reply stops in {walk.owner(back.ns)}: {back.detail}")
+    else:
+        reply_name, reply_status = router_error_leg(walk, outcome, probe.netns)
     result = _outcome(walk, outcome, reply_name, reply_status)
     result = replace(result, kernel_reason=expected_reason(result, probe.netns))
     crossed = [probe.netns, *(h.netns for h in walk.hops), *(r.netns for r in walk.rules), result.netns or ""]
@@ -71,6 +87,35 @@ def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key:
                  hops=tuple(walk.hops), rules=tuple(walk.rules), nat=tuple(walk.nat),
                  neighbours=tuple(walk.neighbours), outcome=result,
                  source=PREDICTED, notes=tuple(walk.notes), engines=engines_on(wiring, crossed))
+
+
+def router_error_leg(walk: Walk, end: End, source_ns: str) -> tuple[str | None, str | None]:
+    """The ICMP error a router sends back about the request it dropped (icmp_errors.py),
+    walked as the reply leg: its name and fate. One that comes only seconds later (a
+    neighbour that never answered) is named, not walked."""
+    if end.status != DROPPED:
+        return None, None
+    arrived = next((h.packet for h in reversed(walk.hops)
+                    if h.leg == REQUEST and h.netns == end.ns and h.direction == IN), None)
+    if end.reason == "no-neighbour":
+        # the packet waited for its neighbour after POSTROUTING: the error quotes it SNATed
+        # (and goes to that address, this namespace's own, whence conntrack sends it on)
+        arrived = end.packet if arrived is not None else None
+    if arrived is None or arrived.outer is not None:
+        return None, None       # an underlay copy's error would go to the VTEP, not to SRC
+    error = router_error(walk.wiring, end.ns, arrived, end.reason)
+    if error is None:
+        return None, None
+    name = error_name(error)
+    if name in LATE_ERRORS:
+        walk.notes.append(f"{walk.owner(end.ns)} sends {error_text(error, walk.owner(end.ns))} to {error.dst} "
+                          "when its neighbour entry fails, about 3 s later: after the trace stops watching")
+        return name, None
+    walk.leg = REPLY
+    back = _walk_leg(walk, end.ns, error)
+    if back.status != DELIVERED:
+        walk.notes.append(f"the {name} stops in {walk.owner(back.ns)}: {back.detail}")
+    return name, back.status if back.status != DELIVERED or back.ns == source_ns else "lost"
 
 
 def proxy_notes(plan: Plan, ns: str, pkt: PacketView) -> list[str]:

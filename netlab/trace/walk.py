@@ -12,6 +12,7 @@ from ipaddress import ip_address
 
 from ..plan.plan import Plan
 from .hooks import EVERY, run_hook
+from .icmp_errors import conn_rewrite
 from .iptables import Context, Decision, HookResult
 from .model import (
     DELIVERED,
@@ -143,19 +144,33 @@ class Walk:
 
     def undo_snat(self, ns: str, pkt: PacketView, conn: Conn | None) -> PacketView:
         """A reply's destination back to the request's source (PREROUTING / OUTPUT)."""
-        if self.leg == REPLY and conn is not None:
+        if self.leg == REPLY and conn is not None and (conn.reply[3:] != conn.orig[1:3] or not is_error(pkt)):
             before, pkt = pkt, restore_destination(pkt, conn)
             if (pkt.dst, pkt.dport) != (before.dst, before.dport):
-                self.rewrite(ns, "de-SNAT", before, pkt, None, conn)
+                self.undone(ns, "de-SNAT", before, pkt, conn)
         return pkt
 
     def undo_dnat(self, ns: str, pkt: PacketView, conn: Conn | None) -> PacketView:
         """A reply's source back to the address the request was sent to (POSTROUTING / INPUT)."""
-        if self.leg == REPLY and conn is not None:
+        if self.leg == REPLY and conn is not None and (conn.reply[1:3] != conn.orig[3:] or not is_error(pkt)):
+            # an ICMP error too, where the connection was DNATed: conntrack rewrites its outer
+            # header like a reply's, and the header it quotes (nf_nat_icmp_reply_translation);
+            # a router's error keeps its sender's address otherwise
             before, pkt = pkt, restore_source(pkt, conn)
             if (pkt.src, pkt.sport) != (before.src, before.sport):
-                self.rewrite(ns, "de-DNAT", before, pkt, None, conn)
+                self.undone(ns, "de-DNAT", before, pkt, conn)
         return pkt
+
+    def undone(self, ns: str, kind: str, before: PacketView, after: PacketView, conn: Conn) -> None:
+        """A reply's de-NAT; an ICMP error's told as conntrack tells it, by the connection's
+        tuples (the error's own addresses are not the connection's)."""
+        if not is_error(after):
+            self.rewrite(ns, kind, before, after, None, conn)
+            return
+        was, now = conn_rewrite(conn.orig, conn.reply, kind)
+        self.nat.append(NatRewrite(netns=ns, kind=kind, before=was, after=now, leg=self.leg, rule=None,
+                                   original=flow_text(conn.orig), reply=None, owner=self.owner(ns),
+                                   source=PREDICTED, evidence="plan"))
 
     def dnat_hook(self, ns: str, hook: str, pkt: PacketView, iif: str | None, oif: str | None,
                   conn: Conn | None) -> PacketView:
@@ -234,7 +249,7 @@ class Walk:
                       detail=f"{self.owner(ns)} has no route to {pkt.dst}")
         if (pkt.ttl or TTL) <= 1:
             limit = "TTL" if pkt.family == 4 else "the hop limit"
-            raise End(status=DROPPED, ns=ns, ifname=iif, reason="unknown",
+            raise End(status=DROPPED, ns=ns, ifname=iif, reason="ttl-exceeded",
                       detail=f"{limit} ran out in {self.owner(ns)}")
         dev = found.dev
         assert dev is not None, "a unicast route names its device"
@@ -262,14 +277,14 @@ class Walk:
         if iface.kind == "bridge":
             port = self.port_toward(ns, dev, nexthop, None)
             if port is None:
-                raise self.no_neighbour(ns, dev, nexthop)
+                raise self.no_neighbour(ns, dev, nexthop, pkt)
             self.ask(ns, dev, nexthop)
             self.hop(ns, dev, OUT, pkt, via)
             self.hop(ns, port.name, OUT, pkt, "down", dev)
             self.leave(ns, port, nexthop, pkt)
             return
         if not self.answers_behind(iface, nexthop):
-            raise self.no_neighbour(ns, dev, nexthop)
+            raise self.no_neighbour(ns, dev, nexthop, pkt)
         self.ask(ns, dev, nexthop)
         self.hop(ns, dev, OUT, pkt, via)
         self.leave(ns, iface, nexthop, pkt)
@@ -367,7 +382,9 @@ class Walk:
     def holds(self, ns: str, ip: IP) -> bool:
         return ip in self.wiring.space(ns).local
 
-    def no_neighbour(self, ns: str, dev: str, nexthop: IP) -> End:
+    def no_neighbour(self, ns: str, dev: str, nexthop: IP, pkt: PacketView | None = None) -> End:
+        """`pkt`: the packet routed out of `ns` (after POSTROUTING) that waits for the
+        neighbour: the one the kernel's host unreachable will quote."""
         status = NO_PATH if not self.leg_hops() else DROPPED
         for child in self.wiring.macvlans_on(ns, dev):
             if self.holds(child.netns, nexthop):
@@ -376,7 +393,7 @@ class Walk:
                            "the kernel never passes frames between a macvlan parent and its children, "
                            "so no neighbour answers")
         self.ask(ns, dev, nexthop, answered=False)
-        return End(status=status, ns=ns, ifname=dev, reason="no-neighbour",
+        return End(status=status, ns=ns, ifname=dev, reason="no-neighbour", packet=pkt,
                    detail=f"no neighbour answers for {nexthop} on {self.owner(ns)}'s {dev}")
 
     def leg_hops(self) -> list[Hop]:

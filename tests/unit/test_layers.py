@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "netlab"
 TRACE_PURE = tuple(f"netlab.trace.{m}" for m in (
     "walk", "predict", "correlate", "compare", "model", "report", "iptables", "wiring", "target",
     "signature", "listeners", "evidence", "nat", "outcome", "hooks", "nft_model", "nft_eval", "explain",
-    "lookups", "pcap_story", "kdrops", "resolve", "vocabulary"))
+    "lookups", "pcap_story", "kdrops", "resolve", "vocabulary", "icmp_errors"))
 TRACE_LIVE = tuple(f"netlab.trace.{m}" for m in ("session", "capture", "nftrace", "conntrack", "counters",
                                                 "nfnetlink", "resolve_live"))
 SHELL = ("netlab.kernel", "netlab.app", "netlab.cli", "netlab.agent")
