@@ -12,13 +12,9 @@ from ..model import naming
 from ..model.topology import Topology
 from ..plan.plan import Plan
 from ..trace.model import DELIVERED, REQUEST, Hop, Trace
-from ..trace.vocabulary import DROPPED, steps
+from ..trace.vocabulary import DROPPED, nat_hops, rule_hops, steps
 from ..trace.wiring import LOOPBACK, LOOPBACK6, Iface, Space, Wiring, from_plan
 from .schema import DROP
-
-HOOKS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
-ON_ENTRY = ("PREROUTING", "INPUT")              # hooks that act where a packet comes in
-NAT_ON_ENTRY = ("DNAT", "de-SNAT")              # rewrites made in PREROUTING
 
 
 # ---- the lab ---------------------------------------------------------------------------
@@ -189,54 +185,16 @@ def _hop_node(g: nx.MultiDiGraph, hop: Hop, topology: nx.Graph | None) -> dict:
     return g.nodes[hop.node]
 
 
-def visits(hops: tuple[Hop, ...]) -> list[tuple[str, str, list[int]]]:
-    """(leg, netns, hop numbers): each stay of the packet in one namespace."""
-    out: list[tuple[str, str, list[int]]] = []
-    for step, hop in enumerate(hops, 1):
-        if out and out[-1][0] == hop.leg and out[-1][1] == hop.netns:
-            out[-1][2].append(step)
-        else:
-            out.append((hop.leg, hop.netns, [step]))
-    return out
-
-
-def _stay(stays: list[tuple[str, str, list[int]]], hops: tuple[Hop, ...], leg: str, ns: str,
-          names: tuple) -> list[int] | None:
-    """The stay in `ns` a decision belongs to: the one crossing the interfaces it names."""
-    mine = [stay for stay_leg, stay_ns, stay in stays if stay_leg == leg and stay_ns == ns]
-    for stay in mine:
-        if any(hops[s - 1].ifname in names for s in stay):
-            return stay
-    return mine[0] if mine else None
-
-
 def _attach(g: nx.MultiDiGraph, trace: Trace) -> None:
+    """Each decision and rewrite on the hop every view tells it at (trace/vocabulary.py);
+    none there (the probe never left the namespace): the drop point takes them (_outcome)."""
     hops = g.graph["hops"]
-    stays = visits(hops)
-    hook: dict[tuple[str, str], str] = {}
-    for rule in trace.rules:
-        if rule.chain in HOOKS:
-            hook[(rule.leg, rule.netns)] = rule.chain
-        where = hook.get((rule.leg, rule.netns), rule.chain)
-        stay = _stay(stays, hops, rule.leg, rule.netns, (rule.iif, rule.oif))
-        node, step = _place(g, stay, where in ON_ENTRY)
-        if node is not None:
-            node["rules"].append({"step": step, "hook": where, "rule": rule})
-    for nat in trace.nat:
-        stay = _stay(stays, hops, nat.leg, nat.netns, ())
-        node, step = _place(g, stay, nat.kind in NAT_ON_ENTRY)
-        if node is not None:
-            node["nat"].append({"step": step, "nat": nat})
-
-
-def _place(g: nx.MultiDiGraph, stay: list[int] | None, on_entry: bool) -> tuple[dict | None, int | None]:
-    """The hop of a stay a decision is shown on: where the packet came in for PREROUTING
-    and INPUT, where it went out (or was last seen) for the others. No stay (the probe
-    never got out of the namespace): none here, the drop point takes them (_outcome)."""
-    if not stay:
-        return None, None
-    step = stay[0] if on_entry else stay[-1]
-    return g.nodes[g.graph["hops"][step - 1].node], step
+    for rule, (step, hook) in zip(trace.rules, rule_hops(trace), strict=True):
+        if step is not None:
+            g.nodes[hops[step - 1].node]["rules"].append({"step": step, "hook": hook, "rule": rule})
+    for nat, step in zip(trace.nat, nat_hops(trace), strict=True):
+        if step is not None:
+            g.nodes[hops[step - 1].node]["nat"].append({"step": step, "nat": nat})
 
 
 def _outcome(g: nx.MultiDiGraph, trace: Trace, last: tuple[int, Hop] | None, topology: nx.Graph | None) -> None:

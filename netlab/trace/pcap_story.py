@@ -11,20 +11,21 @@ script can read it back (`tshark -T fields -e frame.comment`):
      "drop": {"status": "dropped", "reason": "rule", "kernel_reason": "NETFILTER_DROP", ...}}
 
 `hop` and `how` are the CLI report's (trace/vocabulary.py): hops numbered from 1 across
-the trace, the request's then the reply's, and the word for how the packet got there. A
-namespace's rules and rewrites ride on the hop where the packet leaves that namespace (where
-the report lists them); the rules of a namespace no capture saw, and the outcome of a leg that ends short,
-ride on the leg's last hop, with the kernel's own reason where it gave one. A copy no hop
-accounts for says so (`"hop": null`). The ARP / NDP frames of the trace's neighbour lookups
-are in the file too (`"neighbour": {...}`, no hop): a request that died for want of a
-neighbour never made a hop, and its unanswered question then carries the drop."""
+the trace, the request's then the reply's, and the word for how the packet got there. Rules
+and rewrites ride on the hop the report lists them under (where the packet came into the
+namespace for PREROUTING and INPUT, where it left for the others); the rules of a namespace
+no capture saw, and the outcome of a leg that ends short, ride on the leg's last hop, with
+the kernel's own reason where it gave one. A copy no hop accounts for says so (`"hop":
+null`). The ARP / NDP frames of the trace's neighbour lookups are in the file too
+(`"neighbour": {...}`, no hop): a request that died for want of a neighbour never made a
+hop, and its unanswered question then carries the drop."""
 from __future__ import annotations
 
 import json
 
 from .evidence import ARP_REQUEST, Evidence, Frame, neighbour_request
 from .model import DELIVERED, IN, OUT, REPLY, REQUEST, NatRewrite, NeighbourLookup, RuleHit, Trace
-from .vocabulary import steps
+from .vocabulary import steps, told_at
 
 Key = tuple[str, str, str, str]         # leg, netns, ifname, direction
 
@@ -77,22 +78,17 @@ def _neighbour(frame: Frame, asked: dict[str, NeighbourLookup], trace: Trace) ->
 def hop_notes(trace: Trace) -> dict[Key, dict]:
     """Each hop's comment, by (leg, netns, ifname, direction)."""
     notes: dict[Key, dict] = {}
-    numbered = steps(trace)
+    rules, nat = told_at(trace)
     for leg in (REQUEST, REPLY):
-        mine = [s for s in numbered if s.hop.leg == leg]
-        hops = [s.hop for s in mine]
-        told: set[str] = set()
+        mine = [s for s in steps(trace) if s.hop.leg == leg]
         for i, step in enumerate(mine, 1):
             h = step.hop
             note = {"leg": leg, "hop": step.number, "netns": h.netns, "ifname": h.ifname,
                     "direction": h.direction, "via": h.via, "how": step.how}
-            leaves = i == len(hops) or hops[i].netns != h.netns
-            if leaves and h.netns not in told:
-                told.add(h.netns)
-                _add(note, trace, leg, {h.netns})
-            if i == len(hops):
-                unseen = {r.netns for r in trace.rules if r.leg == leg} - told
-                _add(note, trace, leg, unseen)
+            _add(note, rules.get(step.number, []), nat.get(step.number, []))
+            if i == len(mine):              # and what no hop of the leg can tell: a drop before any copy left
+                _add(note, [r for r in rules.get(None, []) if r.leg == leg],
+                     [x for x in nat.get(None, []) if x.leg == leg])
                 drop = _drop(trace, leg)
                 if drop:
                     note["drop"] = drop
@@ -100,13 +96,11 @@ def hop_notes(trace: Trace) -> dict[Key, dict]:
     return notes
 
 
-def _add(note: dict, trace: Trace, leg: str, spaces: set[str]) -> None:
-    rules = [_rule(r) for r in trace.rules if r.leg == leg and r.netns in spaces]
-    nat = [_nat(n) for n in trace.nat if n.leg == leg and n.netns in spaces]
+def _add(note: dict, rules: list[RuleHit], nat: list[NatRewrite]) -> None:
     if rules:
-        note["rules"] = note.get("rules", []) + rules
+        note["rules"] = note.get("rules", []) + [_rule(r) for r in rules]
     if nat:
-        note["nat"] = note.get("nat", []) + nat
+        note["nat"] = note.get("nat", []) + [_nat(n) for n in nat]
 
 
 def _rule(r: RuleHit) -> dict:

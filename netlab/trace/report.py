@@ -18,7 +18,9 @@ from .model import (
     RuleHit,
     Trace,
 )
-from .vocabulary import NAME_HOP, Step, outcome_at, rewrite, steps
+from .vocabulary import NAME_HOP, Step, outcome_at, rewrite, steps, told_at
+
+Told = tuple[dict[int | None, list[RuleHit]], dict[int | None, list[NatRewrite]]]
 
 SAME = "="
 
@@ -30,13 +32,14 @@ def render(t: Trace, all_rules: bool = False) -> str:
         lines.append(("engine: " if len(engines) == 1 else "engines: ") + ", ".join(e.describe() for e in engines))
     lines += _resolution(t)
     numbered = steps(t)
+    told = told_at(t)
     for leg in (REQUEST, REPLY):
         hops = [s for s in numbered if s.hop.leg == leg]
         if not hops and not any(r.leg == leg for r in t.rules) and not any(n.leg == leg for n in t.neighbours):
             continue
         lines.append("")
         lines.append(f"{leg}:" if t.predicted is None else f"{leg}:  (observed | predicted)")
-        lines += _leg(t, leg, hops, all_rules)
+        lines += _leg(t, leg, hops, told, all_rules)
     lines.append("")
     lines.append("outcome: " + _outcome(t))
     if t.predicted is not None:
@@ -53,15 +56,18 @@ def _title(t: Trace) -> str:
     return f"{what} in lab {t.project or t.lab}: {t.src} -> {t.dst} ({t.proto}{port})   probe {t.probe.summary()}"
 
 
-def _leg(t: Trace, leg: str, hops: list[Step], all_rules: bool) -> list[str]:
+def _leg(t: Trace, leg: str, hops: list[Step], told: Told, all_rules: bool) -> list[str]:
+    """Each hop, then the neighbour lookup before it left, then the netfilter decisions and
+    rewrites told at it (trace/vocabulary.py: where the packet came in for PREROUTING and
+    INPUT, where it left for the others)."""
     out = []
+    rules, nat = told
     predicted = {(h.netns, h.ifname, h.direction): h for h in t.predicted.leg(leg)} if t.predicted else {}
-    shown_rules: set[str] = set()
     lookups: dict[tuple[str, str], list[NeighbourLookup]] = {}
     for n in t.neighbours:
         if n.leg == leg:
             lookups.setdefault((n.netns, n.ifname), []).append(n)
-    for i, step in enumerate(hops, 1):
+    for step in hops:
         h = step.hop
         how = f"{step.how} {h.bridge}" if h.bridge else step.how
         when = f" +{h.time_us:.0f}us" if h.time_us is not None else ""
@@ -73,13 +79,10 @@ def _leg(t: Trace, leg: str, hops: list[Step], all_rules: bool) -> list[str]:
         out.append(line)
         for n in lookups.pop((h.netns, h.ifname), []) if h.direction == "out" else []:
             out.append(f"      {n.protocol}: {_asked(n)}")
-        if i == len(hops) or hops[i].hop.netns != h.netns:     # the packet leaves this netns
-            if h.netns not in shown_rules:
-                shown_rules.add(h.netns)
-                out += _netfilter(t, leg, h.netns, all_rules)
-    for ns in dict.fromkeys(r.netns for r in t.rules if r.leg == leg):
-        if ns not in shown_rules:
-            out += _netfilter(t, leg, ns, all_rules)        # a netns no capture saw (a drop)
+        out += _netfilter(rules.get(step.number, []), nat.get(step.number, []), all_rules)
+    for ns in dict.fromkeys(r.netns for r in rules.get(None, []) if r.leg == leg):     # a netns no copy left (a drop)
+        out += _netfilter([r for r in rules[None] if r.leg == leg and r.netns == ns],
+                          [x for x in nat.get(None, []) if x.leg == leg and x.netns == ns], all_rules)
     for n in (n for left in lookups.values() for n in left):        # asked, and no frame left
         out.append(f"      {n.protocol} in {n.owner or n.netns} {n.ifname}: {_asked(n)}")
     if t.predicted is not None:
@@ -117,9 +120,8 @@ def _asked(n: NeighbourLookup) -> str:
     return f"{question}: {n.answered_by} answers" + (f" {n.mac}" if n.mac else "")
 
 
-def _netfilter(t: Trace, leg: str, ns: str, all_rules: bool) -> list[str]:
+def _netfilter(rules: list[RuleHit], nat: list[NatRewrite], all_rules: bool) -> list[str]:
     out = []
-    rules = [r for r in t.rules if r.leg == leg and r.netns == ns]
     boring = [r for r in rules if r.kind == "policy" and r.verdict == "accept"]
     for r in rules:
         if r in boring and not all_rules:
@@ -131,12 +133,12 @@ def _netfilter(t: Trace, leg: str, ns: str, all_rules: bool) -> list[str]:
             out.append(f"          = {gloss}")
     if boring and not all_rules:
         out.append(f"        policy ACCEPT: {', '.join(dict.fromkeys(f'{r.table} {r.chain}' for r in boring))}")
-    for n in t.nat:
-        if n.leg == leg and n.netns == ns:
-            rule = f"  ({n.rule})" if n.rule else ""
-            out.append(f"        NAT {rewrite(n)}{rule}")
+    for n in nat:
+        rule = f"  ({n.rule})" if n.rule else ""
+        out.append(f"        NAT {rewrite(n)}{rule}")
     if out:
-        out.insert(0, f"      netfilter in {rules[0].owner if rules else ns}:")
+        first = rules[0] if rules else nat[0]
+        out.insert(0, f"      netfilter in {first.owner or first.netns}:")
     return out
 
 

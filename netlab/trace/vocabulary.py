@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import DELIVERED, REPLY, REQUEST, Hop, NatRewrite, Trace
+from .model import DELIVERED, REPLY, REQUEST, Hop, NatRewrite, RuleHit, Trace
 
 NAME_HOP = 0                    # DST's name resolved from SRC: before any packet
 
@@ -62,6 +62,78 @@ def steps(trace: Trace) -> list[Step]:
         out.append(Step(number, hop, how(last.get(hop.leg), hop)))
         last[hop.leg] = hop
     return out
+
+
+# ---- the hop each netfilter decision and rewrite is told at -----------------------------
+HOOKS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
+ON_ENTRY = ("PREROUTING", "INPUT")              # hooks that act where a packet comes in
+NAT_ON_ENTRY = ("DNAT", "de-SNAT")              # rewrites made in PREROUTING
+
+Stay = tuple[str, str, list[int]]               # leg, netns, the numbers of its hops there
+
+
+def stays(numbered: list[Step]) -> list[Stay]:
+    """Each stay of the packet in one namespace: its consecutive hops there."""
+    out: list[Stay] = []
+    for s in numbered:
+        if out and out[-1][0] == s.hop.leg and out[-1][1] == s.hop.netns:
+            out[-1][2].append(s.number)
+        else:
+            out.append((s.hop.leg, s.hop.netns, [s.number]))
+    return out
+
+
+def _stay(found: list[Stay], hops: dict[int, Hop], leg: str, ns: str, names: tuple) -> list[int] | None:
+    """The stay in `ns` a decision belongs to: the one crossing the interfaces it names."""
+    mine = [numbers for stay_leg, stay_ns, numbers in found if stay_leg == leg and stay_ns == ns]
+    for numbers in mine:
+        if any(hops[n].ifname in names for n in numbers):
+            return numbers
+    return mine[0] if mine else None
+
+
+def _at(numbers: list[int] | None, on_entry: bool) -> int | None:
+    """Where the packet came in for PREROUTING and INPUT (and their rewrites), where it went
+    out or was last seen for the others; None: the packet made no hop there (a drop before
+    it left the namespace)."""
+    if not numbers:
+        return None
+    return numbers[0] if on_entry else numbers[-1]
+
+
+def rule_hops(trace: Trace) -> list[tuple[int | None, str]]:
+    """For each of trace.rules, in order: the number of the hop it is told at, and its hook
+    (the built-in chain it was reached from)."""
+    numbered = steps(trace)
+    hops = {s.number: s.hop for s in numbered}
+    found = stays(numbered)
+    hook: dict[tuple[str, str], str] = {}
+    out = []
+    for rule in trace.rules:
+        if rule.chain in HOOKS:
+            hook[(rule.leg, rule.netns)] = rule.chain
+        where = hook.get((rule.leg, rule.netns), rule.chain)
+        out.append((_at(_stay(found, hops, rule.leg, rule.netns, (rule.iif, rule.oif)), where in ON_ENTRY), where))
+    return out
+
+
+def nat_hops(trace: Trace) -> list[int | None]:
+    """For each of trace.nat, in order: the number of the hop it is told at."""
+    numbered = steps(trace)
+    hops = {s.number: s.hop for s in numbered}
+    found = stays(numbered)
+    return [_at(_stay(found, hops, n.leg, n.netns, ()), n.kind in NAT_ON_ENTRY) for n in trace.nat]
+
+
+def told_at(trace: Trace) -> tuple[dict[int | None, list[RuleHit]], dict[int | None, list[NatRewrite]]]:
+    """The rules and rewrites by the hop number they are told at (None: at no hop)."""
+    rules: dict[int | None, list[RuleHit]] = {}
+    nat: dict[int | None, list[NatRewrite]] = {}
+    for r, (n, _) in zip(trace.rules, rule_hops(trace), strict=True):
+        rules.setdefault(n, []).append(r)
+    for x, n in zip(trace.nat, nat_hops(trace), strict=True):
+        nat.setdefault(n, []).append(x)
+    return rules, nat
 
 
 def outcome_hop(trace: Trace) -> int | None:

@@ -106,14 +106,14 @@ def test_pcapng_tells_the_story(make_lab, tmp_path):
     assert dnat and dnat[0]["netns"] == node1 and dnat[0]["rule"].endswith("-j DNAT --to-destination 172.30.0.3:80")
     assert {x["kind"] for n in notes for x in n.get("nat", [])} >= {"DNAT", "de-DNAT"}
     where = next(n for n in notes if any(x["kind"] == "DNAT" for x in n.get("nat", [])))
-    assert (where["leg"], where["netns"], where["direction"]) == ("request", node1, "out")
+    assert (where["leg"], where["netns"], where["direction"]) == ("request", node1, "in")     # PREROUTING
     rules = [r for n in notes for r in n.get("rules", [])]
     assert any(r["verdict"] == "accept" and r["rule"].startswith("-A DOCKER ") for r in rules), rules
     assert not any("drop" in n for n in notes)
 
     # dropped: an internal network's rule, named on the last hop of the request
     pcap = str(tmp_path / "drop.pcapng")
-    t = traced(LAB, "a", "s1", pcap=pcap)
+    t = traced(LAB, "a", "s1", pcap=pcap, by_name=False)
     assert t.outcome.status == "dropped" and t.outcome.rule
     notes = read(pcap, t)
     check_hops(notes, t)

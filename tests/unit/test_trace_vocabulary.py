@@ -13,7 +13,7 @@ from netlab import graph
 from netlab.trace import predict_trace
 from netlab.trace.pcap_story import hop_notes
 from netlab.trace.report import render
-from netlab.trace.vocabulary import NAME_HOP, WORDS
+from netlab.trace.vocabulary import NAME_HOP, WORDS, steps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO = os.path.join(ROOT, "topologies", "demo.yaml")
@@ -172,3 +172,41 @@ def test_a_rewrite_is_told_in_the_same_words():
     assert any(text == words for box in scene.boxes.values() for _, text, _ in box.rows)
     assert [n["kind"] for n in t.to_dict()["nat"]] == ["MASQUERADE", "de-SNAT"]
     assert [x["kind"] for n in hop_notes(t).values() for x in n.get("nat", [])] == ["MASQUERADE", "de-SNAT"]
+
+
+def test_each_decision_is_told_at_the_same_hop():
+    """The published port from the LAN: DNAT where the packet came into node1 (PREROUTING),
+    FORWARD's ACCEPT where it left, de-DNAT where the reply came back in; in the CLI (the hop
+    a decision is listed under), the graph's tables, the HTML's tables and the pcapng."""
+    t = predict_trace(DEMO, "outside", "node1:8080", proto="tcp")
+    accept = next(r for r in t.rules if r.leg == "request" and r.verdict == "accept" and r.table == "filter"
+                  and r.chain == "DOCKER")
+    cli: dict[str, int] = {}
+    hop = None
+    for line in render(t).splitlines():
+        m = CLI_HOP.match(line)
+        if m:
+            hop = int(m[1])
+        elif line.startswith("        NAT "):
+            cli[line.split()[1].rstrip(":")] = hop
+        elif line.strip().startswith(f"filter {accept.rule}"):
+            cli["ACCEPT"] = hop
+    lab = graph.lab_graph(DEMO)
+    tg = graph.trace_graph(t, lab)
+    rows = {text: int(n) for box in graph.scene(lab, tg).boxes.values() for n, text, _ in box.rows if n}
+    pictured = {kind: next(n for text, n in rows.items() if text.startswith(f"{kind}: ")) for kind in ("DNAT", "de-DNAT")}
+    pictured["ACCEPT"] = rows[f"filter {accept.rule.removeprefix('-A ')}"]
+    p = Tables()
+    p.feed(graph.html(lab, tg))
+    nat_table = next(x for x in p.tables if x[0][:4] == ["#", "leg", "namespace", "kind"])
+    rule_table = next(x for x in p.tables if x[0][:5] == ["#", "leg", "namespace", "table", "chain"])
+    html = {r[3]: int(r[0]) for r in nat_table[1:] if r[3] in ("DNAT", "de-DNAT")}
+    html["ACCEPT"] = next(int(r[0]) for r in rule_table[1:] if r[5] == accept.rule)
+    notes = hop_notes(t).values()
+    pcap = {x["kind"]: n["hop"] for n in notes for x in n.get("nat", []) if x["kind"] in ("DNAT", "de-DNAT")}
+    pcap["ACCEPT"] = next(n["hop"] for n in notes for r in n.get("rules", []) if r["rule"] == accept.rule)
+
+    node1 = [s.number for s in steps(t) if s.hop.netns == "demo-node1"]
+    assert cli == pictured == html == pcap
+    assert cli["DNAT"] == node1[0] and cli["ACCEPT"] == cli["DNAT"] + 2    # in by eth0, through the bridge, out
+    assert cli["de-DNAT"] in node1 and cli["de-DNAT"] > len(t.leg("request"))
