@@ -315,6 +315,13 @@ def verify(lab):
 FAMILY = click.option("-6", "family", flag_value=6, default=None,
                       help="to DST's IPv6 address (an IPv6 address as DST needs no -6)")
 
+# by name is the default: a container's ping resolves before it sends
+RESOLVE = click.option("--name/--no-resolve", "by_name", default=True, show_default=False,
+                       help="--name (the default): DST's name is resolved as SRC would, and the probe "
+                            "goes to the answer; --no-resolve: DST is taken as the lab knows it (the "
+                            "container's address on a network SRC shares, else on its default route's); SRC's "
+                            "resolver is not asked")
+
 
 @main.command()
 @click.argument("target", metavar="LAB|FILE")
@@ -328,13 +335,19 @@ FAMILY = click.option("-6", "family", flag_value=6, default=None,
 @click.option("--predict", is_flag=True, help="walk the plan only: no root, no probe (FILE or LAB)")
 @click.option("--pcap", default=None, metavar="FILE", help="every captured copy, one pcapng interface per hop")
 @click.option("--all-rules", is_flag=True, help="show the chain policies that accepted, too")
-@click.option("--name", "by_name", is_flag=True,
-              help="resolve DST as SRC would (/etc/hosts, then its nameserver) and trace to the answer")
+@RESOLVE
 @FAMILY
 def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules, by_name, family):
     """Follow one probe from SRC (a container, a host, `outside`) to DST (a container, an
     address, a name, HOST:PORT, [IPv6]:PORT): hops, rules, NAT, outcome; live beside the
-    prediction."""
+    prediction.
+
+    A DST that is a name is first resolved as SRC would (its /etc/hosts, then its
+    nameserver: the embedded DNS on a user-defined network, the host's resolver on the
+    default bridge), and the probe goes to the answer; a name SRC cannot resolve is the
+    outcome and no probe is sent (tomcat01 -> tomcat02 on the default bridge: unresolved).
+    A host's name and `outside` are the lab's names for its machines: taken as the lab
+    knows them. --no-resolve: the lab's view for any name."""
     from .app.tracing import for_target
     from .trace.report import render
     t = for_target(target, src, dst, proto, port, predict, pcap, family, by_name)
@@ -350,14 +363,15 @@ def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules, by_n
               help="destination port (tcp, udp)")
 @click.option("--predict", is_flag=True, help="for a live LAB: draw the predicted path (no probe sent)")
 @click.option("-o", "--output", required=True, metavar="OUT", help="out.svg, out.png, out.dot or out.html")
+@RESOLVE
 @FAMILY
-def graph(target, trace_, proto, port, predict, output, family):
+def graph(target, trace_, proto, port, predict, output, by_name, family):
     """Draw the lab (a file: no root; a live lab: as it is now), and a probe's path on it."""
     from . import graph as pictures
     from .app.observe_lab import graph_for
     pictures.format_of(output)          # a wrong suffix fails before any work
     src, dst = trace_ or (None, None)
-    topology, path = graph_for(target, src, dst, proto, port, predict, family)
+    topology, path = graph_for(target, src, dst, proto, port, predict, family, by_name)
     fmt = pictures.save(output, topology, path)
     click.echo(f"wrote {output} ({fmt}" + ("" if fmt in ("dot",) else f", drawn with {pictures.engine()}") + ")")
 

@@ -135,17 +135,19 @@ class Lab:
         return off_loop(check, self.topology)
 
     def trace(self, src: str, dst: str, proto: str | None = None, port: int | None = None,
-              family: int | None = None):
+              family: int | None = None, by_name: bool = True):
         """One probe through the live lab, observed, with the prediction beside it;
-        `family=6` goes to DST's IPv6 address (`-6`)."""
+        `family=6` goes to DST's IPv6 address (`-6`). A DST that is a name is resolved as
+        SRC would first (no probe when it does not resolve); `by_name=False` takes it as
+        the lab knows it (`--no-resolve`)."""
         from .tracing import live_trace
-        return off_loop(live_trace, self.name, src, dst, proto=proto, port=port, family=family)
+        return off_loop(live_trace, self.name, src, dst, proto=proto, port=port, family=family, by_name=by_name)
 
     def predict(self, src: str, dst: str, proto: str | None = None, port: int | None = None,
-                family: int | None = None):
-        """The path the plan says a probe takes (no probe is sent)."""
+                family: int | None = None, by_name: bool = True):
+        """The path the plan says a probe takes (no probe is sent); `by_name` as trace's."""
         from ..trace.predict import predict_trace
-        return predict_trace(self.topology, src, dst, proto=proto, port=port, family=family)
+        return predict_trace(self.topology, src, dst, proto=proto, port=port, family=family, by_name=by_name)
 
     def graph(self):
         """The topology graph (networkx): live when the lab is up, else from the file."""

@@ -61,12 +61,14 @@ def known_lab_graph(lab: str) -> graph.LabGraph | None:
 
 def graph_for(target: str, src: str | None = None, dst: str | None = None, proto: str | None = None,
               port: int | None = None, predict: bool = False,
-              family: int | None = None) -> tuple[graph.LabGraph, graph.PathGraph | None]:
+              family: int | None = None, by_name: bool = True) -> tuple[graph.LabGraph, graph.PathGraph | None]:
     """What `netlab graph FILE|LAB [--trace SRC DST]` draws: a file's lab and its predicted
-    path (no root), or a live lab and a live trace (root), or its predicted path (--predict)."""
+    path (no root), or a live lab and a live trace (root), or its predicted path (--predict).
+    `by_name`: DST's name resolved as SRC would first (False: `--no-resolve`)."""
     is_file = os.path.isfile(target)
     topology = lab_graph(target)
     if src is None or dst is None:
         return topology, None
-    t = for_target(target, src, dst, proto=proto, port=port, predict=predict or is_file, family=family)
+    t = for_target(target, src, dst, proto=proto, port=port, predict=predict or is_file, family=family,
+                   by_name=by_name)
     return topology, graph.trace_graph(t, topology)

@@ -14,10 +14,11 @@ __all__ = ["for_target", "live_trace"]
 
 def live_trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | None = None,
                pcap: str | None = None, timeout: float | None = None, family: int | None = None,
-               by_name: bool = False) -> Trace:
+               by_name: bool = True) -> Trace:
     """Inject one probe in the live lab LAB and report what happened, beside the prediction;
-    `family` 6 traces to a name's IPv6 address (an IPv6 DST needs none); `by_name`: DST is
-    resolved from SRC for real first (no probe when it does not resolve)."""
+    `family` 6 traces to a name's IPv6 address (an IPv6 DST needs none); `by_name` (the
+    default): DST's name is resolved from SRC for real first (no probe when it does not
+    resolve); False: DST as the lab knows it (`--no-resolve`)."""
     from ..trace import session
     session.check_can_trace(pcap)       # root first: before the lab's state is read
     st = state.load(lab)
@@ -32,9 +33,10 @@ def live_trace(lab: str, src: str, dst: str, proto: str | None = None, port: int
 
 def for_target(target: str, src: str, dst: str, proto: str | None = None, port: int | None = None,
                predict: bool = False, pcap: str | None = None, family: int | None = None,
-               by_name: bool = False) -> Trace:
+               by_name: bool = True) -> Trace:
     """TARGET as the CLI takes it. With `predict`: a FILE (no root) or a LAB's snapshot,
-    walked from the plan. Without: the live LAB (or the lab a FILE names) is traced."""
+    walked from the plan. Without: the live LAB (or the lab a FILE names) is traced.
+    `by_name`: as live_trace's."""
     from ..trace.predict import predict_trace
     if predict:
         if pcap:

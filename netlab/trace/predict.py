@@ -163,10 +163,11 @@ def _outcome(walk: Walk, end: End, reply: str | None, reply_status: str | None) 
 
 def predict_trace(file_or_topology: str | Topology, src: str, dst: str, proto: str | None = None,
                   port: int | None = None, key: int | None = None, family: int | None = None,
-                  by_name: bool = False) -> Trace:
+                  by_name: bool = True) -> Trace:
     """The prediction alone; `key` (echo id or source port) is left unknown unless given;
-    `family` 6 traces to a name's IPv6 address (an IPv6 DST needs none). `by_name`: DST's
-    name is resolved as SRC would, and the probe goes to the answer (none: no probe)."""
+    `family` 6 traces to a name's IPv6 address (an IPv6 DST needs none). `by_name` (the
+    default): DST's name is resolved as SRC would, and the probe goes to the answer (none:
+    no probe); False: the lab's own view (`--no-resolve`)."""
     topo = load_file(file_or_topology) if isinstance(file_or_topology, str) else file_or_topology
     plan = build_plan(topo)
     wiring = from_plan(topo, plan)
@@ -183,18 +184,19 @@ def predict_trace(file_or_topology: str | Topology, src: str, dst: str, proto: s
 
 def name_step(topo: Topology, plan: Plan, wiring: Wiring, src: str, dst: str, family: int | None,
               by_name: bool) -> Resolution | None:
-    """DST's name resolved from SRC as the plan says: any name of a by-name trace; in the
-    lab's own view, a name a container's resolver might know (not a host's or `outside`,
-    which are the lab's names, not DNS names). None for an address."""
+    """DST's name resolved from SRC as the plan says, by name or (a note) in the lab's own
+    view. None for an address, and for a host's name or `outside`: those are the lab's
+    names for its machines, not names a resolver knows, so they are always taken as the
+    lab knows them."""
     name = dst_name(dst)
-    if name is None or not by_name and (name == "outside" or any(h.name == name for h in topo.hosts)):
+    if name is None or name == "outside" or any(h.name == name for h in topo.hosts):
         return None
     return predict_resolution(topo, plan, wiring, endpoint(topo, src).netns, src, name, family or 4)
 
 
 def with_resolution(t: Trace, step: Resolution | None, probe: Probe, by_name: bool) -> Trace:
-    """The step on the trace; in the lab's view, a note where SRC itself would not reach
-    the address traced by that name."""
+    """The step on the trace; in the lab's view (`--no-resolve`), a note where SRC itself
+    would not reach the address traced by that name."""
     if step is None:
         return t
     t = replace(t, resolution=step)
@@ -202,7 +204,8 @@ def with_resolution(t: Trace, step: Resolution | None, probe: Probe, by_name: bo
         return t
     other = "" if not step.resolved else f"; {probe.src} would use {step.addresses[0]}"
     return replace(t, notes=(f"{step.detail}{other}: traced to {probe.dst_ip}, the address lab {t.project or t.lab} "
-                             f"gives it; `--name` traces as {probe.src} would by name",) + t.notes)
+                             f"gives it (--no-resolve); without --no-resolve the trace goes as {probe.src} "
+                             "would by name",) + t.notes)
 
 
 def unresolved(topo: Topology, wiring: Wiring, src: str, a: Asked, step: Resolution) -> Trace:

@@ -62,12 +62,12 @@ def check_can_trace(pcap: str | None = None) -> None:
 
 def trace(topo: Topology, plan: Plan, flavour: str, src: str, dst: str, proto: str | None = None,
           port: int | None = None, pcap: str | None = None, timeout: float = TIMEOUT,
-          family: int | None = None, by_name: bool = False) -> Trace:
+          family: int | None = None, by_name: bool = True) -> Trace:
     """Trace one probe from SRC to DST in the live lab built from TOPO and PLAN (with the
     iptables backend FLAVOUR); the prediction rides along. The app layer reads these from
-    the lab's state (netlab.app.tracing.live_trace). `by_name`: DST's name is first
-    resolved from SRC's namespace for real, and the probe goes to the answer; a name that
-    does not resolve is the outcome, and nothing is sent."""
+    the lab's state (netlab.app.tracing.live_trace). `by_name` (the default): DST's name is
+    first resolved from SRC's namespace for real, and the probe goes to the answer; a name
+    that does not resolve is the outcome, and nothing is sent. False: the lab's own view."""
     check_can_trace(pcap)
     wiring = from_plan(topo, plan)
     named = first_resolve(topo, plan, wiring, src, dst, (proto, port, family), by_name)

@@ -52,6 +52,6 @@ def test_lab_context_manager_takes_the_lab_down_on_failure():
     import netlab
     with pytest.raises(RuntimeError):
         with netlab.Lab(yaml=LAB.replace("{name}", "x"), name="grctx") as lab:
-            assert lab.is_up and lab.trace("a", "b").outcome.status == "delivered"
+            assert lab.is_up and lab.trace("a", "b", by_name=False).outcome.status == "delivered"
             raise RuntimeError("a failing cell")
     assert not leftovers("grctx")

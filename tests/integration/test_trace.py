@@ -162,7 +162,7 @@ def test_bridge_cases_on_one_host(make_lab):
     assert {h.source for h in t.hops} == {"observed"}
 
     # another network: dropped in DOCKER-ISOLATION-STAGE-2
-    t = traced(lab, "a1", "web")
+    t = traced(lab, "a1", "web", by_name=False)     # the lab's view: by name, a1 cannot resolve web
     agrees(t)
     assert t.outcome.status == "dropped" and t.outcome.reason == "isolation"
     assert t.outcome.chain == "DOCKER-ISOLATION-STAGE-2" and t.outcome.rule == "-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP"
@@ -196,7 +196,7 @@ def test_bridge_cases_on_one_host(make_lab):
     assert t.outcome.netns == f"{lab}-web" and t.outcome.reply == "SA"
 
     # internal network: dropped in DOCKER-ISOLATION-STAGE-1
-    t = traced(lab, "a1", "s1")
+    t = traced(lab, "a1", "s1", by_name=False)
     agrees(t)
     assert t.outcome.chain == "DOCKER-ISOLATION-STAGE-1" and t.outcome.reason == "isolation"
 
@@ -223,7 +223,7 @@ def test_hairpin_without_the_userland_proxy(make_lab):
 def test_macvlan_host_cannot_reach_its_own_container(make_lab):
     lab = "tr3"
     make_lab(MACVLAN.format(lab=lab))
-    t = traced(lab, "node1", "m1")
+    t = traced(lab, "node1", "m1", by_name=False)     # a host's resolver knows no container names
     agrees(t)
     assert t.outcome.status == "no-path" and t.outcome.reason == "macvlan-host-isolation"
     assert t.outcome.netns == f"{lab}-node1" and not t.hops
@@ -281,7 +281,7 @@ def test_legacy_backend_rules_come_from_counters(tmp_path):
     path.write_text(ONE_HOST.format(lab=lab))
     try:
         up(str(path), say=lambda m: None, firewall="legacy")
-        t = traced(lab, "a1", "web")
+        t = traced(lab, "a1", "web", by_name=False)
         agrees(t)
         assert t.outcome.reason == "isolation" and t.outcome.evidence == "counters"
         assert t.outcome.rule == "-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP"
@@ -350,7 +350,7 @@ def test_engines_where_they_differ(make_lab, engine):
         agrees(t)
         assert (t.outcome.status, t.outcome.reason, t.outcome.chain) == ("dropped", "policy", "FORWARD")
 
-    t = traced_with(run, "a1", "web", lab)
+    t = traced_with(run, "a1", "web", lab, by_name=False)
     agrees(t)
     assert t.outcome.status == "dropped"
     assert t.outcome.reason == ("rule" if engine in DOCKER_28 else "isolation")

@@ -163,7 +163,7 @@ def test_ipv6_traces(make_lab, tmp_path):
     assert t.outcome.reply_status == "delivered"
 
     # an internal network: dropped by an ip6tables rule, named
-    t = traced(LAB, "a", "s1", family=6)
+    t = traced(LAB, "a", "s1", family=6, by_name=False)
     agrees(t)
     assert t.outcome.status == "dropped" and t.outcome.netns == node1 and t.outcome.rule
     assert t.outcome.rule.startswith("-A ") and t.outcome.rule.endswith("-j DROP")
@@ -205,7 +205,7 @@ def test_ipv6_traces_through_native_nftables(make_lab):
     agrees(t)
     masq = next(n for n in t.nat if n.kind == "MASQUERADE")
     assert masq.after == f"{HOST} > {INTERNET}" and "ip6 saddr 2001:db8:2::/64" in masq.rule
-    t = traced(lab, "a", "s1", family=6)
+    t = traced(lab, "a", "s1", family=6, by_name=False)
     agrees(t)
     assert (t.outcome.status, t.outcome.netns, t.outcome.table) == ("dropped", node1, "docker-bridges")
     assert t.outcome.rule.endswith('drop comment "INTERNAL NETWORK INGRESS"')
@@ -223,7 +223,7 @@ def test_ipv6_legacy_rules_come_from_ip6tables_counters(tmp_path):
     try:
         up(str(path), say=lambda m: None, firewall="legacy")
         settled(f"{lab}-node1")
-        t = traced(lab, "a", "s1", family=6)
+        t = traced(lab, "a", "s1", family=6, by_name=False)
         agrees(t)
         assert (t.outcome.status, t.outcome.reason, t.outcome.evidence) == ("dropped", "isolation", "counters")
         assert t.outcome.rule.startswith("-A DOCKER-ISOLATION-STAGE-1 ! -s 2001:db8:4::/64 ")

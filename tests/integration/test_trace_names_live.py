@@ -80,11 +80,13 @@ def test_default_bridge_does_not_resolve_and_nothing_is_sent(lab, tmp_path):
     assert t.hops == () and t.rules == () and t.nat == ()
     (q,) = t.resolution.queries          # asked for real: the stand-in upstream, across the lab
     assert (q.server, q.qname, q.rcode, q.addresses) == ("203.0.113.53", "tomcat02", "NXDOMAIN", ())
-    # in the lab's own view the same DST is still traced, to its address
+    # by name is the default: no flag, the same outcome
     from netlab.trace import trace
-    plain = trace(lab, "tomcat01", "tomcat02")
+    assert trace(lab, "tomcat01", "tomcat02").outcome.status == "unresolved"
+    # in the lab's own view (--no-resolve) the same DST is still traced, to its address
+    plain = trace(lab, "tomcat01", "tomcat02", by_name=False)
     assert plain.outcome.status == "delivered" and plain.resolution.source == "predicted"
-    assert any("--name" in n for n in plain.notes + plain.predicted.notes)
+    assert any("--no-resolve" in n for n in plain.notes + plain.predicted.notes)
 
 
 def test_user_network_resolves_through_the_embedded_dns(lab):
@@ -135,7 +137,7 @@ def test_verify_checks_the_name_and_the_path_apart(lab):
 
 
 def test_cli_names_the_step(lab):
-    proc = subprocess.run([sys.executable, "-m", "netlab", "trace", lab, "tomcat01", "tomcat02", "--name"],
+    proc = subprocess.run([sys.executable, "-m", "netlab", "trace", lab, "tomcat01", "tomcat02"],  # by name, no flag
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "name: `tomcat02` does not resolve from tomcat01" in proc.stdout

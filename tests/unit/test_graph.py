@@ -100,7 +100,7 @@ def test_trace_graph_of_a_published_port(demo):
 
 
 def test_trace_graph_marks_the_drop(demo):
-    t = predict(DEMO, "a1", "web")
+    t = predict(DEMO, "a1", "web", by_name=False)     # the lab's view: by name, web does not resolve
     tg = graph.trace_graph(t, demo)
     assert tg.nodes[DROP]["outcome"].reason == "isolation"
     (edge,) = [d for _, v, d in tg.edges(data=True) if v == DROP]
@@ -215,8 +215,11 @@ def test_cli_graph(tmp_path):
     assert out.read_bytes().lstrip().startswith((b"<?xml", b"<svg"))
     bad = CliRunner().invoke(main, ["graph", DEMO, "-o", str(tmp_path / "x.pdf")])
     assert bad.exit_code == 1 and "unknown picture format 'pdf'" in bad.output and "Traceback" not in bad.output
-    nosuch = CliRunner().invoke(main, ["graph", DEMO, "--trace", "a1", "nobody", "-o", str(out)])
+    nosuch = CliRunner().invoke(main, ["graph", DEMO, "--trace", "a1", "nobody", "--no-resolve", "-o", str(out)])
     assert nosuch.exit_code == 1 and "nobody" in nosuch.output
+    unresolved = CliRunner().invoke(main, ["graph", DEMO, "--trace", "a1", "web", "-o", str(tmp_path / "u.dot")])
+    assert unresolved.exit_code == 0, unresolved.output
+    assert "unresolved" in (tmp_path / "u.dot").read_text()      # by name: a1 cannot resolve web
 
 
 def test_import_netlab_stays_light():

@@ -114,7 +114,7 @@ def test_a_stand_in_listens_on_its_ports_in_both_families(topo: Topology, addres
 ])
 def test_the_prediction_answers_at_a_stand_in_port_and_refuses_elsewhere(
         topo: Topology, proto: str, port: int, status: str, reply: str) -> None:
-    t = predict_trace(topo, "client", "db", proto, port)
+    t = predict_trace(topo, "client", "db", proto, port, by_name=False)
     assert (t.outcome.status, t.outcome.owner, t.outcome.reply) == (status, "db", reply)
     assert t.outcome.reply_status == "delivered"
     told = [n for n in t.notes if "stand-in listener" in n]
@@ -124,7 +124,7 @@ def test_the_prediction_answers_at_a_stand_in_port_and_refuses_elsewhere(
 
 
 def test_without_stand_ins_the_same_port_is_refused() -> None:
-    t = predict_trace(load_text(LAB), "client", "db", "tcp", 3306)
+    t = predict_trace(load_text(LAB), "client", "db", "tcp", 3306, by_name=False)
     assert t.outcome.reply == "RA"
 
 

@@ -121,7 +121,7 @@ def test_an_internal_network_keeps_ipv6_in(topo):
 
 def test_family_errors_are_clear(topo):
     with pytest.raises(NetlabError, match="no IPv6 address"):
-        predict_trace(topo, "a", "v4only", family=6)
+        predict_trace(topo, "a", "v4only", family=6, by_name=False)
     with pytest.raises(NetlabError, match="IPv4 address but -6"):
         predict_trace(topo, "a", "172.30.0.3", family=6)
     with pytest.raises(NetlabError, match="family is 4 or 6"):

@@ -65,7 +65,7 @@ def test_same_bridge_is_switched_and_accepted_in_forward():
 
 
 def test_other_network_is_isolated_in_stage_2():
-    t = predict_trace(DEMO, "a1", "web")
+    t = predict_trace(DEMO, "a1", "web", by_name=False)
     o = t.outcome
     assert (o.status, o.reason, o.chain) == ("dropped", "isolation", "DOCKER-ISOLATION-STAGE-2")
     assert o.rule == "-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP" and o.netns == "demo-node1"
@@ -110,12 +110,12 @@ def test_hairpin_without_proxy_is_bridged_back_out(one_host):
 def test_icc_false_and_internal(one_host):
     t = predict_trace(one_host, "q1", "q2")
     assert t.outcome.chain == "FORWARD" and t.outcome.rule.endswith("-j DROP") and "icc=false" in t.outcome.detail
-    t = predict_trace(one_host, "a1", "s1")
+    t = predict_trace(one_host, "a1", "s1", by_name=False)
     assert t.outcome.chain == "DOCKER-ISOLATION-STAGE-1" and t.outcome.reason == "isolation"
 
 
 def test_macvlan_host_cannot_reach_its_own_container():
-    t = predict_trace(f"{TOP}/topologies/macvlan.yaml", "node1", "m1")
+    t = predict_trace(f"{TOP}/topologies/macvlan.yaml", "node1", "m1", by_name=False)
     assert (t.outcome.status, t.outcome.reason) == ("no-path", "macvlan-host-isolation") and not t.hops
     t = predict_trace(f"{TOP}/topologies/macvlan.yaml", "m1", "m2")
     assert [h.via for h in t.leg("request")] == ["send", "macvlan", "macvlan"]
@@ -139,7 +139,9 @@ def test_no_route_is_no_path():
 def test_unknown_names_are_clear_errors():
     from netlab.errors import NetlabError
     with pytest.raises(NetlabError, match="nobody"):
-        predict_trace(DEMO, "a1", "nobody")
+        predict_trace(DEMO, "a1", "nobody", by_name=False)
+    # by name, a name nobody has is the outcome: a1's resolver answers NXDOMAIN
+    assert predict_trace(DEMO, "a1", "nobody").outcome.reason == "nxdomain"
     with pytest.raises(NetlabError, match="port"):
         predict_trace(DEMO, "a1", "web", proto="tcp")
 
@@ -214,12 +216,12 @@ def test_json_has_the_documented_shape():
 
 
 def test_report_is_text():
-    text = render(predict_trace(DEMO, "a1", "web"))
+    text = render(predict_trace(DEMO, "a1", "web", by_name=False))
     assert "dropped (isolation)" in text and "DOCKER-ISOLATION-STAGE-2" in text
 
 
 def test_cli_predict_needs_no_root():
-    proc = subprocess.run([sys.executable, "-m", "netlab", "trace", DEMO, "a1", "web", "--predict", "--json"],
+    proc = subprocess.run([sys.executable, "-m", "netlab", "trace", DEMO, "a1", "web", "--no-resolve", "--predict", "--json"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["outcome"]["reason"] == "isolation"
@@ -328,7 +330,7 @@ def test_engine_hairpin(engine):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_engine_other_network(engine):
-    t = predict_trace(engine_lab(engine), "a1", "web")
+    t = predict_trace(engine_lab(engine), "a1", "web", by_name=False)
     if engine in DOCKER_28:
         # a1's packet comes up from its own bridge: to docker0's container it is direct access
         assert drop_in(t)[:2] == ("dropped", "rule") and "direct access" in t.outcome.detail

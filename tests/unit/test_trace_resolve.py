@@ -102,12 +102,19 @@ def test_default_bridge_does_not_resolve_and_no_probe_is_sent():
     assert (q.server, q.rcode) == ("203.0.113.53", "NXDOMAIN") and "stand-in" in q.answered_by
 
 
-def test_the_lab_view_still_traces_and_says_the_name_would_not_resolve():
+def test_by_name_is_the_default():
+    """The seed's lesson with no flag: tomcat01 cannot ping tomcat02 by name."""
     t = predict_trace(lab(), "tomcat01", "tomcat02")
+    assert t.outcome.status == "unresolved" and t.hops == ()
+    assert t == predict_trace(lab(), "tomcat01", "tomcat02", by_name=True)
+
+
+def test_the_lab_view_still_traces_and_says_the_name_would_not_resolve():
+    t = predict_trace(lab(), "tomcat01", "tomcat02", by_name=False)
     assert t.outcome.status == "delivered"
     assert t.resolution is not None and not t.resolution.resolved
-    assert "--name" in t.notes[0] and "the default bridge has no embedded DNS" in t.notes[0]
-    assert predict_trace(lab(), "a1", "a2").notes == ()       # a1 resolves a2 to the address traced
+    assert "--no-resolve" in t.notes[0] and "the default bridge has no embedded DNS" in t.notes[0]
+    assert predict_trace(lab(), "a1", "a2", by_name=False).notes == ()     # a1 resolves a2 to the address traced
 
 
 def test_user_network_resolves_through_the_embedded_dns():
@@ -173,6 +180,8 @@ def test_a_host_does_not_know_the_containers_names():
 def test_a_host_and_outside_are_the_labs_names():
     assert predict_trace(lab(), "a1", "outside").resolution is None
     assert predict_trace(lab(), "a1", "node1").resolution is None
+    assert predict_trace(lab(), "a1", "node1", by_name=False).resolution is None
+    assert predict_trace(lab(), "a1", "outside:80", by_name=True).outcome.status != "unresolved"
     assert predict_trace(lab(), "a1", "192.168.0.3", by_name=True).resolution is None
     t = predict_trace(lab(), "outside", "a1", by_name=True)       # outside has no files of its own
     assert t.resolution is None and t.outcome.status != "unresolved"
@@ -198,6 +207,11 @@ def test_cli_by_name_predict(tmp_path):
                            "--predict", "--json"], capture_output=True, text=True, cwd=TOP)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["outcome"]["status"] == "unresolved"
+    for flags in ((), ("--no-resolve",)):       # the default is by name; --no-resolve, the lab's view
+        proc = subprocess.run([sys.executable, "-m", "netlab", "trace", str(f), "tomcat01", "tomcat02", *flags,
+                               "--predict", "--json"], capture_output=True, text=True, cwd=TOP)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["outcome"]["status"] == ("delivered" if flags else "unresolved")
 
 
 # ---- expect: name: true ----------------------------------------------------------------
