@@ -239,6 +239,8 @@ def _quoted(inet, ip) -> PacketView:
     fields = dict(src=ip.src, dst=ip.dst, proto=proto, ttl=ip.ttl, ip_id=ip.id)
     if proto in ("tcp", "udp") and hasattr(l4, "sport"):
         fields.update(sport=l4.sport, dport=l4.dport)
+        if proto == "tcp" and hasattr(l4, "flags"):
+            fields["tcp_flags"] = str(l4.flags)    # a quoted SYN is the probe's (Signature.leg)
     elif proto == "icmp" and hasattr(l4, "type"):
         fields.update(icmp_type=l4.type, icmp_code=l4.code, icmp_id=getattr(l4, "id", None))
     return PacketView(**fields)
@@ -250,6 +252,8 @@ def _quoted6(ip) -> PacketView:
     fields = dict(src=_v6(ip.src), dst=_v6(ip.dst), proto=proto, ttl=ip.hlim)
     if proto in ("tcp", "udp") and hasattr(l4, "sport"):
         fields.update(sport=l4.sport, dport=l4.dport)
+        if proto == "tcp" and hasattr(l4, "flags"):
+            fields["tcp_flags"] = str(l4.flags)
     elif proto == "icmp6" and hasattr(l4, "type"):
         fields.update(icmp_type=l4.type, icmp_code=l4.code, icmp_id=getattr(l4, "id", None))
     return PacketView(**fields)
@@ -260,18 +264,18 @@ PAYLOAD = b"netlab-trace"
 
 
 def craft(proto: str, src: str, dst: str, key: int, ip_id: int | None, dport: int | None,
-          flow_label: int | None = None) -> bytes:
+          flow_label: int | None = None, ttl: int = 64) -> bytes:
     """The request as IP bytes: explicit addresses (scapy's own routing and source choice
     belong to the machine's namespace, not the lab's: tracing.md §7.6), the key, a marker.
     An IPv6 source or destination makes an IPv6 packet: ICMPv6 echo for icmp, the flow label
-    as its mark (the IP id's counterpart), hop limit 64 as IPv4's TTL."""
+    as its mark (the IP id's counterpart), hop limit `ttl` as IPv4's TTL."""
     inet, inet6, _, _ = _scapy()
     if ":" in dst:
-        ip6 = inet6.IPv6(src=src, dst=dst, fl=flow_label or 0, hlim=64)
+        ip6 = inet6.IPv6(src=src, dst=dst, fl=flow_label or 0, hlim=ttl)
         if proto in ("icmp", "icmp6"):
             return bytes(ip6 / inet6.ICMPv6EchoRequest(id=key, seq=1) / PAYLOAD)
         return bytes(ip6 / inet.UDP(sport=key, dport=dport) / PAYLOAD)
-    ip = inet.IP(src=src, dst=dst, id=ip_id, ttl=64)
+    ip = inet.IP(src=src, dst=dst, id=ip_id, ttl=ttl)
     if proto == "icmp":
         return bytes(ip / inet.ICMP(type=8, id=key, seq=1) / PAYLOAD)
     return bytes(ip / inet.UDP(sport=key, dport=dport) / PAYLOAD)

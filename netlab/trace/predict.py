@@ -60,10 +60,11 @@ def answer(walk: Walk, ns: str, pkt: PacketView) -> tuple[PacketView | None, str
 
 
 def predict_probe(topo: Topology, plan: Plan, wiring: Wiring, probe: Probe, key: int | None,
-                  ip_id: int | None = None) -> Trace:
-    """Walk request and reply; `key` is the echo id or source port the probe will use."""
+                  ip_id: int | None = None, ttl: int = TTL) -> Trace:
+    """Walk request and reply; `key` is the echo id or source port the probe will use,
+    `ttl` its TTL (hop limit)."""
     walk = Walk(wiring=wiring, plan=plan)
-    view = request_view(probe, key, ip_id)
+    view = request_view(probe, key, ip_id, ttl)
     outcome = _walk_leg(walk, probe.netns, view)
     reply, reply_status, reply_name = None, None, None
     if outcome.status == DELIVERED:
@@ -129,15 +130,15 @@ def proxy_notes(plan: Plan, ns: str, pkt: PacketView) -> list[str]:
     return []
 
 
-def request_view(probe: Probe, key: int | None, ip_id: int | None) -> PacketView:
+def request_view(probe: Probe, key: int | None, ip_id: int | None, ttl: int = TTL) -> PacketView:
     """The probe as sent. An IPv6 header has no IP id: `ip_id` is IPv4's only."""
     src = str(probe.src_ip) if probe.src_ip else ("0.0.0.0" if probe.family == 4 else "::")
     ip_id = ip_id if probe.family == 4 else None
     if probe.proto == "icmp":
         proto = "icmp" if probe.family == 4 else "icmp6"
-        return PacketView(src, str(probe.dst_ip), proto, ttl=TTL, ip_id=ip_id, icmp_type=ECHO[proto][0],
+        return PacketView(src, str(probe.dst_ip), proto, ttl=ttl, ip_id=ip_id, icmp_type=ECHO[proto][0],
                           icmp_code=0, icmp_id=key)
-    return PacketView(src, str(probe.dst_ip), probe.proto, sport=key, dport=probe.dport, ttl=TTL, ip_id=ip_id,
+    return PacketView(src, str(probe.dst_ip), probe.proto, sport=key, dport=probe.dport, ttl=ttl, ip_id=ip_id,
                       tcp_flags="S" if probe.proto == "tcp" else None)
 
 

@@ -61,7 +61,7 @@ def check_can_trace(pcap: str | None = None) -> None:
 
 
 def trace(topo: Topology, plan: Plan, flavour: str, src: str, dst: str, proto: str | None = None,
-          port: int | None = None, pcap: str | None = None, timeout: float = TIMEOUT,
+          port: int | None = None, pcap: str | None = None, timeout: float = TIMEOUT, ttl: int = 64,
           family: int | None = None, by_name: bool = True) -> Trace:
     """Trace one probe from SRC to DST in the live lab built from TOPO and PLAN (with the
     iptables backend FLAVOUR); the prediction rides along. The app layer reads these from
@@ -75,8 +75,9 @@ def trace(topo: Topology, plan: Plan, flavour: str, src: str, dst: str, proto: s
         unsent = (f"no probe was sent, so --pcap {pcap} was not written",) if pcap else ()
         return replace(named.unresolved, notes=named.unresolved.notes + unsent)
     probe = resolve(topo, wiring, src, dst, proto, port, family, dst_ip=named.address)
-    sig = Signature.fresh(probe.proto, probe.family)
-    predicted = with_resolution(predict_probe(topo, plan, wiring, probe, sig.key, sig.ip_id), named.step, probe,
+    sig = replace(Signature.fresh(probe.proto, probe.family), ttl=ttl)     # `ttl`: below 64, to run out
+    predicted = with_resolution(predict_probe(topo, plan, wiring, probe, sig.key, sig.ip_id, sig.ttl), named.step,
+                                probe,
                                 by_name)
     session = Session(wiring, probe, sig, flavour, predicted)
     try:
@@ -293,6 +294,10 @@ class Session:
             self.sender = sock
             sock.setblocking(False)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if p.family == 6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, sig.ttl)
+            else:
+                sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, sig.ttl)
             try:
                 sock.bind((str(p.src_ip), sig.key))
                 code = sock.connect_ex((str(p.dst_ip), p.dport))
@@ -301,7 +306,8 @@ class Session:
             if code not in (0, errno.EINPROGRESS):
                 self.evidence.send_error = code
             return
-        packet = capture.craft(p.proto, str(p.src_ip), str(p.dst_ip), sig.key, sig.ip_id, p.dport, sig.flow_label)
+        packet = capture.craft(p.proto, str(p.src_ip), str(p.dst_ip), sig.key, sig.ip_id, p.dport, sig.flow_label,
+                               sig.ttl)
         self.sender = capture.raw_sender(p.netns, p.family)
         try:
             self.sender.sendto(packet, (str(p.dst_ip), 0))

@@ -32,6 +32,7 @@ class Signature:
     ip_id: int | None = None    # the crafted IPv4 request's IP id (None: the kernel picks it)
     family: int = 4
     flow_label: int | None = None   # the crafted IPv6 request's flow label
+    ttl: int = 64               # the request's TTL (IPv6: hop limit) as sent: less runs out on the way
 
     @classmethod
     def fresh(cls, proto: str, family: int = 4) -> Signature:

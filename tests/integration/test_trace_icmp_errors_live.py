@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import needs_root
 from ipv6_labs import dual_stack_lab
-from test_trace import agrees, traced
+from test_trace import agrees, lab_tracer, traced, traced_with
 from test_trace_ipv6 import SEALED
 
 from netlab.trace.compare import first_error
@@ -60,3 +60,27 @@ def test_the_error_the_kernel_sends_is_the_one_predicted(make_lab):
     agrees(t)
     assert t.predicted.outcome.reply == "host-unreachable" and t.outcome.reply is None
     assert any("icmp 3/1 host-unreachable from 10.10.101.105 (node1)" in n for n in t.predicted.notes)
+
+
+def test_ttl_running_out_sends_time_exceeded_as_predicted(make_lab):
+    """A probe sent with a small TTL (hop limit): the router where it runs out sends time
+    exceeded, from its address toward the source; freed as IP_INHDR."""
+    lab = "hit"
+    make_lab(dual_stack_lab(lab, CONTAINERS, networks=SEALED))
+    _, run = lab_tracer(lab)
+    cases = (("198.51.100.77", "icmp", None, 1, "node1", "icmp 11/0 time-exceeded from 172.30.0.1 (node1)"),
+             ("2001:db8:ffff::1", "icmp", None, 1, "node1", "icmp6 3/0 time-exceeded from 2001:db8:2::1 (node1)"),
+             ("2001:db8:ffff::1", "tcp", 80, 1, "node1", "icmp6 3/0 time-exceeded from 2001:db8:2::1 (node1)"),
+             # past node1 (and its SNAT) to outside, which has no route for it: routing
+             # fails before the hop limit is looked at (ip6_route_input, then ip6_forward)
+             ("2001:db8:ffff::1", "udp", 53, 2, "outside", "icmp6 1/0 no-route from 2001:db8:a:101::254 (outside)"))
+    for dst, proto, port, ttl, where, text in cases:
+        t = traced_with(run, "a", dst, lab, proto=proto, port=port, ttl=ttl)
+        agrees(t)
+        o = t.outcome
+        reason, kernel = ("ttl-exceeded", "IP_INHDR") if "time-exceeded" in text else ("no-route", "IP_INNOROUTES")
+        name = "time-exceeded" if "time-exceeded" in text else "no-route"
+        assert (o.status, o.reason, o.netns, o.reply, o.reply_status) == \
+            ("dropped", reason, f"{lab}-{where}", name, "delivered"), (dst, proto)
+        assert error_of(t) == error_of(t.predicted) == text
+        assert (o.kernel_reason, t.predicted.outcome.kernel_reason) == (kernel, kernel), (dst, proto)

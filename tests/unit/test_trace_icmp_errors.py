@@ -148,3 +148,18 @@ def test_another_sender_or_code_is_a_difference_and_a_late_error_is_not(topo):
     assert {d.what for d in compare(predicted, observed)} >= {"icmp-error", "outcome", "hop"}
     late = predict_trace(topo, "a", "10.10.101.77")
     assert compare(late, replace(late, outcome=replace(late.outcome, reply=None))) == []
+
+
+def test_a_probe_sent_with_ttl_1_is_predicted_to_die_at_the_first_router(topo):
+    from netlab.trace.predict import predict_probe
+    from netlab.trace.target import resolve
+    plan = build_plan(topo)
+    wiring = from_plan(topo, plan)
+    probe = resolve(topo, wiring, "a", "198.51.100.77", "udp", 53, None)
+    t = predict_probe(topo, plan, wiring, probe, 20001, ttl=1)
+    assert t.probe.ttl == 1
+    o = t.outcome
+    assert (o.status, o.reason, o.netns, o.reply, o.reply_status, o.kernel_reason) == \
+        (DROPPED, "ttl-exceeded", f"{LAB}-node1", "time-exceeded", DELIVERED, "IP_INHDR")
+    assert first_reply(t).packet.quoted.sport == 20001
+    assert predict_probe(topo, plan, wiring, probe, 20001).outcome.reason == "forwarding-disabled"
