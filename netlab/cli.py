@@ -335,9 +335,12 @@ RESOLVE = click.option("--name/--no-resolve", "by_name", default=True, show_defa
 @click.option("--predict", is_flag=True, help="walk the plan only: no root, no probe (FILE or LAB)")
 @click.option("--pcap", default=None, metavar="FILE", help="every captured copy, one pcapng interface per hop")
 @click.option("--all-rules", is_flag=True, help="show the chain policies that accepted, too")
+@click.option("--ttl", type=click.IntRange(1, 255), default=64, metavar="1-255",
+              help="the probe's TTL (IPv6: hop limit), 64 by default; lower, it runs out at a router, which "
+                   "sends time exceeded")
 @RESOLVE
 @FAMILY
-def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules, by_name, family):
+def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules, ttl, by_name, family):
     """Follow one probe from SRC (a container, a host, `outside`) to DST (a container, an
     address, a name, HOST:PORT, [IPv6]:PORT): hops, rules, NAT, outcome; live beside the
     prediction.
@@ -350,7 +353,7 @@ def trace(target, src, dst, proto, port, as_json, predict, pcap, all_rules, by_n
     knows them. --no-resolve: the lab's view for any name."""
     from .app.tracing import for_target
     from .trace.report import render
-    t = for_target(target, src, dst, proto, port, predict, pcap, family, by_name)
+    t = for_target(target, src, dst, proto, port, predict, pcap, family, by_name, ttl=ttl)
     click.echo(json.dumps(t.to_dict(), indent=1) if as_json else render(t, all_rules), nl=as_json)
 
 

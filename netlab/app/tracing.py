@@ -14,7 +14,7 @@ __all__ = ["for_target", "live_trace"]
 
 def live_trace(lab: str, src: str, dst: str, proto: str | None = None, port: int | None = None,
                pcap: str | None = None, timeout: float | None = None, family: int | None = None,
-               by_name: bool = True) -> Trace:
+               by_name: bool = True, ttl: int = 64) -> Trace:
     """Inject one probe in the live lab LAB and report what happened, beside the prediction;
     `family` 6 traces to a name's IPv6 address (an IPv6 DST needs none); `by_name` (the
     default): DST's name is resolved from SRC for real first (no probe when it does not
@@ -27,16 +27,16 @@ def live_trace(lab: str, src: str, dst: str, proto: str | None = None, port: int
     topo = state.snapshot_topology(lab)
     t = session.trace(topo, st.plan, st.firewall, src, dst, proto=proto,
                       port=port, pcap=pcap, timeout=session.TIMEOUT if timeout is None else timeout,
-                      family=family, by_name=by_name)
+                      family=family, by_name=by_name, ttl=ttl)
     return replace(t, project=topo.project)     # the observation is made from the kernel's names
 
 
 def for_target(target: str, src: str, dst: str, proto: str | None = None, port: int | None = None,
                predict: bool = False, pcap: str | None = None, family: int | None = None,
-               by_name: bool = True) -> Trace:
+               by_name: bool = True, ttl: int = 64) -> Trace:
     """TARGET as the CLI takes it. With `predict`: a FILE (no root) or a LAB's snapshot,
     walked from the plan. Without: the live LAB (or the lab a FILE names) is traced.
-    `by_name`: as live_trace's."""
+    `by_name`, `ttl` (the probe's TTL / hop limit): as live_trace's."""
     from ..trace.predict import predict_trace
     if predict:
         if pcap:
@@ -44,8 +44,9 @@ def for_target(target: str, src: str, dst: str, proto: str | None = None, port: 
             raise TraceError("--pcap needs a live trace: a prediction captures nothing")
         if os.path.isfile(target):       # a lab file or a Compose file
             return predict_trace(compose_labs.load(target).topology, src, dst, proto=proto, port=port,
-                                 family=family, by_name=by_name)
+                                 family=family, by_name=by_name, ttl=ttl)
         return predict_trace(state.snapshot_topology(compose_labs.lab_of(target)), src, dst, proto=proto,
-                             port=port, family=family, by_name=by_name)
+                             port=port, family=family, by_name=by_name, ttl=ttl)
     target = compose_labs.load(target).topology.name if os.path.isfile(target) else compose_labs.lab_of(target)
-    return live_trace(target, src, dst, proto=proto, port=port, pcap=pcap, family=family, by_name=by_name)
+    return live_trace(target, src, dst, proto=proto, port=port, pcap=pcap, family=family, by_name=by_name,
+                      ttl=ttl)

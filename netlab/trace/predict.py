@@ -164,8 +164,9 @@ def _outcome(walk: Walk, end: End, reply: str | None, reply_status: str | None) 
 
 def predict_trace(file_or_topology: str | Topology, src: str, dst: str, proto: str | None = None,
                   port: int | None = None, key: int | None = None, family: int | None = None,
-                  by_name: bool = True) -> Trace:
+                  by_name: bool = True, ttl: int = TTL) -> Trace:
     """The prediction alone; `key` (echo id or source port) is left unknown unless given;
+    `ttl`: the probe's TTL (hop limit);
     `family` 6 traces to a name's IPv6 address (an IPv6 DST needs none). `by_name` (the
     default): DST's name is resolved as SRC would, and the probe goes to the answer (none:
     no probe); False: the lab's own view (`--no-resolve`)."""
@@ -180,7 +181,7 @@ def predict_trace(file_or_topology: str | Topology, src: str, dst: str, proto: s
         probe = resolve(topo, wiring, src, dst, proto, port, family, dst_ip=ip_address(step.addresses[0]))
     else:
         probe = resolve(topo, wiring, src, dst, proto, port, family)
-    return with_resolution(predict_probe(topo, plan, wiring, probe, key), step, probe, by_name)
+    return with_resolution(predict_probe(topo, plan, wiring, probe, key, ttl=ttl), step, probe, by_name)
 
 
 def name_step(topo: Topology, plan: Plan, wiring: Wiring, src: str, dst: str, family: int | None,

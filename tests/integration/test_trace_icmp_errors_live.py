@@ -84,3 +84,7 @@ def test_ttl_running_out_sends_time_exceeded_as_predicted(make_lab):
             ("dropped", reason, f"{lab}-{where}", name, "delivered"), (dst, proto)
         assert error_of(t) == error_of(t.predicted) == text
         assert (o.kernel_reason, t.predicted.outcome.kernel_reason) == (kernel, kernel), (dst, proto)
+    # the same through the tracer's entry point (netlab trace --ttl): the app layer passes it on
+    t = traced(lab, "a", "198.51.100.77", ttl=1)
+    agrees(t)
+    assert (t.probe.ttl, t.outcome.reason, t.outcome.netns) == (1, "ttl-exceeded", f"{lab}-node1")

@@ -163,3 +163,19 @@ def test_a_probe_sent_with_ttl_1_is_predicted_to_die_at_the_first_router(topo):
         (DROPPED, "ttl-exceeded", f"{LAB}-node1", "time-exceeded", DELIVERED, "IP_INHDR")
     assert first_reply(t).packet.quoted.sport == 20001
     assert predict_probe(topo, plan, wiring, probe, 20001).outcome.reason == "forwarding-disabled"
+
+
+def test_the_cli_takes_the_probes_ttl():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    demo = str(Path(__file__).resolve().parents[2] / "topologies" / "demo.yaml")
+    run = [sys.executable, "-m", "netlab", "trace", demo, "a1", "198.51.100.9", "--predict", "--json"]
+    out = json.loads(subprocess.run([*run, "--ttl", "1"], capture_output=True, text=True, check=True).stdout)
+    assert (out["probe"]["ttl"], out["outcome"]["reason"], out["outcome"]["reply"]) == (1, "ttl-exceeded",
+                                                                                       "time-exceeded")
+    out = json.loads(subprocess.run(run, capture_output=True, text=True, check=True).stdout)
+    assert (out["probe"]["ttl"], out["outcome"]["reason"]) == (64, "forwarding-disabled")
+    bad = subprocess.run([*run, "--ttl", "0"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--ttl" in bad.stderr
