@@ -147,11 +147,13 @@ def test_a_tracer_killed_mid_trace_leaves_nothing_after_the_next_trace_or_doctor
         child.stdout.close()
         child.stdin.close()
         assert not trace_tables(lab), "an owner table goes with its socket"
-        assert left[0] in instances(), "nothing else removes a killed tracer's instance"
+        # the dead tracer's instance stays until a trace or doctor reaps it; in a parallel
+        # run another worker's trace may be that one, so only what follows is held
         if reaper == "trace":
             traced(lab, "a1", "a2")
         else:
             from netlab.app.doctor import reap_tracefs
-            assert reap_tracefs() == left
+            reaped = reap_tracefs()
+            assert all(tracefs.owner_pid(n) != os.getpid() for n in reaped)
         assert not [n for n in instances() if tracefs.owner_pid(n) == child.pid], reaper
         assert not os.path.exists(f"/proc/{child.pid}")
