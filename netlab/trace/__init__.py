@@ -3,7 +3,9 @@ and predicted from the plan.
 
     from netlab.trace import trace, predict_trace
     t = trace("demo", "a1", "203.0.113.10")                  # live (root): observed + predicted
-    p = predict_trace("topologies/demo.yaml", "a1", "web")    # from the file alone, no root
+    p = predict_trace("topologies/demo.yaml", "a1", "web")    # from the file alone, no root:
+                                                              # `web` as a1 resolves it (unresolved)
+    q = predict_trace("topologies/demo.yaml", "a1", "web", by_name=False)   # the lab's web
     t.hops, t.rules, t.nat, t.outcome, t.differences, t.to_dict()
 
 The live part (session.py, capture.py, and the kernel readers nftrace, conntrack, counters)
