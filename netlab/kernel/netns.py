@@ -23,7 +23,8 @@ ETC = "/etc/netns"
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _check(rc: int, what: str) -> None:
+def check(rc: int, what: str) -> None:
+    """A libc call's return code: non-zero raises KernelError with errno's words."""
     if rc != 0:
         e = ctypes.get_errno()
         raise KernelError(f"{what}: {os.strerror(e)}")
@@ -35,8 +36,13 @@ def path(name: str) -> str:
 
 def exists(name: str) -> bool:
     """True when /run/netns/<name> really pins a namespace (an nsfs mount), not just a file."""
+    return pinned(path(name), "net")
+
+
+def pinned(pin: str, kind: str) -> bool:
+    """`pin` is a bind mount of a namespace of that kind (nsfs), not just a file."""
     try:
-        return os.stat(path(name)).st_dev == os.stat("/proc/self/ns/net").st_dev
+        return os.stat(pin).st_dev == os.stat(f"/proc/self/ns/{kind}").st_dev
     except OSError:
         return False
 
@@ -73,9 +79,9 @@ def _mount_run(run: str = RUN) -> None:
                               "`ip netns exec`): its namespaces would be invisible elsewhere; enter only the "
                               "network namespace instead: nsenter --net=/run/netns/NAME netlab ...")
         return
-    _check(_libc.mount(run.encode(), run.encode(), b"none", MS_BIND | (1 << 14), None), f"bind {run}")
+    check(_libc.mount(run.encode(), run.encode(), b"none", MS_BIND | (1 << 14), None), f"bind {run}")
     MS_SHARED, MS_REC = 1 << 20, 1 << 14
-    _check(_libc.mount(b"none", run.encode(), None, MS_SHARED | MS_REC, None), f"share {run}")
+    check(_libc.mount(b"none", run.encode(), None, MS_SHARED | MS_REC, None), f"share {run}")
 
 
 def _mark_lo(mark: str) -> None:
@@ -102,17 +108,17 @@ def create(name: str, mark: str | None = None) -> None:
     os.close(fd)
     home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     try:
-        _check(_libc.unshare(CLONE_NEWNET), f"unshare for netns {name}")
+        check(_libc.unshare(CLONE_NEWNET), f"unshare for netns {name}")
         if mark is not None:
             _mark_lo(mark)
-        _check(_libc.mount(b"/proc/thread-self/ns/net", target.encode(), b"none", MS_BIND, None),
+        check(_libc.mount(b"/proc/thread-self/ns/net", target.encode(), b"none", MS_BIND, None),
                f"pin netns {name}")
     except Exception:
         with contextlib.suppress(OSError):
             os.unlink(target)
         raise
     finally:
-        _check(_libc.setns(home, CLONE_NEWNET), "return to the original netns")
+        check(_libc.setns(home, CLONE_NEWNET), "return to the original netns")
         os.close(home)
 
 
@@ -126,7 +132,7 @@ def adopt(name: str) -> None:
     fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_RDONLY, 0o444)
     os.close(fd)
     try:
-        _check(_libc.mount(b"/proc/thread-self/ns/net", target.encode(), b"none", MS_BIND, None),
+        check(_libc.mount(b"/proc/thread-self/ns/net", target.encode(), b"none", MS_BIND, None),
                f"pin this namespace as {name}")
     except Exception:
         with contextlib.suppress(OSError):
@@ -173,11 +179,11 @@ def inside(pin: str, kind: str, flag: int, what: str):
         os.close(home)
         raise KernelError(f"{what} does not exist") from None
     try:
-        _check(_libc.setns(fd, flag), f"enter {what}")
+        check(_libc.setns(fd, flag), f"enter {what}")
         yield
     finally:
         os.close(fd)
-        _check(_libc.setns(home, flag), f"return to the original {kind} namespace")
+        check(_libc.setns(home, flag), f"return to the original {kind} namespace")
         os.close(home)
 
 

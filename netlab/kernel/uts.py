@@ -9,7 +9,6 @@ import contextlib
 import ctypes
 import os
 
-from ..errors import KernelError
 from . import netns
 
 CLONE_NEWUTS = 0x04000000
@@ -18,21 +17,13 @@ RUN = "/run/netlab-uts"
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _check(rc: int, what: str) -> None:
-    if rc != 0:
-        raise KernelError(f"{what}: {os.strerror(ctypes.get_errno())}")
-
-
 def path(name: str) -> str:
     return f"{RUN}/{name}"
 
 
 def exists(name: str) -> bool:
     """True when the pin really holds a namespace (an nsfs mount), not just a file."""
-    try:
-        return os.stat(path(name)).st_dev == os.stat("/proc/self/ns/uts").st_dev
-    except OSError:
-        return False
+    return netns.pinned(path(name), "uts")
 
 
 def listed() -> list[str]:
@@ -62,7 +53,7 @@ def _set(hostname: str | None, domainname: str | None) -> None:
                               (domainname, _libc.setdomainname, "domainname")):
         if value is not None:
             raw = value.encode()
-            _check(call(raw, len(raw)), f"set the {what} {value!r}")
+            netns.check(call(raw, len(raw)), f"set the {what} {value!r}")
 
 
 def entered(name: str):
@@ -83,16 +74,16 @@ def create(name: str, hostname: str | None, domainname: str | None) -> None:
     os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_RDONLY, 0o444))
     home = os.open("/proc/thread-self/ns/uts", os.O_RDONLY)
     try:
-        _check(_libc.unshare(CLONE_NEWUTS), f"unshare for UTS namespace {name}")
+        netns.check(_libc.unshare(CLONE_NEWUTS), f"unshare for UTS namespace {name}")
         _set(hostname, domainname)
-        _check(_libc.mount(b"/proc/thread-self/ns/uts", target.encode(), b"none", netns.MS_BIND, None),
+        netns.check(_libc.mount(b"/proc/thread-self/ns/uts", target.encode(), b"none", netns.MS_BIND, None),
                f"pin UTS namespace {name}")
     except Exception:
         with contextlib.suppress(OSError):
             os.unlink(target)
         raise
     finally:
-        _check(_libc.setns(home, CLONE_NEWUTS), "return to the original UTS namespace")
+        netns.check(_libc.setns(home, CLONE_NEWUTS), "return to the original UTS namespace")
         os.close(home)
 
 
