@@ -30,6 +30,7 @@ from compose_oracle import (
     _interfaces,
     _resolv_blanked,
     _rules,
+    endpoint_facts,
     normalised,
     probe_dns,
     probe_published,
@@ -138,15 +139,7 @@ def collect(p: NetlabProject) -> dict:
     for c in sorted(project_ctrs, key=lambda c: c["Name"]):
         name = c["Name"].lstrip("/")
         mode = c["HostConfig"]["NetworkMode"]
-        endpoints = {}
-        for docker_net, ep in (c["NetworkSettings"]["Networks"] or {}).items():
-            endpoints[key_of.get(docker_net, docker_net)] = {
-                "ipv4": ep["IPAddress"] or None, "prefix4": ep["IPPrefixLen"] or None,
-                "ipv6": ep["GlobalIPv6Address"] or None, "prefix6": ep["GlobalIPv6PrefixLen"] or None,
-                "gateway": ep["Gateway"] or None, "gateway6": ep["IPv6Gateway"] or None,
-                "mac": ep["MacAddress"] or None, "aliases": ep.get("Aliases") or [],
-                "dns_names": ep.get("DNSNames") or [], "links": ep.get("Links") or [],
-                "ipam": ep.get("IPAMConfig") or {}, "gw_priority": ep.get("GwPriority", 0)}
+        endpoints = endpoint_facts(c, key_of)
         owner = {ep[f]: net for net, ep in endpoints.items() for f in ("ipv4", "ipv6") if ep[f]}
         interfaces = []
         hostname, hosts, resolv, addrs, routes, routes6 = insides.get(name, [""] * 6)

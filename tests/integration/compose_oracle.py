@@ -266,15 +266,7 @@ def collect(oracle: Oracle, compose: Compose) -> dict:
     for c in ctrs:
         name = c["Name"].lstrip("/")
         hostname, domain, hosts, resolv, addrs, routes, routes6 = insides[name]
-        endpoints = {}
-        for docker_net, ep in (c["NetworkSettings"]["Networks"] or {}).items():
-            endpoints[by_docker_name.get(docker_net, docker_net)] = {
-                "ipv4": ep["IPAddress"] or None, "prefix4": ep["IPPrefixLen"] or None,
-                "ipv6": ep["GlobalIPv6Address"] or None, "prefix6": ep["GlobalIPv6PrefixLen"] or None,
-                "gateway": ep["Gateway"] or None, "gateway6": ep["IPv6Gateway"] or None,
-                "mac": ep["MacAddress"] or None, "aliases": ep.get("Aliases") or [],
-                "dns_names": ep.get("DNSNames") or [], "links": ep.get("Links") or [],
-                "ipam": ep.get("IPAMConfig") or {}, "gw_priority": ep.get("GwPriority", 0)}
+        endpoints = endpoint_facts(c, by_docker_name)
         owner = {}
         for net, ep in endpoints.items():
             for family in ("ipv4", "ipv6"):
@@ -325,6 +317,20 @@ def collect(oracle: Oracle, compose: Compose) -> dict:
         "ip6tables": _rules(oracle.ip6tables_save()),
     }
     return normalised(facts, ctrs, nets)
+
+
+def endpoint_facts(inspected: dict, key_of: dict[str, str]) -> dict[str, dict]:
+    """A container's endpoints from its `docker inspect`, by the Compose key of each network."""
+    out = {}
+    for docker_net, ep in (inspected["NetworkSettings"]["Networks"] or {}).items():
+        out[key_of.get(docker_net, docker_net)] = {
+            "ipv4": ep["IPAddress"] or None, "prefix4": ep["IPPrefixLen"] or None,
+            "ipv6": ep["GlobalIPv6Address"] or None, "prefix6": ep["GlobalIPv6PrefixLen"] or None,
+            "gateway": ep["Gateway"] or None, "gateway6": ep["IPv6Gateway"] or None,
+            "mac": ep["MacAddress"] or None, "aliases": ep.get("Aliases") or [],
+            "dns_names": ep.get("DNSNames") or [], "links": ep.get("Links") or [],
+            "ipam": ep.get("IPAMConfig") or {}, "gw_priority": ep.get("GwPriority", 0)}
+    return out
 
 
 def _resolv_blanked(text: str) -> str:
