@@ -8,14 +8,15 @@ import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic
 from ..model.schema import _describe
 from ..model.source import Source
+
+if TYPE_CHECKING:     # jsonschema costs 0.1 s to import: only a Compose file needs it
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA = Path(__file__).with_name("schema") / "compose-spec.json"
 MAX_REPORTED = 50          # a fuzzed file can break every key; the first ones say enough
@@ -23,6 +24,7 @@ MAX_REPORTED = 50          # a fuzzed file can break every key; the first ones s
 
 @cache
 def _validator() -> jsonschema.Draft7Validator:
+    import jsonschema
     with open(SCHEMA) as f:
         schema = json.load(f)
     return jsonschema.Draft7Validator(schema)
