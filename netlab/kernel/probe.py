@@ -87,9 +87,10 @@ def run_all(probes: list[tuple]) -> list[bool]:
 
 def udp_echo(ns: str, address: str, port: int, timeout: float = 1.0, tries: int = 2) -> bool:
     """True when a datagram sent to address:port comes back (the far end must echo); an
-    ICMP port unreachable or silence is false."""
+    ICMP port unreachable or silence is false. Connected: the answer must come from the
+    address it was sent to."""
     with netns.entered(ns):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM)
     try:
         sock.settimeout(timeout)
         sock.connect((address, port))

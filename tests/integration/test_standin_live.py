@@ -36,25 +36,8 @@ def answer(ns: str, address: str, port: int) -> bytes | None:
 
 def echoes(ns: str, address: str, port: int) -> bool:
     """A datagram comes back on a connected socket (so from the address it went to)."""
-    import socket
-
-    from netlab.kernel import netns
-    with netns.entered(ns):
-        sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.settimeout(1.0)
-        sock.connect((address, port))
-        for _ in range(2):
-            try:
-                sock.send(b"ping")
-                return sock.recv(64) == b"ping"
-            except TimeoutError:
-                continue
-            except OSError:
-                return False
-        return False
-    finally:
-        sock.close()
+    from netlab.kernel.probe import udp_echo
+    return udp_echo(ns, address, port)
 
 
 def ports(lab: str) -> dict[str, str]:
