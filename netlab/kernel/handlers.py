@@ -71,10 +71,6 @@ def delete_link(ex: Executor, item: Bridge | Vxlan | Macvlan | Vlan) -> None:
 
 
 def create_veth(ex: Executor, item: Veth) -> None:
-    if ex.nl.index(item.netns, item.name) is not None:
-        # a namespace deleted by hand lives on while a socket holds it (the agent's listeners
-        # until it reloads), and with it the peer of this end: the pair goes, then comes anew
-        ex.nl.delete_link(item.netns, item.name)
     ex.nl.add_veth(item.netns, item.name, item.peer_netns, item.peer_name, mtu=item.mtu,
                    master=item.master, mac=item.mac, peer_mac=item.peer_mac, alias=ex.mark)
     if item.hairpin:

@@ -169,7 +169,12 @@ def diff(desired: Plan, previous: Plan | None, seen: Observed) -> list[Change]:
                 changes.append(Change("create", item))
             continue
         if ns in fresh or (isinstance(item, Veth) and item.peer_netns in fresh):
-            changes.append(Change("create", item))
+            if isinstance(item, Veth) and ns not in fresh and (item.netns, item.name) in seen.links:
+                # its end outlived the peer's namespace (deleted by hand, kept alive by a socket
+                # such as the agent's until it reloads): the pair goes, then comes anew
+                changes.append(Change("recreate", item, f"peer namespace {item.peer_netns} is new"))
+            else:
+                changes.append(Change("create", item))
             continue
         problem = _problem(item, seen, adopted)
         if problem:

@@ -116,10 +116,6 @@ class FakeLinks:
     def drop_index(self, ns: str, name: str) -> None:
         pass
 
-    def index(self, ns: str, ifname: str) -> int | None:
-        space = self.kernel.spaces.get(ns)
-        return list(space.links).index(ifname) + 1 if space is not None and ifname in space.links else None
-
     def delete_link(self, ns: str, name: str) -> None:
         space = self.kernel.spaces.get(ns)
         if space is None or name not in space.links:

@@ -147,6 +147,17 @@ def test_fresh_lab_creates_everything_namespaces_first(plan):
     assert kinds[:5] == ["netns"] * 5 and kinds.index("veth") > kinds.index("bridge")
 
 
+def test_a_veth_end_that_outlived_its_peers_namespace_is_rebuilt(plan):
+    # the container's namespace was deleted by hand while a socket kept it (and the peer) alive:
+    # the host's end is still there, so the pair is recreated rather than created over it
+    veth = next(iter(plan.of(Veth)))
+    seen = _observed_from(plan)
+    seen.netns.discard(veth.peer_netns)
+    seen.links = {k: v for k, v in seen.links.items() if k[0] != veth.peer_netns}
+    actions = {(c.action, c.item.kind) for c in diff(plan, plan, seen) if c.item == veth or c.item.kind == "netns"}
+    assert actions == {("create", "netns"), ("recreate", "veth")}
+
+
 def test_drift_is_named_item_by_item(plan):
     seen = _observed_from(plan)
     veth = next(v for v in plan.of(Veth) if v.peer_netns == "pl-b")
