@@ -11,6 +11,7 @@ from ipaddress import IPv6Address
 from ..context import Context
 from ..lan6 import STANDIN6, lan_address, lan_subnet
 from ..topology import Container, Host, Segment, Underlay
+from .underlay import lan_ipv6_asked
 
 
 def uses_ipv6(hosts: Mapping[str, Host], segments: Mapping[str, Mapping[str, Segment]]) -> bool:
@@ -23,7 +24,7 @@ def give_lan_ipv6(ctx: Context, underlay: Underlay, hosts: dict[str, Host],
                   outside6: tuple[IPv6Address, ...] | None) -> tuple[Underlay, tuple[IPv6Address, ...]]:
     """The underlay with its IPv6 twin (hosts updated in place) and the outside's IPv6
     addresses; `outside6` None: the file lists no `outside.addresses`, so the default's twin."""
-    wanted = ctx.data.get("underlay", {}).get("ipv6") if isinstance(ctx.data.get("underlay"), dict) else None
+    wanted = lan_ipv6_asked(ctx)
     if wanted is False or (wanted is None and not uses_ipv6(hosts, segments)):
         if outside6:
             ctx.err("outside.addresses", f"{outside6[0]} is IPv6, but the lab has no IPv6 (no network with "

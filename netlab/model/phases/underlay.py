@@ -38,6 +38,12 @@ def read_underlay(ctx: Context) -> Underlay:
     return Underlay(subnet, gateway or Underlay.gateway, mtu if isinstance(mtu, int) else 1500)
 
 
+def lan_ipv6_asked(ctx: Context) -> bool | None:
+    """`underlay.ipv6`: True or False as written, None when the lab leaves it to its networks."""
+    asked = mapping(ctx.data.get("underlay")).get("ipv6")
+    return asked if isinstance(asked, bool) else None
+
+
 def read_outside(ctx: Context) -> tuple[tuple[IPv4Address, ...], tuple[IPv6Address, ...] | None]:
     """The stand-in internet's IPv4 and IPv6 hosts; IPv6 None: no `addresses` given (the
     default 203.0.113.10, and its IPv6 twin in a lab with IPv6, phases/lan6.py)."""
