@@ -30,7 +30,10 @@ from compose_oracle import (
     _interfaces,
     _resolv_blanked,
     _rules,
+    _sections,
     endpoint_facts,
+    inspect_facts,
+    network_facts,
     normalised,
     probe_dns,
     probe_published,
@@ -93,12 +96,6 @@ INSIDE = "; echo '==sep=='; ".join([
     "hostname", "cat /etc/hosts", "cat /etc/resolv.conf", "ip -o addr", "ip route", "ip -6 route 2>/dev/null; true"])
 
 
-def _sections(text: str, count: int) -> list[str]:
-    parts = text.split("==sep==\n")
-    out = [p.rstrip("\n") for p in parts]
-    return out + [""] * (count - len(out))
-
-
 def collect(p: NetlabProject) -> dict:
     """Everything the project built, in the records' shape (see the module's doc)."""
     from netlab.app.state import snapshot_topology
@@ -114,15 +111,7 @@ def collect(p: NetlabProject) -> dict:
     networks = {}
     nets = [n for n in api["Networks"] if n["Name"] in key_of]
     for n in nets:
-        options = dict(n.get("Options") or {})
-        bridge = options.get("com.docker.network.bridge.name") or (
-            "br-" + n["Id"][:12] if n["Driver"] == "bridge" else None)
-        networks[key_of[n["Name"]]] = {
-            "name": n["Name"], "driver": n["Driver"], "internal": n["Internal"],
-            "attachable": n["Attachable"], "ipv4": n.get("EnableIPv4", True), "ipv6": n["EnableIPv6"],
-            "options": options, "bridge": bridge,
-            "ipam": [{k.lower(): v for k, v in cfg.items()} for cfg in (n["IPAM"].get("Config") or [])],
-            "ipam_options": n["IPAM"].get("Options") or {}, "external": False}
+        networks[key_of[n["Name"]]] = network_facts(n, external=False)
     for key, net in declared.items():
         if key not in networks:
             networks[key] = {"name": (net or {}).get("name"), "not_created": True}
@@ -149,26 +138,15 @@ def collect(p: NetlabProject) -> dict:
                 interfaces.append({**i, "network": net})
         dev_net = {i["ifname"]: i["network"] for i in interfaces}
         host_mode = mode_of[name] == "host"
-        config, hostconfig = c["Config"], c["HostConfig"]
-        labels = config["Labels"]
         containers[name] = {
-            "service": labels.get("com.docker.compose.service"),
-            "number": int(labels.get("com.docker.compose.container-number", 0)),
-            "depends_on": labels.get("com.docker.compose.depends_on", ""),
+            **inspect_facts(c),
             "running": True,
             "hostname": "<the machine's hostname>" if host_mode else
             hostname.strip() if name in insides else _in(netns[name], "hostname", uts_name(topo.name, name)).strip(),
-            "domainname": config.get("Domainname", ""),
-            "config_hostname": "<the machine's hostname>" if host_mode else config["Hostname"],
+            "config_hostname": "<the machine's hostname>" if host_mode else c["Config"]["Hostname"],
             "network_mode": mode, "endpoints": endpoints, "interfaces": interfaces,
             "default_route": dev_net.get(_default_dev(routes)) if name in insides else None,
             "default_route6": dev_net.get(_default_dev(routes6)) if name in insides else None,
-            "extra_hosts": hostconfig.get("ExtraHosts") or [],
-            "dns": hostconfig.get("Dns") or [], "dns_search": hostconfig.get("DnsSearch") or [],
-            "links": hostconfig.get("Links") or [],
-            "exposed": sorted(config.get("ExposedPorts") or {}),
-            "ports": {k: sorted(f"{b['HostIp']}:{b['HostPort']}" for b in (v or []))
-                      for k, v in sorted((c["NetworkSettings"].get("Ports") or {}).items())},
             "hosts": "<the machine's /etc/hosts>" if host_mode else hosts if name in insides else
             _in(netns[name], "cat /etc/hosts").rstrip("\n"),
             "resolv_conf": "<the machine's /etc/resolv.conf>" if host_mode else _resolv_blanked(
@@ -179,6 +157,7 @@ def collect(p: NetlabProject) -> dict:
         containers[name]["created_rank"] = rank
     running = {c["service"] for c in containers.values()}
     config = {"services": {k: v for k, v in compose_config(p.doc).items() if k in running}}
+
     def run(name: str, script: str) -> str:
         return _in(netns[name], script)
 

@@ -244,17 +244,7 @@ def collect(oracle: Oracle, compose: Compose) -> dict:
         key = (n.get("Labels") or {}).get("com.docker.compose.network") or next(
             (k for k, v in (config.get("networks") or {}).items() if v.get("name") == n["Name"]), n["Name"])
         by_docker_name[n["Name"]] = key
-        options = dict(n.get("Options") or {})
-        bridge = options.get("com.docker.network.bridge.name") or (
-            "br-" + n["Id"][:12] if n["Driver"] == "bridge" else None)
-        networks[key] = {
-            "name": n["Name"], "driver": n["Driver"], "internal": n["Internal"],
-            "attachable": n["Attachable"], "ipv4": n.get("EnableIPv4", True), "ipv6": n["EnableIPv6"],
-            "options": options, "bridge": bridge,
-            "ipam": [{k.lower(): v for k, v in cfg.items()} for cfg in (n["IPAM"].get("Config") or [])],
-            "ipam_options": n["IPAM"].get("Options") or {},
-            "external": n["Name"] in external,
-        }
+        networks[key] = network_facts(n, external=n["Name"] in external)
     for key, net in (config.get("networks") or {}).items():
         if key not in networks:     # external, or a network no running service uses
             networks[key] = {"name": net.get("name"), "not_created": True}
@@ -280,24 +270,14 @@ def collect(oracle: Oracle, compose: Compose) -> dict:
                 net = next((owner[a.split("/")[0]] for a in i["ipv4"] + i["ipv6"] if a.split("/")[0] in owner), None)
                 interfaces.append({**i, "network": net})
         dev_net = {i["ifname"]: i["network"] for i in interfaces}
-        labels = c["Config"]["Labels"]
         containers[name] = {
-            "service": labels.get("com.docker.compose.service"),
-            "number": int(labels.get("com.docker.compose.container-number", 0)),
-            "depends_on": labels.get("com.docker.compose.depends_on", ""),
+            **inspect_facts(c),
             "running": c["State"]["Running"], "created": c["Created"],
             "hostname": hostname.strip() if mode != "host" else "<the machine's hostname>",
-            "domainname": c["Config"].get("Domainname", ""),
             "config_hostname": c["Config"]["Hostname"] if mode != "host" else "<the machine's hostname>",
             "network_mode": mode, "endpoints": endpoints, "interfaces": interfaces,
             "default_route": dev_net.get(_default_dev(routes)) if own_netns else None,
             "default_route6": dev_net.get(_default_dev(routes6)) if own_netns else None,
-            "extra_hosts": c["HostConfig"].get("ExtraHosts") or [],
-            "dns": c["HostConfig"].get("Dns") or [], "dns_search": c["HostConfig"].get("DnsSearch") or [],
-            "links": c["HostConfig"].get("Links") or [],
-            "exposed": sorted(c["Config"].get("ExposedPorts") or {}),
-            "ports": {k: sorted(f"{b['HostIp']}:{b['HostPort']}" for b in (v or []))
-                      for k, v in sorted((c["NetworkSettings"].get("Ports") or {}).items())},
             "hosts": hosts if mode != "host" else "<the machine's /etc/hosts>",
             "resolv_conf": _resolv_blanked(resolv) if mode != "host" else "<the machine's /etc/resolv.conf>",
         }
@@ -317,6 +297,36 @@ def collect(oracle: Oracle, compose: Compose) -> dict:
         "ip6tables": _rules(oracle.ip6tables_save()),
     }
     return normalised(facts, ctrs, nets)
+
+
+def network_facts(n: dict, external: bool) -> dict:
+    """A network from its `docker network inspect` (or netlab's)."""
+    options = dict(n.get("Options") or {})
+    bridge = options.get("com.docker.network.bridge.name") or (
+        "br-" + n["Id"][:12] if n["Driver"] == "bridge" else None)
+    return {
+        "name": n["Name"], "driver": n["Driver"], "internal": n["Internal"],
+        "attachable": n["Attachable"], "ipv4": n.get("EnableIPv4", True), "ipv6": n["EnableIPv6"],
+        "options": options, "bridge": bridge,
+        "ipam": [{k.lower(): v for k, v in cfg.items()} for cfg in (n["IPAM"].get("Config") or [])],
+        "ipam_options": n["IPAM"].get("Options") or {}, "external": external}
+
+
+def inspect_facts(c: dict) -> dict:
+    """What a container's `docker inspect` (or netlab's) says of it: Compose's labels, its
+    names, resolver settings, links and ports."""
+    labels, hostconfig = c["Config"]["Labels"] or {}, c["HostConfig"]
+    return {
+        "service": labels.get("com.docker.compose.service"),
+        "number": int(labels.get("com.docker.compose.container-number", 0)),
+        "depends_on": labels.get("com.docker.compose.depends_on", ""),
+        "domainname": c["Config"].get("Domainname", ""),
+        "extra_hosts": hostconfig.get("ExtraHosts") or [],
+        "dns": hostconfig.get("Dns") or [], "dns_search": hostconfig.get("DnsSearch") or [],
+        "links": hostconfig.get("Links") or [],
+        "exposed": sorted(c["Config"].get("ExposedPorts") or {}),
+        "ports": {k: sorted(f"{b['HostIp']}:{b['HostPort']}" for b in (v or []))
+                  for k, v in sorted((c["NetworkSettings"].get("Ports") or {}).items())}}
 
 
 def endpoint_facts(inspected: dict, key_of: dict[str, str]) -> dict[str, dict]:
